@@ -1,0 +1,144 @@
+"""Alembic environment for VAULTA (run by ``flask db …``, pytest-alembic and the CLI).
+
+- Metadata comes from ``vaulta.models`` (importing it registers every table).
+- SQLite: batch mode, foreign keys off around the run (batch operations rebuild tables
+  that others point to) and ``PRAGMA foreign_key_check`` before each revision commits.
+- Each revision runs in its own transaction; autogenerate with nothing to do writes no file.
+- Offline (``--sql``) mode needs only a URL: nothing here reflects or queries the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from logging.config import fileConfig
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import context
+from sqlalchemy.engine import Connection, Engine
+
+from vaulta.database import configure_engine
+from vaulta.models import Base
+from vaulta.models.base import UTCDateTime
+
+config = context.config
+if config.config_file_name is not None and not config.attributes.get("skip_logging"):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+target_metadata = Base.metadata
+
+
+def _flask_migrate_args() -> dict[str, Any]:
+    try:
+        from flask import current_app
+
+        return dict(current_app.extensions["migrate"].configure_args)
+    except (RuntimeError, KeyError):  # not inside a Flask app (pytest-alembic, scripts)
+        return {}
+
+
+def _app_engine() -> Engine:
+    from flask import current_app
+
+    return current_app.extensions["migrate"].db.engine
+
+
+def _url() -> str:
+    url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
+    if url:
+        return str(url)
+    return _app_engine().url.render_as_string(hide_password=False)
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Write VAULTA's UTC timestamp type as the plain SQLAlchemy type it stores."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def process_revision_directives(ctx: Any, revision: Any, directives: list[Any]) -> None:
+    """An autogenerate run that finds no change writes no revision file."""
+    cmd_opts = getattr(config, "cmd_opts", None)
+    if cmd_opts is not None and getattr(cmd_opts, "autogenerate", False):
+        script = directives[0]
+        if script.upgrade_ops.is_empty():
+            directives[:] = []
+            logger.info("No changes in schema detected; no revision written.")
+
+
+def _configure_args(dialect_name: str) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "compare_type": True,
+        "compare_server_default": True,
+        "render_item": render_item,
+        "process_revision_directives": process_revision_directives,
+        "transaction_per_migration": True,
+    }
+    args.update(
+        {k: v for k, v in _flask_migrate_args().items() if k != "process_revision_directives"}
+    )
+    args["render_as_batch"] = dialect_name == "sqlite"
+    return args
+
+
+def run_migrations_offline() -> None:
+    url = _url()
+    dialect_name = sa.engine.make_url(url).get_backend_name()
+    context.configure(
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        **_configure_args(dialect_name),
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _foreign_key_check(ctx: Any, **_: Any) -> None:
+    """Refuse to commit a revision that leaves a dangling foreign key (SQLite)."""
+    problems = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        raise RuntimeError(f"foreign key check failed after migration: {problems[:5]}")
+
+
+def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    args = _configure_args(connection.dialect.name)
+    if sqlite:
+        # PRAGMA foreign_keys only takes effect outside a transaction: set it on the raw
+        # connection before anything begins, and check integrity before each commit.
+        raw = connection.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        args["on_version_apply"] = _foreign_key_check
+        args["transactional_ddl"] = True
+    try:
+        context.configure(connection=connection, target_metadata=target_metadata, **args)
+        with context.begin_transaction():
+            context.run_migrations()
+        if connection.in_transaction():
+            connection.commit()
+    finally:
+        if sqlite:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is None:
+        connectable = _app_engine()
+    if isinstance(connectable, Engine):
+        configure_engine(connectable)
+        with connectable.connect() as connection:
+            _run(connection)
+    else:
+        _run(connectable)
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,69 @@
+"""VAULTA: a banking back-office. ``create_app`` builds the Flask application."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from vaulta import config as config_module
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(
+    config: str | type[config_module.Config] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Flask:
+    """Build the app from a config name (``development``, ``testing``, ``production``) or class.
+
+    ``overrides`` are applied last (tests use them to point at their own database).
+    """
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+        instance_path=os.path.join(PROJECT_ROOT, "instance"),
+    )
+    config_class = config_module.resolve(config)
+    app.config.from_object(config_class)
+    config_module.apply_environment(app.config, app.instance_path)
+    app.config.update(overrides or {})
+    config_class.validate(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from vaulta import errors, templating
+    from vaulta.cli import register_cli
+
+    errors.register(app)
+    templating.register(app)
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from vaulta.auth.session import init_login
+    from vaulta.database import configure_engine
+    from vaulta.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
+    csrf.init_app(app)
+    init_login(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from vaulta.accounts import bp as accounts_bp
+    from vaulta.admin import bp as admin_bp
+    from vaulta.auth import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -1,0 +1,7 @@
+"""Accounts as customers see them."""
+
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)
+
+from vaulta.accounts import routes  # noqa: E402,F401

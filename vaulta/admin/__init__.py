@@ -1,0 +1,7 @@
+"""Staff pages: the admin landing page."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from vaulta.admin import routes  # noqa: E402,F401

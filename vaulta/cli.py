@@ -1,0 +1,63 @@
+"""``flask vaulta …`` commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from vaulta.models.user import ROLE_ADMIN
+from vaulta.services import demo, users
+from vaulta.services.errors import DomainError
+from vaulta.services.ledger_checks import verify_ledger
+
+vaulta_cli = AppGroup("vaulta", help="VAULTA operations.")
+
+
+@vaulta_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Administrator", show_default=True, help="Full name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin(email: str, name: str, password_stdin: bool) -> None:
+    """Create an admin login; the password is prompted for (or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.create_user(email, password, role=ROLE_ADMIN, full_name=name)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    click.echo(f"Created admin {user.email}.")
+
+
+@vaulta_cli.command("seed-demo")
+@click.option("--password", default=demo.DEMO_PASSWORD, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing unless the database has no users.")
+def seed_demo(password: str, if_empty: bool) -> None:
+    """Create demo logins, customers, accounts and history (idempotent)."""
+    if if_empty and not demo.database_is_empty():
+        click.echo("Database already has data: demo seed skipped.")
+    else:
+        created = demo.seed_demo(password)
+        click.echo("Demo data created." if created else "Demo data already present.")
+    click.echo(f"Demo logins (password: {password}):")
+    for email, role in demo.demo_logins():
+        click.echo(f"  {email:<24} {role}")
+
+
+@vaulta_cli.command("verify-ledger")
+def verify_ledger_command() -> None:
+    """Check every ledger invariant; exit non-zero and list each violation if one fails."""
+    problems = verify_ledger()
+    if problems:
+        for problem in problems:
+            click.echo(f"FAIL {problem}", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo("Ledger OK: balances match postings, books balance per currency.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(vaulta_cli)

@@ -1,0 +1,128 @@
+"""Configuration classes: defaults live here, the environment is read when an app is created.
+
+``DATABASE_URL`` is honoured by every class. ``postgres://`` and ``postgresql://`` URLs are
+rewritten to use the psycopg 3 driver. Production refuses to start without a real
+``SECRET_KEY`` and a ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEV_SECRET_KEY = "dev-insecure-key"  # noqa: S105 - development-only placeholder
+TEST_SECRET_KEY = "testing-secret-key"  # noqa: S105 - tests only
+# Keys that must never be accepted in production.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"", "dev", "devkey", "secret", "changeme", "change-me", DEV_SECRET_KEY, TEST_SECRET_KEY}
+)
+# Integer settings that may be overridden from the environment.
+INT_SETTINGS = (
+    "LEDGER_MAX_AMOUNT_MINOR",
+    "ARGON2_TIME_COST",
+    "ARGON2_MEMORY_COST",
+    "ARGON2_PARALLELISM",
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Return ``url`` with PostgreSQL URLs bound to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    NAME = "base"
+    SECRET_KEY: str | None = DEV_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: DATABASE_URL, else instance/vaulta.db
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PAGE_SIZE = 25
+    # Largest single ledger posting, in minor units of any currency.
+    LEDGER_MAX_AMOUNT_MINOR = 10_000_000_000
+    # Argon2id parameters (argon2-cffi's RFC 9106 low-memory profile).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+    @classmethod
+    def validate(cls, config: dict[str, Any]) -> None:
+        """Raise ConfigError when the settings are unsafe for this environment."""
+
+
+class DevelopmentConfig(Config):
+    NAME = "development"
+
+
+class TestingConfig(Config):
+    NAME = "testing"
+    TESTING = True
+    SECRET_KEY = TEST_SECRET_KEY
+    # Fast hashes in tests; still argon2id.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    NAME = "production"
+    SECRET_KEY = None
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def validate(cls, config: dict[str, Any]) -> None:
+        if (config.get("SECRET_KEY") or "") in KNOWN_DEFAULT_SECRETS:
+            raise ConfigError(
+                "SECRET_KEY is missing or a known default: set SECRET_KEY to a long random value."
+            )
+        if not os.environ.get("DATABASE_URL") and not cls.SQLALCHEMY_DATABASE_URI:
+            raise ConfigError("DATABASE_URL is not set: production needs a PostgreSQL URL.")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def resolve(config: str | type[Config] | None) -> type[Config]:
+    """Pick a config class from a name, a class, or ``VAULTA_CONFIG`` (default development)."""
+    if config is None:
+        config = os.environ.get("VAULTA_CONFIG", "development")
+    if isinstance(config, str):
+        try:
+            return CONFIGS[config]
+        except KeyError:
+            names = ", ".join(CONFIGS)
+            raise ConfigError(f"Unknown configuration {config!r}: use one of {names}.") from None
+    return config
+
+
+def apply_environment(config: dict[str, Any], instance_path: str) -> None:
+    """Overlay environment variables on ``config`` (called by ``create_app``)."""
+    if os.environ.get("SECRET_KEY"):
+        config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(instance_path) / "vaulta.db")
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    for key in INT_SETTINGS:
+        if os.environ.get(key):
+            config[key] = int(os.environ[key])

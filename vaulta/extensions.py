@@ -1,0 +1,13 @@
+"""Flask extensions, created unbound here and bound to an app in ``create_app``."""
+
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from vaulta.models import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(compare_type=True, compare_server_default=True, render_as_batch=True)
+login_manager = LoginManager()
+csrf = CSRFProtect()

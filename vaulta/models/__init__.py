@@ -1,0 +1,21 @@
+"""VAULTA's models. Importing this package registers every table on ``Base.metadata``."""
+
+from vaulta.models.account import Account
+from vaulta.models.base import Base, utcnow
+from vaulta.models.customer import Customer
+from vaulta.models.payment import Payment
+from vaulta.models.security import OTP, ApiKey
+from vaulta.models.transaction import Transaction
+from vaulta.models.user import User
+
+__all__ = [
+    "OTP",
+    "Account",
+    "ApiKey",
+    "Base",
+    "Customer",
+    "Payment",
+    "Transaction",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,111 @@
+"""Sign-in identities: creation, authentication and session revocation."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from vaulta.models import Customer, User, utcnow
+from vaulta.models.user import ROLE_ADMIN, ROLE_CUSTOMER, ROLES, new_session_token
+from vaulta.services import passwords
+from vaulta.services.db import session, write_transaction
+from vaulta.services.errors import Conflict, InvalidCredentials, InvalidInput
+
+GENERIC_LOGIN_ERROR = "Email or password is incorrect."
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    return session().scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    email: str,
+    password: str,
+    *,
+    role: str,
+    full_name: str,
+    customer: Customer | None = None,
+) -> User:
+    """Create a login. Admins have no customer; customers' logins belong to one customer."""
+    email = normalise_email(email)
+    if "@" not in email:
+        raise InvalidInput("Enter a valid email address.", field="email")
+    if role not in ROLES:
+        raise InvalidInput(f"Unknown role {role!r}.", field="role")
+    if role == ROLE_ADMIN and customer is not None:
+        raise InvalidInput("An admin login cannot belong to a customer.")
+    if role == ROLE_CUSTOMER and customer is None:
+        raise InvalidInput("A customer login needs a customer.")
+    if len(password) < passwords.MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"Use at least {passwords.MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+    password_hash = passwords.hash_password(password)
+    with write_transaction() as s:
+        if find_by_email(email) is not None:
+            raise Conflict("A login with this email already exists.", field="email")
+        user = User(
+            email=email,
+            password_hash=password_hash,
+            role=role,
+            full_name=full_name.strip() or email,
+            customer_id=customer.id if customer else None,
+        )
+        s.add(user)
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """Return the active user with these credentials, or raise one generic error.
+
+    An unknown email costs the same hash verification as a wrong password, so neither
+    the message nor the timing tells which it was.
+    """
+    user = find_by_email(email)
+    if user is None:
+        passwords.verify_password(_dummy_hash(), password)
+        raise InvalidCredentials(GENERIC_LOGIN_ERROR)
+    if not passwords.verify_password(user.password_hash, password) or not user.is_active:
+        raise InvalidCredentials(GENERIC_LOGIN_ERROR)
+    new_hash = (
+        passwords.hash_password(password) if passwords.needs_rehash(user.password_hash) else None
+    )
+    with write_transaction() as s:
+        user = s.get(User, user.id)
+        assert user is not None
+        if new_hash:
+            user.password_hash = new_hash
+        user.last_login_at = utcnow()
+    return user
+
+
+def rotate_session(user: User) -> None:
+    """Give the user a new session identifier: every existing session stops working."""
+    with write_transaction() as s:
+        fresh = s.get(User, user.id)
+        assert fresh is not None
+        fresh.session_token = new_session_token()
+
+
+def load_by_session_token(token: str) -> User | None:
+    """The active user whose current session identifier is ``token``."""
+    if not token:
+        return None
+    return session().scalar(
+        sa.select(User).where(User.session_token == token, User.is_active.is_(True))
+    )
+
+
+_DUMMY: dict[tuple[int, int, int], str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash with the current parameters, computed once per process (a cache, not state)."""
+    h = passwords.hasher()
+    key = (h.time_cost, h.memory_cost, h.parallelism)
+    if key not in _DUMMY:
+        _DUMMY[key] = h.hash("not-a-real-password-at-all")
+    return _DUMMY[key]
