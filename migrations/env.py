@@ -103,27 +103,37 @@ def _foreign_key_check(ctx: Any, **_: Any) -> None:
         raise RuntimeError(f"foreign key check failed after migration: {problems[:5]}")
 
 
-def _run(connection: Connection) -> None:
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """Switch SQLite foreign keys on the raw connection (no effect inside a transaction).
+
+    A connection handed in mid-transaction (by a test harness) keeps its setting.
+    """
+    raw = connection.connection.driver_connection
+    if not raw.in_transaction:
+        raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _run(connection: Connection, *, owned: bool) -> None:
+    """Run the migrations on ``connection``; commit only a connection this file opened."""
     sqlite = connection.dialect.name == "sqlite"
     args = _configure_args(connection.dialect.name)
     if sqlite:
-        # PRAGMA foreign_keys only takes effect outside a transaction: set it on the raw
-        # connection before anything begins, and check integrity before each commit.
-        raw = connection.connection.driver_connection
-        raw.execute("PRAGMA foreign_keys=OFF")
+        # Batch operations rebuild tables that others point to: foreign keys go off for the
+        # run, and PRAGMA foreign_key_check guards each revision before it commits.
+        _sqlite_foreign_keys(connection, on=False)
         args["on_version_apply"] = _foreign_key_check
         args["transactional_ddl"] = True
     try:
         context.configure(connection=connection, target_metadata=target_metadata, **args)
         with context.begin_transaction():
             context.run_migrations()
-        if connection.in_transaction():
+        if owned and connection.in_transaction():
             connection.commit()
     finally:
+        if owned and connection.in_transaction():
+            connection.rollback()
         if sqlite:
-            if connection.in_transaction():
-                connection.rollback()
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            _sqlite_foreign_keys(connection, on=True)
 
 
 def run_migrations_online() -> None:
@@ -133,9 +143,12 @@ def run_migrations_online() -> None:
     if isinstance(connectable, Engine):
         configure_engine(connectable)
         with connectable.connect() as connection:
-            _run(connection)
-    else:
-        _run(connectable)
+            _run(connection, owned=True)
+    elif isinstance(connectable, Connection):
+        _run(connectable, owned=False)
+    else:  # a test harness's wrapper around a connection it manages
+        with connectable.connect() as connection:
+            _run(connection, owned=False)
 
 
 if context.is_offline_mode():

@@ -30,6 +30,9 @@ def create_app(
     app.config.from_object(config_class)
     config_module.apply_environment(app.config, app.instance_path)
     app.config.update(overrides or {})
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     config_class.validate(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)

@@ -8,6 +8,9 @@ from vaulta.models.security import OTP, ApiKey
 from vaulta.models.transaction import Transaction
 from vaulta.models.user import User
 
+# The metadata every migration is compared against (env.py imports this package).
+metadata = Base.metadata
+
 __all__ = [
     "OTP",
     "Account",
@@ -17,5 +20,6 @@ __all__ = [
     "Payment",
     "Transaction",
     "User",
+    "metadata",
     "utcnow",
 ]

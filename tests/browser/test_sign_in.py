@@ -1,0 +1,30 @@
+"""The demo admin signs in through a real browser and sees the admin landing page."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from vaulta.services.demo import ADMIN_EMAIL, DEMO_PASSWORD
+
+
+def test_admin_signs_in_and_sees_the_dashboard(live_server: str, page: Page) -> None:
+    page.goto(live_server + "/admin/")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.fill("input[name=email]", ADMIN_EMAIL)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(live_server + "/admin/")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_text("Welcome, Avery Admin.")).to_be_visible()
+    expect(page.locator("table")).to_contain_text("Opening deposit")
+    assert page.evaluate("window.htmx && window.htmx.version").startswith("2.")
+
+
+def test_wrong_password_shows_one_generic_message(live_server: str, page: Page) -> None:
+    page.goto(live_server + "/login")
+    page.fill("input[name=email]", ADMIN_EMAIL)
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    expect(page.get_by_role("alert")).to_have_text("Email or password is incorrect.")

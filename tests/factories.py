@@ -1,0 +1,49 @@
+"""Factories: build customers, logins and funded accounts through the services."""
+
+from __future__ import annotations
+
+import itertools
+
+from vaulta.models import Account, Customer, User
+from vaulta.models.user import ROLE_ADMIN, ROLE_CUSTOMER
+from vaulta.services import accounts, customers, ledger, users
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+def make_admin(email: str | None = None, password: str = PASSWORD) -> User:
+    email = email or f"admin{next(_counter)}@example.test"
+    return users.create_user(email, password, role=ROLE_ADMIN, full_name="Test Admin")
+
+
+def _system_actor() -> User:
+    return users.find_by_email("factory-admin@example.test") or make_admin(
+        "factory-admin@example.test"
+    )
+
+
+def make_customer(name: str | None = None, email: str | None = None) -> Customer:
+    return customers.create_customer(
+        full_name=name or f"Customer {next(_counter)}", email=email, actor=_system_actor()
+    )
+
+
+def make_customer_login(email: str | None = None, customer: Customer | None = None) -> User:
+    email = email or f"customer{next(_counter)}@example.test"
+    customer = customer or make_customer(email=email)
+    return users.create_user(
+        email, PASSWORD, role=ROLE_CUSTOMER, full_name=customer.full_name, customer=customer
+    )
+
+
+def make_account(customer: Customer, currency: str = "EUR", balance_minor: int = 0) -> Account:
+    account = accounts.open_account(customer, currency, actor=_system_actor())
+    if balance_minor:
+        ledger.deposit(account, balance_minor, actor=_system_actor(), description="Funding")
+    return account
+
+
+def customer_of(user: User) -> Customer:
+    assert user.customer is not None
+    return user.customer

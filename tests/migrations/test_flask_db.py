@@ -1,0 +1,103 @@
+"""The ``flask db`` commands of docs/migrations.md, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from tests.databases import fresh_postgres_database, require_postgres
+from vaulta import create_app
+from vaulta.extensions import db
+
+REVISIONS = ["cd9d96d51db8", "5b0e7f1a9c2d", "9e41c3d27a6b", "2c7d8e9f0a1b", "7f3a5b6c8d9e"]
+HEAD = REVISIONS[-1]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+        yield _app(url)
+        return
+    with fresh_postgres_database(require_postgres(), "cli") as url:
+        yield _app(url)
+
+
+def _app(url: str) -> Flask:
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+
+
+@pytest.fixture
+def run(capfd: pytest.CaptureFixture[str]) -> Callable[..., str]:
+    """Invoke a ``flask`` command in-process and return what it printed.
+
+    Alembic writes to the process's standard output, so it is read back with ``capfd``.
+    """
+
+    def invoke(app: Flask, *args: str) -> str:
+        capfd.readouterr()
+        runner: FlaskCliRunner = app.test_cli_runner()
+        result = runner.invoke(args=list(args))
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        out, _ = capfd.readouterr()
+        assert result.exit_code == 0, result.output + out
+        return result.output + out
+
+    return invoke
+
+
+def test_upgrade_check_downgrade_upgrade(empty_app: Flask, run: Callable[..., str]) -> None:
+    run(empty_app, "db", "upgrade")
+    assert HEAD in run(empty_app, "db", "current")
+    assert "No new upgrade operations detected" in run(empty_app, "db", "check")
+    run(empty_app, "db", "downgrade")  # one step
+    assert REVISIONS[-2] in run(empty_app, "db", "current")
+    run(empty_app, "db", "downgrade", "--", "-1")
+    assert REVISIONS[-3] in run(empty_app, "db", "current")
+    run(empty_app, "db", "downgrade", "base")
+    assert not re.search(r"[0-9a-f]{12}", run(empty_app, "db", "current"))
+    run(empty_app, "db", "upgrade", "head")
+    assert "No new upgrade operations detected" in run(empty_app, "db", "check")
+    with empty_app.app_context():
+        db.engine.dispose()
+
+
+def test_history_tells_the_story(empty_app: Flask, run: Callable[..., str]) -> None:
+    history = run(empty_app, "db", "history")
+    messages = [
+        "initial schema",
+        "add transactions.description",
+        "add admin approval fields to payments",
+        "add transaction_id foreign key to payments",
+        "link executed payments to their transactions",
+    ]
+    positions = [history.index(m) for m in messages]
+    assert positions == sorted(positions, reverse=True)  # newest first
+    assert run(empty_app, "db", "heads").count("(head)") == 1
+
+
+def test_stamp_head_marks_without_running(empty_app: Flask, run: Callable[..., str]) -> None:
+    run(empty_app, "db", "stamp", "head")
+    assert HEAD in run(empty_app, "db", "current")
+    with empty_app.app_context():
+        db.engine.dispose()
+
+
+def test_offline_sql_for_postgresql_needs_no_database(run: Callable[..., str]) -> None:
+    """``flask db upgrade --sql`` prints the whole chain without connecting anywhere."""
+    app = _app("postgresql://nobody@127.0.0.1:9/does-not-exist")
+    sql = run(app, "db", "upgrade", "--sql")
+    assert "CREATE TABLE payments" in sql
+    assert "ALTER TABLE transactions ADD COLUMN description" in sql
+    assert "fk_payments_transaction_id_transactions" in sql
+    for revision in REVISIONS:
+        assert f"version_num='{revision}'" in sql or f"VALUES ('{revision}')" in sql
+    assert "SELECT" not in sql.replace("(SELECT min(", "")  # no reflection, only the data fill
+    down = run(app, "db", "downgrade", f"{HEAD}:base", "--sql")
+    assert "DROP TABLE payments" in down

@@ -1,0 +1,107 @@
+"""Landing pages, access rules and error pages (full and htmx partial)."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests import factories
+from tests.webclient import WebClient
+from vaulta.models import User
+from vaulta.services import ledger
+
+ROUTES = ["/", "/admin/"]
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "status"),
+    [
+        ("anonymous", "/", 302),
+        ("anonymous", "/admin/", 302),
+        ("customer", "/", 200),
+        ("customer", "/admin/", 403),
+        ("admin", "/", 302),
+        ("admin", "/admin/", 200),
+    ],
+)
+def test_access_matrix(
+    client: WebClient, admin: User, customer_user: User, who: str, path: str, status: int
+) -> None:
+    if who != "anonymous":
+        client.sign_in(admin if who == "admin" else customer_user)
+    response = client.get(path)
+    assert response.status_code == status
+    if who == "anonymous":
+        assert response.location.startswith("/login")
+
+
+def test_customer_sees_only_their_own_accounts(
+    client: WebClient, admin: User, customer_user: User, other_customer_user: User
+) -> None:
+    mine = factories.make_account(factories.customer_of(customer_user), "EUR")
+    theirs = factories.make_account(factories.customer_of(other_customer_user), "USD")
+    ledger.deposit(mine, 123_456, actor=admin, description="Salary")
+    ledger.deposit(theirs, 999_999, actor=admin, description="Secret")
+    client.sign_in(customer_user)
+    html = client.get("/").get_data(as_text=True)
+    assert mine.number in html
+    assert "1,234.56 EUR" in html
+    assert theirs.number not in html
+    assert "9,999.99" not in html
+
+
+def test_admin_dashboard_shows_figures_and_latest_transactions(
+    admin_client: WebClient, admin: User
+) -> None:
+    account = factories.make_account(factories.make_customer(), "EUR")
+    ledger.deposit(account, 5_000, actor=admin, description="Opening deposit")
+    html = admin_client.get("/admin/").get_data(as_text=True)
+    assert "Opening deposit" in html
+    assert "50.00 EUR" in html
+
+
+def test_pages_carry_the_csrf_header_for_htmx_and_vendored_assets(admin_client: WebClient) -> None:
+    html = admin_client.get("/admin/").get_data(as_text=True)
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+    assert "/static/vendor/htmx-2.0.11/htmx.min.js" in html
+    assert "/static/vendor/pico-2.1.1/pico.min.css" in html
+    assert "https://" not in html  # no CDN
+
+
+def test_vendored_htmx_is_version_2(client: WebClient) -> None:
+    response = client.get("/static/vendor/htmx-2.0.11/htmx.min.js")
+    js = response.get_data(as_text=True)
+    response.close()
+    assert 'version:"2.0.11"' in js.replace(" ", "")
+
+
+def test_404_page_and_partial(client: WebClient) -> None:
+    full = client.get("/no/such/page")
+    assert full.status_code == 404
+    assert "<html" in full.get_data(as_text=True)
+    partial = client.htmx("GET", "/no/such/page")
+    assert partial.status_code == 404
+    assert "<html" not in partial.get_data(as_text=True)
+    assert partial.headers["HX-Retarget"] == "#messages"
+    assert "HX-Request" in partial.headers["Vary"]
+
+
+def test_403_page_and_partial(customer_client: WebClient) -> None:
+    assert "Not allowed" in customer_client.get("/admin/").get_data(as_text=True)
+    partial = customer_client.htmx("GET", "/admin/")
+    assert partial.status_code == 403
+    assert "<html" not in partial.get_data(as_text=True)
+
+
+def test_500_shows_no_traceback(app: Flask, client: WebClient) -> None:
+    @app.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "secret internals" not in html
+    assert "Traceback" not in html
+    assert "Nothing was changed" in html
