@@ -40,11 +40,12 @@ def create_app(
     _init_extensions(app)
     _register_blueprints(app)
 
-    from vaulta import errors, templating
+    from vaulta import errors, templating, web
     from vaulta.cli import register_cli
 
     errors.register(app)
     templating.register(app)
+    web.register(app)
     register_cli(app)
     return app
 
@@ -66,7 +67,11 @@ def _register_blueprints(app: Flask) -> None:
     from vaulta.accounts import bp as accounts_bp
     from vaulta.admin import bp as admin_bp
     from vaulta.auth import bp as auth_bp
+    from vaulta.customers import bp as customers_bp
+    from vaulta.transactions import bp as transactions_bp
 
     app.register_blueprint(auth_bp)
-    app.register_blueprint(accounts_bp)
+    app.register_blueprint(accounts_bp)  # customers' pages at /accounts, admins' at /admin/accounts
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(customers_bp, url_prefix="/admin/customers")
+    app.register_blueprint(transactions_bp, url_prefix="/admin/transactions")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from flask import Response, make_response, redirect, render_template, request
+from flask import Flask, Response, make_response, redirect, render_template, request
+
+from vaulta.services import audit
 
 
 def is_htmx() -> bool:
@@ -39,3 +44,44 @@ def redirect_to(url: str) -> Response:
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url)
+
+
+def stream_csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """Stream rows as a CSV download, one chunk at a time (never the whole file in memory).
+
+    Cells that a spreadsheet would run as a formula are prefixed with a quote.
+    """
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for index, row in enumerate(_chain([header], rows)):
+            writer.writerow([_safe_cell(v) for v in row])
+            if index % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(generate(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _chain(*iterables: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    for iterable in iterables:
+        yield from iterable
+
+
+def _safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def register(app: Flask) -> None:
+    """Per-request context the services may use without reading the request themselves."""
+
+    @app.before_request
+    def _remember_client_address() -> None:
+        audit.client_address.set(request.remote_addr)

@@ -7,14 +7,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from tests.databases import fresh_postgres_database, require_postgres
+from tests.migrations.conftest import MIGRATIONS
 from vaulta import create_app
 from vaulta.extensions import db
 
-REVISIONS = ["cd9d96d51db8", "5b0e7f1a9c2d", "9e41c3d27a6b", "2c7d8e9f0a1b", "7f3a5b6c8d9e"]
+
+def _revisions_oldest_first() -> list[str]:
+    config = AlembicConfig(str(MIGRATIONS / "alembic.ini"))
+    script = ScriptDirectory.from_config(config)
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+REVISIONS = _revisions_oldest_first()
 HEAD = REVISIONS[-1]
 
 

@@ -1,6 +1,7 @@
 """VAULTA's models. Importing this package registers every table on ``Base.metadata``."""
 
 from vaulta.models.account import Account
+from vaulta.models.audit import AuditEvent
 from vaulta.models.base import Base, utcnow
 from vaulta.models.customer import Customer
 from vaulta.models.payment import Payment
@@ -15,6 +16,7 @@ __all__ = [
     "OTP",
     "Account",
     "ApiKey",
+    "AuditEvent",
     "Base",
     "Customer",
     "Payment",

@@ -21,13 +21,17 @@ CUSTOMER_STATUSES = (CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED, CUSTOMER_CLOSED)
 
 class Customer(TimestampMixin, Base):
     __tablename__ = "customers"
-    __table_args__ = (sa.CheckConstraint(in_list("status", CUSTOMER_STATUSES), name="status"),)
+    __table_args__ = (
+        sa.CheckConstraint(in_list("status", CUSTOMER_STATUSES), name="status"),
+        # Search and keyset pagination by name stay fast at 100,000 customers.
+        sa.Index("ix_customers_full_name_id", "full_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_number: Mapped[str] = mapped_column(sa.String(12), unique=True)
     full_name: Mapped[str] = mapped_column(sa.String(200))
-    email: Mapped[str | None] = mapped_column(sa.String(254))
-    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     address: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(16), default=CUSTOMER_ACTIVE)
 

@@ -30,6 +30,7 @@ class Transaction(CreatedAtMixin, Base):
         sa.CheckConstraint(in_list("kind", TRANSACTION_KINDS), name="kind"),
         sa.Index("ix_transactions_debit_account_id_id", "debit_account_id", "id"),
         sa.Index("ix_transactions_credit_account_id_id", "credit_account_id", "id"),
+        sa.Index("ix_transactions_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

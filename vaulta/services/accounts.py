@@ -8,6 +8,7 @@ from vaulta.models import Account, Customer, User
 from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER, KIND_SYSTEM
 from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.money import CURRENCY_EXPONENTS
+from vaulta.services import audit
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import AccountNotAvailable, InvalidInput, NotFound
 from vaulta.services.numbers import random_account_number
@@ -40,6 +41,15 @@ def open_account(customer: Customer, currency: str, *, actor: User) -> Account:
             status=ACCOUNT_ACTIVE,
         )
         s.add(account)
+        s.flush()
+        audit.record(
+            s,
+            actor=actor,
+            action="account.open",
+            object_type="account",
+            object_id=account.id,
+            details={"number": account.number, "currency": currency, "customer_id": fresh.id},
+        )
     return account
 
 

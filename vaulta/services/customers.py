@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from vaulta.models import Customer, User
+from vaulta.services import audit
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import InvalidInput, NotFound
 from vaulta.services.numbers import random_customer_number
@@ -33,6 +34,15 @@ def create_customer(
             address=(address or "").strip() or None,
         )
         s.add(customer)
+        s.flush()
+        audit.record(
+            s,
+            actor=actor,
+            action="customer.create",
+            object_type="customer",
+            object_id=customer.id,
+            details={"customer_number": number, "full_name": full_name},
+        )
     return customer
 
 

@@ -22,6 +22,7 @@ from vaulta.models.transaction import (
     TX_WITHDRAWAL,
 )
 from vaulta.money import format_amount
+from vaulta.services import audit
 from vaulta.services.accounts import system_account
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import (
@@ -112,6 +113,21 @@ def post(
     )
     s.add(tx)
     s.flush()
+    audit.record(
+        s,
+        actor=actor,
+        action=f"transaction.{kind}",
+        object_type="transaction",
+        object_id=tx.id,
+        details={
+            "amount_minor": amount_minor,
+            "currency": tx.currency,
+            "debit": debit.number,
+            "credit": credit.number,
+            "description": description,
+            "reverses_id": reverses_id,
+        },
+    )
     return tx
 
 

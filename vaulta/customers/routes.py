@@ -1,0 +1,3 @@
+"""Views of the customers blueprint."""
+
+from vaulta.customers import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Views of the transactions blueprint."""
+
+from vaulta.transactions import bp  # noqa: F401
