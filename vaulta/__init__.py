@@ -66,8 +66,10 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from vaulta.accounts import bp as accounts_bp
     from vaulta.admin import bp as admin_bp
+    from vaulta.approvals import bp as approvals_bp
     from vaulta.auth import bp as auth_bp
     from vaulta.customers import bp as customers_bp
+    from vaulta.payments import bp as payments_bp
     from vaulta.transactions import bp as transactions_bp
 
     app.register_blueprint(auth_bp)
@@ -75,3 +77,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(customers_bp, url_prefix="/admin/customers")
     app.register_blueprint(transactions_bp, url_prefix="/admin/transactions")
+    app.register_blueprint(payments_bp, url_prefix="/payments")
+    app.register_blueprint(approvals_bp, url_prefix="/admin/approvals")

@@ -1,0 +1,3 @@
+"""Views of the approvals blueprint."""
+
+from vaulta.approvals import bp  # noqa: F401
