@@ -12,7 +12,10 @@ from vaulta.models.base import Base, TimestampMixin, in_list
 
 if TYPE_CHECKING:
     from vaulta.models.account import Account
+    from vaulta.models.transaction import Transaction
+    from vaulta.models.user import User
 
+PAYMENT_AWAITING = "awaiting_confirmation"
 PAYMENT_PENDING = "pending_approval"
 PAYMENT_EXECUTED = "executed"
 PAYMENT_REJECTED = "rejected"
@@ -20,6 +23,7 @@ PAYMENT_CANCELLED = "cancelled"
 PAYMENT_EXPIRED = "expired"
 PAYMENT_FAILED = "failed"
 PAYMENT_STATUSES = (
+    PAYMENT_AWAITING,
     PAYMENT_PENDING,
     PAYMENT_EXECUTED,
     PAYMENT_REJECTED,
@@ -27,6 +31,8 @@ PAYMENT_STATUSES = (
     PAYMENT_EXPIRED,
     PAYMENT_FAILED,
 )
+# Statuses a payment can still leave; every other status is final.
+PAYMENT_OPEN_STATUSES = (PAYMENT_AWAITING, PAYMENT_PENDING)
 
 
 class Payment(TimestampMixin, Base):
@@ -54,7 +60,7 @@ class Payment(TimestampMixin, Base):
     amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
     currency: Mapped[str] = mapped_column(sa.String(3))
     reference: Mapped[str] = mapped_column(sa.String(140))
-    status: Mapped[str] = mapped_column(sa.String(20), default=PAYMENT_PENDING)
+    status: Mapped[str] = mapped_column(sa.String(24), default=PAYMENT_AWAITING)
     requested_by_id: Mapped[int] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
     )
@@ -63,6 +69,13 @@ class Payment(TimestampMixin, Base):
     )
     approved_at: Mapped[datetime | None]
     rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+    confirmed_at: Mapped[datetime | None]
+    # Who ended the payment other than by approval (reject, cancel, fail, expire) and when.
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    decided_at: Mapped[datetime | None]
+    failure_reason: Mapped[str | None] = mapped_column(sa.Text)
     transaction_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("transactions.id", ondelete="RESTRICT"), unique=True
     )
@@ -73,3 +86,15 @@ class Payment(TimestampMixin, Base):
     beneficiary_account: Mapped[Account | None] = relationship(
         foreign_keys=[beneficiary_account_id]
     )
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    approver: Mapped[User | None] = relationship(foreign_keys=[admin_approved_by])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    transaction: Mapped[Transaction | None] = relationship(foreign_keys=[transaction_id])
+
+    @property
+    def is_external(self) -> bool:
+        return self.beneficiary_account_id is None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in PAYMENT_OPEN_STATUSES
