@@ -1,17 +1,26 @@
-"""Accounts: opening, system accounts and what a user may see."""
+"""Accounts: opening, freezing, closing, system accounts and what a user may see."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Customer, User
-from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER, KIND_SYSTEM
+from vaulta.models import Account, Customer, User, utcnow
+from vaulta.models.account import (
+    ACCOUNT_ACTIVE,
+    ACCOUNT_CLOSED,
+    ACCOUNT_FROZEN,
+    KIND_CUSTOMER,
+    KIND_SYSTEM,
+)
 from vaulta.models.customer import CUSTOMER_ACTIVE
-from vaulta.money import CURRENCY_EXPONENTS
+from vaulta.money import CURRENCY_EXPONENTS, format_amount
 from vaulta.services import audit
 from vaulta.services.db import session, write_transaction
-from vaulta.services.errors import AccountNotAvailable, InvalidInput, NotFound
+from vaulta.services.errors import AccountNotAvailable, Conflict, InvalidInput, NotFound
 from vaulta.services.numbers import random_account_number
+
+REASON_MAX = 500
 
 
 def _unused_account_number() -> str:
@@ -83,4 +92,99 @@ def accounts_of_customer(customer_id: int) -> list[Account]:
         session().scalars(
             sa.select(Account).where(Account.customer_id == customer_id).order_by(Account.id)
         )
+    )
+
+
+def get_account(account_id: int) -> Account:
+    """Any account, for admins."""
+    account = session().get(Account, account_id)
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
+def get_account_for_customer(number: str, customer_id: int) -> Account:
+    """The customer's own account by number; another customer's account is simply not found."""
+    account = session().scalar(
+        sa.select(Account).where(Account.number == number, Account.customer_id == customer_id)
+    )
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
+def _lock_account(s: Session, account_id: int) -> Account:
+    account = s.scalar(
+        sa.select(Account)
+        .where(Account.id == account_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
+def _clean_reason(reason: str | None) -> str | None:
+    return (reason or "").strip()[:REASON_MAX] or None
+
+
+def _change_status(
+    account_id: int, *, actor: User, reason: str | None, action: str, allowed: tuple[str, ...]
+) -> Account:
+    """Lock the account, check its status may change, apply ``action`` and audit it."""
+    with write_transaction() as s:
+        account = _lock_account(s, account_id)
+        if account.is_system:
+            raise Conflict("The bank's system accounts cannot be frozen or closed.")
+        if account.status not in allowed:
+            raise Conflict(f"Account {account.number} is {account.status}.")
+        before = account.status
+        if action == "account.close":
+            if account.balance_minor != 0:
+                raise Conflict(
+                    f"Account {account.number} can only be closed at a zero balance; it holds "
+                    f"{format_amount(account.balance_minor, account.currency)}."
+                )
+            account.status = ACCOUNT_CLOSED
+            account.closed_at = utcnow()
+        else:
+            account.status = ACCOUNT_FROZEN if action == "account.freeze" else ACCOUNT_ACTIVE
+        audit.record(
+            s,
+            actor=actor,
+            action=action,
+            object_type="account",
+            object_id=account.id,
+            details={
+                "number": account.number,
+                "from": before,
+                "to": account.status,
+                "reason": _clean_reason(reason),
+            },
+        )
+    return account
+
+
+def freeze_account(account_id: int, *, actor: User, reason: str | None = None) -> Account:
+    """An active account stops taking part in transactions until unfrozen."""
+    return _change_status(
+        account_id, actor=actor, reason=reason, action="account.freeze", allowed=(ACCOUNT_ACTIVE,)
+    )
+
+
+def unfreeze_account(account_id: int, *, actor: User, reason: str | None = None) -> Account:
+    return _change_status(
+        account_id, actor=actor, reason=reason, action="account.unfreeze", allowed=(ACCOUNT_FROZEN,)
+    )
+
+
+def close_account(account_id: int, *, actor: User, reason: str | None = None) -> Account:
+    """Close an active or frozen account; only at a zero balance. Closing is final."""
+    return _change_status(
+        account_id,
+        actor=actor,
+        reason=reason,
+        action="account.close",
+        allowed=(ACCOUNT_ACTIVE, ACCOUNT_FROZEN),
     )
