@@ -32,10 +32,11 @@ run: install
 test: install-dev
 	$(BIN)/pytest
 
-## serve: gunicorn, as in production (set VAULTA_CONFIG, SECRET_KEY, DATABASE_URL)
+## serve: gunicorn with gunicorn.conf.py, as in production (set VAULTA_CONFIG, SECRET_KEY,
+## DATABASE_URL; GUNICORN_BIND, WEB_CONCURRENCY … see docs/deploy.md)
 serve: install
 	$(BIN)/flask db upgrade
-	$(BIN)/gunicorn wsgi:app --bind $${BIND:-127.0.0.1:8000} --workers $${WORKERS:-2}
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 ## lint: formatting and lint checks
 lint: install-dev

@@ -5,16 +5,23 @@
   that others point to) and ``PRAGMA foreign_key_check`` before each revision commits.
 - Each revision runs in its own transaction; autogenerate with nothing to do writes no file.
 - Offline (``--sql``) mode needs only a URL: nothing here reflects or queries the database.
+- PostgreSQL: each revision's transaction starts with ``SET LOCAL lock_timeout`` and
+  ``statement_timeout`` (MIGRATION_LOCK_TIMEOUT, default 5s; MIGRATION_STATEMENT_TIMEOUT,
+  default 60s; 0 = no limit), so a migration queued behind a long lock fails fast instead of
+  blocking every query behind it. ``--sql`` output starts with the same settings.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 from logging.config import fileConfig
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from vaulta.database import configure_engine
@@ -26,6 +33,28 @@ if config.config_file_name is not None and not config.attributes.get("skip_loggi
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 target_metadata = Base.metadata
+TIMEOUTS = (
+    ("lock_timeout", "MIGRATION_LOCK_TIMEOUT", "5s"),
+    ("statement_timeout", "MIGRATION_STATEMENT_TIMEOUT", "60s"),
+)
+TIMEOUT_VALUE = re.compile(r"^[0-9]+ ?(us|ms|s|min|h|d)?$")
+
+
+def _timeout_settings() -> list[tuple[str, str]]:
+    """(setting, value) pairs for PostgreSQL, from the environment."""
+    settings = []
+    for setting, variable, default in TIMEOUTS:
+        value = os.environ.get(variable, default).strip()
+        if not TIMEOUT_VALUE.match(value):
+            raise RuntimeError(f"{variable}={value!r}: use e.g. 5s, 500ms, 2min or 0 (no limit)")
+        settings.append((setting, value))
+    return settings
+
+
+def _set_local_timeouts(connection: Connection) -> None:
+    """On PostgreSQL, limit this transaction's lock waits and statements (``begin`` event)."""
+    for setting, value in _timeout_settings():
+        connection.exec_driver_sql(f"SET LOCAL {setting} = '{value}'")
 
 
 def _flask_migrate_args() -> dict[str, Any]:
@@ -93,6 +122,9 @@ def run_migrations_offline() -> None:
         **_configure_args(dialect_name),
     )
     with context.begin_transaction():
+        if dialect_name == "postgresql":
+            for setting, value in _timeout_settings():
+                context.execute(f"SET {setting} = '{value}'")
         context.run_migrations()
 
 
@@ -123,6 +155,11 @@ def _run(connection: Connection, *, owned: bool) -> None:
         _sqlite_foreign_keys(connection, on=False)
         args["on_version_apply"] = _foreign_key_check
         args["transactional_ddl"] = True
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        event.listen(connection, "begin", _set_local_timeouts)
+        if connection.in_transaction():  # handed in mid-transaction: that one counts too
+            _set_local_timeouts(connection)
     try:
         context.configure(connection=connection, target_metadata=target_metadata, **args)
         with context.begin_transaction():
@@ -134,6 +171,8 @@ def _run(connection: Connection, *, owned: bool) -> None:
             connection.rollback()
         if sqlite:
             _sqlite_foreign_keys(connection, on=True)
+        if postgresql:
+            event.remove(connection, "begin", _set_local_timeouts)
 
 
 def run_migrations_online() -> None:

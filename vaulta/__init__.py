@@ -10,6 +10,7 @@ from flask import Flask
 from vaulta import config as config_module
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROXY_HEADERS = ("for", "proto", "host", "port", "prefix")
 
 
 def create_app(
@@ -47,7 +48,21 @@ def create_app(
     templating.register(app)
     web.register(app)
     register_cli(app)
+    _trust_proxies(app)
+    from vaulta.ops import startup
+
+    startup.init_app(app)  # SCHEMA_CHECK: refuse (production) / banner (development)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """ProxyFix for the reverse proxies in front of the app (PROXY_FIX_X_* counts, 0 = off)."""
+    counts = {h: app.config.get(f"PROXY_FIX_X_{h.upper()}", 0) for h in PROXY_HEADERS}
+    if any(counts.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxied = ProxyFix(app.wsgi_app, **{f"x_{h}": n for h, n in counts.items()})
+        app.wsgi_app = proxied  # type: ignore[method-assign]
 
 
 def _init_extensions(app: Flask) -> None:
@@ -79,3 +94,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(transactions_bp, url_prefix="/admin/transactions")
     app.register_blueprint(payments_bp, url_prefix="/payments")
     app.register_blueprint(approvals_bp, url_prefix="/admin/approvals")
+    from vaulta.ops import bp as ops_bp
+    from vaulta.ops import health_bp
+
+    app.register_blueprint(health_bp)  # /healthz
+    app.register_blueprint(ops_bp, url_prefix="/admin")  # /admin/system

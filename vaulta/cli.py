@@ -60,4 +60,7 @@ def verify_ledger_command() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from vaulta.ops.cli import register_ops_commands
+
+    register_ops_commands(vaulta_cli)
     app.cli.add_command(vaulta_cli)

@@ -23,7 +23,15 @@ INT_SETTINGS = (
     "ARGON2_TIME_COST",
     "ARGON2_MEMORY_COST",
     "ARGON2_PARALLELISM",
+    "PROXY_FIX_X_FOR",
+    "PROXY_FIX_X_PROTO",
+    "PROXY_FIX_X_HOST",
+    "PROXY_FIX_X_PORT",
+    "PROXY_FIX_X_PREFIX",
 )
+# When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
+# serve, show a "banner" on every page, or "off".
+SCHEMA_CHECK_MODES = ("refuse", "banner", "off")
 
 
 class ConfigError(RuntimeError):
@@ -58,6 +66,13 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
+    # Trusted reverse proxies in front of the app, per X-Forwarded-* header (0 = ignore it).
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
+    SCHEMA_CHECK = "banner"
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> None:
@@ -72,6 +87,7 @@ class TestingConfig(Config):
     NAME = "testing"
     TESTING = True
     SECRET_KEY = TEST_SECRET_KEY
+    SCHEMA_CHECK = "off"
     # Fast hashes in tests; still argon2id.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
@@ -83,6 +99,7 @@ class ProductionConfig(Config):
     SECRET_KEY = None
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    SCHEMA_CHECK = "refuse"
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> None:
@@ -126,3 +143,7 @@ def apply_environment(config: dict[str, Any], instance_path: str) -> None:
     for key in INT_SETTINGS:
         if os.environ.get(key):
             config[key] = int(os.environ[key])
+    if os.environ.get("SCHEMA_CHECK"):
+        config["SCHEMA_CHECK"] = os.environ["SCHEMA_CHECK"]
+    if config.get("SCHEMA_CHECK", "off") not in SCHEMA_CHECK_MODES:
+        raise ConfigError(f"SCHEMA_CHECK must be one of {', '.join(SCHEMA_CHECK_MODES)}.")

@@ -1,0 +1,53 @@
+"""gunicorn settings for VAULTA, all from the environment (``make serve`` uses this file).
+
+GUNICORN_BIND     address to listen on (default 127.0.0.1:$PORT, PORT default 8000);
+                  several comma-separated addresses are allowed
+WEB_CONCURRENCY   worker processes (default 2 x CPU cores + 1, at most 12)
+GUNICORN_THREADS  threads per worker (default 1)
+GUNICORN_TIMEOUT  seconds a silent worker lives before it is killed and replaced (default 30)
+GUNICORN_GRACEFUL_TIMEOUT  seconds workers get to finish requests on restart/stop (default 30)
+GUNICORN_KEEPALIVE  seconds to hold an idle keep-alive connection (default 5)
+FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-Proto/For gunicorn trusts (default 127.0.0.1);
+                  VAULTA's own ProxyFix is set with PROXY_FIX_X_FOR etc.
+GUNICORN_ACCESS_LOG  where the access log goes (default "-": standard output)
+GUNICORN_LOG_LEVEL   error log level (default info)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+MAX_DEFAULT_WORKERS = 12
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _default_workers() -> int:
+    return min(2 * multiprocessing.cpu_count() + 1, MAX_DEFAULT_WORKERS)
+
+
+bind = [
+    address.strip()
+    for address in os.environ.get(
+        "GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+    ).split(",")
+    if address.strip()
+]
+workers = _int("WEB_CONCURRENCY", _default_workers())
+threads = _int("GUNICORN_THREADS", 1)
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+proc_name = "vaulta"
+# Workers import the app themselves (no preload): each opens its own database pool, and a
+# worker that cannot start (e.g. the schema is not at the newest revision) stops gunicorn.
+preload_app = False

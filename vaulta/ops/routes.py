@@ -1,0 +1,48 @@
+"""/healthz for load balancers and the admin "system" page."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from vaulta.auth.session import admin_required
+from vaulta.extensions import db
+from vaulta.ops import bp, health_bp
+from vaulta.ops.schema import schema_status
+from vaulta.ops.startup import migrations_directory
+from vaulta.web import render
+
+log = logging.getLogger(__name__)
+
+
+@health_bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """200 when the database answers and is at the newest revision, else 503 with why."""
+    try:
+        status = schema_status(db.engine, migrations_directory())
+    except SQLAlchemyError as err:
+        log.warning("healthz: database unreachable: %s", type(err).__name__)
+        body = {"status": "error", "database": "unreachable", "schema": "unknown"}
+        return _no_store(jsonify(body)), 503
+    if status.at_head:
+        return _no_store(jsonify(status="ok", database="ok", schema=status.describe())), 200
+    body = {
+        "status": "error",
+        "database": "ok",
+        "schema": status.describe() + ": run `flask db upgrade`",
+    }
+    return _no_store(jsonify(body)), 503
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/system")
+@admin_required
+def system() -> Response:
+    return render("ops/system.html", status=schema_status(db.engine, migrations_directory()))
