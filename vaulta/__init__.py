@@ -76,6 +76,9 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
     init_login(app)
+    from vaulta.security import init_security
+
+    init_security(app)  # headers, session timeouts, rate limits (docs/security.md)
 
 
 def _register_blueprints(app: Flask) -> None:

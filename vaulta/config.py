@@ -8,6 +8,7 @@ rewritten to use the psycopg 3 driver. Production refuses to start without a rea
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ INT_SETTINGS = (
     "ARGON2_TIME_COST",
     "ARGON2_MEMORY_COST",
     "ARGON2_PARALLELISM",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_ABSOLUTE_HOURS",
     "PROXY_FIX_X_FOR",
     "PROXY_FIX_X_PROTO",
     "PROXY_FIX_X_HOST",
@@ -32,6 +35,18 @@ INT_SETTINGS = (
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
 SCHEMA_CHECK_MODES = ("refuse", "banner", "off")
+
+# Security text settings that may be overridden from the environment (docs/security.md).
+SECURITY_STR_SETTINGS = (
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_LOGIN",
+    "RATELIMIT_LOGIN_ACCOUNT",
+    "RATELIMIT_PASSCODE",
+    "RATELIMIT_PAYMENT",
+    "RATELIMIT_API",
+    "CONTENT_SECURITY_POLICY",
+    "STRICT_TRANSPORT_SECURITY",
+)
 
 
 class ConfigError(RuntimeError):
@@ -59,6 +74,28 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Sessions end after 30 minutes without a request or 12 hours after sign-in
+    # (vaulta/security/sessions.py); no remember-me cookie is ever set.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Response headers (vaulta/security/headers.py). HSTS only in production.
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'; object-src 'none'"
+    )
+    REFERRER_POLICY = "strict-origin-when-cross-origin"
+    STRICT_TRANSPORT_SECURITY: str | None = None
+    # Flask-Limiter (vaulta/security/limits.py): in memory unless RATELIMIT_STORAGE_URI
+    # names a shared store (redis://host:6379/0 in production, several workers share counts).
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN = "10/minute"  # sign-in POSTs per client address
+    RATELIMIT_LOGIN_ACCOUNT = "5/minute"  # failed sign-ins per email
+    RATELIMIT_PASSCODE = "5/minute"  # one-time passcode checks per user
+    RATELIMIT_PAYMENT = "20/minute"  # payment requests per user
+    RATELIMIT_API = "120/minute"  # JSON API calls per key
     PAGE_SIZE = 25
     # Largest single ledger posting, in minor units of any currency.
     LEDGER_MAX_AMOUNT_MINOR = 10_000_000_000
@@ -92,6 +129,12 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
+    # Generous limits: many tests sign in from one address; tests/security sets tight ones.
+    RATELIMIT_LOGIN = "10000/minute"
+    RATELIMIT_LOGIN_ACCOUNT = "10000/minute"
+    RATELIMIT_PASSCODE = "10000/minute"
+    RATELIMIT_PAYMENT = "10000/minute"
+    RATELIMIT_API = "10000/minute"
 
 
 class ProductionConfig(Config):
@@ -99,6 +142,7 @@ class ProductionConfig(Config):
     SECRET_KEY = None
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
     SCHEMA_CHECK = "refuse"
 
     @classmethod
@@ -143,6 +187,9 @@ def apply_environment(config: dict[str, Any], instance_path: str) -> None:
     for key in INT_SETTINGS:
         if os.environ.get(key):
             config[key] = int(os.environ[key])
+    for key in SECURITY_STR_SETTINGS:
+        if os.environ.get(key):
+            config[key] = os.environ[key]
     if os.environ.get("SCHEMA_CHECK"):
         config["SCHEMA_CHECK"] = os.environ["SCHEMA_CHECK"]
     if config.get("SCHEMA_CHECK", "off") not in SCHEMA_CHECK_MODES:

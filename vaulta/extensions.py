@@ -1,5 +1,7 @@
 """Flask extensions, created unbound here and bound to an app in ``create_app``."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -11,3 +13,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, compare_server_default=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Storage, limits and switches come from the app's RATELIMIT_* settings (vaulta/config.py).
+limiter = Limiter(key_func=get_remote_address)

@@ -1,8 +1,18 @@
-"""Sign-in form."""
+"""Sign-in, password change and API key forms."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, EmailField, PasswordField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from vaulta.security.password_policy import MAX_LENGTH, MIN_LENGTH
+from vaulta.services.api_keys import NAME_MAX_LENGTH, SCOPES
+
+SCOPE_LABELS = {"read": "read — accounts and payments", "payments:write": "payments:write"}
 
 
 class LoginForm(FlaskForm):
@@ -12,3 +22,41 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Empty: carries the CSRF token of the sign-out button."""
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )
+    new_password = PasswordField(
+        f"New password (at least {MIN_LENGTH} characters; a long phrase is best)",
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+    )
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+    )
+
+
+class ScopesField(SelectMultipleField):
+    """Checkboxes, one per scope."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX_LENGTH)])
+    scopes = ScopesField(
+        "Scopes",
+        choices=[SelectChoice(s, SCOPE_LABELS.get(s, s)) for s in SCOPES],
+        default=["read"],
+        validators=[DataRequired(message="Choose at least one scope.")],
+    )
+    expires_on = DateField("Expires after (optional)", validators=[Optional()])
+
+    def expires_at(self) -> datetime | None:
+        """The end of the chosen day (UTC): the key works through that date."""
+        if self.expires_on.data is None:
+            return None
+        return datetime.combine(self.expires_on.data + timedelta(days=1), time.min, tzinfo=UTC)

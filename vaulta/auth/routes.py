@@ -1,7 +1,8 @@
-"""Sign-in at /login, sign-out by POST."""
+"""Sign-in at /login, sign-out by POST, and the settings page (password, sessions, API keys)."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import flash, request, session, url_for
@@ -9,10 +10,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from vaulta.auth import bp
-from vaulta.auth.forms import LoginForm
-from vaulta.services import users
-from vaulta.services.errors import InvalidCredentials
-from vaulta.web import redirect_to, render
+from vaulta.auth.forms import ApiKeyForm, ChangePasswordForm, LoginForm
+from vaulta.extensions import limiter
+from vaulta.models import utcnow
+from vaulta.security.limits import LOGIN_ACCOUNT_LIMIT, LOGIN_LIMIT, by_login_email, failed
+from vaulta.services import api_keys, users
+from vaulta.services.errors import DomainError, InvalidCredentials
+from vaulta.web import redirect_to, render, wants_partial
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -30,6 +34,8 @@ def home_for(user: users.User) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(LOGIN_ACCOUNT_LIMIT, key_func=by_login_email, methods=["POST"], deduct_when=failed)
 def login() -> Response:
     if current_user.is_authenticated:
         return redirect_to(home_for(current_user))
@@ -55,4 +61,86 @@ def logout() -> Response:
     logout_user()
     session.clear()
     flash("You have been signed out.", "info")
+    return redirect_to(url_for("auth.login"))
+
+
+# --- Settings: password, sessions, API keys -------------------------------------------------
+
+
+def _settings_context(**extra: Any) -> dict[str, Any]:
+    keys = api_keys.list_keys(current_user) if _may_have_keys() else []
+    return {"keys": keys, "now": utcnow(), "scopes_of": api_keys.scopes_of, **extra}
+
+
+def _may_have_keys() -> bool:
+    return not current_user.is_admin and current_user.customer_id is not None
+
+
+@bp.route("/settings")
+@login_required
+def settings() -> Response:
+    return render("auth/settings.html", **_settings_context(form=ApiKeyForm()))
+
+
+@bp.route("/settings/api-keys", methods=["POST"])
+@login_required
+def create_api_key() -> Response:
+    form = ApiKeyForm()
+    new_key = None
+    if form.validate_on_submit():
+        try:
+            new_key = api_keys.create(
+                current_user, form.name.data or "", form.scopes.data or [], form.expires_at()
+            )
+        except DomainError as err:
+            if not err.field:
+                raise
+            target = form.expires_on if err.field == "expires_at" else getattr(form, err.field)
+            target.errors = [*target.errors, err.message]
+        else:
+            form = ApiKeyForm(formdata=None)
+    status = 201 if new_key else 422
+    context = _settings_context(form=form, new_key=new_key)
+    return render("auth/settings.html", "auth/_api_keys.html", status=status, **context)
+
+
+@bp.route("/settings/api-keys/<int:key_id>/revoke", methods=["POST"])
+@login_required
+def revoke_api_key(key_id: int) -> Response:
+    key = api_keys.revoke(current_user, key_id)
+    if wants_partial():
+        context = _settings_context(form=ApiKeyForm(), revoked=key)
+        return render("auth/settings.html", "auth/_api_keys.html", **context)
+    flash(f"The key {key.name!r} is revoked.", "success")
+    return redirect_to(url_for("auth.settings"))
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = users.change_password(
+                current_user, form.current_password.data or "", form.new_password.data or ""
+            )
+        except DomainError as err:
+            if not err.field:
+                raise
+            getattr(form, err.field).errors.append(err.message)
+        else:
+            login_user(user)  # this browser carries the new session identifier; others end
+            flash("Your password is changed. Every other session has been signed out.", "success")
+            return redirect_to(url_for("auth.settings"))
+    status = 422 if form.errors else 200
+    return render("auth/change_password.html", form=form, status=status)
+
+
+@bp.route("/settings/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere() -> Response:
+    users.sign_out_everywhere(current_user)
+    logout_user()
+    session.clear()
+    flash("You have been signed out everywhere, on this device too.", "info")
     return redirect_to(url_for("auth.login"))

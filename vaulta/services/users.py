@@ -6,9 +6,10 @@ import sqlalchemy as sa
 
 from vaulta.models import Customer, User, utcnow
 from vaulta.models.user import ROLE_ADMIN, ROLE_CUSTOMER, ROLES, new_session_token
-from vaulta.services import passwords
+from vaulta.security.password_policy import password_problem
+from vaulta.services import audit, passwords
 from vaulta.services.db import session, write_transaction
-from vaulta.services.errors import Conflict, InvalidCredentials, InvalidInput
+from vaulta.services.errors import Conflict, InvalidCredentials, InvalidInput, NotFound
 
 GENERIC_LOGIN_ERROR = "Email or password is incorrect."
 
@@ -39,10 +40,9 @@ def create_user(
         raise InvalidInput("An admin login cannot belong to a customer.")
     if role == ROLE_CUSTOMER and customer is None:
         raise InvalidInput("A customer login needs a customer.")
-    if len(password) < passwords.MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"Use at least {passwords.MIN_PASSWORD_LENGTH} characters.", field="password"
-        )
+    problem = password_problem(password, email=email)
+    if problem:
+        raise InvalidInput(problem, field="password")
     password_hash = passwords.hash_password(password)
     with write_transaction() as s:
         if find_by_email(email) is not None:
@@ -88,6 +88,49 @@ def rotate_session(user: User) -> None:
         fresh = s.get(User, user.id)
         assert fresh is not None
         fresh.session_token = new_session_token()
+
+
+def sign_out_everywhere(user: User) -> User:
+    """End every session of ``user`` (a copied cookie stops working) and audit it."""
+    with write_transaction() as s:
+        fresh = s.get(User, user.id, with_for_update=True)
+        if fresh is None:
+            raise NotFound("There is no such login.")
+        fresh.session_token = new_session_token()
+        audit.record(
+            s,
+            actor=fresh,
+            action="user.signed_out_everywhere",
+            object_type="user",
+            object_id=fresh.id,
+        )
+    return fresh
+
+
+def change_password(user: User, current_password: str, new_password: str) -> User:
+    """Replace the password after checking the current one; every session ends.
+
+    Returns the user with the new session identifier: the caller signs the current browser
+    in again with it, so only the other sessions end.
+    """
+    if not passwords.verify_password(user.password_hash, current_password):
+        raise InvalidInput("Your current password is not correct.", field="current_password")
+    problem = password_problem(new_password, email=user.email)
+    if problem:
+        raise InvalidInput(problem, field="new_password")
+    if passwords.verify_password(user.password_hash, new_password):
+        raise InvalidInput("Choose a password you have not used here.", field="new_password")
+    new_hash = passwords.hash_password(new_password)
+    with write_transaction() as s:
+        fresh = s.get(User, user.id, with_for_update=True)
+        if fresh is None:
+            raise NotFound("There is no such login.")
+        fresh.password_hash = new_hash
+        fresh.session_token = new_session_token()
+        audit.record(
+            s, actor=fresh, action="user.password_changed", object_type="user", object_id=fresh.id
+        )
+    return fresh
 
 
 def load_by_session_token(token: str) -> User | None:

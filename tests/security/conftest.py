@@ -1,0 +1,80 @@
+"""Fixtures for the security tests: fresh rate-limit counts, a controllable clock, helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask, g, request_started
+from limits.storage import MemoryStorage
+
+from tests import factories
+from tests.webclient import WebClient
+from vaulta.extensions import limiter
+from vaulta.security import sessions
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
+    """Every test that builds an app starts from zero counts (in-memory storage only)."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("app")
+        if isinstance(limiter.storage, MemoryStorage):
+            limiter.reset()
+
+
+@pytest.fixture(autouse=True)
+def _requests_do_not_share_g(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test request loads its own user, as in production.
+
+    tests/conftest.py keeps one app context open for a whole test, and Flask reuses it for
+    every request, so ``g`` (where Flask-Login caches the user) would carry the previous
+    request's user into the next one, hiding revoked sessions.
+    """
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+
+    def forget_user(sender: Flask, **_extra: object) -> None:
+        g.pop("_login_user", None)
+
+    request_started.connect(forget_user, app)
+    yield
+    request_started.disconnect(forget_user, app)
+
+
+class Clock:
+    """A clock the session module reads instead of the real one."""
+
+    def __init__(self, start: float = 1_900_000_000.0) -> None:
+        self.now = start
+
+    def advance(self, *, minutes: float = 0, hours: float = 0) -> None:
+        self.now += minutes * 60 + hours * 3600
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock()
+    monkeypatch.setattr(sessions, "now", c)
+    return c
+
+
+def sign_in_with_form(client: WebClient, email: str, password: str = factories.PASSWORD):
+    """Sign in through the real form (stamps the session like a browser sign-in)."""
+    return client.post_form("/login", {"email": email, "password": password})
+
+
+def copy_session(source: WebClient, app: Flask) -> WebClient:
+    """A second client holding a copy of ``source``'s session cookie (a stolen cookie)."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = source.get_cookie(name)
+    assert cookie is not None
+    thief = app.test_client()
+    assert isinstance(thief, WebClient)
+    thief.set_cookie(name, cookie.value)
+    return thief

@@ -1,0 +1,165 @@
+"""Rate limits: sign-in per client address and per account, the 429 page / partial / JSON,
+and Redis as shared storage (two apps, one count)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from flask import Flask, jsonify
+
+from tests import factories
+from tests.webclient import WebClient
+from vaulta import create_app
+from vaulta.extensions import db, limiter
+from vaulta.models import User
+from vaulta.security.limits import API_LIMIT, by_api_key
+
+REDIS_URL = os.environ.get("VAULTA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _login(client: WebClient, email: str, password: str, address: str = "127.0.0.1"):
+    return client.post_form(
+        "/login", {"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_login_hammering_gets_a_clear_429_page(app: Flask, client: WebClient) -> None:
+    app.config["RATELIMIT_LOGIN"] = "3/minute"
+    for n in range(3):
+        assert _login(client, f"nobody{n}@example.test", "wrong password").status_code == 422
+    response = _login(client, "nobody@example.test", "wrong password")
+    assert response.status_code == 429
+    assert "Too many requests" in response.text  # the page title
+    assert "Wait 60 seconds, then try again" in response.text
+    assert response.headers["Retry-After"] == "60"
+    assert response.mimetype == "text/html"
+    assert response.headers["Content-Security-Policy"]  # an error page is still a page
+    # Another address is not affected; the sign-in page itself still opens.
+    assert _login(client, "nobody@example.test", "wrong", address="10.0.0.9").status_code == 422
+    assert client.get("/login").status_code == 200
+
+
+def test_an_htmx_429_lands_in_the_message_area(app: Flask, client: WebClient) -> None:
+    app.config["RATELIMIT_LOGIN"] = "1/minute"
+    _login(client, "a@example.test", "wrong password")
+    response = client.htmx("POST", "/login", data={"email": "a@example.test", "password": "x"})
+    assert response.status_code == 429
+    assert response.headers["HX-Retarget"] == "#messages"
+    assert "Too many requests" in response.text
+    assert "<html" not in response.text
+
+
+def test_failed_attempts_are_limited_per_account_from_any_address(
+    app: Flask, client: WebClient, admin: User
+) -> None:
+    app.config["RATELIMIT_LOGIN_ACCOUNT"] = "3/minute"
+    for n in range(3):
+        response = _login(client, admin.email, "wrong password", address=f"10.0.0.{n}")
+        assert response.status_code == 422
+    # Even the right password from a fresh address waits now: the account is throttled.
+    response = _login(client, admin.email.upper(), factories.PASSWORD, address="10.0.1.1")
+    assert response.status_code == 429
+    # Other accounts are not.
+    other = factories.make_admin("other-admin@example.test")
+    assert _login(client, other.email, factories.PASSWORD, address="10.0.1.1").status_code == 302
+
+
+def test_successful_sign_ins_do_not_count_against_the_account(app: Flask, admin: User) -> None:
+    app.config["RATELIMIT_LOGIN_ACCOUNT"] = "2/minute"
+    for _ in range(4):
+        c = app.test_client()
+        assert isinstance(c, WebClient)
+        assert _login(c, admin.email, factories.PASSWORD).status_code == 302
+
+
+def test_the_api_gets_a_json_429(app: Flask) -> None:
+    @limiter.limit(API_LIMIT, key_func=by_api_key)
+    def throttled_probe():  # type: ignore[no-untyped-def]
+        return jsonify(ok=True)
+
+    app.add_url_rule("/api/v1/_throttle-probe", view_func=throttled_probe)
+    app.config["RATELIMIT_API"] = "2/minute"
+    client = app.test_client()
+    headers = {"Authorization": "Bearer vk_abcdefghij_secret"}
+    assert client.get("/api/v1/_throttle-probe", headers=headers).status_code == 200
+    assert client.get("/api/v1/_throttle-probe", headers=headers).status_code == 200
+    response = client.get("/api/v1/_throttle-probe", headers=headers)
+    assert response.status_code == 429
+    assert response.json == {
+        "error": {"code": "rate_limited", "message": response.json["error"]["message"]}
+    }
+    assert "Wait 60 seconds" in response.json["error"]["message"]
+    other_key = {"Authorization": "Bearer vk_zzzzzzzzzz_secret"}
+    assert client.get("/api/v1/_throttle-probe", headers=other_key).status_code == 200
+
+
+def test_in_memory_counts_belong_to_one_app(app: Flask, database_url: str) -> None:
+    """The contrast to the Redis test: a second app with memory:// starts from zero."""
+    app.config["RATELIMIT_LOGIN"] = "2/minute"
+    first = app.test_client()
+    for _ in range(2):
+        _login(first, "x@example.test", "wrong password")  # type: ignore[arg-type]
+    assert _login(first, "x@example.test", "wrong password").status_code == 429  # type: ignore[arg-type]
+    second = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_LOGIN": "2/minute"}
+    )
+    second.test_client_class = WebClient
+    with second.app_context():
+        response = _login(second.test_client(), "x@example.test", "wrong password")  # type: ignore[arg-type]
+        assert response.status_code == 422
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _redis_or_skip() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError as err:
+        message = f"the Redis rate-limit test needs Redis at {REDIS_URL} ({err})"
+        if os.environ.get("VAULTA_REQUIRE_REDIS") == "1":
+            pytest.fail(message + " but VAULTA_REQUIRE_REDIS=1")
+        pytest.skip(message)
+
+
+def test_two_apps_on_one_redis_share_their_counts(database_url: str) -> None:
+    """Two app instances (as two gunicorn workers) with the same RATELIMIT_STORAGE_URI.
+
+    Each app opens its own connection to Redis; the second starts after the first has counted,
+    and sees its count (with memory:// it would start from zero: see the test above).
+    """
+    _redis_or_skip()
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_LOGIN_ACCOUNT": "3/minute",
+    }
+    email = f"redis-{uuid.uuid4().hex}@example.test"  # a count no other run shares
+    apps: list[Flask] = []
+
+    def new_app() -> Flask:
+        a = create_app("testing", settings)
+        a.test_client_class = WebClient
+        apps.append(a)
+        assert type(limiter.storage).__name__ == "RedisStorage"
+        return a
+
+    try:
+        first = new_app()
+        with first.app_context():
+            for n in range(2):
+                response = _login(first.test_client(), email, "wrong", address=f"10.1.0.{n}")  # type: ignore[arg-type]
+                assert response.status_code == 422
+        second = new_app()
+        with second.app_context():
+            client = second.test_client()
+            assert _login(client, email, "wrong", address="10.1.0.8").status_code == 422  # type: ignore[arg-type]
+            assert _login(client, email, "wrong", address="10.1.0.9").status_code == 429  # type: ignore[arg-type]
+    finally:
+        for a in apps:
+            with a.app_context():
+                db.session.remove()
+                db.engine.dispose()
