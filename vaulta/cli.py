@@ -9,9 +9,10 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from vaulta.models.user import ROLE_ADMIN
-from vaulta.services import demo, users
+from vaulta.services import bulk_seed, demo, users
 from vaulta.services.errors import DomainError
 from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.payments import expire_due
 
 vaulta_cli = AppGroup("vaulta", help="VAULTA operations.")
 
@@ -36,16 +37,54 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
 @vaulta_cli.command("seed-demo")
 @click.option("--password", default=demo.DEMO_PASSWORD, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing unless the database has no users.")
-def seed_demo(password: str, if_empty: bool) -> None:
-    """Create demo logins, customers, accounts and history (idempotent)."""
+@click.option(
+    "--customers",
+    type=click.IntRange(min=1),
+    help="Also bulk-add this many customers (one or two accounts each). Not idempotent.",
+)
+@click.option(
+    "--transactions",
+    type=click.IntRange(min=0),
+    default=0,
+    help="With --customers: this many deposits, withdrawals and transfers among them.",
+)
+@click.option("--seed", "rng_seed", type=int, help="With --customers: the random seed.")
+def seed_demo(
+    password: str,
+    if_empty: bool,
+    customers: int | None,
+    transactions: int,
+    rng_seed: int | None,
+) -> None:
+    """Create demo logins, customers, accounts and history (idempotent).
+
+    With --customers N [--transactions M] it then adds N customers and M postings at
+    scale in one database transaction. That part is NOT idempotent: every run adds another
+    batch (with new customer and account numbers); `verify-ledger` passes after each.
+    """
+    if customers is None and transactions:
+        raise click.UsageError("--transactions needs --customers.")
     if if_empty and not demo.database_is_empty():
         click.echo("Database already has data: demo seed skipped.")
     else:
         created = demo.seed_demo(password)
         click.echo("Demo data created." if created else "Demo data already present.")
+        if customers is not None:
+            _bulk_seed(customers, transactions, rng_seed)
     click.echo(f"Demo logins (password: {password}):")
     for email, role in demo.demo_logins():
         click.echo(f"  {email:<24} {role}")
+
+
+def _bulk_seed(customers: int, transactions: int, rng_seed: int | None) -> None:
+    with click.progressbar(length=customers + transactions, label="Seeding") as bar:
+        result = bulk_seed.bulk_seed(
+            customers, transactions, progress=bar.update, rng_seed=rng_seed
+        )
+    click.echo(
+        f"Added {result.customers} customers, {result.accounts} accounts and "
+        f"{result.transactions} transactions (seed {result.rng_seed})."
+    )
 
 
 @vaulta_cli.command("verify-ledger")
@@ -57,6 +96,12 @@ def verify_ledger_command() -> None:
             click.echo(f"FAIL {problem}", err=True)
         raise click.exceptions.Exit(1)
     click.echo("Ledger OK: balances match postings, books balance per currency.")
+
+
+@vaulta_cli.command("expire-payments")
+def expire_payments_command() -> None:
+    """Mark payments that were not confirmed or approved in time as expired."""
+    click.echo(f"Expired {expire_due()} payment(s).")
 
 
 def register_cli(app: Flask) -> None:
