@@ -1,3 +1,196 @@
-"""Views of the customers blueprint."""
+"""Admin pages for customers: list with live search, create, details, edit, status, accounts.
 
-from vaulta.customers import bp  # noqa: F401
+Views validate the form, call one service, then render or redirect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app, flash, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from vaulta.auth.session import admin_required
+from vaulta.customers import bp
+from vaulta.customers.forms import CustomerForm, OpenAccountForm
+from vaulta.models import Customer
+from vaulta.services import accounts, customers
+from vaulta.services.errors import DomainError, NotFound
+from vaulta.web import redirect_to, render, wants_partial
+
+
+def _cursor() -> tuple[str, int] | None:
+    """The keyset cursor of the requested page (``after_name`` and ``after_id``)."""
+    name = request.args.get("after_name")
+    ident = request.args.get("after_id", type=int)
+    if name is None or ident is None:
+        return None
+    return (name, ident)
+
+
+def _show_error(form: FlaskForm, err: DomainError) -> int:
+    """Put a domain error on its field (or on the form) and return the status to answer."""
+    target = getattr(form, err.field, None) if err.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, err.message]
+        return 422
+    form.form_errors.append(err.message)
+    return err.status
+
+
+def _form_page(form: CustomerForm, customer: Customer | None, status: int | None) -> Response:
+    if status is None:
+        status = 422 if form.errors else 200
+    return render(
+        "customers/form.html", "customers/_form.html", form=form, customer=customer, status=status
+    )
+
+
+def _detail_url(customer_id: int) -> str:
+    return url_for("customers.detail", customer_id=customer_id)
+
+
+@bp.route("/")
+@admin_required
+def index() -> Response:
+    q = request.args.get("q", "").strip()
+    after = _cursor()
+    results = customers.search_customers(q, after=after, limit=current_app.config["PAGE_SIZE"])
+    return render(
+        "customers/index.html", "customers/_table.html", q=q, after=after, results=results
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@admin_required
+def new() -> Response:
+    form = CustomerForm()
+    status = None
+    if form.validate_on_submit():
+        try:
+            customer = customers.create_customer(
+                full_name=form.full_name.data or "",
+                email=form.email.data,
+                phone=form.phone.data,
+                address=form.address.data,
+                actor=current_user,
+            )
+        except DomainError as err:
+            status = _show_error(form, err)
+        else:
+            flash(f"Customer {customer.customer_number} created.", "success")
+            return redirect_to(_detail_url(customer.id))
+    return _form_page(form, None, status)
+
+
+@bp.route("/<int:customer_id>")
+@admin_required
+def detail(customer_id: int) -> Response:
+    return render(
+        "customers/detail.html",
+        customer=customers.customer_detail(customer_id),
+        account_form=OpenAccountForm(formdata=None),
+    )
+
+
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit(customer_id: int) -> Response:
+    customer = customers.get_customer(customer_id)
+    form = CustomerForm(obj=customer)
+    status = None
+    if form.validate_on_submit():
+        try:
+            customers.update_customer(
+                customer_id,
+                full_name=form.full_name.data or "",
+                email=form.email.data,
+                phone=form.phone.data,
+                address=form.address.data,
+                actor=current_user,
+            )
+        except DomainError as err:
+            status = _show_error(form, err)
+        else:
+            flash("Customer details saved.", "success")
+            return redirect_to(_detail_url(customer_id))
+    return _form_page(form, customer, status)
+
+
+def _change_status(customer_id: int, change: Callable[..., Customer], done: str) -> Response:
+    """Run a status change; htmx gets the status partial, plain requests a redirect."""
+    try:
+        change(customer_id, actor=current_user)
+    except NotFound:
+        raise
+    except DomainError as err:
+        if not wants_partial():
+            flash(err.message, "error")
+            return redirect_to(_detail_url(customer_id))
+        return render(
+            "customers/detail.html",
+            "customers/_status.html",
+            customer=customers.customer_detail(customer_id),
+            status_error=err.message,
+            status=err.status,
+        )
+    if not wants_partial():
+        flash(done, "success")
+        return redirect_to(_detail_url(customer_id))
+    # The accounts section changes with the status (opening is for active customers only).
+    return render(
+        "customers/detail.html",
+        "customers/_status.html",
+        customer=customers.customer_detail(customer_id),
+        account_form=OpenAccountForm(formdata=None),
+        status_notice=done,
+        oob=True,
+    )
+
+
+@bp.route("/<int:customer_id>/suspend", methods=["POST"])
+@admin_required
+def suspend(customer_id: int) -> Response:
+    return _change_status(customer_id, customers.suspend_customer, "Customer suspended.")
+
+
+@bp.route("/<int:customer_id>/reactivate", methods=["POST"])
+@admin_required
+def reactivate(customer_id: int) -> Response:
+    return _change_status(customer_id, customers.reactivate_customer, "Customer reactivated.")
+
+
+@bp.route("/<int:customer_id>/close", methods=["POST"])
+@admin_required
+def close(customer_id: int) -> Response:
+    return _change_status(customer_id, customers.close_customer, "Customer closed.")
+
+
+@bp.route("/<int:customer_id>/accounts", methods=["POST"])
+@admin_required
+def open_account(customer_id: int) -> Response:
+    customer = customers.get_customer(customer_id)
+    form = OpenAccountForm()
+    status = 422
+    notice = None
+    if form.validate_on_submit():
+        try:
+            account = accounts.open_account(customer, form.currency.data or "", actor=current_user)
+        except DomainError as err:
+            status = _show_error(form, err)
+        else:
+            notice = f"Account {account.number} opened in {account.currency}."
+            if not wants_partial():
+                flash(notice, "success")
+                return redirect_to(_detail_url(customer_id))
+            form, status = OpenAccountForm(formdata=None), 200
+    return render(
+        "customers/detail.html",
+        "customers/_accounts.html",
+        customer=customers.customer_detail(customer_id),
+        account_form=form,
+        accounts_notice=notice,
+        status=status,
+    )

@@ -1,14 +1,74 @@
-"""Customers: creation and look-up."""
+"""Customers: create, edit, suspend / reactivate / close, search and look-up.
+
+Every change runs in one write transaction and writes its audit event in that transaction.
+"""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import re
+from dataclasses import dataclass
 
-from vaulta.models import Customer, User
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from vaulta.models import Account, Customer, User
+from vaulta.models.account import ACCOUNT_CLOSED
+from vaulta.models.customer import CUSTOMER_ACTIVE, CUSTOMER_CLOSED, CUSTOMER_SUSPENDED
 from vaulta.services import audit
 from vaulta.services.db import session, write_transaction
-from vaulta.services.errors import InvalidInput, NotFound
+from vaulta.services.errors import Conflict, InvalidInput, NotFound
 from vaulta.services.numbers import random_customer_number
+
+FULL_NAME_MAX = 200
+EMAIL_MAX = 254
+PHONE_MAX = 32
+ADDRESS_MAX = 500
+SEARCH_LIMIT_MAX = 100
+EDITABLE_FIELDS = ("full_name", "email", "phone", "address")
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Digits with the separators people type; at least three digits (checked separately).
+_PHONE_RE = re.compile(r"^\+?[0-9 ()./-]+$")
+_PHONE_SEPARATORS = " ()./-+"
+_NUMBER_QUERY_RE = re.compile(r"^c\d{1,8}$", re.IGNORECASE)
+_PHONE_QUERY_RE = re.compile(r"^[0-9 ()./+-]+$")
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    """One page of a customer search; ``next_after`` is the cursor of the following page."""
+
+    rows: list[Customer]
+    next_after: tuple[str, int] | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_after is not None
+
+
+def _clean(
+    full_name: str | None, email: str | None, phone: str | None, address: str | None
+) -> dict[str, str | None]:
+    """Normalise and validate the editable fields; raise InvalidInput naming the field."""
+    name = " ".join((full_name or "").split())
+    if not name:
+        raise InvalidInput("Enter the customer's full name.", field="full_name")
+    if len(name) > FULL_NAME_MAX:
+        raise InvalidInput(f"Keep the name under {FULL_NAME_MAX} characters.", field="full_name")
+    mail = (email or "").strip().lower() or None
+    if mail is not None and (len(mail) > EMAIL_MAX or not _EMAIL_RE.match(mail)):
+        raise InvalidInput("Enter an email address like name@example.com.", field="email")
+    tel = " ".join((phone or "").split()) or None
+    if tel is not None and (
+        len(tel) > PHONE_MAX or not _PHONE_RE.match(tel) or sum(c.isdigit() for c in tel) < 3
+    ):
+        raise InvalidInput(
+            "Enter a phone number with digits, spaces, +, -, ( or ) only.", field="phone"
+        )
+    addr = (address or "").strip() or None
+    if addr is not None and len(addr) > ADDRESS_MAX:
+        raise InvalidInput(f"Keep the address under {ADDRESS_MAX} characters.", field="address")
+    return {"full_name": name, "email": mail, "phone": tel, "address": addr}
 
 
 def create_customer(
@@ -19,20 +79,12 @@ def create_customer(
     phone: str | None = None,
     address: str | None = None,
 ) -> Customer:
-    full_name = (full_name or "").strip()
-    if not full_name:
-        raise InvalidInput("Enter the customer's full name.", field="full_name")
+    fields = _clean(full_name, email, phone, address)
     with write_transaction() as s:
         number = random_customer_number()
         while s.scalar(sa.select(Customer.id).where(Customer.customer_number == number)):
             number = random_customer_number()
-        customer = Customer(
-            customer_number=number,
-            full_name=full_name,
-            email=(email or "").strip().lower() or None,
-            phone=(phone or "").strip() or None,
-            address=(address or "").strip() or None,
-        )
+        customer = Customer(customer_number=number, status=CUSTOMER_ACTIVE, **fields)
         s.add(customer)
         s.flush()
         audit.record(
@@ -41,13 +93,196 @@ def create_customer(
             action="customer.create",
             object_type="customer",
             object_id=customer.id,
-            details={"customer_number": number, "full_name": full_name},
+            details={"customer_number": number, "full_name": fields["full_name"]},
         )
     return customer
 
 
 def get_customer(customer_id: int) -> Customer:
     customer = session().get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("No such customer.")
+    return customer
+
+
+def _lock_customer(s: Session, customer_id: int) -> Customer:
+    customer = s.scalar(
+        sa.select(Customer)
+        .where(Customer.id == customer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if customer is None:
+        raise NotFound("No such customer.")
+    return customer
+
+
+def update_customer(
+    customer_id: int,
+    *,
+    full_name: str,
+    email: str | None,
+    phone: str | None,
+    address: str | None,
+    actor: User,
+) -> Customer:
+    """Change the customer's details; the audit event lists each changed field (old → new)."""
+    fields = _clean(full_name, email, phone, address)
+    with write_transaction() as s:
+        customer = _lock_customer(s, customer_id)
+        if customer.status == CUSTOMER_CLOSED:
+            raise Conflict("This customer is closed: their details can no longer be edited.")
+        changes = {
+            name: {"old": getattr(customer, name), "new": value}
+            for name, value in fields.items()
+            if getattr(customer, name) != value
+        }
+        if changes:
+            for name, change in changes.items():
+                setattr(customer, name, change["new"])
+            audit.record(
+                s,
+                actor=actor,
+                action="customer.update",
+                object_type="customer",
+                object_id=customer.id,
+                details={"changes": changes},
+            )
+    return customer
+
+
+def _change_status(
+    customer_id: int, *, allowed_from: tuple[str, ...], to: str, action: str, actor: User
+) -> Customer:
+    with write_transaction() as s:
+        customer = _lock_customer(s, customer_id)
+        old = customer.status
+        if old not in allowed_from:
+            raise Conflict(_refusal(old, to))
+        if to == CUSTOMER_CLOSED:
+            open_accounts = s.scalar(
+                sa.select(sa.func.count())
+                .select_from(Account)
+                .where(Account.customer_id == customer.id, Account.status != ACCOUNT_CLOSED)
+            )
+            if open_accounts:
+                raise Conflict(
+                    f"Close this customer's accounts first: {open_accounts} "
+                    f"{'is' if open_accounts == 1 else 'are'} still open."
+                )
+        customer.status = to
+        audit.record(
+            s,
+            actor=actor,
+            action=action,
+            object_type="customer",
+            object_id=customer.id,
+            details={"old_status": old, "new_status": to},
+        )
+    return customer
+
+
+def _refusal(current: str, wanted: str) -> str:
+    if current == CUSTOMER_CLOSED:
+        return "This customer is closed: a closed customer cannot be changed."
+    if current == wanted:
+        return f"This customer is already {current}."
+    return f"A {current} customer cannot be made {wanted}."
+
+
+def suspend_customer(customer_id: int, *, actor: User) -> Customer:
+    return _change_status(
+        customer_id,
+        allowed_from=(CUSTOMER_ACTIVE,),
+        to=CUSTOMER_SUSPENDED,
+        action="customer.suspend",
+        actor=actor,
+    )
+
+
+def reactivate_customer(customer_id: int, *, actor: User) -> Customer:
+    return _change_status(
+        customer_id,
+        allowed_from=(CUSTOMER_SUSPENDED,),
+        to=CUSTOMER_ACTIVE,
+        action="customer.reactivate",
+        actor=actor,
+    )
+
+
+def close_customer(customer_id: int, *, actor: User) -> Customer:
+    """Close the customer; refused while any of their accounts is not closed."""
+    return _change_status(
+        customer_id,
+        allowed_from=(CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED),
+        to=CUSTOMER_CLOSED,
+        action="customer.close",
+        actor=actor,
+    )
+
+
+def _phone_digits() -> sa.ColumnElement[str]:
+    """The stored phone number without separators (portable: no regexp_replace on SQLite)."""
+    expr: sa.ColumnElement[str] = Customer.phone
+    for char in _PHONE_SEPARATORS:
+        expr = sa.func.replace(expr, char, "", type_=sa.String)
+    return expr
+
+
+def _search_condition(query: str) -> sa.ColumnElement[bool] | None:
+    """What ``query`` looks like decides the fields it is matched against."""
+    q = " ".join(query.split())
+    if not q:
+        return None
+    if _NUMBER_QUERY_RE.match(q):
+        number = q.upper()
+        if len(number) == 9:
+            return Customer.customer_number == number
+        return Customer.customer_number.startswith(number, autoescape=True)
+    if "@" in q:
+        return Customer.email.contains(q.lower(), autoescape=True)
+    digits = "".join(c for c in q if c.isdigit())
+    if digits and _PHONE_QUERY_RE.match(q):
+        by_phone = _phone_digits().contains(digits)
+        if len(digits) <= 8:
+            return sa.or_(by_phone, Customer.customer_number.startswith("C" + digits))
+        return by_phone
+    return sa.or_(
+        Customer.full_name.icontains(q, autoescape=True),
+        Customer.email.contains(q.lower(), autoescape=True),
+    )
+
+
+def search_customers(
+    query: str, *, after: tuple[str, int] | None = None, limit: int = 25
+) -> CustomerPage:
+    """Customers matching ``query`` by name, email, customer number or phone.
+
+    Ordered by (full_name, id) and paged by keyset: ``after`` is the (full_name, id) of
+    the last row already shown. No OFFSET and no COUNT, so every page costs the same.
+    """
+    limit = max(1, min(limit, SEARCH_LIMIT_MAX))
+    stmt = sa.select(Customer).order_by(Customer.full_name, Customer.id).limit(limit + 1)
+    condition = _search_condition(query or "")
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if after is not None:
+        stmt = stmt.where(sa.tuple_(Customer.full_name, Customer.id) > sa.tuple_(*after))
+    rows = list(session().scalars(stmt))
+    if len(rows) <= limit:
+        return CustomerPage(rows=rows, next_after=None)
+    rows = rows[:limit]
+    return CustomerPage(rows=rows, next_after=(rows[-1].full_name, rows[-1].id))
+
+
+def customer_detail(customer_id: int) -> Customer:
+    """The customer with their accounts and logins (``.accounts``, ``.users``) loaded."""
+    customer = session().scalar(
+        sa.select(Customer)
+        .where(Customer.id == customer_id)
+        .options(selectinload(Customer.accounts), selectinload(Customer.users))
+        .execution_options(populate_existing=True)
+    )
     if customer is None:
         raise NotFound("No such customer.")
     return customer

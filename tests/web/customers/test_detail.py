@@ -1,0 +1,159 @@
+"""The customer page: details, logins, accounts, status actions and opening accounts."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, url_for
+
+from tests import factories
+from tests.webclient import WebClient
+from vaulta.extensions import db
+from vaulta.models import Account, AuditEvent, Customer, User
+from vaulta.services import customers
+
+
+def page(customer: Customer, action: str = "") -> str:
+    return f"/admin/customers/{customer.id}" + (f"/{action}" if action else "")
+
+
+def test_detail_shows_details_accounts_and_logins(admin_client: WebClient) -> None:
+    login = factories.make_customer_login("holder@example.test")
+    customer = factories.customer_of(login)
+    account = factories.make_account(customer, "EUR", 12_345)
+    html = admin_client.get(page(customer)).get_data(as_text=True)
+    assert customer.customer_number in html
+    assert account.number in html
+    assert "123.45 EUR" in html
+    assert "holder@example.test" in html
+    assert "Open account" in html
+    assert 'name="currency"' in html
+
+
+def test_account_numbers_link_to_the_account_page_when_it_exists(
+    app: Flask, admin: User, customer: Customer
+) -> None:
+    if "accounts.admin_detail" not in app.view_functions:
+        app.add_url_rule(
+            "/test-only/accounts/<int:account_id>",
+            endpoint="accounts.admin_detail",
+            view_func=lambda account_id: "",
+        )
+    account = factories.make_account(customer, "USD")
+    client = app.test_client()
+    assert isinstance(client, WebClient)
+    client.sign_in(admin)
+    html = client.get(page(customer)).get_data(as_text=True)
+    with app.test_request_context():
+        href = url_for("accounts.admin_detail", account_id=account.id)
+    assert f'href="{href}">{account.number}</a>' in html
+
+
+def test_open_account_without_js_redirects_back(
+    admin_client: WebClient, customer: Customer
+) -> None:
+    response = admin_client.post_form(page(customer, "accounts"), {"currency": "JPY"})
+    assert response.status_code == 302
+    assert response.location == page(customer)
+    account = db.session.scalar(sa.select(Account).where(Account.customer_id == customer.id))
+    assert account is not None
+    assert account.currency == "JPY"
+    html = admin_client.get(response.location).get_data(as_text=True)
+    assert f"Account {account.number} opened in JPY." in html
+
+
+def test_open_account_with_htmx_swaps_the_accounts_partial(
+    admin_client: WebClient, customer: Customer
+) -> None:
+    response = admin_client.htmx("POST", page(customer, "accounts"), data={"currency": "GBP"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert 'id="customer-accounts"' in html
+    assert "HX-Request" in response.headers["Vary"]
+    account = db.session.scalar(sa.select(Account).where(Account.customer_id == customer.id))
+    assert account is not None
+    assert account.number in html
+    assert "0.00 GBP" in html
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "account.open"))
+    assert event is not None
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_open_account_in_an_unknown_currency_is_422(
+    admin_client: WebClient, customer: Customer, htmx: bool
+) -> None:
+    url = page(customer, "accounts")
+    if htmx:
+        response = admin_client.htmx("POST", url, data={"currency": "XXX"})
+    else:
+        response = admin_client.post_form(url, {"currency": "XXX"})
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Account)) == 0
+
+
+def test_open_account_for_a_suspended_customer_is_refused_with_a_message(
+    admin_client: WebClient, customer: Customer, admin: User
+) -> None:
+    customers.suspend_customer(customer.id, actor=admin)
+    response = admin_client.htmx("POST", page(customer, "accounts"), data={"currency": "EUR"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "active customers" in html
+    assert "<html" not in html
+
+
+def test_suspend_and_reactivate_without_js(admin_client: WebClient, customer: Customer) -> None:
+    response = admin_client.post_form(page(customer, "suspend"))
+    assert response.status_code == 302
+    assert response.location == page(customer)
+    html = admin_client.get(response.location).get_data(as_text=True)
+    assert "Customer suspended." in html
+    assert "Reactivate" in html
+    assert "Accounts can be opened for active customers only." in html
+    assert customers.get_customer(customer.id).status == "suspended"
+    admin_client.post_form(page(customer, "reactivate"))
+    assert customers.get_customer(customer.id).status == "active"
+
+
+def test_suspend_with_htmx_swaps_status_and_accounts(
+    admin_client: WebClient, customer: Customer
+) -> None:
+    response = admin_client.htmx("POST", page(customer, "suspend"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert 'id="customer-status"' in html
+    assert "Suspended" in html
+    assert "Customer suspended." in html
+    assert 'id="customer-accounts" hx-swap-oob="true"' in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_close_with_an_open_account_shows_why(admin_client: WebClient, customer: Customer) -> None:
+    factories.make_account(customer, "EUR")
+    plain = admin_client.post_form(page(customer, "close"))
+    assert plain.status_code == 302
+    html = admin_client.get(plain.location).get_data(as_text=True)
+    assert "Close this customer&#39;s accounts first: 1 is still open." in html
+    htmx = admin_client.htmx("POST", page(customer, "close"))
+    partial = htmx.get_data(as_text=True)
+    assert htmx.status_code == 409
+    assert "<html" not in partial
+    assert 'id="customer-status"' in partial
+    assert "still open" in partial
+    assert customers.get_customer(customer.id).status == "active"
+
+
+def test_closed_customer_offers_no_actions(admin_client: WebClient, customer: Customer) -> None:
+    assert admin_client.post_form(page(customer, "close")).status_code == 302
+    html = admin_client.get(page(customer)).get_data(as_text=True)
+    assert "Customer closed." in html
+    assert "Edit details" not in html
+    assert "Reactivate" not in html
+    refused = admin_client.post_form(page(customer, "reactivate"))
+    assert refused.status_code == 302
+    assert "a closed customer cannot be changed" in admin_client.get(page(customer)).get_data(
+        as_text=True
+    )

@@ -1,0 +1,122 @@
+"""Creating and editing customers: redirects with a flash, 422 with messages in place."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.webclient import WebClient
+from vaulta.extensions import db
+from vaulta.models import AuditEvent, Customer, User
+from vaulta.services import customers
+
+NEW = "/admin/customers/new"
+
+
+def test_create_redirects_to_the_customer_page_with_a_flash(
+    admin_client: WebClient, admin: User
+) -> None:
+    response = admin_client.post_form(
+        NEW,
+        {"full_name": "Erin Example", "email": "Erin@Example.com", "phone": "+1 555 0100"},
+    )
+    assert response.status_code == 302
+    customer = db.session.scalar(sa.select(Customer).where(Customer.full_name == "Erin Example"))
+    assert customer is not None
+    assert customer.email == "erin@example.com"
+    assert response.location == f"/admin/customers/{customer.id}"
+    html = admin_client.get(response.location).get_data(as_text=True)
+    assert f"Customer {customer.customer_number} created." in html
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "customer.create"))
+    assert event is not None
+    assert event.actor_id == admin.id
+
+
+def test_create_with_htmx_answers_with_hx_redirect(admin_client: WebClient) -> None:
+    response = admin_client.htmx("POST", NEW, data={"full_name": "Hana Htmx"})
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/admin/customers/")
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"full_name": ""}, "Enter the customer&#39;s full name."),
+        ({"full_name": "Ann", "email": "nope"}, "Enter an email address like name@example.com."),
+        ({"full_name": "Ann", "phone": "call me"}, "Enter a phone number with digits"),
+        ({"full_name": "A" * 201}, "Field cannot be longer than 200 characters."),
+    ],
+)
+def test_create_with_invalid_input_is_422_with_the_message_in_place(
+    admin_client: WebClient, htmx: bool, data: dict[str, str], message: str
+) -> None:
+    if htmx:
+        response = admin_client.htmx("POST", NEW, data=data)
+    else:
+        response = admin_client.post_form(NEW, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert 'class="field-error"' in html
+    assert 'aria-invalid="true"' in html
+    assert ("<html" in html) is not htmx
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 0
+
+
+def test_new_form_renders(admin_client: WebClient) -> None:
+    html = admin_client.get(NEW).get_data(as_text=True)
+    assert 'name="full_name"' in html
+    assert 'type="email"' in html
+    assert 'name="csrf_token"' in html
+
+
+def test_edit_form_is_prefilled_and_saves(
+    admin_client: WebClient, customer: Customer, admin: User
+) -> None:
+    url = f"/admin/customers/{customer.id}/edit"
+    html = admin_client.get(url).get_data(as_text=True)
+    assert 'value="Dana Doe"' in html
+    assert 'value="dana@example.test"' in html
+    response = admin_client.post_form(
+        url, {"full_name": "Dana Smith", "email": "dana@example.test", "address": "2 High St"}
+    )
+    assert response.status_code == 302
+    assert response.location == f"/admin/customers/{customer.id}"
+    assert "Customer details saved." in admin_client.get(response.location).get_data(as_text=True)
+    fresh = customers.get_customer(customer.id)
+    assert (fresh.full_name, fresh.address) == ("Dana Smith", "2 High St")
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "customer.update"))
+    assert event is not None
+    assert event.details["changes"]["full_name"] == {"old": "Dana Doe", "new": "Dana Smith"}
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_edit_with_invalid_input_is_422(
+    admin_client: WebClient, customer: Customer, htmx: bool
+) -> None:
+    url = f"/admin/customers/{customer.id}/edit"
+    data = {"full_name": "Dana Doe", "email": "dana@", "phone": "12"}
+    if htmx:
+        response = admin_client.htmx("POST", url, data=data)
+    else:
+        response = admin_client.post_form(url, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter an email address like name@example.com." in html
+    assert ("<html" in html) is not htmx
+    assert customers.get_customer(customer.id).email == "dana@example.test"
+
+
+def test_editing_a_closed_customer_is_refused_with_a_message(
+    admin_client: WebClient, customer: Customer, admin: User
+) -> None:
+    customers.close_customer(customer.id, actor=admin)
+    response = admin_client.post_form(
+        f"/admin/customers/{customer.id}/edit", {"full_name": "Someone Else"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "can no longer be edited" in html
+    assert "Traceback" not in html
+    assert customers.get_customer(customer.id).full_name == "Dana Doe"

@@ -1,0 +1,144 @@
+"""The customers list: live search (htmx partial vs full page), keyset paging, query count."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from tests import factories
+from tests.webclient import WebClient
+from vaulta.extensions import db
+from vaulta.models import User
+from vaulta.services import customers
+
+URL = "/admin/customers/"
+
+
+@pytest.fixture
+def people(app: Flask, admin: User) -> None:
+    for name, email, phone in [
+        ("Ann Lee", "ann@example.com", "+44 20 7946 1234"),
+        ("Bob Annison", "bob@example.org", None),
+        ("Cy Young", None, "020 555 0199"),
+    ]:
+        customers.create_customer(full_name=name, email=email, phone=phone, actor=admin)
+
+
+def test_full_page_has_the_live_search_input(admin_client: WebClient, people: None) -> None:
+    response = admin_client.get(URL)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" in html
+    assert 'hx-get="/admin/customers/"' in html
+    assert 'hx-trigger="input changed delay:300ms, search"' in html
+    assert 'hx-target="#customer-results"' in html
+    assert 'hx-push-url="true"' in html
+    assert all(name in html for name in ("Ann Lee", "Bob Annison", "Cy Young"))
+    assert "New customer" in html
+
+
+def test_plain_get_with_query_renders_filtered_page(admin_client: WebClient, people: None) -> None:
+    html = admin_client.get(URL + "?q=ann").get_data(as_text=True)
+    assert "<html" in html
+    assert 'value="ann"' in html
+    assert "Ann Lee" in html
+    assert "Bob Annison" in html
+    assert "Cy Young" not in html
+
+
+def test_htmx_search_returns_the_table_partial(admin_client: WebClient, people: None) -> None:
+    response = admin_client.htmx("GET", URL + "?q=young")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "<table" in html
+    assert "Cy Young" in html
+    assert "Ann Lee" not in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_htmx_search_with_no_match_says_so(admin_client: WebClient, people: None) -> None:
+    html = admin_client.htmx("GET", URL + "?q=zzz").get_data(as_text=True)
+    assert "No customer matches" in html
+
+
+@pytest.mark.parametrize(
+    "header", ["HX-Boosted", "HX-History-Restore-Request"], ids=["boosted", "history-restore"]
+)
+def test_boosted_and_history_restore_requests_get_the_full_page(
+    admin_client: WebClient, people: None, header: str
+) -> None:
+    response = admin_client.htmx("GET", URL + "?q=ann", headers={header: "true"})
+    html = response.get_data(as_text=True)
+    assert "<html" in html
+    assert 'value="ann"' in html
+    assert "Bob Annison" in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def _next_link(html: str) -> str | None:
+    match = re.search(r'<a href="([^"]+)"[^>]*rel="next"', html)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_next_page_links_walk_every_customer_once(
+    app: Flask, admin_client: WebClient, admin: User, htmx: bool
+) -> None:
+    app.config["PAGE_SIZE"] = 2
+    for name in ["Sam Same", "Sam Same", "Sam Same", "Amy Sam", "Zoe", "Sam Same"]:
+        customers.create_customer(full_name=name, actor=admin)
+    url: str | None = URL + "?q=sam"
+    seen: list[str] = []
+    while url:
+        response = admin_client.htmx("GET", url) if htmx else admin_client.get(url)
+        html = response.get_data(as_text=True)
+        assert ("<html" in html) is not htmx
+        seen.extend(re.findall(r'href="/admin/customers/(\d+)"', html))
+        next_url = _next_link(html)
+        if next_url:
+            assert "q=sam" in next_url
+            assert "after_name=Sam" in next_url
+            assert "after_id=" in next_url
+            assert 'hx-push-url="true"' in html
+        url = next_url
+    assert len(seen) == 5
+    assert len(set(seen)) == 5
+    assert "First page" in html  # the last page links back to the first
+
+
+@contextmanager
+def count_statements() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def listener(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+
+
+def test_list_page_queries_do_not_grow_with_the_rows_shown(
+    admin_client: WebClient, admin: User
+) -> None:
+    def list_page_statements(expected_rows: int) -> int:
+        with count_statements() as statements:
+            html = admin_client.get(URL).get_data(as_text=True)
+        assert len(re.findall(r'href="/admin/customers/\d+"', html)) == expected_rows
+        return len(statements)
+
+    for _ in range(5):
+        factories.make_account(factories.make_customer())
+    five = list_page_statements(5)
+    for _ in range(20):
+        factories.make_account(factories.make_customer())
+    assert list_page_statements(25) == five
