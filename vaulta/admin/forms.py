@@ -1,0 +1,30 @@
+"""Forms of the admin blueprint: the audit-log filters."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField
+from wtforms.validators import Length, Optional
+
+
+class AuditSearchForm(FlaskForm):
+    """Filters sent as a GET query string (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField("Actor (email or user id)", validators=[Optional(), Length(max=254)])
+    action = StringField("Action (or its start)", validators=[Optional(), Length(max=64)])
+    object_type = StringField("Object type", validators=[Optional(), Length(max=32)])
+    object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
+    date_from = DateField("From (UTC)", validators=[Optional()])
+    date_to = DateField("To (UTC)", validators=[Optional()])
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as they were typed, for links that keep them (next page)."""
+        args = {}
+        for name, field in self._fields.items():
+            value = str((field.raw_data or [""])[0]).strip()
+            if value:
+                args[name] = value
+        return args
