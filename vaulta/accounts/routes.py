@@ -1,14 +1,76 @@
-"""The customer landing page: their own accounts and balances."""
+"""Accounts: customers' own accounts and statements; the admin account page.
+
+Customers reach an account by its number, always through
+``accounts.get_account_for_customer`` (another customer's number is a 404). Admins reach
+any account by id, change its status and move money in and out.
+"""
 
 from __future__ import annotations
 
-from flask import url_for
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+from flask import current_app, flash, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
+from wtforms import Field
 
 from vaulta.accounts import bp
-from vaulta.services import accounts
-from vaulta.web import redirect_to, render
+from vaulta.accounts.forms import MoneyForm, StatusForm
+from vaulta.auth.session import admin_required, customer_required
+from vaulta.models import Account, User
+from vaulta.money import format_amount, to_decimal
+from vaulta.services import accounts, ledger, statements
+from vaulta.services.errors import DomainError, InvalidInput, NotFound
+from vaulta.web import redirect_to, render, stream_csv, wants_partial
+
+MONEY_ACTIONS: dict[str, Callable[..., Any]] = {
+    "deposit": ledger.deposit,
+    "withdraw": ledger.withdraw,
+}
+STATUS_ACTIONS: dict[str, tuple[Callable[..., Account], str]] = {
+    "freeze": (accounts.freeze_account, "Account {} is frozen."),
+    "unfreeze": (accounts.unfreeze_account, "Account {} is active again."),
+    "close": (accounts.close_account, "Account {} is closed."),
+}
+CSV_HEADER = (
+    "date",
+    "id",
+    "kind",
+    "description",
+    "reference",
+    "counterparty",
+    "amount",
+    "currency",
+    "balance",
+)
+ADMIN_PAGE = "accounts/admin_detail.html"
+
+
+def _actor() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _statement_context(account: Account, newest: str, endpoint: str, **args: Any) -> dict[str, Any]:
+    """The statement page asked for by ``?before_id=``, the URLs of the next and newest."""
+    before_id = request.args.get("before_id", type=int)
+    page = statements.statement_page(
+        account, before_id=before_id, limit=current_app.config["PAGE_SIZE"]
+    )
+    more_url = (
+        url_for(endpoint, before_id=page.next_before_id, **args) if page.next_before_id else None
+    )
+    return {
+        "account": account,
+        "statement": page,
+        "before_id": before_id,
+        "more_url": more_url,
+        "newest_url": url_for(newest, **args),
+    }
+
+
+# --- customers -------------------------------------------------------------------------
 
 
 @bp.route("/")
@@ -21,3 +83,173 @@ def index() -> Response:
     return render(
         "accounts/index.html", accounts=accounts.accounts_of_customer(current_user.customer_id)
     )
+
+
+def _own_account(number: str) -> Account:
+    return accounts.get_account_for_customer(number, current_user.customer_id)
+
+
+@bp.route("/accounts/<number>")
+@customer_required
+def statement(number: str) -> Response:
+    account = _own_account(number)
+    return render(
+        "accounts/statement.html",
+        **_statement_context(account, ".statement", ".statement_rows", number=number),
+    )
+
+
+@bp.route("/accounts/<number>/statement")
+@customer_required
+def statement_rows(number: str) -> Response:
+    """Older statement rows: a partial for htmx "Load more", the whole page without JS."""
+    account = _own_account(number)
+    return render(
+        "accounts/statement.html",
+        "accounts/_statement_rows.html",
+        **_statement_context(account, ".statement", ".statement_rows", number=number),
+    )
+
+
+@bp.route("/accounts/<number>/statement.csv")
+@customer_required
+def statement_csv(number: str) -> Response:
+    return _csv_response(_own_account(number))
+
+
+# --- admins ----------------------------------------------------------------------------
+
+
+def _admin_context(account: Account, **submitted: MoneyForm) -> dict[str, Any]:
+    """The account page: statement and money forms, fresh (new one-time keys) unless
+    ``submitted[action]`` is a form being shown again with its errors."""
+    context = _statement_context(
+        account, ".admin_detail", ".admin_statement", account_id=account.id
+    )
+    for action in MONEY_ACTIONS:
+        context[f"{action}_form"] = submitted.get(action) or MoneyForm(
+            account.currency, prefix=action, formdata=None
+        )
+    return context
+
+
+@bp.route("/admin/accounts/<int:account_id>")
+@admin_required
+def admin_detail(account_id: int) -> Response:
+    return render(ADMIN_PAGE, **_admin_context(accounts.get_account(account_id)))
+
+
+@bp.route("/admin/accounts/<int:account_id>/statement")
+@admin_required
+def admin_statement(account_id: int) -> Response:
+    """Older statement rows: a partial for htmx "Load more", the whole page without JS."""
+    account = accounts.get_account(account_id)
+    return render(ADMIN_PAGE, "accounts/_statement_rows.html", **_admin_context(account))
+
+
+@bp.route("/admin/accounts/<int:account_id>/statement.csv")
+@admin_required
+def admin_statement_csv(account_id: int) -> Response:
+    return _csv_response(accounts.get_account(account_id))
+
+
+@bp.route("/admin/accounts/<int:account_id>/<any(deposit, withdraw):action>", methods=["POST"])
+@admin_required
+def move_money(account_id: int, action: str) -> Response:
+    """Deposit or withdraw; htmx gets the refreshed panel, or the form with its errors."""
+    account = accounts.get_account(account_id)
+    form = MoneyForm(account.currency, prefix=action)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            tx = MONEY_ACTIONS[action](
+                account,
+                form.amount_minor,
+                actor=_actor(),
+                description=form.description.data,
+                idempotency_key=form.idempotency_key.data,
+            )
+        except DomainError as err:
+            _show_error(form, err)
+            status = err.status
+        else:
+            done = "Deposited" if action == "deposit" else "Withdrew"
+            message = f"{done} {format_amount(tx.amount_minor, tx.currency)}."
+            if wants_partial():
+                return render(ADMIN_PAGE, "accounts/_account_panel.html", **_admin_context(account))
+            flash(message, "success")
+            return redirect_to(url_for(".admin_detail", account_id=account.id))
+    context = _admin_context(account, **{action: form})
+    response = render(
+        ADMIN_PAGE, "accounts/_money_form.html", status=status, form=form, action=action, **context
+    )
+    if wants_partial():
+        response.headers["HX-Retarget"] = f"#{action}-form"
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _show_error(form: MoneyForm, err: DomainError) -> None:
+    field = getattr(form, err.field, None) if err.field else None
+    if isinstance(field, Field):
+        field.errors = [*field.errors, err.message]
+    else:
+        form.form_errors.append(err.message)
+
+
+@bp.route(
+    "/admin/accounts/<int:account_id>/<any(freeze, unfreeze, close):action>", methods=["POST"]
+)
+@admin_required
+def change_status(account_id: int, action: str) -> Response:
+    account = accounts.get_account(account_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        change, message = STATUS_ACTIONS[action]
+        try:
+            change(account.id, actor=_actor(), reason=form.reason.data)
+            flash(message.format(account.number), "success")
+        except NotFound:
+            raise
+        except DomainError as err:
+            flash(err.message, "error")
+    else:
+        flash("Keep the reason under 500 characters.", "error")
+    return redirect_to(url_for(".admin_detail", account_id=account.id))
+
+
+# --- CSV export ------------------------------------------------------------------------
+
+
+def _date_arg(name: str) -> date | None:
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"Give dates like 2025-01-31 ({name}={text!r}).", field=name) from None
+
+
+def _csv_response(account: Account) -> Response:
+    """The statement oldest first, streamed while it is read (never all in memory)."""
+    date_from, date_to = _date_arg("from"), _date_arg("to")
+    currency, number = account.currency, account.number
+    rows = statements.iter_statement(account, date_from=date_from, date_to=date_to)
+
+    def lines() -> Iterator[tuple[Any, ...]]:
+        for row in rows:
+            tx = row.transaction
+            yield (
+                tx.created_at.isoformat(timespec="seconds"),
+                tx.id,
+                tx.kind,
+                row.description,
+                tx.reference or "",
+                row.counterparty,
+                to_decimal(row.amount_minor, currency),
+                currency,
+                to_decimal(row.balance_minor, currency),
+            )
+
+    return stream_csv(f"statement-{number}.csv", CSV_HEADER, stream_with_context(lines()))

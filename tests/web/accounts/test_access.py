@@ -1,0 +1,96 @@
+"""Every accounts route, for anonymous / owner / other customer / admin."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.webclient import WebClient
+from vaulta.models import Account, User
+
+# (method, path template, expected status per visitor). The customer routes use the
+# owner's account number; "other" is another customer asking for it.
+ROUTES: list[tuple[str, str, dict[str, int]]] = [
+    ("GET", "/accounts/{number}", {"owner": 200, "other": 404, "admin": 403}),
+    ("GET", "/accounts/{number}/statement", {"owner": 200, "other": 404, "admin": 403}),
+    ("GET", "/accounts/{number}/statement.csv", {"owner": 200, "other": 404, "admin": 403}),
+    ("GET", "/admin/accounts/{id}", {"owner": 403, "other": 403, "admin": 200}),
+    ("GET", "/admin/accounts/{id}/statement", {"owner": 403, "other": 403, "admin": 200}),
+    ("GET", "/admin/accounts/{id}/statement.csv", {"owner": 403, "other": 403, "admin": 200}),
+    # Admin POSTs without form data: invalid money forms (422) or a status change (302).
+    ("POST", "/admin/accounts/{id}/deposit", {"owner": 403, "other": 403, "admin": 422}),
+    ("POST", "/admin/accounts/{id}/withdraw", {"owner": 403, "other": 403, "admin": 422}),
+    ("POST", "/admin/accounts/{id}/freeze", {"owner": 403, "other": 403, "admin": 302}),
+    ("POST", "/admin/accounts/{id}/unfreeze", {"owner": 403, "other": 403, "admin": 302}),
+    ("POST", "/admin/accounts/{id}/close", {"owner": 403, "other": 403, "admin": 302}),
+]
+VISITORS = ["anonymous", "owner", "other", "admin"]
+
+
+@pytest.mark.parametrize("who", VISITORS)
+@pytest.mark.parametrize(("method", "path", "expected"), ROUTES, ids=[r[1] for r in ROUTES])
+def test_access_matrix(
+    client: WebClient,
+    admin: User,
+    customer_user: User,
+    other_customer_user: User,
+    owned: Account,
+    who: str,
+    method: str,
+    path: str,
+    expected: dict[str, int],
+) -> None:
+    signed_in = {"owner": customer_user, "other": other_customer_user, "admin": admin}
+    if who in signed_in:
+        client.sign_in(signed_in[who])
+    url = path.format(number=owned.number, id=owned.id)
+    response = client.post_form(url) if method == "POST" else client.get(url)
+    response.close()
+    if who == "anonymous":
+        assert response.status_code == 302
+        assert response.location.startswith("/login")
+    else:
+        assert response.status_code == expected[who]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/accounts/999999",
+        "/admin/accounts/999999/statement",
+        "/admin/accounts/999999/statement.csv",
+    ],
+)
+def test_admin_gets_404_for_a_missing_account(admin_client: WebClient, path: str) -> None:
+    response = admin_client.get(path)
+    response.close()
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("action", ["deposit", "withdraw", "freeze", "unfreeze", "close"])
+def test_admin_posts_to_a_missing_account_are_404(admin_client: WebClient, action: str) -> None:
+    assert admin_client.post_form(f"/admin/accounts/999999/{action}").status_code == 404
+
+
+def test_htmx_load_more_of_a_foreign_account_is_404(
+    client: WebClient, other_customer_user: User, owned: Account
+) -> None:
+    client.sign_in(other_customer_user)
+    response = client.htmx("GET", f"/accounts/{owned.number}/statement?before_id=999")
+    assert response.status_code == 404
+    assert owned.number not in response.get_data(as_text=True)
+
+
+def test_system_account_is_not_a_customer_page(customer_client: WebClient, owned: Account) -> None:
+    from vaulta.services.accounts import system_account
+
+    response = customer_client.get(f"/accounts/{system_account('EUR').number}")
+    assert response.status_code == 404
+
+
+def test_posts_without_csrf_token_are_refused(admin_client: WebClient, owned: Account) -> None:
+    for action in ("deposit", "withdraw", "freeze"):
+        response = admin_client.post(
+            f"/admin/accounts/{owned.id}/{action}",
+            data={f"{action}-amount": "1.00", f"{action}-description": "x"},
+        )
+        assert response.status_code == 400

@@ -1,0 +1,209 @@
+"""The admin account page: facts, status actions, deposits and withdrawals (plain and htmx)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests import factories
+from tests.web.accounts.conftest import (
+    balance_of,
+    idempotency_key,
+    status_of,
+    transaction_count,
+)
+from tests.webclient import WebClient
+from vaulta.extensions import db
+from vaulta.models import Account, AuditEvent, User
+from vaulta.services import accounts, ledger
+
+
+def money_form(client: WebClient, account: Account, action: str, **fields: str) -> dict[str, str]:
+    html = client.get(f"/admin/accounts/{account.id}").get_data(as_text=True)
+    data = {"amount": "12.34", "description": "Cash desk"} | fields
+    return {f"{action}-{k}": v for k, v in data.items()} | {
+        f"{action}-idempotency_key": idempotency_key(html, action)
+    }
+
+
+def test_page_shows_the_account(admin_client: WebClient, owned: Account) -> None:
+    html = admin_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
+    assert owned.number in html
+    assert owned.customer is not None
+    assert owned.customer.full_name in html
+    assert "100.00 EUR" in html
+    assert 'id="deposit-form"' in html
+    assert 'id="withdraw-form"' in html
+    assert "Freeze" in html
+    assert "Funding" in html
+
+
+@pytest.mark.parametrize(
+    ("action", "amount", "expected_balance"),
+    [("deposit", "12.34", 11_234), ("withdraw", "0.5", 9_950)],
+)
+def test_plain_post_moves_money_and_redirects(
+    admin_client: WebClient, owned: Account, action: str, amount: str, expected_balance: int
+) -> None:
+    data = money_form(admin_client, owned, action, amount=amount)
+    response = admin_client.post_form(f"/admin/accounts/{owned.id}/{action}", data)
+    assert response.status_code == 302
+    assert response.location == f"/admin/accounts/{owned.id}"
+    assert balance_of(owned) == expected_balance
+    html = admin_client.get(response.location).get_data(as_text=True)
+    assert "Deposited 12.34 EUR." in html if action == "deposit" else "Withdrew 0.50 EUR." in html
+    assert "Cash desk" in html
+
+
+@pytest.mark.parametrize("action", ["deposit", "withdraw"])
+def test_htmx_post_swaps_the_panel_with_fresh_forms(
+    admin_client: WebClient, owned: Account, action: str
+) -> None:
+    data = money_form(
+        admin_client, owned, action, amount="1,000.00" if action == "deposit" else "7"
+    )
+    response = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/{action}", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["Vary"]
+    assert "<html" not in html
+    assert html.lstrip().startswith('<section id="account-panel">')
+    expected = "1,100.00 EUR" if action == "deposit" else "93.00 EUR"
+    assert f'<dd id="account-balance"><span class="money">{expected}</span>' in html
+    assert "Cash desk" in html
+    # The form is reset: empty fields and a new one-time key.
+    assert idempotency_key(html, action) != data[f"{action}-idempotency_key"]
+    assert 'value="Cash desk"' not in html
+
+
+def test_bad_amount_is_422_with_the_message_plain_and_htmx(
+    admin_client: WebClient, owned: Account
+) -> None:
+    before = transaction_count()
+    data = money_form(admin_client, owned, "deposit", amount="12.345")
+    plain = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", data)
+    assert plain.status_code == 422
+    assert "<html" in plain.get_data(as_text=True)
+    assert "EUR amounts have at most 2 decimal places." in plain.get_data(as_text=True)
+    partial = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
+    html = partial.get_data(as_text=True)
+    assert partial.status_code == 422
+    assert "<html" not in html
+    assert html.lstrip().startswith('<form id="deposit-form"')
+    assert "EUR amounts have at most 2 decimal places." in html
+    assert 'value="12.345"' in html
+    assert partial.headers["HX-Retarget"] == "#deposit-form"
+    assert partial.headers["HX-Reswap"] == "outerHTML"
+    assert "HX-Request" in partial.headers["Vary"]
+    assert transaction_count() == before
+    assert balance_of(owned) == 10_000
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"amount": ""}, "Enter an amount."),
+        ({"amount": "abc"}, "Enter an amount like 12.50"),
+        ({"amount": "0"}, "greater than zero"),
+        ({"description": ""}, "Enter a description."),
+        ({"amount": "999999999999"}, "above the limit"),
+    ],
+)
+def test_invalid_input_is_shown_on_the_form(
+    admin_client: WebClient, owned: Account, fields: dict[str, str], message: str
+) -> None:
+    data = money_form(admin_client, owned, "deposit", **fields)
+    response = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert balance_of(owned) == 10_000
+
+
+def test_insufficient_funds_and_frozen_account_show_on_the_form(
+    admin_client: WebClient, admin: User, owned: Account
+) -> None:
+    data = money_form(admin_client, owned, "withdraw", amount="100.01")
+    response = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/withdraw", data=data)
+    assert response.status_code == 409
+    assert "Insufficient funds" in response.get_data(as_text=True)
+    assert response.headers["HX-Retarget"] == "#withdraw-form"
+    accounts.freeze_account(owned.id, actor=admin)
+    data = money_form(admin_client, owned, "deposit")
+    plain = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", data)
+    assert plain.status_code == 409
+    assert f"Account {owned.number} is frozen." in plain.get_data(as_text=True)
+    assert balance_of(owned) == 10_000
+
+
+def test_double_submit_posts_once(admin_client: WebClient, owned: Account) -> None:
+    before = transaction_count()
+    data = money_form(admin_client, owned, "deposit", amount="5")
+    first = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
+    second = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", data)
+    assert (first.status_code, second.status_code) == (200, 302)
+    assert transaction_count() == before + 1
+    assert balance_of(owned) == 10_500
+
+
+def test_deposit_is_audited_with_the_acting_admin(
+    admin_client: WebClient, admin: User, owned: Account
+) -> None:
+    data = money_form(admin_client, owned, "deposit", amount="3")
+    admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", data)
+    event = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.action == "transaction.deposit")
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert event is not None
+    assert event.actor_id == admin.id
+    assert event.details["amount_minor"] == 300
+    assert event.client_address == "127.0.0.1"
+
+
+def test_status_actions(admin_client: WebClient, admin: User, owned: Account) -> None:
+    url = f"/admin/accounts/{owned.id}"
+    response = admin_client.post_form(f"{url}/freeze", {"reason": "Lost card"})
+    assert response.status_code == 302
+    assert status_of(owned) == "frozen"
+    html = admin_client.get(url).get_data(as_text=True)
+    assert f"Account {owned.number} is frozen." in html
+    assert "Unfreeze" in html
+    admin_client.post_form(f"{url}/unfreeze")
+    assert status_of(owned) == "active"
+    # Closing needs a zero balance: refused with a message, then allowed.
+    admin_client.post_form(f"{url}/close")
+    assert status_of(owned) == "active"
+    assert "zero balance" in admin_client.get(url).get_data(as_text=True)
+    ledger.withdraw(owned, 10_000, actor=admin, description="Pay out")
+    admin_client.post_form(f"{url}/close")
+    assert status_of(owned) == "closed"
+    html = admin_client.get(url).get_data(as_text=True)
+    assert 'id="deposit-form"' not in html
+    assert "Freeze" not in html
+    assert admin_client.post_form(f"{url}/unfreeze").status_code == 302
+    assert status_of(owned) == "closed"
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "account.freeze")
+    ).one()
+    assert event.details["reason"] == "Lost card"
+
+
+def test_system_account_page_has_no_actions(app: Flask, admin_client: WebClient) -> None:
+    system = accounts.system_account("EUR")
+    html = admin_client.get(f"/admin/accounts/{system.id}").get_data(as_text=True)
+    assert "bank system account" in html
+    assert 'id="deposit-form"' not in html
+    assert "Freeze" not in html
+
+
+def test_jpy_amounts_are_whole(admin_client: WebClient, customer_user: User) -> None:
+    account = factories.make_account(factories.customer_of(customer_user), "JPY")
+    data = money_form(admin_client, account, "deposit", amount="100.5")
+    response = admin_client.post_form(f"/admin/accounts/{account.id}/deposit", data)
+    assert response.status_code == 422
+    assert "JPY has no minor unit" in response.get_data(as_text=True)
+    data = money_form(admin_client, account, "deposit", amount="1500")
+    admin_client.post_form(f"/admin/accounts/{account.id}/deposit", data)
+    assert balance_of(account) == 1_500
