@@ -26,6 +26,11 @@ INT_SETTINGS = (
     "ARGON2_PARALLELISM",
     "SESSION_IDLE_MINUTES",
     "SESSION_ABSOLUTE_HOURS",
+    "SMTP_PORT",
+    "OTP_TTL_SECONDS",
+    "OTP_MAX_ATTEMPTS",
+    "PAYMENT_EXPIRY_DAYS",
+    "APPROVAL_STEP_UP_THRESHOLD_MINOR",
     "PROXY_FIX_X_FOR",
     "PROXY_FIX_X_PROTO",
     "PROXY_FIX_X_HOST",
@@ -35,6 +40,15 @@ INT_SETTINGS = (
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
 SCHEMA_CHECK_MODES = ("refuse", "banner", "off")
+# Text settings that may be overridden from the environment.
+STR_SETTINGS = (
+    "MAIL_BACKEND",
+    "MAIL_FROM",
+    "MAIL_OUTBOX_DIR",
+    "SMTP_HOST",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+)
 
 # Security text settings that may be overridden from the environment (docs/security.md).
 SECURITY_STR_SETTINGS = (
@@ -103,6 +117,23 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
+    # Mail: "console" logs and writes each message to MAIL_OUTBOX_DIR (default
+    # <instance>/outbox); "smtp" sends through SMTP_HOST (STARTTLS unless SMTP_STARTTLS=0).
+    MAIL_BACKEND = "console"
+    MAIL_FROM = "VAULTA <no-reply@vaulta.test>"
+    MAIL_OUTBOX_DIR: str | None = None
+    SMTP_HOST = "localhost"
+    SMTP_PORT = 587
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = True
+    # One-time passcodes: lifetime and wrong attempts before a code is locked.
+    OTP_TTL_SECONDS = 300
+    OTP_MAX_ATTEMPTS = 5
+    # Payments not approved within this many days expire.
+    PAYMENT_EXPIRY_DAYS = 7
+    # Approving a payment of at least this many minor units needs a fresh passcode.
+    APPROVAL_STEP_UP_THRESHOLD_MINOR = 1_000_000
     # Trusted reverse proxies in front of the app, per X-Forwarded-* header (0 = ignore it).
     PROXY_FIX_X_FOR = 0
     PROXY_FIX_X_PROTO = 0
@@ -143,6 +174,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+    MAIL_BACKEND = "smtp"
     SCHEMA_CHECK = "refuse"
 
     @classmethod
@@ -194,3 +226,10 @@ def apply_environment(config: dict[str, Any], instance_path: str) -> None:
         config["SCHEMA_CHECK"] = os.environ["SCHEMA_CHECK"]
     if config.get("SCHEMA_CHECK", "off") not in SCHEMA_CHECK_MODES:
         raise ConfigError(f"SCHEMA_CHECK must be one of {', '.join(SCHEMA_CHECK_MODES)}.")
+    for key in STR_SETTINGS:
+        if os.environ.get(key):
+            config[key] = os.environ[key]
+    if os.environ.get("SMTP_STARTTLS"):
+        config["SMTP_STARTTLS"] = os.environ["SMTP_STARTTLS"].lower() not in ("0", "false", "no")
+    if not config.get("MAIL_OUTBOX_DIR"):
+        config["MAIL_OUTBOX_DIR"] = str(Path(instance_path) / "outbox")

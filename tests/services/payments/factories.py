@@ -1,0 +1,50 @@
+"""Payments made through the services, for service, web and concurrency tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import current_app
+
+from vaulta.models import Account, Payment, User
+from vaulta.services import payments
+
+VALID_IBAN = "GB82WEST12345698765432"
+
+
+def make_payment(
+    user: User,
+    source: Account,
+    *,
+    to: Account | None = None,
+    amount: str = "10.00",
+    confirm: bool = True,
+    reference: str = "Invoice 42",
+) -> Payment:
+    """A payment requested by ``user``; confirmed (pending approval) unless told otherwise."""
+    fields = {"to_account": to.number} if to else {
+        "beneficiary_name": "Acme Ltd", "beneficiary_iban": VALID_IBAN
+    }  # fmt: skip
+    payment, code = payments.create_request(
+        actor=user, from_account=source.number, amount=amount, reference=reference, **fields
+    )
+    assert code is not None
+    if confirm:
+        payment = payments.confirm(payment.id, actor=user, code=code)
+    return payment
+
+
+def outbox() -> list[dict[str, str]]:
+    """Messages in the console outbox, newest first."""
+    directory = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    files = sorted(directory.glob("*.json"), reverse=True) if directory.is_dir() else []
+    return [json.loads(p.read_text()) for p in files]
+
+
+def last_code(to: str) -> str:
+    """The passcode in the newest message to ``to``."""
+    for message in outbox():
+        if message["to"] == to:
+            return message["body"].split(" is ", 1)[1][:6]
+    raise AssertionError(f"no mail to {to}")

@@ -1,0 +1,218 @@
+"""Approving and rejecting: execution, failure, four eyes, step-up, bulk, the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests import factories
+from tests.services.payments.factories import last_code, make_payment, outbox
+from vaulta.extensions import db
+from vaulta.models import Account, AuditEvent, Payment, Transaction, User, utcnow
+from vaulta.services import accounts, approval_queue, approvals
+from vaulta.services.approval_queue import QueueFilter
+from vaulta.services.errors import Conflict, Forbidden, InvalidInput
+from vaulta.services.ledger_checks import verify_ledger
+
+
+def _balance(account: Account) -> int:
+    return db.session.scalar(sa.select(Account.balance_minor).where(Account.id == account.id))
+
+
+def _actions(payment: Payment) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.object_type == "payment", AuditEvent.object_id == str(payment.id))
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def test_approval_posts_one_payment_transaction(
+    customer_user: User, approver: User, source: Account, target: Account
+) -> None:
+    payment = make_payment(customer_user, source, to=target, amount="250.00")
+    done = approvals.approve(payment.id, actor=approver)
+    assert done.status == "executed"
+    assert done.admin_approved_by == approver.id
+    assert done.approved_at is not None
+    tx = db.session.get(Transaction, done.transaction_id)
+    assert tx is not None
+    assert (tx.kind, tx.reference, tx.amount_minor) == ("payment", f"PAY-{payment.id}", 25_000)
+    assert (tx.debit_account_id, tx.credit_account_id) == (source.id, target.id)
+    assert (_balance(source), _balance(target)) == (75_000, 25_000)
+    assert _actions(payment) == ["payment.request", "payment.confirm", "payment.approve"]
+    assert verify_ledger() == []
+
+
+def test_external_beneficiaries_settle_to_the_system_account(
+    customer_user: User, approver: User, source: Account
+) -> None:
+    payment = make_payment(customer_user, source, amount="10.00")
+    done = approvals.approve(payment.id, actor=approver)
+    assert done.transaction is not None
+    assert done.transaction.credit_account_id == accounts.system_account("EUR").id
+    assert "Acme Ltd" in done.transaction.description
+    assert verify_ledger() == []
+
+
+def test_insufficient_funds_fail_the_payment_and_post_nothing(
+    customer_user: User, approver: User, source: Account, target: Account
+) -> None:
+    payment = make_payment(customer_user, source, to=target, amount="1000.01")
+    done = approvals.approve(payment.id, actor=approver)
+    assert done.status == "failed"
+    assert "Insufficient funds" in (done.failure_reason or "")
+    assert done.transaction_id is None
+    assert done.decided_by_id == approver.id
+    assert (_balance(source), _balance(target)) == (100_000, 0)
+    assert "payment.fail" in _actions(payment)
+    assert verify_ledger() == []
+
+
+def test_a_frozen_beneficiary_fails_the_payment(
+    customer_user: User, approver: User, source: Account, target: Account
+) -> None:
+    payment = make_payment(customer_user, source, to=target)
+    db.session.execute(sa.update(Account).where(Account.id == target.id).values(status="frozen"))
+    db.session.commit()
+    done = approvals.approve(payment.id, actor=approver)
+    assert done.status == "failed"
+    assert "frozen" in (done.failure_reason or "")
+
+
+def test_four_eyes_the_admin_who_entered_it_cannot_approve(
+    approver: User, admin: User, source: Account, target: Account
+) -> None:
+    payment = make_payment(source.customer.users[0], source, to=target)
+    db.session.execute(
+        sa.update(Payment).where(Payment.id == payment.id).values(requested_by_id=admin.id)
+    )
+    db.session.commit()
+    with pytest.raises(Forbidden, match="Four eyes"):
+        approvals.approve(payment.id, actor=admin)
+    assert approvals.approve(payment.id, actor=approver).status == "executed"
+
+
+def test_customers_cannot_decide(customer_user: User, source: Account) -> None:
+    payment = make_payment(customer_user, source)
+    with pytest.raises(Forbidden):
+        approvals.approve(payment.id, actor=customer_user)
+    with pytest.raises(Forbidden):
+        approvals.reject(payment.id, actor=customer_user, reason="mine")
+
+
+def test_step_up_mails_a_code_and_needs_it(
+    app: Flask, customer_user: User, approver: User, source: Account, target: Account
+) -> None:
+    app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 50_000
+    payment = make_payment(customer_user, source, to=target, amount="500.00")
+    with pytest.raises(approvals.StepUpRequired):
+        approvals.approve(payment.id, actor=approver)
+    assert outbox()[0]["to"] == approver.email
+    code = last_code(approver.email)
+    with pytest.raises(InvalidInput):
+        approvals.approve(payment.id, actor=approver, otp_code=f"{(int(code) + 1) % 10**6:06d}")
+    assert approvals.approve(payment.id, actor=approver, otp_code=code).status == "executed"
+
+
+def test_step_up_code_of_another_admin_or_payment_is_refused(
+    app: Flask, customer_user: User, approver: User, admin: User, source: Account
+) -> None:
+    app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 100
+    first = make_payment(customer_user, source)
+    second = make_payment(customer_user, source)
+    with pytest.raises(approvals.StepUpRequired):
+        approvals.approve(first.id, actor=admin)
+    admins_code = last_code(admin.email)
+    with pytest.raises(InvalidInput):
+        approvals.approve(first.id, actor=approver, otp_code=admins_code)
+    with pytest.raises(InvalidInput):
+        approvals.approve(second.id, actor=admin, otp_code=admins_code)
+    assert approvals.approve(first.id, actor=admin, otp_code=admins_code).status == "executed"
+
+
+def test_reject_needs_a_reason_the_customer_sees(
+    customer_user: User, approver: User, source: Account
+) -> None:
+    payment = make_payment(customer_user, source)
+    with pytest.raises(InvalidInput) as err:
+        approvals.reject(payment.id, actor=approver, reason="  ")
+    assert err.value.field == "reason"
+    done = approvals.reject(payment.id, actor=approver, reason="Unknown beneficiary")
+    assert (done.status, done.rejection_reason) == ("rejected", "Unknown beneficiary")
+    assert done.decided_by_id == approver.id
+    with pytest.raises(Conflict, match="already decided"):
+        approvals.approve(payment.id, actor=approver)
+
+
+def test_an_expired_payment_is_marked_on_access_and_cannot_be_approved(
+    customer_user: User, approver: User, source: Account
+) -> None:
+    payment = make_payment(customer_user, source)
+    db.session.execute(
+        sa.update(Payment)
+        .where(Payment.id == payment.id)
+        .values(expires_at=utcnow() - timedelta(minutes=1))
+    )
+    db.session.commit()
+    with pytest.raises(Conflict, match="expired"):
+        approvals.approve(payment.id, actor=approver)
+    assert db.session.get(Payment, payment.id).status == "expired"  # type: ignore[union-attr]
+    assert "payment.expire" in _actions(payment)
+
+
+def test_bulk_reports_each_row(
+    app: Flask, customer_user: User, approver: User, source: Account, target: Account
+) -> None:
+    app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 99_900
+    ok = make_payment(customer_user, source, to=target, amount="10.00")
+    big = make_payment(customer_user, source, to=target, amount="999.00")
+    poor = make_payment(customer_user, source, to=target, amount="995.00")
+    decided = make_payment(customer_user, source, to=target, amount="1.00")
+    approvals.reject(decided.id, actor=approver, reason="No")
+    results = approvals.decide_many(
+        [ok.id, big.id, poor.id, decided.id, ok.id], actor=approver, action="approve"
+    )
+    assert [(r.payment_id, r.ok) for r in results] == [
+        (ok.id, True),
+        (big.id, False),
+        (poor.id, False),
+        (decided.id, False),
+    ]
+    assert "approval code" in results[1].message
+    assert "failed: Insufficient funds" in results[2].message
+    assert "already decided" in results[3].message
+    assert outbox() == []  # bulk never mails step-up codes
+    rejected = approvals.decide_many([big.id], actor=approver, action="reject", reason="Too big")
+    assert rejected[0].ok
+    assert rejected[0].payment is not None
+    assert rejected[0].payment.status == "rejected"
+
+
+def test_queue_filters_sorts_and_counts(
+    customer_user: User, approver: User, source: Account, target: Account
+) -> None:
+    usd = factories.make_account(factories.customer_of(customer_user), "USD", 50_000)
+    small = make_payment(customer_user, source, amount="5.00")
+    large = make_payment(customer_user, source, amount="300.00")
+    dollars = make_payment(customer_user, usd, amount="20.00")
+    make_payment(customer_user, source, confirm=False)  # not in the queue yet
+    ids = lambda **kw: [p.id for p in approval_queue.pending(QueueFilter(**kw))]  # noqa: E731
+    assert ids() == [small.id, large.id, dollars.id]
+    assert ids(sort="amount_desc") == [large.id, dollars.id, small.id]
+    assert ids(currency="usd") == [dollars.id]
+    assert ids(min_amount="10") == [large.id, dollars.id]
+    assert ids(max_amount="20.00", sort="newest") == [dollars.id, small.id]
+    customer = factories.customer_of(customer_user)
+    assert ids(customer=customer.full_name[:5].lower()) == [small.id, large.id, dollars.id]
+    assert ids(customer=customer.customer_number) == [small.id, large.id, dollars.id]
+    assert ids(customer=usd.number) == [dollars.id]
+    assert ids(customer="nobody") == []
+    assert approval_queue.pending_count() == 3
+    with pytest.raises(InvalidInput):
+        ids(min_amount="lots")

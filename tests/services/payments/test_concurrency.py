@@ -1,0 +1,115 @@
+"""PostgreSQL: concurrent approvals execute each payment exactly once and never overdraw."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests import factories
+from tests.databases import truncate_all
+from tests.services.payments.factories import make_payment
+from vaulta import create_app
+from vaulta.extensions import db
+from vaulta.models import Account, Payment, Transaction, User
+from vaulta.services import approvals
+from vaulta.services.errors import Conflict
+from vaulta.services.ledger_checks import verify_ledger
+
+pytestmark = pytest.mark.postgres_only
+
+
+@pytest.fixture
+def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": postgres_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 5},
+            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        },
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    truncate_all(postgres_url)
+
+
+def _in_threads(app: Flask, count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads, each in its own app context, started together."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(i: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[i] = work(i)
+            except Exception as err:  # the outcome is what the test asserts on
+                results[i] = err
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _setup(balance: int) -> tuple[User, User, Account, Account]:
+    customer_user = factories.make_customer_login()
+    other = factories.make_customer_login()
+    source = factories.make_account(factories.customer_of(customer_user), "EUR", balance)
+    target = factories.make_account(factories.customer_of(other), "EUR")
+    return customer_user, factories.make_admin(), source, target
+
+
+def test_sixteen_approvals_of_one_payment_post_once(pg_app: Flask) -> None:
+    customer_user, approver, source, target = _setup(100_000)
+    payment = make_payment(customer_user, source, to=target, amount="100.00")
+    pid, approver_id = payment.id, approver.id
+    db.session.remove()
+
+    def approve(_: int) -> str:
+        actor = db.session.get(User, approver_id)
+        return approvals.approve(pid, actor=actor).status  # type: ignore[arg-type]
+
+    results = _in_threads(pg_app, 16, approve)
+    assert results.count("executed") == 1
+    losers = [r for r in results if r != "executed"]
+    assert len(losers) == 15
+    assert all(isinstance(r, Conflict) and "already decided" in r.message for r in losers)
+    posted = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Transaction)
+        .where(Transaction.reference == f"PAY-{pid}")
+    )
+    assert posted == 1
+    assert db.session.get(Account, source.id).balance_minor == 90_000  # type: ignore[union-attr]
+    assert verify_ledger() == []
+
+
+def test_eight_payments_beyond_the_balance_never_overdraw(pg_app: Flask) -> None:
+    customer_user, approver, source, target = _setup(100_000)
+    ids = [make_payment(customer_user, source, to=target, amount="200.00").id for _ in range(8)]
+    approver_id = approver.id
+    db.session.remove()
+
+    def approve(i: int) -> str:
+        actor = db.session.get(User, approver_id)
+        return approvals.approve(ids[i], actor=actor).status  # type: ignore[arg-type]
+
+    results = _in_threads(pg_app, 8, approve)
+    assert sorted(map(str, results)) == ["executed"] * 5 + ["failed"] * 3
+    statuses = db.session.scalars(sa.select(Payment.status).where(Payment.id.in_(ids))).all()
+    assert sorted(statuses) == ["executed"] * 5 + ["failed"] * 3
+    assert db.session.get(Account, source.id).balance_minor == 0  # type: ignore[union-attr]
+    assert verify_ledger() == []

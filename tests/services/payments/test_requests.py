@@ -1,0 +1,184 @@
+"""Requesting, confirming and cancelling payments (customers), without HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests import factories
+from tests.services.payments.factories import VALID_IBAN, last_code, make_payment, outbox
+from vaulta.extensions import db
+from vaulta.models import Account, AuditEvent, Payment, User, utcnow
+from vaulta.models.payment import PAYMENT_AWAITING, PAYMENT_CANCELLED, PAYMENT_PENDING
+from vaulta.services import payments
+from vaulta.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+def test_request_waits_for_the_mailed_code_then_enters_the_queue(
+    customer_user: User, source: Account, target: Account
+) -> None:
+    payment = payments.request_payment(
+        actor=customer_user,
+        from_account=source.number,
+        to_account=target.number,
+        amount="12.50",
+        reference="Rent",
+        idempotency_key="k-1",
+    )
+    assert payment.status == PAYMENT_AWAITING
+    assert payment.amount_minor == 1250
+    [message] = outbox()
+    assert message["to"] == customer_user.email
+    assert "12.50 EUR" in message["body"]
+    confirmed = payments.confirm(payment.id, actor=customer_user, code=last_code(message["to"]))
+    assert confirmed.status == PAYMENT_PENDING
+    assert confirmed.confirmed_at is not None
+    assert confirmed.expires_at > utcnow() + timedelta(days=6)
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.object_type == "payment")
+    ).all()
+    assert actions == ["payment.request", "payment.confirm"]
+
+
+def test_the_same_form_token_gives_the_same_payment(customer_user: User, source: Account) -> None:
+    fields = {
+        "from_account": source.number,
+        "beneficiary_name": "Acme Ltd",
+        "beneficiary_iban": "gb82 west 1234 5698 7654 32",
+        "amount": "5",
+        "reference": "Order 7",
+        "idempotency_key": "same-token",
+    }
+    first = payments.request_payment(actor=customer_user, **fields)
+    second = payments.request_payment(actor=customer_user, **fields)
+    assert first.id == second.id
+    assert first.beneficiary_iban == VALID_IBAN
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
+    assert len(outbox()) == 1
+
+
+def test_another_user_cannot_reuse_a_form_token(
+    customer_user: User, other_customer_user: User, source: Account, target: Account
+) -> None:
+    payments.request_payment(
+        actor=customer_user, from_account=source.number, to_account=target.number,
+        amount="1", reference="x", idempotency_key="shared",
+    )  # fmt: skip
+    with pytest.raises(Conflict):
+        payments.request_payment(
+            actor=other_customer_user, from_account=target.number, to_account=source.number,
+            amount="1", reference="x", idempotency_key="shared",
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"from_account": "0000000000"}, "from_account", "one of your accounts"),
+        ({"to_account": "9999999999"}, "to_account", "no open VAULTA account"),
+        ({"to_account": "SOURCE"}, "to_account", "other than"),
+        ({"to_account": "USD"}, "to_account", "holds USD"),
+        ({"to_account": "", "beneficiary_name": "Acme"}, "beneficiary_iban", "IBAN"),
+        ({"to_account": "", "beneficiary_iban": VALID_IBAN}, "beneficiary_name", "name"),
+        ({"beneficiary_name": "Acme", "beneficiary_iban": VALID_IBAN}, "to_account", "not both"),
+        ({"to_account": "", "beneficiary_name": "A", "beneficiary_iban": "GB00"}, None, "IBAN"),
+        ({"amount": "1.234"}, "amount", "2 decimal places"),
+        ({"amount": "0"}, "amount", "greater than zero"),
+        ({"amount": "ten"}, "amount", "like 12.50"),
+        ({"reference": "  "}, "reference", "reference"),
+    ],
+)
+def test_invalid_requests_name_the_field(
+    customer_user: User,
+    source: Account,
+    target: Account,
+    fields: dict[str, str],
+    field: str | None,
+    message: str,
+) -> None:
+    usd = factories.make_account(factories.customer_of(target.customer.users[0]), "USD")
+    values = {
+        "from_account": source.number,
+        "to_account": target.number,
+        "amount": "10",
+        "reference": "Test",
+    }
+    values.update(fields)
+    substitutes = {"SOURCE": source.number, "USD": usd.number}
+    values = {k: substitutes.get(v, v) for k, v in values.items()}
+    with pytest.raises(InvalidInput, match=message) as err:
+        payments.request_payment(actor=customer_user, **values)
+    assert err.value.field == (field or "beneficiary_iban")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+
+
+def test_a_customer_cannot_pay_from_another_customers_account(
+    customer_user: User, target: Account, source: Account
+) -> None:
+    with pytest.raises(InvalidInput, match="one of your accounts"):
+        payments.request_payment(
+            actor=customer_user, from_account=target.number, to_account=source.number,
+            amount="1", reference="x",
+        )  # fmt: skip
+
+
+def test_a_frozen_account_cannot_pay(customer_user: User, source: Account) -> None:
+    db.session.execute(sa.update(Account).where(Account.id == source.id).values(status="frozen"))
+    db.session.commit()
+    with pytest.raises(InvalidInput, match="frozen"):
+        make_payment(customer_user, source)
+
+
+def test_another_customer_cannot_see_confirm_or_cancel(
+    customer_user: User, other_customer_user: User, source: Account, target: Account
+) -> None:
+    payment = make_payment(customer_user, source, to=target, confirm=False)
+    with pytest.raises(NotFound):
+        payments.get_for_customer(payment.id, other_customer_user)
+    with pytest.raises(NotFound):
+        payments.confirm(payment.id, actor=other_customer_user, code="000000")
+    with pytest.raises(NotFound):
+        payments.cancel(payment.id, actor=other_customer_user)
+    assert payments.list_for_customer(factories.customer_of(other_customer_user).id) == []
+
+
+def test_a_second_login_of_the_customer_cannot_confirm(
+    customer_user: User, source: Account
+) -> None:
+    partner = factories.make_customer_login(customer=factories.customer_of(customer_user))
+    payment = make_payment(customer_user, source, confirm=False)
+    payments.resend_code(payment.id, actor=customer_user)
+    with pytest.raises(Forbidden):
+        payments.confirm(payment.id, actor=partner, code=last_code(customer_user.email))
+
+
+def test_cancel_while_open_then_never_again(customer_user: User, source: Account) -> None:
+    payment = make_payment(customer_user, source)
+    cancelled = payments.cancel(payment.id, actor=customer_user)
+    assert cancelled.status == PAYMENT_CANCELLED
+    assert cancelled.decided_by_id == customer_user.id
+    with pytest.raises(Conflict, match="no longer be cancelled"):
+        payments.cancel(payment.id, actor=customer_user)
+
+
+def test_a_new_code_can_be_sent_and_only_it_works(customer_user: User, source: Account) -> None:
+    payment = make_payment(customer_user, source, confirm=False)
+    payments.resend_code(payment.id, actor=customer_user)
+    first = last_code(customer_user.email)
+    payments.resend_code(payment.id, actor=customer_user)
+    second = last_code(customer_user.email)
+    if first != second:
+        with pytest.raises(InvalidInput):
+            payments.confirm(payment.id, actor=customer_user, code=first)
+    assert payments.confirm(payment.id, actor=customer_user, code=second).status == PAYMENT_PENDING
+    with pytest.raises(Conflict):
+        payments.resend_code(payment.id, actor=customer_user)
+
+
+def test_customers_list_is_newest_first(customer_user: User, source: Account) -> None:
+    first = make_payment(customer_user, source)
+    second = make_payment(customer_user, source, confirm=False)
+    listed = payments.list_for_customer(factories.customer_of(customer_user).id)
+    assert [p.id for p in listed] == [second.id, first.id]

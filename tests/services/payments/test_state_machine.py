@@ -1,0 +1,109 @@
+"""Every transition of a payment, allowed or refused, from every status (table-driven)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.services.payments.factories import make_payment
+from vaulta.extensions import db
+from vaulta.models import Account, Payment, Transaction, User, utcnow
+from vaulta.models.payment import PAYMENT_STATUSES
+from vaulta.services import approvals, otp, payments
+from vaulta.services.errors import Conflict
+
+AWAITING, PENDING, EXECUTED = "awaiting_confirmation", "pending_approval", "executed"
+REJECTED, CANCELLED, EXPIRED, FAILED = "rejected", "cancelled", "expired", "failed"
+ACTIONS = ("confirm", "cancel", "approve", "reject", "expire")
+OPEN = {
+    AWAITING: {
+        "confirm": PENDING, "cancel": CANCELLED, "approve": Conflict, "reject": Conflict,
+        "expire": EXPIRED,
+    },
+    PENDING: {
+        "confirm": Conflict, "cancel": CANCELLED, "approve": EXECUTED, "reject": REJECTED,
+        "expire": EXPIRED,
+    },
+}  # fmt: skip
+FINAL = {"confirm": Conflict, "cancel": Conflict, "approve": Conflict, "reject": Conflict}
+TABLE: dict[str, dict[str, object]] = {
+    **OPEN,
+    **{status: {**FINAL, "expire": status} for status in PAYMENT_STATUSES if status not in OPEN},
+}
+CASES = [(start, action, TABLE[start][action]) for start in PAYMENT_STATUSES for action in ACTIONS]
+
+
+def _in_status(status: str, customer: User, admin: User, source: Account) -> Payment:
+    if status == FAILED:
+        payment = make_payment(customer, source, amount="5000.00")
+        return approvals.approve(payment.id, actor=admin)
+    payment = make_payment(customer, source, confirm=status != AWAITING)
+    if status == EXECUTED:
+        return approvals.approve(payment.id, actor=admin)
+    if status == REJECTED:
+        return approvals.reject(payment.id, actor=admin, reason="No")
+    if status == CANCELLED:
+        return payments.cancel(payment.id, actor=customer)
+    if status == EXPIRED:
+        _expire(payment)
+    return payment
+
+
+def _expire(payment: Payment) -> None:
+    db.session.execute(
+        sa.update(Payment)
+        .where(Payment.id == payment.id)
+        .values(expires_at=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    payments.expire_due()
+
+
+def _act(action: str, payment: Payment, customer: User, admin: User) -> Callable[[], object]:
+    pid = payment.id
+    return {
+        "confirm": lambda: payments.confirm(
+            pid, actor=customer, code=otp.issue(customer, otp.PAYMENT_CONFIRM, str(pid))
+        ),
+        "cancel": lambda: payments.cancel(pid, actor=customer),
+        "approve": lambda: approvals.approve(pid, actor=admin),
+        "reject": lambda: approvals.reject(pid, actor=admin, reason="Not today"),
+        "expire": lambda: _expire(payment),
+    }[action]
+
+
+def test_the_table_covers_every_status_and_action() -> None:
+    assert len(CASES) == len(PAYMENT_STATUSES) * len(ACTIONS)
+
+
+@pytest.mark.parametrize(("start", "action", "expected"), CASES)
+def test_transition(
+    customer_user: User,
+    approver: User,
+    source: Account,
+    start: str,
+    action: str,
+    expected: object,
+) -> None:
+    payment = _in_status(start, customer_user, approver, source)
+    assert db.session.get(Payment, payment.id).status == start  # type: ignore[union-attr]
+    transactions_before = db.session.scalar(sa.select(sa.func.count()).select_from(Transaction))
+    run = _act(action, payment, customer_user, approver)
+    if isinstance(expected, type):
+        with pytest.raises(expected):
+            run()
+        db.session.rollback()
+        expected = start
+    else:
+        run()
+    fresh = db.session.scalar(
+        sa.select(Payment).where(Payment.id == payment.id).execution_options(populate_existing=True)
+    )
+    assert fresh is not None
+    assert fresh.status == expected
+    posted = db.session.scalar(sa.select(sa.func.count()).select_from(Transaction))
+    assert posted == transactions_before + (1 if expected == EXECUTED and start != EXECUTED else 0)
+    assert (fresh.transaction_id is not None) == (expected == EXECUTED)
