@@ -45,4 +45,4 @@ def _no_store(response: Response) -> Response:
 @bp.get("/system")
 @admin_required
 def system() -> Response:
-    return render("ops/system.html", status=schema_status(db.engine, migrations_directory()))
+    return render("ops/system.html", schema=schema_status(db.engine, migrations_directory()))

@@ -1,0 +1,111 @@
+"""Migration lint: every revision's PostgreSQL SQL, as ``flask db upgrade <prev>:<rev> --sql``
+renders it, passes squawk — or carries a reviewed exception listed here and explained in
+docs/deploy.md ("Migration lint"). A new revision gets no exception without a review."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.migrations.test_flask_db import REVISIONS
+from vaulta import create_app
+
+SQUAWK_PG_VERSION = "13.0"  # the oldest PostgreSQL VAULTA supports (DROP DATABASE … FORCE)
+NEW_TABLE_TYPES = {
+    "prefer-text-field": "VARCHAR(n) lengths mirror the models' validation (reviewed)",
+    "prefer-bigint-over-int": "SERIAL/INTEGER ids; money columns are BIGINT (reviewed)",
+}
+# revision -> {squawk rule: why it is accepted}. Keep in step with docs/deploy.md.
+EXCEPTIONS: dict[str, dict[str, str]] = {
+    "cd9d96d51db8": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+    },
+    "5b0e7f1a9c2d": {
+        "prefer-text-field": NEW_TABLE_TYPES["prefer-text-field"],
+        "adding-not-nullable-field": "SET NOT NULL after the backfill, in the same transaction",
+    },
+    "9e41c3d27a6b": {
+        "prefer-bigint-over-int": "the foreign key column matches users.id (INTEGER)",
+        "constraint-missing-not-valid": "the new column is all NULL: validation is a quick scan",
+        "adding-foreign-key-constraint": "same: the column was added in this transaction",
+    },
+    "2c7d8e9f0a1b": {
+        "prefer-bigint-over-int": "the foreign key column matches transactions.id (INTEGER)",
+        "constraint-missing-not-valid": "the new column is all NULL: validation is a quick scan",
+        "adding-foreign-key-constraint": "same: the column was added in this transaction",
+        "disallowed-unique-constraint": "one payment, one transaction; payments is small",
+    },
+    "7f3a5b6c8d9e": {},
+    "dc6b111edf33": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+        "require-concurrent-index-creation": "search indexes built while tables were small",
+    },
+    "9c4d9b42e4fe": {
+        **NEW_TABLE_TYPES,
+        "ban-drop-constraint": "ck_payments_status is re-created wider in the same transaction",
+        "changing-column-type": "VARCHAR(16) -> VARCHAR(24): widening, no table rewrite",
+        "constraint-missing-not-valid": "the widened CHECK and the new, all-NULL foreign key",
+        "adding-foreign-key-constraint": "decided_by_id was added in this transaction",
+    },
+}
+
+
+def squawk() -> str:
+    found = shutil.which("squawk") or str(Path(sys.executable).parent / "squawk")
+    if not Path(found).exists():
+        pytest.fail("squawk is not installed: pip install -r requirements-dev.txt")
+    return found
+
+
+@pytest.fixture(scope="module")
+def offline_app() -> Flask:
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": "postgresql://nobody@127.0.0.1:9/x"})
+
+
+def render_sql(app: Flask, revision: str, capfd: pytest.CaptureFixture[str]) -> str:
+    index = REVISIONS.index(revision)
+    previous = REVISIONS[index - 1] if index else "base"
+    capfd.readouterr()
+    result = app.test_cli_runner().invoke(args=["db", "upgrade", f"{previous}:{revision}", "--sql"])
+    out, _ = capfd.readouterr()
+    assert result.exit_code == 0, result.output
+    return result.stdout + out  # alembic writes to the process's or the runner's stdout
+
+
+def test_every_revision_has_a_reviewed_entry() -> None:
+    assert set(EXCEPTIONS) == set(REVISIONS)
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_revision_passes_squawk(
+    revision: str, offline_app: Flask, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    sql = render_sql(offline_app, revision, capfd)
+    assert f"-> {revision}" in sql
+    assert sql.startswith("SET lock_timeout"), "env.py sets the timeouts first"
+    path = tmp_path / f"{revision}.sql"
+    path.write_text(sql)
+    run = subprocess.run(
+        [squawk(), "--reporter", "json", f"--pg-version={SQUAWK_PG_VERSION}", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = json.loads(run.stdout or "[]")
+    rules = {finding["rule_name"] for finding in findings}
+    allowed = EXCEPTIONS[revision]
+    unexplained = {
+        f"{f['rule_name']} (line {f['line']}): {f['message']}"
+        for f in findings
+        if f["rule_name"] not in allowed
+    }
+    assert not unexplained, f"review and document these in docs/deploy.md: {unexplained}"
+    assert not set(allowed) - rules, "an exception is no longer needed: remove it"

@@ -1,0 +1,47 @@
+"""gunicorn.conf.py reads its settings from the environment."""
+
+from __future__ import annotations
+
+import multiprocessing
+import runpy
+from pathlib import Path
+
+import pytest
+
+from vaulta import PROJECT_ROOT
+
+CONF = str(Path(PROJECT_ROOT) / "gunicorn.conf.py")
+VARIABLES = ("GUNICORN_BIND", "PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "GUNICORN_TIMEOUT")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults() -> None:
+    conf = runpy.run_path(CONF)
+    assert conf["bind"] == ["127.0.0.1:8000"]
+    assert conf["workers"] == min(2 * multiprocessing.cpu_count() + 1, 12)
+    assert conf["accesslog"] == "-"
+    assert conf["graceful_timeout"] == 30
+    assert conf["timeout"] == 30
+    assert conf["forwarded_allow_ips"] == "127.0.0.1"
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUNICORN_BIND", "0.0.0.0:9000, unix:/run/vaulta.sock")
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.5")
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "60")
+    conf = runpy.run_path(CONF)
+    assert conf["bind"] == ["0.0.0.0:9000", "unix:/run/vaulta.sock"]
+    assert conf["workers"] == 3
+    assert conf["forwarded_allow_ips"] == "10.0.0.5"
+    assert conf["timeout"] == 60
+
+
+def test_port_sets_the_default_bind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "8123")
+    assert runpy.run_path(CONF)["bind"] == ["127.0.0.1:8123"]
