@@ -229,6 +229,16 @@ def _phone_digits() -> sa.ColumnElement[str]:
     return expr
 
 
+def _contains(text: str) -> str:
+    """A LIKE pattern (escape character ``/``) matching ``text`` anywhere.
+
+    The pattern is built here, not in SQL, so that PostgreSQL's planner sees it and can
+    estimate how many rows match (walk the name index for common words, scan for rare ones).
+    """
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
 def _search_condition(query: str) -> sa.ColumnElement[bool] | None:
     """What ``query`` looks like decides the fields it is matched against."""
     q = " ".join(query.split())
@@ -238,18 +248,18 @@ def _search_condition(query: str) -> sa.ColumnElement[bool] | None:
         number = q.upper()
         if len(number) == 9:
             return Customer.customer_number == number
-        return Customer.customer_number.startswith(number, autoescape=True)
+        return Customer.customer_number.like(number + "%")
     if "@" in q:
-        return Customer.email.contains(q.lower(), autoescape=True)
+        return Customer.email.like(_contains(q.lower()), escape="/")
     digits = "".join(c for c in q if c.isdigit())
     if digits and _PHONE_QUERY_RE.match(q):
-        by_phone = _phone_digits().contains(digits)
+        by_phone = _phone_digits().like(f"%{digits}%")
         if len(digits) <= 8:
-            return sa.or_(by_phone, Customer.customer_number.startswith("C" + digits))
+            return sa.or_(by_phone, Customer.customer_number.like(f"C{digits}%"))
         return by_phone
     return sa.or_(
-        Customer.full_name.icontains(q, autoescape=True),
-        Customer.email.contains(q.lower(), autoescape=True),
+        Customer.full_name.ilike(_contains(q), escape="/"),
+        Customer.email.like(_contains(q.lower()), escape="/"),
     )
 
 
