@@ -97,6 +97,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(transactions_bp, url_prefix="/admin/transactions")
     app.register_blueprint(payments_bp, url_prefix="/payments")
     app.register_blueprint(approvals_bp, url_prefix="/admin/approvals")
+    from vaulta.dev import bp as dev_bp
+
+    app.register_blueprint(dev_bp, url_prefix="/dev")  # /dev/outbox (console mail only)
     from vaulta.ops import bp as ops_bp
     from vaulta.ops import health_bp
 

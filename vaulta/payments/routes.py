@@ -1,3 +1,120 @@
-"""Views of the payments blueprint."""
+"""Views of the payments blueprint: customers request, confirm, follow and cancel payments."""
 
-from vaulta.payments import bp  # noqa: F401
+from __future__ import annotations
+
+from flask import flash, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from vaulta.auth.session import customer_required
+from vaulta.models import Account, User
+from vaulta.payments import bp
+from vaulta.payments.forms import LIVE_FIELDS, ButtonForm, ConfirmForm, PaymentForm
+from vaulta.services import iban, payments
+from vaulta.services.errors import DomainError, InvalidInput
+from vaulta.web import redirect_to, render
+
+bp.add_app_template_filter(iban.display, "iban")
+
+
+def _user() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+@bp.route("/")
+@customer_required
+def index() -> Response:
+    rows = payments.list_for_customer(current_user.customer_id)
+    return render("payments/index.html", "payments/_table.html", payments=rows)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@customer_required
+def new() -> Response:
+    form = PaymentForm(payments.active_accounts(current_user.customer_id))
+    if form.validate_on_submit():
+        try:
+            payment = payments.request_payment(actor=_user(), **form.service_fields())
+        except InvalidInput as err:
+            _show_error(form, err)
+        else:
+            flash("We mailed you a code: enter it to confirm the payment.", "info")
+            return redirect_to(url_for("payments.confirm", payment_id=payment.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render("payments/new.html", "payments/_form.html", form=form, status=status)
+
+
+def _show_error(form: PaymentForm | ConfirmForm, err: DomainError) -> None:
+    field = getattr(form, err.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, err.message]
+    else:
+        form.form_errors.append(err.message)
+
+
+@bp.route("/validate/<any(" + ", ".join(LIVE_FIELDS) + "):name>", methods=["POST"])
+@customer_required
+def validate(name: str) -> Response:
+    """One field checked while typing (htmx): its partial, with the error if there is one."""
+    form = PaymentForm(payments.active_accounts(current_user.customer_id), meta={"csrf": False})
+    source: Account | None = None
+    try:
+        source = payments.own_account(current_user.customer_id, form.from_account.data or "")
+    except InvalidInput as err:
+        if name == "from_account":
+            _show_error(form, err)
+    value = (getattr(form, name).data or "").strip()
+    try:
+        if name == "to_account" and value:
+            payments.beneficiary_account(value, source)
+        elif name == "beneficiary_iban" and value:
+            iban.validate(value)
+        elif name == "amount" and value and source is not None:
+            payments.payment_amount(value, source.currency)
+    except InvalidInput as err:
+        _show_error(form, err)
+    return render("payments/_field.html", field=getattr(form, name))
+
+
+@bp.route("/<int:payment_id>")
+@customer_required
+def detail(payment_id: int) -> Response:
+    payment = payments.get_for_customer(payment_id, _user())
+    return render("payments/detail.html", payment=payment, button=ButtonForm())
+
+
+@bp.route("/<int:payment_id>/confirm", methods=["GET", "POST"])
+@customer_required
+def confirm(payment_id: int) -> Response:
+    payment = payments.get_for_customer(payment_id, _user())
+    if payment.status != "awaiting_confirmation":
+        return redirect_to(url_for("payments.detail", payment_id=payment.id))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            payments.confirm(payment.id, actor=_user(), code=form.code.data or "")
+        except InvalidInput as err:
+            _show_error(form, err)
+        else:
+            flash(f"Payment #{payment.id} is confirmed and waits for approval.", "success")
+            return redirect_to(url_for("payments.detail", payment_id=payment.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render(
+        "payments/confirm.html", payment=payment, form=form, button=ButtonForm(), status=status
+    )
+
+
+@bp.route("/<int:payment_id>/resend", methods=["POST"])
+@customer_required
+def resend(payment_id: int) -> Response:
+    payments.resend_code(payment_id, actor=_user())
+    flash("We mailed you a new code; the previous one no longer works.", "info")
+    return redirect_to(url_for("payments.confirm", payment_id=payment_id))
+
+
+@bp.route("/<int:payment_id>/cancel", methods=["POST"])
+@customer_required
+def cancel(payment_id: int) -> Response:
+    payments.cancel(payment_id, actor=_user())
+    flash(f"Payment #{payment_id} is cancelled.", "success")
+    return redirect_to(url_for("payments.detail", payment_id=payment_id))
