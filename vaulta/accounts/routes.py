@@ -176,7 +176,8 @@ def move_money(account_id: int, action: str) -> Response:
             done = "Deposited" if action == "deposit" else "Withdrew"
             message = f"{done} {format_amount(tx.amount_minor, tx.currency)}."
             if wants_partial():
-                return render(ADMIN_PAGE, "accounts/_account_panel.html", **_admin_context(account))
+                context = _admin_context(account)
+                return render(ADMIN_PAGE, "accounts/_account_panel.html", notice=message, **context)
             flash(message, "success")
             return redirect_to(url_for(".admin_detail", account_id=account.id))
     context = _admin_context(account, **{action: form})

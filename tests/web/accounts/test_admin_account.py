@@ -69,6 +69,7 @@ def test_htmx_post_swaps_the_panel_with_fresh_forms(
     assert "HX-Request" in response.headers["Vary"]
     assert "<html" not in html
     assert html.lstrip().startswith('<section id="account-panel">')
+    assert ("Deposited 1,000.00 EUR." if action == "deposit" else "Withdrew 7.00 EUR.") in html
     expected = "1,100.00 EUR" if action == "deposit" else "93.00 EUR"
     assert f'<dd id="account-balance"><span class="money">{expected}</span>' in html
     assert "Cash desk" in html
