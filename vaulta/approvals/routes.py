@@ -1,3 +1,164 @@
-"""Views of the approvals blueprint."""
+"""Views of the approvals blueprint: the queue, inline and bulk decisions, the nav count."""
 
-from vaulta.approvals import bp  # noqa: F401
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import flash, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from vaulta.approvals import bp
+from vaulta.approvals.forms import BulkForm, DecisionForm, QueueFilterForm
+from vaulta.auth.session import admin_required
+from vaulta.models import Payment, User, utcnow
+from vaulta.services import approval_queue, approvals, payments
+from vaulta.services.approval_queue import QueueFilter
+from vaulta.services.errors import DomainError, InvalidInput
+from vaulta.web import redirect_to, render, wants_partial
+
+CHANGED = {"HX-Trigger": "payments-changed"}
+
+
+@bp.app_template_filter("age")
+def age(created: datetime) -> str:
+    minutes = int((utcnow() - created).total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+@bp.app_context_processor
+def _pending_count() -> dict[str, object]:
+    return {"pending_payments_count": approval_queue.pending_count}
+
+
+def _actor() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+@bp.route("/")
+@admin_required
+def index() -> Response:
+    filters = QueueFilterForm(request.args)
+    rows: list[Payment] = []
+    status = 200
+    try:
+        rows = approval_queue.pending(QueueFilter(**{f.name: f.data or "" for f in filters}))
+    except InvalidInput as err:
+        getattr(filters, err.field or "min_amount").errors = [err.message]
+        status = 422
+    step_up = request.args.get("step_up", type=int)
+    return render(
+        "approvals/index.html",
+        "approvals/_queue.html",
+        filters=filters,
+        payments=rows,
+        step_up=step_up,
+        decision=DecisionForm(),
+        bulk=BulkForm(),
+        results=None,
+        status=status,
+    )
+
+
+@bp.route("/count")
+@admin_required
+def count() -> Response:
+    return render("approvals/_nav_count.html")
+
+
+def _row(payment: Payment, form: DecisionForm, *, status: int = 200, **flags: object) -> Response:
+    response = render("approvals/_row.html", payment=payment, decision=form, status=status, **flags)
+    return response
+
+
+@bp.route("/<int:payment_id>/approve", methods=["POST"])
+@admin_required
+def approve(payment_id: int) -> Response:
+    form = DecisionForm()
+    if not form.validate():
+        return _refused(payment_id, form, InvalidInput(form.code.errors[0], field="code"))
+    try:
+        payment = approvals.approve(payment_id, actor=_actor(), otp_code=form.code.data or None)
+    except approvals.StepUpRequired as err:
+        if wants_partial():
+            return _row(payments.get(payment_id), form, step_up=True, note=err.message)
+        flash(err.message, "info")
+        return redirect_to(url_for("approvals.index", step_up=payment_id))
+    except InvalidInput as err:
+        return _refused(payment_id, form, err)
+    except DomainError as err:
+        return _plain_error(err)
+    return _decided(payment, f"Payment #{payment.id} is {payment.status.replace('_', ' ')}.")
+
+
+@bp.route("/<int:payment_id>/reject", methods=["POST"])
+@admin_required
+def reject(payment_id: int) -> Response:
+    form = DecisionForm()
+    form.validate()
+    try:
+        payment = approvals.reject(payment_id, actor=_actor(), reason=form.reason.data or "")
+    except InvalidInput as err:
+        return _refused(payment_id, form, err)
+    except DomainError as err:
+        return _plain_error(err)
+    return _decided(payment, f"Payment #{payment.id} is rejected.")
+
+
+def _decided(payment: Payment, message: str) -> Response:
+    if wants_partial():
+        response = _row(payment, DecisionForm(formdata=None))
+        response.headers.update(CHANGED)
+        return response
+    flash(message, "success" if payment.status != "failed" else "error")
+    return redirect_to(url_for("approvals.index"))
+
+
+def _refused(payment_id: int, form: DecisionForm, err: DomainError) -> Response:
+    """A wrong code or a missing reason: the row again with the error on its field."""
+    if not wants_partial():
+        flash(err.message, "error")
+        return redirect_to(
+            url_for("approvals.index", step_up=payment_id if err.field == "code" else None)
+        )
+    field = getattr(form, err.field or "reason")
+    field.errors = [err.message]
+    payment = payments.get(payment_id)
+    return _row(payment, form, status=422, step_up=err.field == "code")
+
+
+def _plain_error(err: DomainError) -> Response:
+    """Four eyes, already decided …: htmx shows it in the message area, plain posts flash it."""
+    if wants_partial():
+        raise err
+    flash(err.message, "error")
+    return redirect_to(url_for("approvals.index"))
+
+
+@bp.route("/bulk", methods=["POST"])
+@admin_required
+def bulk() -> Response:
+    form = BulkForm()
+    form.validate()
+    ids = [int(v) for v in request.form.getlist("payment_ids") if v.isdigit()]
+    if not ids:
+        raise InvalidInput("Select at least one payment.", field="payment_ids")
+    results = approvals.decide_many(
+        ids, actor=_actor(), action=form.action.data or "", reason=form.reason.data or ""
+    )
+    response = render(
+        "approvals/index.html",
+        "approvals/_queue.html",
+        filters=QueueFilterForm(formdata=None),
+        payments=approval_queue.pending(),
+        step_up=None,
+        decision=DecisionForm(formdata=None),
+        bulk=BulkForm(formdata=None),
+        results=results,
+    )
+    response.headers.update(CHANGED)
+    return response

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from vaulta.models import Account
@@ -47,7 +48,7 @@ class PaymentForm(FlaskForm):
     def __init__(self, accounts: list[Account], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.from_account.choices = [
-            (a.number, f"{a.number} · {format_amount(a.balance_minor, a.currency)}")
+            SelectChoice(a.number, f"{a.number} · {format_amount(a.balance_minor, a.currency)}")
             for a in accounts
         ]
         self.amount.render_kw = {"inputmode": "decimal", "autocomplete": "off"}
