@@ -10,6 +10,7 @@ from vaulta.models import Account, Customer, User
 from vaulta.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 from vaulta.services import accounts, customers, ledger, users
 from vaulta.services.db import session
+from vaulta.services.demo_payments import seed_demo_payments
 
 DEMO_PASSWORD = "vaulta-demo-password"  # noqa: S105 - printed demo credentials
 ADMIN_EMAIL = "admin@vaulta.test"
@@ -105,6 +106,7 @@ def seed_demo(password: str = DEMO_PASSWORD, rng_seed: int = 7) -> bool:
             actor=admin,
             description=rng.choice(("Rent share", "Dinner", "Invoice 2026-11", "Gift")),
         )
+    seed_demo_payments(customer_email=CUSTOMER_EMAIL, admin=admin)
     return True
 
 
