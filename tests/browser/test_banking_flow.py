@@ -1,0 +1,66 @@
+"""Issue 3 in a real browser: an admin finds a customer, posts a deposit without a full
+page reload, and the customer sees it on their own statement."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Browser, Page, expect
+
+from vaulta.services.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
+
+
+def sign_in(page: Page, base: str, email: str) -> None:
+    page.goto(base + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_admin_deposit_then_customer_statement(
+    live_server: str, page: Page, browser: Browser
+) -> None:
+    description = f"Branch deposit {uuid.uuid4().hex[:8]}"
+    sign_in(page, live_server, ADMIN_EMAIL)
+    page.get_by_role("link", name="Customers").click()
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible()
+    page.evaluate("window.__noReload = true")
+    page.get_by_role("searchbox", name="Search customers").fill("Casey")
+    results = page.locator("#customer-results")
+    expect(results.get_by_role("row")).to_have_count(2)  # header + Casey
+    expect(page).to_have_url(re.compile(r"q=Casey"))  # the search is kept in history
+    assert page.evaluate("window.__noReload") is True  # live search swapped the table only
+    results.get_by_role("row", name=re.compile("Casey Customer")).get_by_role("link").click()
+    page.locator("#customer-accounts").get_by_role("row", name=re.compile("EUR")).get_by_role(
+        "link"
+    ).click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Account \d{10}$"))).to_be_visible()
+    before = page.locator("#account-balance").inner_text()
+
+    page.evaluate("window.__noReload = true")
+    deposit = page.locator("#deposit-form")
+    deposit.get_by_label("Amount").fill("12.34")
+    deposit.get_by_label("Description").fill(description)
+    deposit.get_by_role("button", name="Deposit").click()
+
+    expect(page.locator("#account-panel")).to_contain_text(description)
+    expect(page.locator("#account-balance")).not_to_have_text(before)
+    assert page.evaluate("window.__noReload") is True  # swapped by htmx, not reloaded
+    after = page.locator("#account-balance").inner_text()
+    assert _amount(after) - _amount(before) == 1234
+
+    customer = browser.new_context().new_page()
+    sign_in(customer, live_server, CUSTOMER_EMAIL)
+    customer.get_by_role("row", name=re.compile("EUR")).get_by_role("link").click()
+    expect(customer.locator("table")).to_contain_text(description)
+    expect(customer.locator("table")).to_contain_text("12.34")
+    customer.context.close()
+
+
+def _amount(text: str) -> int:
+    """'2,458.09 EUR' -> 245809 minor units."""
+    digits = re.sub(r"[^0-9.\-]", "", text)
+    whole, _, fraction = digits.partition(".")
+    return int(whole) * 100 + int(fraction or 0)
