@@ -40,13 +40,13 @@ def error_response(status: int, message: str, code: str) -> Response:
     title = TITLES.get(status, "Error")
     if is_htmx():
         html = render_template("errors/_error.html", status=status, title=title, message=message)
-        response = Response(html, status)
+        response = Response(html, status, mimetype="text/html")
         # Show the message in the page's message area, whatever the request targeted.
         response.headers["HX-Retarget"] = "#messages"
         response.headers["HX-Reswap"] = "innerHTML"
     else:
         html = render_template("errors/error.html", status=status, title=title, message=message)
-        response = Response(html, status)
+        response = Response(html, status, mimetype="text/html")
     response.vary.add("HX-Request")
     return response
 

@@ -83,6 +83,7 @@ def test_404_page_and_partial(client: WebClient) -> None:
     assert partial.status_code == 404
     assert "<html" not in partial.get_data(as_text=True)
     assert partial.headers["HX-Retarget"] == "#messages"
+    assert partial.mimetype == "text/html"
     assert "HX-Request" in partial.headers["Vary"]
 
 
