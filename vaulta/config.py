@@ -8,6 +8,7 @@ rewritten to use the psycopg 3 driver. Production refuses to start without a rea
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,8 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     NAME = "testing"
     TESTING = True
+    # Each test process keeps its console mail apart (tests may point it elsewhere).
+    MAIL_OUTBOX_DIR = str(Path(tempfile.gettempdir()) / f"vaulta-test-outbox-{os.getpid()}")
     SECRET_KEY = TEST_SECRET_KEY
     SCHEMA_CHECK = "off"
     # Fast hashes in tests; still argon2id.
