@@ -7,6 +7,8 @@ either the payment is executed with its transaction, or it is failed with nothin
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +38,10 @@ from vaulta.services.errors import (
 )
 
 REASON_MAX = 500
+# Test-only (tests/scaleout): seconds to hold the execution transaction open before commit,
+# from this config key or the environment variable of the same name with a VAULTA_ prefix.
+# Honoured only when the app runs with TESTING (the testing config); never in production.
+TEST_EXECUTION_DELAY = "TEST_EXECUTION_DELAY_SECONDS"
 
 
 class StepUpRequired(Forbidden):
@@ -109,7 +115,19 @@ def approve(
         if moved != 1:
             raise Conflict(f"Payment #{payment.id} was already decided by someone else.")
         _execute(s, payment, destination, actor, now)
+        _test_only_delay()
     return payments.get(payment.id)
+
+
+def _test_only_delay() -> None:
+    """Sleep inside the execution transaction when a test asks for it (see above)."""
+    if not current_app.testing:
+        return
+    seconds = current_app.config.get(TEST_EXECUTION_DELAY) or os.environ.get(
+        f"VAULTA_{TEST_EXECUTION_DELAY}"
+    )
+    if seconds:
+        time.sleep(float(seconds))
 
 
 def _execute(s: Session, payment: Payment, destination: int, actor: User, now: datetime) -> None:
