@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
 
+from vaulta.extensions import db
 from vaulta.models import Account, Payment, User
 from vaulta.services import payments
 
@@ -48,3 +50,11 @@ def last_code(to: str) -> str:
         if message["to"] == to:
             return message["body"].split(" is ", 1)[1][:6]
     raise AssertionError(f"no mail to {to}")
+
+
+def status_of(payment_id: int) -> str:
+    """The payment's status as committed now (ends the test session's read snapshot first)."""
+    db.session.rollback()
+    status = db.session.scalar(sa.select(Payment.status).where(Payment.id == payment_id))
+    assert status is not None
+    return status

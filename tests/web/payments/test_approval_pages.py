@@ -6,14 +6,14 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from tests.services.payments.factories import last_code, make_payment
+from tests.services.payments.factories import last_code, make_payment, status_of
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, User
 
 
 def _status(payment: Payment) -> str:
-    return db.session.scalar(sa.select(Payment.status).where(Payment.id == payment.id))
+    return status_of(payment.id)
 
 
 @pytest.mark.parametrize(("who", "status"), [("anonymous", 302), ("customer", 403), ("admin", 200)])

@@ -6,7 +6,13 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tests.services.payments.factories import VALID_IBAN, last_code, make_payment, outbox
+from tests.services.payments.factories import (
+    VALID_IBAN,
+    last_code,
+    make_payment,
+    outbox,
+    status_of,
+)
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, User
@@ -48,6 +54,7 @@ def test_request_confirm_and_see_it_listed(
     assert 'name="idempotency_key"' in page
     response = customer_client.post_form("/payments/new", _form(source, to_account=target.number))
     assert response.status_code == 302
+    db.session.rollback()
     payment = db.session.scalars(sa.select(Payment)).one()
     assert response.location == f"/payments/{payment.id}/confirm"
     assert payment.status == "awaiting_confirmation"
@@ -68,6 +75,7 @@ def test_a_resubmitted_form_makes_one_payment(customer_client: WebClient, source
     first = customer_client.post_form("/payments/new", data)
     second = customer_client.post_form("/payments/new", data)
     assert first.location == second.location
+    db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
     assert len(outbox()) == 1
 
@@ -149,7 +157,7 @@ def test_another_customers_payment_is_not_found(
     url = f"/payments/{payment.id}{suffix}"
     response = client.get(url) if method == "GET" else client.post_form(url, {"code": "123456"})
     assert response.status_code == 404
-    assert db.session.get(Payment, payment.id).status == "awaiting_confirmation"  # type: ignore[union-attr]
+    assert status_of(payment.id) == "awaiting_confirmation"
 
 
 def test_customer_sees_approver_rejection_and_transaction(
