@@ -10,7 +10,7 @@ from vaulta.auth.session import customer_required
 from vaulta.models import Account, User
 from vaulta.payments import bp
 from vaulta.payments.forms import LIVE_FIELDS, ButtonForm, ConfirmForm, PaymentForm
-from vaulta.services import iban, payments
+from vaulta.services import iban, payment_fields, payments
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.web import redirect_to, render
 
@@ -59,18 +59,18 @@ def validate(name: str) -> Response:
     form = PaymentForm(payments.active_accounts(current_user.customer_id), meta={"csrf": False})
     source: Account | None = None
     try:
-        source = payments.own_account(current_user.customer_id, form.from_account.data or "")
+        source = payment_fields.own_account(current_user.customer_id, form.from_account.data or "")
     except InvalidInput as err:
         if name == "from_account":
             _show_error(form, err)
     value = (getattr(form, name).data or "").strip()
     try:
         if name == "to_account" and value:
-            payments.beneficiary_account(value, source)
+            payment_fields.beneficiary_account(value, source)
         elif name == "beneficiary_iban" and value:
             iban.validate(value)
         elif name == "amount" and value and source is not None:
-            payments.payment_amount(value, source.currency)
+            payment_fields.payment_amount(value, source.currency)
     except InvalidInput as err:
         _show_error(form, err)
     return render("payments/_field.html", field=getattr(form, name))

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy.orm import Session, joinedload
 
 from vaulta.models import Account, Payment, User, utcnow
-from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
+from vaulta.models.account import ACCOUNT_ACTIVE
 from vaulta.models.payment import (
     PAYMENT_AWAITING,
     PAYMENT_CANCELLED,
@@ -23,68 +23,22 @@ from vaulta.models.payment import (
     PAYMENT_OPEN_STATUSES,
     PAYMENT_PENDING,
 )
-from vaulta.money import AmountError, format_amount, parse_amount
+from vaulta.money import format_amount
 from vaulta.services import audit, iban, mail, otp
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-
-REFERENCE_MAX = 140
-NAME_MAX = 140
+from vaulta.services.payment_fields import (
+    NAME_MAX,
+    REFERENCE_MAX,
+    beneficiary_account,
+    clean_text,
+    own_account,
+    payment_amount,
+)
 
 
 def expiry_from(now: datetime) -> datetime:
     return now + timedelta(days=current_app.config["PAYMENT_EXPIRY_DAYS"])
-
-
-# --- Field checks (also used one field at a time by the form's live validation) ---
-
-
-def own_account(customer_id: int, number: str, *, field: str = "from_account") -> Account:
-    """One of the customer's active accounts, by number."""
-    account = session().scalar(
-        sa.select(Account).where(
-            Account.number == (number or "").strip(), Account.customer_id == customer_id
-        )
-    )
-    if account is None:
-        raise InvalidInput("Choose one of your accounts.", field=field)
-    if account.status != ACCOUNT_ACTIVE:
-        raise InvalidInput(f"Account {account.number} is {account.status}.", field=field)
-    return account
-
-
-def beneficiary_account(number: str, source: Account | None) -> Account:
-    """A VAULTA customer account that ``source`` may pay into."""
-    number = "".join((number or "").split())
-    account = session().scalar(
-        sa.select(Account).where(Account.number == number, Account.kind == KIND_CUSTOMER)
-    )
-    if account is None or account.status != ACCOUNT_ACTIVE:
-        raise InvalidInput("There is no open VAULTA account with this number.", field="to_account")
-    if source is not None and account.id == source.id:
-        raise InvalidInput("Choose an account other than the one you pay from.", field="to_account")
-    if source is not None and account.currency != source.currency:
-        raise InvalidInput(
-            f"This account holds {account.currency}; you pay in {source.currency}.",
-            field="to_account",
-        )
-    return account
-
-
-def payment_amount(text: str, currency: str) -> int:
-    try:
-        return parse_amount(text, currency)
-    except AmountError as err:
-        raise InvalidInput(str(err), field="amount") from None
-
-
-def clean_text(text: str | None, *, field: str, label: str, maximum: int) -> str:
-    value = " ".join((text or "").split())
-    if not value:
-        raise InvalidInput(f"Enter {label}.", field=field)
-    if len(value) > maximum:
-        raise InvalidInput(f"Keep {label} under {maximum} characters.", field=field)
-    return value
 
 
 # --- Requesting and confirming ---

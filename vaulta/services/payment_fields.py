@@ -1,0 +1,63 @@
+"""The fields of a payment request, each checked on its own: the request service uses them
+all, the form's live validation one at a time. Failures name their field."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from vaulta.models import Account
+from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
+from vaulta.money import AmountError, parse_amount
+from vaulta.services.db import session
+from vaulta.services.errors import InvalidInput
+
+REFERENCE_MAX = 140
+NAME_MAX = 140
+
+
+def own_account(customer_id: int, number: str, *, field: str = "from_account") -> Account:
+    """One of the customer's active accounts, by number."""
+    account = session().scalar(
+        sa.select(Account).where(
+            Account.number == (number or "").strip(), Account.customer_id == customer_id
+        )
+    )
+    if account is None:
+        raise InvalidInput("Choose one of your accounts.", field=field)
+    if account.status != ACCOUNT_ACTIVE:
+        raise InvalidInput(f"Account {account.number} is {account.status}.", field=field)
+    return account
+
+
+def beneficiary_account(number: str, source: Account | None) -> Account:
+    """A VAULTA customer account that ``source`` may pay into."""
+    number = "".join((number or "").split())
+    account = session().scalar(
+        sa.select(Account).where(Account.number == number, Account.kind == KIND_CUSTOMER)
+    )
+    if account is None or account.status != ACCOUNT_ACTIVE:
+        raise InvalidInput("There is no open VAULTA account with this number.", field="to_account")
+    if source is not None and account.id == source.id:
+        raise InvalidInput("Choose an account other than the one you pay from.", field="to_account")
+    if source is not None and account.currency != source.currency:
+        raise InvalidInput(
+            f"This account holds {account.currency}; you pay in {source.currency}.",
+            field="to_account",
+        )
+    return account
+
+
+def payment_amount(text: str, currency: str) -> int:
+    try:
+        return parse_amount(text, currency)
+    except AmountError as err:
+        raise InvalidInput(str(err), field="amount") from None
+
+
+def clean_text(text: str | None, *, field: str, label: str, maximum: int) -> str:
+    value = " ".join((text or "").split())
+    if not value:
+        raise InvalidInput(f"Enter {label}.", field=field)
+    if len(value) > maximum:
+        raise InvalidInput(f"Keep {label} under {maximum} characters.", field=field)
+    return value
