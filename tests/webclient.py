@@ -10,6 +10,7 @@ from flask import current_app
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
+from vaulta.extensions import db
 from vaulta.models import User
 
 
@@ -30,6 +31,20 @@ class WebClient(FlaskClient):
     def post_form(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         """POST a form with its CSRF token."""
         return self.post(url, data={**(data or {}), "csrf_token": self.csrf_token()}, **kwargs)
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        """Each request runs in its own application context, as in production.
+
+        The test itself holds an app context for service calls; without a fresh one per
+        request, ``g`` (where Flask-Login caches the signed-in user) and the database
+        session would carry over from one request to the next and hide bugs. The test's own
+        session is a separate database client: its transaction ends around each request.
+        """
+        db.session.commit()  # publish the test's set-up and end its read snapshot
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.commit()  # so the test's next query sees what the request wrote
+        return response
 
     def htmx(self, method: str, url: str, **kwargs: Any) -> Any:
         """An htmx request: HX-Request plus the CSRF header the base template configures."""

@@ -18,7 +18,8 @@ def test_admin_signs_in_and_sees_the_dashboard(live_server: str, page: Page) -> 
     expect(page).to_have_url(live_server + "/admin/")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_text("Welcome, Avery Admin.")).to_be_visible()
-    expect(page.locator("table")).to_contain_text("Opening deposit")
+    expect(page.get_by_role("heading", name="Latest transactions")).to_be_visible()
+    expect(page.locator("table tbody tr").first).to_contain_text("EUR")
     assert page.evaluate("window.htmx && window.htmx.version").startswith("2.")
 
 
