@@ -97,6 +97,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(transactions_bp, url_prefix="/admin/transactions")
     app.register_blueprint(payments_bp, url_prefix="/payments")
     app.register_blueprint(approvals_bp, url_prefix="/admin/approvals")
+    from vaulta.api import bp as api_bp
+    from vaulta.extensions import csrf
+
+    app.register_blueprint(api_bp, url_prefix="/api/v1")  # bearer keys only (vaulta/api/auth.py)
+    csrf.exempt(api_bp)
     from vaulta.dev import bp as dev_bp
 
     app.register_blueprint(dev_bp, url_prefix="/dev")  # /dev/outbox (console mail only)

@@ -55,6 +55,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "constraint-missing-not-valid": "the widened CHECK and the new, all-NULL foreign key",
         "adding-foreign-key-constraint": "decided_by_id was added in this transaction",
     },
+    "b80f6be41628": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+    },
 }
 
 

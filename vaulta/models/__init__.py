@@ -1,6 +1,7 @@
 """VAULTA's models. Importing this package registers every table on ``Base.metadata``."""
 
 from vaulta.models.account import Account
+from vaulta.models.api import ApiIdempotencyKey
 from vaulta.models.audit import AuditEvent
 from vaulta.models.base import Base, utcnow
 from vaulta.models.customer import Customer
@@ -15,6 +16,7 @@ metadata = Base.metadata
 __all__ = [
     "OTP",
     "Account",
+    "ApiIdempotencyKey",
     "ApiKey",
     "AuditEvent",
     "Base",

@@ -1,0 +1,120 @@
+"""PostgreSQL: concurrent first requests with one Idempotency-Key create one payment."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests import factories
+from tests.api.conftest import bearer, make_key, payment_body
+from tests.databases import truncate_all
+from vaulta import create_app
+from vaulta.extensions import db
+from vaulta.models import ApiIdempotencyKey, AuditEvent, Payment
+
+pytestmark = pytest.mark.postgres_only
+THREADS = 8
+
+
+@pytest.fixture
+def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": postgres_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 2, "max_overflow": 2},
+            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        },
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    truncate_all(postgres_url)
+
+
+def _in_threads(app: Flask, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` in THREADS threads, each in its own app context, started together."""
+    barrier = threading.Barrier(THREADS)
+    results: list[Any] = [None] * THREADS
+
+    def run(i: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[i] = work(i)
+            except Exception as err:  # the outcome is what the test asserts on
+                results[i] = err
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _setup() -> tuple[str, dict]:
+    user = factories.make_customer_login()
+    source = factories.make_account(factories.customer_of(user), "EUR", 100_000)
+    target = factories.make_account(factories.make_customer(), "EUR")
+    return make_key(user), payment_body(source, target)
+
+
+def _post(app: Flask, raw: str, body: dict, key: str) -> tuple[int, dict, str | None]:
+    response = app.test_client().post(
+        "/api/v1/payments", json=body, headers=bearer(raw, **{"Idempotency-Key": key})
+    )
+    return response.status_code, response.json, response.headers.get("Idempotent-Replayed")
+
+
+def _count(model: type) -> int:
+    db.session.rollback()
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+
+
+def test_concurrent_first_requests_create_one_payment(pg_app: Flask) -> None:
+    raw, body = _setup()
+    db.session.remove()
+    results = _in_threads(pg_app, lambda _i: _post(pg_app, raw, body, "same-key"))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert {status for status, _, _ in results} == {201}
+    assert len({r[1]["id"] for r in results}) == 1
+    assert all(r[1] == results[0][1] for r in results)  # every answer is the stored one
+    assert sum(1 for r in results if r[2] is None) == 1  # one creation, the rest replays
+    assert _count(Payment) == 1
+    assert _count(ApiIdempotencyKey) == 1
+    requested = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "payment.request_api")
+    )
+    assert requested == 1
+
+
+def test_concurrent_requests_with_one_key_and_different_bodies(pg_app: Flask) -> None:
+    raw, body = _setup()
+    db.session.remove()
+    bodies = [{**body, "amount_minor": 100 + i % 2} for i in range(THREADS)]
+    results = _in_threads(pg_app, lambda i: _post(pg_app, raw, bodies[i], "contested"))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    created = [r for r in results if r[0] == 201]
+    refused = [r for r in results if r[0] == 409]
+    assert len(created) + len(refused) == THREADS
+    winner = created[0][1]
+    assert all(r[1] == winner for r in created)  # the winner and replays of its own body
+    assert all(r[1]["error"]["code"] == "idempotency_key_reused" for r in refused)
+    assert all(
+        bodies[i]["amount_minor"] == winner["amount_minor"]
+        for i, r in enumerate(results)
+        if r[0] == 201
+    )
+    assert _count(Payment) == 1

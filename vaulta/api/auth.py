@@ -1,0 +1,119 @@
+"""Bearer API keys for the JSON API: who is calling, with which scopes.
+
+- Only ``Authorization: Bearer vk_<prefix>_<secret>`` authenticates. A cookie session never
+  does, so CSRF (which protects cookie-authenticated forms) does not apply to the API and
+  the blueprint is exempt from it.
+- A key in the query string (``api_key``, ``key``, ``token``, ``access_token`` or any value
+  or name starting with ``vk_``) is refused with 400 before anything else: URLs end up in
+  logs, browser history and Referer headers. The key should be revoked.
+- Missing, malformed, unknown, revoked or expired keys and deactivated logins: 401 with
+  ``WWW-Authenticate: Bearer``. A key without the scope a route needs: 403
+  ``insufficient_scope``. An admin's key: 403 (admin data has no API).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+from werkzeug.wrappers import Response
+
+from vaulta.api.schemas import ApiError
+from vaulta.models import ApiKey, User
+from vaulta.services import api_keys
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REALM = 'Bearer realm="vaulta-api"'
+QUERY_KEY_NAMES = frozenset({"api_key", "apikey", "key", "token", "access_token"})
+# The shape api_keys.create makes; anything else is refused without a database query.
+TOKEN_SHAPE = re.compile(r"^vk_[A-Za-z0-9]{10}_[A-Za-z0-9_-]{16,256}$")
+READ = "read"
+PAYMENTS_WRITE = "payments:write"
+
+
+class Unauthorized(ApiError):
+    def __init__(self, message: str, *, error: str | None = None) -> None:
+        super().__init__(401, "unauthorized", message)
+        self.challenge = REALM + (f', error="{error}"' if error else "")
+
+
+class InsufficientScope(ApiError):
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            403, "insufficient_scope", f"This call needs a key with the {scope!r} scope."
+        )
+        self.challenge = f'{REALM}, error="insufficient_scope", scope="{scope}"'
+
+
+def refuse_key_in_query() -> None:
+    """400 when the query string carries anything that looks like an API key."""
+    for name, value in request.args.items(multi=True):
+        lowered = name.lower()
+        if lowered in QUERY_KEY_NAMES or lowered.startswith("vk_") or value.startswith("vk_"):
+            raise ApiError(
+                400,
+                "api_key_in_query",
+                "API keys are accepted only in the Authorization header, never in the URL. "
+                "Revoke this key: the URL may have been logged.",
+            )
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise Unauthorized("Send your API key as 'Authorization: Bearer vk_…'.")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Use the Bearer scheme with an API key.", error="invalid_request")
+    return token.strip()
+
+
+def authenticate() -> None:
+    """Find the key's owner and keep both on ``g`` for this request; 401/403 otherwise."""
+    token = _bearer_token()
+    found = api_keys.authenticate(token) if TOKEN_SHAPE.match(token) else None
+    if found is None:
+        raise Unauthorized(
+            "This API key is not valid: it is unknown, revoked or expired.", error="invalid_token"
+        )
+    user, key = found
+    if user.is_admin or user.customer_id is None:
+        raise ApiError(403, "forbidden", "Admin logins have no API access.")
+    g.api_user, g.api_key = user, key
+
+
+def current_user() -> User:
+    user: User = g.api_user
+    return user
+
+
+def current_key() -> ApiKey:
+    key: ApiKey = g.api_key
+    return key
+
+
+def requires_scope(scope: str) -> Callable[[F], F]:
+    """The authenticated key must carry ``scope``."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if scope not in api_keys.scopes_of(current_key()):
+                raise InsufficientScope(scope)
+            return view(*args, **kwargs)
+
+        wrapper.required_scope = scope  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def add_challenge(response: Response, err: ApiError) -> Response:
+    challenge = getattr(err, "challenge", None)
+    if challenge:
+        response.headers["WWW-Authenticate"] = challenge
+    return response
