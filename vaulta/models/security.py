@@ -1,4 +1,5 @@
-"""Secrets held for users: one-time passcodes and API keys (only hashes are stored)."""
+"""Secrets held for users: one-time passcodes, API keys and recovery codes (only hashes are
+stored)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,14 @@ class ApiKey(CreatedAtMixin, Base):
     last_used_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class RecoveryCode(CreatedAtMixin, Base):
+    """A one-time code that stands in for an authenticator code; only its HMAC is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    used_at: Mapped[datetime | None]

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 ROLE_ADMIN = "admin"
 ROLE_CUSTOMER = "customer"
 ROLES = (ROLE_ADMIN, ROLE_CUSTOMER)
+# Second factor after the password: a mailed code or an authenticator app (TOTP).
+TWO_FACTOR_EMAIL = "email"
+TWO_FACTOR_TOTP = "totp"
+TWO_FACTOR_METHODS = (TWO_FACTOR_EMAIL, TWO_FACTOR_TOTP)
 
 
 def new_session_token() -> str:
@@ -29,6 +33,13 @@ class User(CreatedAtMixin, Base):
     __table_args__ = (
         sa.CheckConstraint(in_list("role", ROLES), name="role"),
         sa.CheckConstraint("role = 'customer' OR customer_id IS NULL", name="admin_no_customer"),
+        sa.CheckConstraint(
+            "two_factor_method IS NULL OR " + in_list("two_factor_method", TWO_FACTOR_METHODS),
+            name="two_factor_method",
+        ),
+        sa.CheckConstraint(
+            "two_factor_method <> 'totp' OR totp_secret IS NOT NULL", name="totp_has_secret"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +56,15 @@ class User(CreatedAtMixin, Base):
         sa.String(64), unique=True, default=new_session_token
     )
 
+    # None: no second factor (admins then get mailed codes, see services/two_factor.py).
+    two_factor_method: Mapped[str | None] = mapped_column(sa.String(8))
+    # The TOTP shared secret (base32). It must be readable to check codes, so it is not a
+    # hash: never shown after enrolment, never logged or audited (docs/security.md). Set
+    # while enrolment is pending too; it counts only once two_factor_method is "totp".
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The last TOTP time step accepted: a code of that step or an earlier one is refused.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
     customer: Mapped[Customer | None] = relationship(back_populates="users")
 
     # Flask-Login protocol. The session stores the rotating token, never the primary key,
@@ -58,6 +78,14 @@ class User(CreatedAtMixin, Base):
     @property
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
+
+    @property
+    def second_factor(self) -> str | None:
+        """The factor asked for after the password: admins always have one (mailed codes
+        unless they enrolled an authenticator); customers only when they turned it on."""
+        if self.two_factor_method is None and self.is_admin:
+            return TWO_FACTOR_EMAIL
+        return self.two_factor_method
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

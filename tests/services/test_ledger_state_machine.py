@@ -1,0 +1,245 @@
+"""A Hypothesis state machine over the ledger, on SQLite and PostgreSQL.
+
+Deposits, withdrawals, transfers (with idempotency keys sometimes) and reversals run
+through vaulta.services.ledger, refused ones included (bad amounts, insufficient funds,
+mixed currencies, reversing twice, reversing a reversal). A model keeps the expected
+balances; after every step every invariant of the books is checked against the database.
+Each example works on fresh accounts, so examples share the database without truncating.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
+
+from tests import factories
+from vaulta.extensions import db
+from vaulta.models import Account, AuditEvent, Transaction, User
+from vaulta.models.account import KIND_CUSTOMER
+from vaulta.models.transaction import TX_REVERSAL
+from vaulta.services import accounts, ledger
+from vaulta.services.errors import Conflict, DomainError, InsufficientFunds, InvalidInput
+from vaulta.services.ledger_checks import verify_ledger
+
+CURRENCIES = ("EUR", "EUR", "EUR", "USD")  # the accounts of each example
+ACCOUNT = st.integers(0, len(CURRENCIES) - 1)
+SETTINGS = settings(
+    max_examples=15,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What the model knows about a posted transaction."""
+
+    id: int
+    debit: int
+    credit: int
+    amount: int
+    kind: str
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    actor_id: int  # set by the test
+    max_amount: int
+
+    posted = Bundle("posted")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.actor = db.session.get(User, self.actor_id)
+        customer = factories.make_customer()
+        self.ids = [accounts.open_account(customer, c, actor=self.actor).id for c in CURRENCIES]
+        self.system = {c: accounts.system_account(c).id for c in set(CURRENCIES)}
+        self.currency = dict(zip(self.ids, CURRENCIES, strict=True))
+        self.currency.update({i: c for c, i in self.system.items()})
+        self.expected = dict(
+            db.session.execute(
+                sa.select(Account.id, Account.balance_minor).where(Account.id.in_(self.currency))
+            ).all()
+        )
+        self.transactions = _count(Transaction)
+        self.audit_events = _count(AuditEvent)
+        self.reversed: set[int] = set()
+        self.keys: dict[str, Posted] = {}
+        self.key_prefix = uuid.uuid4().hex[:12]
+        db.session.commit()
+
+    # --- the model ---------------------------------------------------------------------
+
+    def refusal(self, debit: int, credit: int, amount: int) -> type[DomainError] | None:
+        """The error ledger.post must raise for this posting, or None if it must succeed."""
+        if amount <= 0 or debit == credit or self.currency[debit] != self.currency[credit]:
+            return InvalidInput
+        if amount > self.max_amount:
+            return InvalidInput
+        if debit not in self.system.values() and self.expected[debit] < amount:
+            return InsufficientFunds
+        return None
+
+    def attempt(
+        self,
+        debit: int,
+        credit: int,
+        amount: int,
+        kind: str,
+        call: Callable[[], Transaction],
+        refusal: type[DomainError] | None = None,
+    ) -> Any:
+        """Run ``call``; expect the model's refusal or apply the posting to the model."""
+        refusal = refusal or self.refusal(debit, credit, amount)
+        if refusal is not None:
+            with pytest.raises(refusal):
+                call()
+            return multiple()
+        tx = call()
+        assert (tx.debit_account_id, tx.credit_account_id, tx.amount_minor) == (
+            debit,
+            credit,
+            amount,
+        )
+        self.expected[debit] -= amount
+        self.expected[credit] += amount
+        self.transactions += 1
+        self.audit_events += 1
+        return Posted(tx.id, debit, credit, amount, kind)
+
+    def account(self, index: int) -> Account:
+        account = db.session.get(Account, self.ids[index])
+        assert account is not None
+        return account
+
+    # --- the rules -----------------------------------------------------------------------
+
+    amounts = st.one_of(st.integers(1, 60_000), st.sampled_from([0, -7]))
+
+    @rule(target=posted, index=ACCOUNT, amount=amounts | st.just(10**12))
+    def deposit(self, index: int, amount: int) -> Any:
+        account = self.account(index)
+        return self.attempt(
+            self.system[account.currency],
+            account.id,
+            amount,
+            "deposit",
+            lambda: ledger.deposit(account, amount, actor=self.actor, description="Cash in"),
+        )
+
+    @rule(target=posted, index=ACCOUNT, amount=amounts)
+    def withdraw(self, index: int, amount: int) -> Any:
+        account = self.account(index)
+        return self.attempt(
+            account.id,
+            self.system[account.currency],
+            amount,
+            "withdrawal",
+            lambda: ledger.withdraw(account, amount, actor=self.actor, description="ATM"),
+        )
+
+    @rule(target=posted, source=ACCOUNT, target_index=ACCOUNT, amount=amounts)
+    def transfer(self, source: int, target_index: int, amount: int) -> Any:
+        a, b = self.account(source), self.account(target_index)
+        return self.attempt(
+            a.id,
+            b.id,
+            amount,
+            "transfer",
+            lambda: ledger.transfer(a, b, amount, actor=self.actor, description="Rent"),
+        )
+
+    @rule(target=posted, index=ACCOUNT, amount=st.integers(1, 3), key=st.integers(0, 2))
+    def deposit_with_key(self, index: int, amount: int, key: int) -> Any:
+        """A retry with the same key returns the first transaction; other requests conflict."""
+        account = self.account(index)
+        name = f"{self.key_prefix}-{key}"
+        debit = self.system[account.currency]
+
+        def call() -> Transaction:
+            return ledger.deposit(
+                account, amount, actor=self.actor, description="Keyed", idempotency_key=name
+            )
+
+        first = self.keys.get(name)
+        if first is None:
+            posted = self.attempt(debit, account.id, amount, "deposit", call)
+            if isinstance(posted, Posted):
+                self.keys[name] = posted
+            return posted
+        if (first.debit, first.credit, first.amount) != (debit, account.id, amount):
+            return self.attempt(debit, account.id, amount, "deposit", call, refusal=Conflict)
+        assert call().id == first.id
+        return multiple()
+
+    @rule(target=posted, original=posted)
+    def reverse(self, original: Posted) -> Any:
+        refusal = None
+        if original.kind == TX_REVERSAL or original.id in self.reversed:
+            refusal = Conflict
+        posted = self.attempt(
+            original.credit,
+            original.debit,
+            original.amount,
+            TX_REVERSAL,
+            lambda: ledger.reverse(original.id, actor=self.actor, reason="Mistake"),
+            refusal=refusal,
+        )
+        if isinstance(posted, Posted):
+            self.reversed.add(original.id)
+        return posted
+
+    # --- every invariant, after every step -------------------------------------------------
+
+    @invariant()
+    def books_hold(self) -> None:
+        stored = dict(
+            db.session.execute(
+                sa.select(Account.id, Account.balance_minor).where(Account.id.in_(self.expected))
+            ).all()
+        )
+        assert stored == self.expected
+        assert verify_ledger() == []
+        sums = db.session.execute(
+            sa.select(Account.currency, sa.func.sum(Account.balance_minor)).group_by(
+                Account.currency
+            )
+        ).all()
+        assert all(total == 0 for _currency, total in sums), sums
+        negative = sa.select(Account.id).where(
+            Account.kind == KIND_CUSTOMER, Account.balance_minor < 0
+        )
+        assert db.session.scalars(negative).all() == []
+        # Refused operations left nothing behind: no transaction, no audit event.
+        assert _count(Transaction) == self.transactions
+        assert _count(AuditEvent) == self.audit_events
+        db.session.commit()
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def test_ledger_state_machine(app: Flask, admin: User) -> None:
+    machine = type(
+        "Ledger",
+        (LedgerMachine,),
+        {"actor_id": admin.id, "max_amount": app.config["LEDGER_MAX_AMOUNT_MINOR"]},
+    )
+    run_state_machine_as_test(machine, settings=SETTINGS)
