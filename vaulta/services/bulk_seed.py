@@ -1,8 +1,11 @@
 """Demo data at scale: ``flask vaulta seed-demo --customers N --transactions M``.
 
 The per-row services are far too slow for a million postings, so this module builds the
-rows in Python and bulk-inserts them with SQLAlchemy Core (``COPY`` for transactions on
-PostgreSQL), in ONE database transaction. The book stays consistent by construction:
+rows in Python and bulk-inserts them in ONE database transaction: SQLAlchemy Core
+executemany in batches on SQLite, psycopg's ``COPY`` on PostgreSQL. It is the one writer of
+balances besides vaulta.services.ledger, and only for rows it creates itself (plus the net
+change of the system accounts). 100,000 customers and 1,000,000 transactions take about
+30-40 s on either backend (2 cores). The book stays consistent by construction:
 
 * a seeded random walk over the new customer accounts decides every posting (deposits from
   and withdrawals to the currency's system account, transfers between two new accounts in
