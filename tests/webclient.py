@@ -27,6 +27,7 @@ class WebClient(FlaskClient):
         with self.session_transaction() as sess:
             sess["_user_id"] = user.session_token
             sess["_fresh"] = True
+            sess["_vaulta_2fa"] = True  # second factor passed (vaulta/auth/second_factor.py)
 
     def post_form(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         """POST a form with its CSRF token."""

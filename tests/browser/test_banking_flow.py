@@ -8,6 +8,7 @@ import uuid
 
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.second_factor import pass_mailed_code
 from vaulta.services.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
 
 
@@ -16,6 +17,7 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
+    pass_mailed_code(page, base, email)  # admins: the second factor
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
+from tests.browser.second_factor import pass_mailed_code
 from vaulta.services.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
 
 RECORD_VIOLATIONS = """
@@ -44,6 +45,7 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
+    pass_mailed_code(page, base, email)  # admins: the second factor
     expect(page.locator("nav")).to_contain_text("Settings")
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.second_factor import pass_mailed_code
 from vaulta.services.demo import APPROVER_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
 from vaulta.services.demo_payments import BENEFICIARY_EMAIL
 
@@ -21,6 +22,7 @@ def _sign_in(page: Page, base: str, email: str) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
+    pass_mailed_code(page, base, email)  # admins: the second factor
     expect(page).not_to_have_url(re.compile(r"/login"))
 
 

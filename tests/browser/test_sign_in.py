@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.second_factor import pass_mailed_code
 from vaulta.services.demo import ADMIN_EMAIL, DEMO_PASSWORD
 
 
@@ -15,6 +16,7 @@ def test_admin_signs_in_and_sees_the_dashboard(live_server: str, page: Page) -> 
     page.fill("input[name=email]", ADMIN_EMAIL)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
+    pass_mailed_code(page, live_server, ADMIN_EMAIL)  # the second factor
     expect(page).to_have_url(live_server + "/admin/")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_text("Welcome, Avery Admin.")).to_be_visible()

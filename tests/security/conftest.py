@@ -9,6 +9,7 @@ from flask import Flask, g, request_started
 from limits.storage import MemoryStorage
 
 from tests import factories
+from tests.security.two_factor_support import finish_second_factor
 from tests.webclient import WebClient
 from vaulta.extensions import limiter
 from vaulta.security import sessions
@@ -65,8 +66,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 def sign_in_with_form(client: WebClient, email: str, password: str = factories.PASSWORD):
-    """Sign in through the real form (stamps the session like a browser sign-in)."""
-    return client.post_form("/login", {"email": email, "password": password})
+    """Sign in through the real form (stamps the session like a browser sign-in); admins
+    enter the code mailed for their second factor."""
+    response = client.post_form("/login", {"email": email, "password": password})
+    return finish_second_factor(client, response, email)
 
 
 def copy_session(source: WebClient, app: Flask) -> WebClient:

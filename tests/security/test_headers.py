@@ -150,10 +150,12 @@ def test_login_never_sets_a_remember_me_cookie(client: WebClient, admin: User) -
 
 
 def test_production_session_cookie_is_secure(
-    monkeypatch: pytest.MonkeyPatch, database_url: str
+    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret-0123456789")
+    monkeypatch.setenv("MAIL_BACKEND", "console")  # the admin's second-factor code
+    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path))
     app = create_app("production")
     with app.app_context():
         admin = factories.make_admin("prod-admin@example.test")

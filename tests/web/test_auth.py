@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from tests import factories
+from tests.security.two_factor_support import finish_second_factor
 from tests.webclient import WebClient
 from vaulta.models import User
 from vaulta.services.users import GENERIC_LOGIN_ERROR
@@ -15,7 +16,8 @@ from vaulta.services.users import GENERIC_LOGIN_ERROR
 
 def login(client: WebClient, email: str, password: str, next_url: str | None = None):
     url = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post_form(url, {"email": email, "password": password})
+    response = client.post_form(url, {"email": email, "password": password})
+    return finish_second_factor(client, response, email)  # admins: the mailed code
 
 
 def test_login_page_has_the_fields_and_a_csrf_token(client: WebClient) -> None:

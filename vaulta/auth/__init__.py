@@ -1,7 +1,8 @@
-"""Sign-in and sign-out."""
+"""Sign-in (password, then a second factor), sign-out and the settings pages."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from vaulta.auth import routes  # noqa: E402,F401  (registers the views on bp)
+# Importing the modules registers their views on bp.
+from vaulta.auth import routes, second_factor, two_factor_settings  # noqa: E402,F401

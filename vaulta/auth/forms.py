@@ -1,4 +1,4 @@
-"""Sign-in, password change and API key forms."""
+"""Sign-in, second factor, password change and API key forms."""
 
 from __future__ import annotations
 
@@ -22,6 +22,25 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Empty: carries the CSRF token of the sign-out button."""
+
+
+class ButtonForm(FlaskForm):
+    """Empty: carries the CSRF token of a one-button form."""
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=32)])
+
+
+class CredentialForm(FlaskForm):
+    credential = PasswordField(
+        "A current code from your app, or your password",
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+    )
+
+
+class PasswordConfirmForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
 
 class ChangePasswordForm(FlaskForm):

@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import flash, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from vaulta.auth import bp
-from vaulta.auth.forms import ApiKeyForm, ChangePasswordForm, LoginForm
+from vaulta.auth import bp, second_factor
+from vaulta.auth.forms import (
+    ApiKeyForm,
+    ChangePasswordForm,
+    CredentialForm,
+    LoginForm,
+    PasswordConfirmForm,
+)
+from vaulta.auth.landing import home_for, safe_next
 from vaulta.extensions import limiter
 from vaulta.models import utcnow
+from vaulta.models.user import TWO_FACTOR_TOTP
 from vaulta.security.limits import LOGIN_ACCOUNT_LIMIT, LOGIN_LIMIT, by_login_email, failed
-from vaulta.services import api_keys, users
+from vaulta.services import api_keys, two_factor, users
 from vaulta.services.errors import DomainError, InvalidCredentials
 from vaulta.web import redirect_to, render, wants_partial
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths are followed after sign-in (no open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
-def home_for(user: users.User) -> str:
-    return url_for("admin.index") if user.is_admin else url_for("accounts.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -46,19 +39,25 @@ def login() -> Response:
         except InvalidCredentials as err:
             form.form_errors.append(err.message)
         else:
+            next_url = safe_next(request.args.get("next"))
+            if user.second_factor:  # half signed in until the second factor passes
+                return second_factor.begin(user, next_url)
             session.clear()  # a fresh session at sign-in: no fixation
             login_user(user)
             flash(f"Welcome, {user.full_name}.", "success")
-            return redirect_to(_safe_next(request.args.get("next")) or home_for(user))
+            return redirect_to(next_url or home_for(user))
     status = 422 if form.errors or form.form_errors else 200
     return render("auth/login.html", form=form, status=status)
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
 def logout() -> Response:
-    users.rotate_session(current_user)  # the old cookie stops working everywhere
-    logout_user()
+    """Sign out; also ends a sign-in waiting for its second factor."""
+    if current_user.is_authenticated:
+        users.rotate_session(current_user)  # the old cookie stops working everywhere
+        logout_user()
+    elif second_factor.PENDING not in session:
+        return redirect_to(url_for("auth.login"))
     session.clear()
     flash("You have been signed out.", "info")
     return redirect_to(url_for("auth.login"))
@@ -67,9 +66,19 @@ def logout() -> Response:
 # --- Settings: password, sessions, API keys -------------------------------------------------
 
 
-def _settings_context(**extra: Any) -> dict[str, Any]:
+def settings_context(**extra: Any) -> dict[str, Any]:
     keys = api_keys.list_keys(current_user) if _may_have_keys() else []
-    return {"keys": keys, "now": utcnow(), "scopes_of": api_keys.scopes_of, **extra}
+    has_totp = current_user.two_factor_method == TWO_FACTOR_TOTP
+    recovery_left = two_factor.remaining_recovery_codes(current_user) if has_totp else 0
+    return {
+        "keys": keys,
+        "now": utcnow(),
+        "scopes_of": api_keys.scopes_of,
+        "recovery_left": recovery_left,
+        "credential_form": CredentialForm(formdata=None),
+        "password_form": PasswordConfirmForm(formdata=None),
+        **extra,
+    }
 
 
 def _may_have_keys() -> bool:
@@ -79,7 +88,7 @@ def _may_have_keys() -> bool:
 @bp.route("/settings")
 @login_required
 def settings() -> Response:
-    return render("auth/settings.html", **_settings_context(form=ApiKeyForm()))
+    return render("auth/settings.html", **settings_context(form=ApiKeyForm()))
 
 
 @bp.route("/settings/api-keys", methods=["POST"])
@@ -100,7 +109,7 @@ def create_api_key() -> Response:
         else:
             form = ApiKeyForm(formdata=None)
     status = 201 if new_key else 422
-    context = _settings_context(form=form, new_key=new_key)
+    context = settings_context(form=form, new_key=new_key)
     return render("auth/settings.html", "auth/_api_keys.html", status=status, **context)
 
 
@@ -109,7 +118,7 @@ def create_api_key() -> Response:
 def revoke_api_key(key_id: int) -> Response:
     key = api_keys.revoke(current_user, key_id)
     if wants_partial():
-        context = _settings_context(form=ApiKeyForm(), revoked=key)
+        context = settings_context(form=ApiKeyForm(), revoked=key)
         return render("auth/settings.html", "auth/_api_keys.html", **context)
     flash(f"The key {key.name!r} is revoked.", "success")
     return redirect_to(url_for("auth.settings"))
