@@ -227,12 +227,6 @@ def test_concurrent_reversals_of_one_transaction_post_once(pg_app: Flask) -> Non
 
 
 @pytest.mark.postgres_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger.reverse checks 'already reversed' before locking the accounts: a "
-    "concurrent second reversal waits for the lock, then fails the funds check "
-    "(InsufficientFunds) instead of reporting Conflict('already been reversed')",
-)
 def test_concurrent_second_reversal_is_refused_as_already_reversed(pg_app: Flask) -> None:
     results = reverse_concurrently(pg_app, funds_left_on_target=0)
     assert sum(isinstance(r, Conflict) for r in results) == THREADS - 1, results
@@ -261,12 +255,6 @@ def test_concurrent_retries_of_a_keyed_deposit_post_once(pg_app: Flask) -> None:
 
 
 @pytest.mark.postgres_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger._post_once looks the idempotency key up before post() locks the "
-    "accounts: a concurrent retry of a withdrawal waits for the lock, then fails the "
-    "funds check (InsufficientFunds) instead of returning the first transaction",
-)
 def test_concurrent_retries_of_a_keyed_withdrawal_return_the_first(pg_app: Flask) -> None:
     admin_id, (a,) = setup_accounts(1_000)
 

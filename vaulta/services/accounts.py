@@ -36,7 +36,8 @@ def open_account(customer: Customer, currency: str, *, actor: User) -> Account:
     if currency not in CURRENCY_EXPONENTS:
         raise InvalidInput(f"Unsupported currency {currency!r}.", field="currency")
     with write_transaction() as s:
-        fresh = s.get(Customer, customer.id)
+        # Locked: a concurrent close of the customer cannot slip in between.
+        fresh = s.get(Customer, customer.id, with_for_update=True)
         if fresh is None:
             raise NotFound("No such customer.")
         if fresh.status != CUSTOMER_ACTIVE:
@@ -72,18 +73,26 @@ def system_account(currency: str) -> Account:
         return account
     if currency not in CURRENCY_EXPONENTS:
         raise InvalidInput(f"Unsupported currency {currency!r}.", field="currency")
-    with write_transaction() as s:
-        account = s.scalar(
+    try:
+        with write_transaction() as s:
+            account = s.scalar(
+                sa.select(Account).where(Account.kind == KIND_SYSTEM, Account.currency == currency)
+            )
+            if account is None:
+                account = Account(
+                    number=_unused_account_number(),
+                    kind=KIND_SYSTEM,
+                    currency=currency,
+                    balance_minor=0,
+                )
+                s.add(account)
+    except sa.exc.IntegrityError:
+        # Another request created it at the same moment (uq_accounts_system_currency).
+        account = session().scalar(
             sa.select(Account).where(Account.kind == KIND_SYSTEM, Account.currency == currency)
         )
         if account is None:
-            account = Account(
-                number=_unused_account_number(),
-                kind=KIND_SYSTEM,
-                currency=currency,
-                balance_minor=0,
-            )
-            s.add(account)
+            raise
     return account
 
 

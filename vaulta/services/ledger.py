@@ -80,6 +80,22 @@ def post(
             f"Keep the description under {DESCRIPTION_MAX} characters.", field="description"
         )
     accounts = lock_accounts(s, debit_account_id, credit_account_id)
+    if idempotency_key:
+        # Looked up again under the account locks: a retry that waited behind the first
+        # request returns its result instead of being judged against the new balance.
+        existing = s.scalar(
+            sa.select(Transaction).where(Transaction.idempotency_key == idempotency_key)
+        )
+        if existing is not None:
+            return _same_request(
+                existing,
+                {
+                    "debit_account_id": debit_account_id,
+                    "credit_account_id": credit_account_id,
+                    "amount_minor": amount_minor,
+                    "kind": kind,
+                },
+            )
     debit, credit = accounts[debit_account_id], accounts[credit_account_id]
     if debit.currency != credit.currency:
         raise InvalidInput("Both accounts must be in the same currency.")
@@ -155,6 +171,7 @@ def _post_once(idempotency_key: str | None, **kwargs: object) -> Transaction:
 
 
 def _same_request(existing: Transaction, kwargs: dict[str, object]) -> Transaction:
+    """The transaction a retry with this key gets, if it asks for the same movement."""
     for field in ("debit_account_id", "credit_account_id", "amount_minor", "kind"):
         if getattr(existing, field) != kwargs[field]:
             raise Conflict("This idempotency key was already used for a different request.")
@@ -239,7 +256,9 @@ def reverse(transaction_id: int, *, actor: User, reason: str) -> Transaction:
         raise InvalidInput("Give a reason for the reversal.", field="reason")
     try:
         with write_transaction() as s:
-            original = s.get(Transaction, transaction_id)
+            # Lock the original first: concurrent reversals queue here and the losers see
+            # the committed reversal below, not a balance that has already moved back.
+            original = s.get(Transaction, transaction_id, with_for_update=True)
             if original is None:
                 raise NotFound("No such transaction.")
             if original.kind == TX_REVERSAL:
