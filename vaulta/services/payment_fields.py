@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from vaulta.models import Account
+from vaulta.models import Account, Customer
 from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
+from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.money import AmountError, parse_amount
 from vaulta.services.db import session
-from vaulta.services.errors import InvalidInput
+from vaulta.services.errors import AccountNotAvailable, InvalidInput
 
 REFERENCE_MAX = 140
 NAME_MAX = 140
@@ -26,6 +27,11 @@ def own_account(customer_id: int, number: str, *, field: str = "from_account") -
         raise InvalidInput("Choose one of your accounts.", field=field)
     if account.status != ACCOUNT_ACTIVE:
         raise InvalidInput(f"Account {account.number} is {account.status}.", field=field)
+    customer = session().get(Customer, customer_id)
+    if customer is None or customer.status != CUSTOMER_ACTIVE:
+        raise AccountNotAvailable(
+            "Your customer record is not active: payments are paused. Please contact the bank."
+        )
     return account
 
 

@@ -182,3 +182,22 @@ def test_customers_list_is_newest_first(customer_user: User, source: Account) ->
     second = make_payment(customer_user, source, confirm=False)
     listed = payments.list_for_customer(factories.customer_of(customer_user).id)
     assert [p.id for p in listed] == [second.id, first.id]
+
+
+def test_a_suspended_customer_cannot_request_payments(
+    customer_user: User, source: Account, target: Account, admin: User
+) -> None:
+    from vaulta.services import customers
+    from vaulta.services.errors import AccountNotAvailable
+
+    customers.suspend_customer(customer_user.customer_id, actor=admin)
+    with pytest.raises(AccountNotAvailable, match="paused"):
+        payments.request_payment(
+            actor=customer_user,
+            from_account=source.number,
+            to_account=target.number,
+            amount="1.00",
+            reference="Rent",
+            idempotency_key="k-suspended",
+        )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
