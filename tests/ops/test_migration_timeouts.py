@@ -46,7 +46,8 @@ def test_a_migration_queued_behind_a_lock_fails_fast(
     monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "100ms")
     blocker = sa.create_engine(db.engine.url)
     with blocker.connect() as conn:
-        conn.exec_driver_sql("LOCK TABLE payments IN ACCESS SHARE MODE")
+        # Whatever table the newest revision touches (its foreign keys reach users).
+        conn.exec_driver_sql("LOCK TABLE users, payments IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
             command.upgrade(alembic_config(), "head")
         conn.rollback()

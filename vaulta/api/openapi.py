@@ -112,7 +112,7 @@ def _component_schemas() -> dict[str, Any]:
                 "from_account": ACCOUNT_NUMBER,
                 "to_account": {"type": ["string", "null"]},
                 "beneficiary": _nullable(_ref("Beneficiary")),
-                "amount_minor": amount,
+                "amount_minor": {"type": "integer", "minimum": 1, "description": "minor units"},
                 "currency": CURRENCY,
                 "reference": {"type": "string"},
                 "created_at": TIMESTAMP,

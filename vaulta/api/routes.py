@@ -7,6 +7,7 @@ from flask import Response, g, jsonify, request, url_for
 from vaulta.api import auth, bp, openapi, schemas
 from vaulta.api.auth import PAYMENTS_WRITE, READ, requires_scope
 from vaulta.api.schemas import ApiError
+from vaulta.models import Account
 from vaulta.services import accounts, api_idempotency, api_payments, payments, statements
 from vaulta.services.errors import NotFound
 
@@ -33,7 +34,7 @@ def _customer_id() -> int:
     return customer_id
 
 
-def _own_account(number: str) -> accounts.Account:
+def _own_account(number: str) -> Account:
     checked = schemas.path_account_number(number)
     if checked is None:
         raise NotFound("No such account.")
