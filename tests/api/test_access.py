@@ -194,3 +194,19 @@ def test_bearer_calls_need_no_csrf_token_but_pages_still_do(
     assert refused.status_code == 400
     assert "security token" in refused.text
     assert api.post_form(logout).status_code in (302, 303)
+
+
+def test_unknown_paths_and_methods_answer_json(api: WebClient) -> None:
+    missing = api.get("/api/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json["error"]["code"] == "not_found"
+    wrong_method = api.delete("/api/v1/accounts")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json["error"]["code"] == "method_not_allowed"
+    assert "GET" in wrong_method.headers["Allow"]
+
+
+def test_the_document_needs_no_key(client: WebClient) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.json["openapi"] == "3.1.0"
