@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: run test serve lint format install install-dev clean
+.PHONY: run test serve lint format install install-dev clean bench
 
 # The virtualenv with runtime dependencies; reinstalled when requirements.txt changes.
 $(BIN)/.installed: requirements.txt
@@ -37,6 +37,11 @@ test: install-dev
 serve: install
 	$(BIN)/flask db upgrade
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+## bench: SQLite and PostgreSQL at scale (100k customers, 1M transactions) next to a bare
+## Flask ceiling and pgbench; needs wrk and BENCH_POSTGRES_URL (see bench/RESULTS.md)
+bench: install-dev
+	$(BIN)/python -m bench.run
 
 ## lint: formatting and lint checks
 lint: install-dev

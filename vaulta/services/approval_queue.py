@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from vaulta.models import Account, Customer, Payment, utcnow
 from vaulta.models.payment import PAYMENT_PENDING
@@ -68,9 +68,9 @@ def pending(filters: QueueFilter | None = None) -> list[Payment]:
         .join(Customer, Customer.id == source.customer_id)
         .where(Payment.status == PAYMENT_PENDING)
         .options(
-            joinedload(Payment.from_account).joinedload(Account.customer),
+            # The source account and its customer come from the joins above (no second join).
+            contains_eager(Payment.from_account.of_type(source)).contains_eager(source.customer),
             joinedload(Payment.beneficiary_account).joinedload(Account.customer),
-            joinedload(Payment.requested_by),
         )
     )
     if filters.currency:

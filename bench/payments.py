@@ -1,0 +1,132 @@
+"""Payment execution throughput through the service layer, next to pgbench on the same server.
+
+Eight worker processes (not threads: the GIL would make it a Python benchmark) each build
+the production app, push an app context and call ``approvals.approve`` on their share of
+the pending payments, all starting together, for at most ``DURATION`` seconds. Then the
+same server runs ``pgbench -i`` into a scratch database and ``pgbench -c 8 -j 2 -T 20 -b
+tpcb-like``; the ratio compares executed payments per second with pgbench's tps.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from bench.databases import app_environment
+
+WORKERS = 8
+DURATION = 20.0
+PGBENCH_ARGS = ["-c", "8", "-j", "2", "-T", "20", "-b", "tpcb-like"]
+
+
+@dataclass(frozen=True)
+class PaymentRun:
+    executed: int
+    failed: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.executed / self.seconds if self.seconds else 0.0
+
+
+def _worker(url: str, ids: list[int], barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
+    os.environ.update(app_environment(url))
+    from vaulta import create_app
+    from vaulta.models.payment import PAYMENT_EXECUTED
+    from vaulta.services import approvals, users
+    from vaulta.services.demo import ADMIN_EMAIL
+
+    app = create_app()
+    executed = failed = 0
+    with app.app_context():
+        admin = users.find_by_email(ADMIN_EMAIL)
+        barrier.wait()
+        start = time.perf_counter()
+        for payment_id in ids:
+            if time.perf_counter() - start > DURATION:
+                break
+            payment = approvals.approve(payment_id, actor=admin, send_code=False)
+            if payment.status == PAYMENT_EXECUTED:
+                executed += 1
+            else:
+                failed += 1
+        out.put((executed, failed, start, time.perf_counter()))
+
+
+def execute_payments(url: str) -> PaymentRun:
+    from vaulta.models import Payment
+    from vaulta.models.payment import PAYMENT_PENDING
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        ids = list(
+            conn.scalars(
+                sa.select(Payment.id).where(
+                    Payment.status == PAYMENT_PENDING, Payment.reference.like("Bench payment %")
+                )
+            )
+        )
+    engine.dispose()
+    context = mp.get_context("spawn")
+    barrier = context.Barrier(WORKERS)
+    out: mp.Queue = context.Queue()
+    processes = [
+        context.Process(target=_worker, args=(url, ids[i::WORKERS], barrier, out))
+        for i in range(WORKERS)
+    ]
+    for process in processes:
+        process.start()
+    results = []
+    while len(results) < len(processes):
+        try:
+            results.append(out.get(timeout=1))
+        except queue.Empty:
+            dead = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            if dead:
+                for process in processes:
+                    process.kill()
+                raise RuntimeError(f"a payment worker failed (exit codes {dead})") from None
+    for process in processes:
+        process.join()
+    start = min(r[2] for r in results)
+    end = max(r[3] for r in results)
+    return PaymentRun(sum(r[0] for r in results), sum(r[1] for r in results), end - start)
+
+
+def pgbench_tps(server_url: str) -> float:
+    """tps of pgbench's built-in tpcb-like script in a scratch database (dropped after)."""
+    pgbench = shutil.which("pgbench")
+    if pgbench is None:
+        raise SystemExit("pgbench is missing: install postgresql-client (Debian) and retry.")
+    name = f"vaulta_pgbench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(
+        server_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    target = sa.engine.make_url(server_url).set(database=name)
+    uri = target.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        subprocess.run([pgbench, "-i", "-q", uri], check=True, capture_output=True)
+        output = subprocess.run(
+            [pgbench, *PGBENCH_ARGS, uri], check=True, capture_output=True, text=True
+        ).stdout
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+    match = re.search(r"tps = ([\d.]+)", output)
+    if match is None:
+        raise RuntimeError(f"unreadable pgbench output:\n{output}")
+    return float(match.group(1))
