@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 import time
@@ -190,6 +191,7 @@ def main() -> int:
         f"\nTotal {time.perf_counter() - started:.0f} s; every target "
         f"{'met' if ok else 'NOT met (see MISSED above)'}."
     )
+    shutil.rmtree(databases.OUTBOX, ignore_errors=True)
     print("\n\n# Summary\n" + "\n".join(report))
     return 0 if ok else 1
 
