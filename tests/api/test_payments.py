@@ -11,7 +11,7 @@ from tests.services.payments.factories import make_payment
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, ApiIdempotencyKey, AuditEvent, Payment, User
-from vaulta.services import approvals
+from vaulta.services import approvals, customers
 
 
 def _create(api: WebClient, body: dict, key: str = "key-1", **headers: str):  # type: ignore[no-untyped-def]
@@ -232,3 +232,14 @@ def test_list_refuses_unknown_statuses_and_bad_paging(api: WebClient, query: str
     response = api.get(f"/api/v1/payments?{query}")
     assert response.status_code == 422
     assert response.json["error"]["code"] == "validation_failed"
+
+
+def test_a_suspended_customer_cannot_pay_by_api(
+    api: WebClient, customer_user: User, source: Account, target: Account, admin: User
+) -> None:
+    customers.suspend_customer(customer_user.customer_id, actor=admin)
+    response = _create(api, payment_body(source, target))
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "account_not_available"
+    assert _payments() == []
+    assert api.get("/api/v1/accounts").status_code == 200  # reading still works

@@ -30,7 +30,8 @@ ERRORS = {
     "401": "No API key, or an unknown, revoked or expired one",
     "403": "The key lacks the scope (insufficient_scope) or belongs to an admin",
     "404": "No such object among the key owner's customer's",
-    "409": "Idempotency-Key reused with a different request (idempotency_key_reused)",
+    "409": "Idempotency-Key reused with another request (idempotency_key_reused), or the "
+    "customer is suspended or closed (account_not_available)",
     "422": "Invalid values: details name each field",
     "429": "Too many calls with this key (RATELIMIT_API)",
 }
