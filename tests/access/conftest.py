@@ -1,0 +1,60 @@
+"""A small world for walking every route: one customer owns an account, a payment and an
+API key; another customer owns nothing of theirs; an admin sees the back-office."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests import factories
+from vaulta.extensions import db
+from vaulta.models import Account, Payment, Transaction, User
+from vaulta.models.base import utcnow
+from vaulta.models.payment import PAYMENT_PENDING
+from vaulta.services import api_keys
+
+
+@dataclass
+class World:
+    admin: User
+    customer: User
+    other: User
+    account: Account
+    payment_id: int
+    transaction_id: int
+    key_id: int
+
+    def user(self, role: str) -> User | None:
+        return {
+            "anonymous": None,
+            "customer": self.customer,
+            "other": self.other,
+            "admin": self.admin,
+        }[role]
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    admin = factories.make_admin("walk-admin@example.test")
+    customer = factories.make_customer_login("walk-owner@example.test")
+    other = factories.make_customer_login("walk-other@example.test")
+    account = factories.make_account(factories.customer_of(customer), "EUR", 50_000)
+    target = factories.make_account(factories.customer_of(other), "EUR")
+    payment = Payment(
+        from_account_id=account.id,
+        beneficiary_account_id=target.id,
+        amount_minor=100,
+        currency="EUR",
+        reference="Walk",
+        status=PAYMENT_PENDING,
+        requested_by_id=customer.id,
+        expires_at=utcnow().replace(year=utcnow().year + 1),
+    )
+    db.session.add(payment)
+    db.session.commit()
+    tx_id = db.session.scalar(sa.select(sa.func.max(Transaction.id)))
+    key = api_keys.create(customer, "walk", ["read"])
+    return World(admin, customer, other, account, payment.id, tx_id, key.key.id)
