@@ -1,4 +1,4 @@
-"""Walk ``app.url_map``: every route × anonymous / customer / other customer / admin.
+"""Walk ``app.url_map``: every route x anonymous / customer / other customer / admin.
 
 Each endpoint is classified below; a new route that is not classified fails the
 completeness test, so nothing is added without deciding who may reach it.
@@ -162,10 +162,7 @@ def test_route_answers_each_role_as_classified(
             user = world.user(role)
             if user is not None:
                 client.sign_in(user)
-            if method == "GET":
-                response = client.get(url)
-            else:
-                response = client.post_form(url, {})
+            response = client.get(url) if method == "GET" else client.post_form(url, {})
             response.close()
             want = expected(access, role)
             got = response.status_code
