@@ -3,8 +3,9 @@
 The signed session cookie carries the sign-in time and the time of the last request (epoch
 seconds). Before each request of a signed-in user: more than SESSION_IDLE_MINUTES since the
 last request, or more than SESSION_ABSOLUTE_HOURS since sign-in, ends the session with a
-message and a redirect to the sign-in page. A copied cookie carries the same times, so it
-expires with the original.
+message and a redirect to the sign-in page. The last-request stamp is rewritten only when it
+is at least a minute old, so most responses leave the cookie unchanged (not re-signed). A
+copied cookie carries the same times, so it expires with the original.
 
 ``now()`` is the clock; tests replace it (``monkeypatch.setattr(sessions, "now", ...)``).
 """
@@ -23,6 +24,9 @@ from vaulta.web import is_htmx, redirect_to
 
 LOGIN_AT = "_vaulta_login_at"
 SEEN_AT = "_vaulta_seen_at"
+# The last-request stamp moves in steps of this size (so a session may end up to this much
+# before SESSION_IDLE_MINUTES of true inactivity, never after).
+SEEN_GRANULARITY_SECONDS = 60
 
 IDLE_MESSAGE = "You were signed out after {minutes} minutes without activity. Please sign in again."
 ABSOLUTE_MESSAGE = "Your session reached its {hours}-hour limit. Please sign in again."
@@ -74,7 +78,8 @@ def enforce_timeouts() -> Response | None:
     message = expiry_message()
     if message is None:
         stamp = int(now())
-        if session.get(SEEN_AT) != stamp:
+        # Re-stamp at most once a minute: an unchanged session is not re-signed and re-sent.
+        if stamp - session[SEEN_AT] >= SEEN_GRANULARITY_SECONDS:
             session[SEEN_AT] = stamp
         return None
     logout_user()
