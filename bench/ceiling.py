@@ -17,7 +17,7 @@ from flask import Flask, render_template, request
 from flask_sqlalchemy import SQLAlchemy
 
 PAGE_SIZE = 25  # the app's PAGE_SIZE
-QUEUE_LIMIT = 200  # the approval queue's limit
+QUEUE_LIMIT = 50  # the approval queue's page size (it reads one more to know of a next page)
 
 customers = sa.table(
     "customers",
@@ -116,7 +116,7 @@ def approval_queue() -> str:
         .outerjoin(target, target.c.id == payments.c.beneficiary_account_id)
         .where(payments.c.status == "pending_approval")
         .order_by(payments.c.created_at, payments.c.id)
-        .limit(QUEUE_LIMIT)
+        .limit(QUEUE_LIMIT + 1)
     )
     return _page("Approvals", query)
 

@@ -67,6 +67,8 @@ def test_customer_pays_admin_approves_without_reload(
     admin = browser.new_context().new_page()
     _sign_in(admin, live_server, APPROVER_EMAIL)
     admin.goto(live_server + "/admin/approvals/")
+    # The badge loads its number after the page (hx-trigger="load").
+    expect(admin.locator("#approvals-count")).to_have_text(re.compile(r"^\d+$"))
     count = int(admin.locator("#approvals-count").inner_text())
     admin.evaluate("window.__noReload = 'still here'")
     row = admin.locator(f"#payment-row-{payment_id}")

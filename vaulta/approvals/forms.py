@@ -31,6 +31,7 @@ class QueueFilterForm(FlaskForm):
     max_amount = StringField("Max amount", validators=[Optional(), Length(max=20)])
     customer = StringField("Customer", validators=[Optional(), Length(max=200)])
     sort = SelectField("Sort", choices=SORT_CHOICES, default="oldest")
+    after = StringField("After", validators=[Optional(), Length(max=20)])  # keyset: next page
 
 
 class DecisionForm(FlaskForm):

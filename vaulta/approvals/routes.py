@@ -30,11 +30,6 @@ def age(created: datetime) -> str:
     return f"{minutes // (24 * 60)} d"
 
 
-@bp.app_context_processor
-def _pending_count() -> dict[str, object]:
-    return {"pending_payments_count": approval_queue.pending_count}
-
-
 def _actor() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
@@ -44,9 +39,12 @@ def _actor() -> User:
 def index() -> Response:
     filters = QueueFilterForm(request.args)
     rows: list[Payment] = []
+    next_after: int | None = None
     status = 200
     try:
-        rows = approval_queue.pending(QueueFilter(**{f.name: f.data or "" for f in filters}))
+        rows, next_after = approval_queue.pending_page(
+            QueueFilter(**{f.name: f.data or "" for f in filters})
+        )
     except InvalidInput as err:
         getattr(filters, err.field or "min_amount").errors = [err.message]
         status = 422
@@ -56,6 +54,7 @@ def index() -> Response:
         "approvals/_queue.html",
         filters=filters,
         payments=rows,
+        pages=_pages(filters, next_after),
         step_up=step_up,
         decision=DecisionForm(),
         bulk=BulkForm(),
@@ -64,10 +63,19 @@ def index() -> Response:
     )
 
 
+def _pages(filters: QueueFilterForm, next_after: int | None) -> dict[str, str | None]:
+    """Links to the first page (when not on it) and the next one (when there is one)."""
+    kept = {f.name: f.data for f in filters if f.data and f.name != "after"}
+    return {
+        "first": url_for("approvals.index", **kept) if filters.after.data else None,
+        "next": url_for("approvals.index", **kept, after=next_after) if next_after else None,
+    }
+
+
 @bp.route("/count")
 @admin_required
 def count() -> Response:
-    return render("approvals/_nav_count.html")
+    return render("approvals/_count.html", n=approval_queue.pending_count())
 
 
 def _row(payment: Payment, form: DecisionForm, *, status: int = 200, **flags: object) -> Response:
@@ -150,11 +158,14 @@ def bulk() -> Response:
     results = approvals.decide_many(
         ids, actor=_actor(), action=form.action.data or "", reason=form.reason.data or ""
     )
+    rows, next_after = approval_queue.pending_page()
+    filters = QueueFilterForm(formdata=None)
     response = render(
         "approvals/index.html",
         "approvals/_queue.html",
-        filters=QueueFilterForm(formdata=None),
-        payments=approval_queue.pending(),
+        filters=filters,
+        payments=rows,
+        pages=_pages(filters, next_after),
         step_up=None,
         decision=DecisionForm(formdata=None),
         bulk=BulkForm(formdata=None),

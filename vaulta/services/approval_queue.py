@@ -15,14 +15,15 @@ from vaulta.services import payments
 from vaulta.services.db import session
 from vaulta.services.errors import InvalidInput
 
-SORTS = {
-    "oldest": (Payment.created_at.asc(), Payment.id.asc()),
-    "newest": (Payment.created_at.desc(), Payment.id.desc()),
-    "amount_desc": (Payment.amount_minor.desc(), Payment.id.asc()),
-    "amount_asc": (Payment.amount_minor.asc(), Payment.id.asc()),
-    "customer": (Customer.full_name.asc(), Payment.id.asc()),
+# Each sort: (column, descending) pairs, the payment id last so that the order is total.
+SORTS: dict[str, tuple[tuple[sa.ColumnElement[object], bool], ...]] = {
+    "oldest": ((Payment.created_at, False), (Payment.id, False)),
+    "newest": ((Payment.created_at, True), (Payment.id, True)),
+    "amount_desc": ((Payment.amount_minor, True), (Payment.id, False)),
+    "amount_asc": ((Payment.amount_minor, False), (Payment.id, False)),
+    "customer": ((Customer.full_name, False), (Payment.id, False)),
 }
-QUEUE_LIMIT = 200
+QUEUE_LIMIT = 50  # rows per page; "next" continues after the last row shown (keyset)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class QueueFilter:
     max_amount: str = ""
     customer: str = ""
     sort: str = "oldest"
+    after: str = ""  # the id of the last payment of the previous page ("" = first page)
 
 
 def _decimal(text: str, field: str) -> Decimal | None:
@@ -58,7 +60,13 @@ def _amount_condition(value: Decimal, *, at_least: bool) -> sa.ColumnElement[boo
 
 
 def pending(filters: QueueFilter | None = None) -> list[Payment]:
-    """Pending payments (expired ones are marked first), oldest first unless sorted otherwise."""
+    """One page of pending payments (expired ones are marked first), oldest first unless
+    sorted otherwise."""
+    return pending_page(filters)[0]
+
+
+def pending_page(filters: QueueFilter | None = None) -> tuple[list[Payment], int | None]:
+    """One page of pending payments and the id to continue after (None on the last page)."""
     filters = filters or QueueFilter()
     payments.expire_due()
     source = aliased(Account)
@@ -90,8 +98,45 @@ def pending(filters: QueueFilter | None = None) -> list[Payment]:
                 source.number == term,
             )
         )
-    query = query.order_by(*SORTS.get(filters.sort, SORTS["oldest"])).limit(QUEUE_LIMIT)
-    return list(session().scalars(query).unique())
+    keys = SORTS.get(filters.sort, SORTS["oldest"])
+    after = _after_condition(keys, _int(filters.after))
+    if after is not None:
+        query = query.where(after)
+    query = query.order_by(*(c.desc() if d else c.asc() for c, d in keys)).limit(QUEUE_LIMIT + 1)
+    rows = list(session().scalars(query).unique())
+    more = len(rows) > QUEUE_LIMIT
+    return rows[:QUEUE_LIMIT], rows[QUEUE_LIMIT - 1].id if more else None
+
+
+def _int(text: str) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _after_condition(
+    keys: tuple[tuple[sa.ColumnElement[object], bool], ...], after: int | None
+) -> sa.ColumnElement[bool] | None:
+    """Rows that sort after payment ``after`` (keyset paging); None without a known anchor."""
+    if after is None:
+        return None
+    source = aliased(Account)
+    anchor = (
+        session()
+        .execute(
+            sa.select(*(c for c, _d in keys))
+            .select_from(Payment)
+            .join(source, source.id == Payment.from_account_id)
+            .join(Customer, Customer.id == source.customer_id)
+            .where(Payment.id == after)
+        )
+        .first()
+    )
+    if anchor is None:
+        return None
+    (first, first_desc), (second, second_desc) = keys
+    beyond_first = first < anchor[0] if first_desc else first > anchor[0]
+    beyond_second = second < anchor[1] if second_desc else second > anchor[1]
+    return sa.or_(beyond_first, sa.and_(first == anchor[0], beyond_second))
 
 
 def _escape(term: str) -> str:

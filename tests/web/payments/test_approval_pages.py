@@ -10,6 +10,7 @@ from tests.services.payments.factories import last_code, make_payment, status_of
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, User
+from vaulta.services import approval_queue
 
 
 def _status(payment: Payment) -> str:
@@ -43,8 +44,10 @@ def test_queue_page_partial_and_nav_count(
     html = page.get_data(as_text=True)
     assert f'id="payment-row-{payment.id}"' in html
     assert "42.00 EUR" in html
+    # The badge loads its number from the count endpoint after the page, then on every decision.
     assert 'id="approvals-count"' in html
-    assert 'hx-trigger="payments-changed from:body"' in html
+    assert 'hx-get="/admin/approvals/count"' in html
+    assert 'hx-trigger="load, payments-changed from:body"' in html
     partial = admin_client.htmx("GET", "/admin/approvals/?currency=USD")
     text = partial.get_data(as_text=True)
     assert "<html" not in text
@@ -52,6 +55,7 @@ def test_queue_page_partial_and_nav_count(
     assert "HX-Request" in partial.headers["Vary"]
     count = admin_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
     assert ">1</mark>" in count
+    assert 'hx-trigger="payments-changed from:body"' in count
 
 
 def test_bad_amount_filter_is_shown_on_its_field(admin_client: WebClient) -> None:
@@ -187,3 +191,33 @@ def test_bulk_reports_a_result_per_row(
     assert f"Payment #{poor.id}: failed: Insufficient funds" in html
     none = admin_client.post_form("/admin/approvals/bulk", {"action": "approve"})
     assert none.status_code == 422
+
+
+def test_queue_pages_keep_the_filters(
+    monkeypatch: pytest.MonkeyPatch, admin_client: WebClient, customer_user: User, source: Account
+) -> None:
+    monkeypatch.setattr(approval_queue, "QUEUE_LIMIT", 1)
+    first = make_payment(customer_user, source, amount="42.00")
+    second = make_payment(customer_user, source, amount="43.00")
+    html = admin_client.get("/admin/approvals/?currency=EUR").get_data(as_text=True)
+    assert f'id="payment-row-{first.id}"' in html
+    assert f'id="payment-row-{second.id}"' not in html
+    next_url = f"/admin/approvals/?currency=EUR&amp;sort=oldest&amp;after={first.id}"
+    assert f'href="{next_url}"' in html
+    page_two = admin_client.htmx("GET", next_url.replace("&amp;", "&"))
+    text = page_two.get_data(as_text=True)
+    assert "<html" not in text
+    assert f'id="payment-row-{second.id}"' in text
+    assert f'id="payment-row-{first.id}"' not in text
+    assert 'href="/admin/approvals/?currency=EUR&amp;sort=oldest" hx-get=' in text
+    assert "First page" in text
+    assert "Next page" not in text
+
+
+def test_reason_label_points_at_its_input(
+    admin_client: WebClient, customer_user: User, source: Account
+) -> None:
+    payment = make_payment(customer_user, source)
+    html = admin_client.get("/admin/approvals/").get_data(as_text=True)
+    assert f'<label for="reason-{payment.id}">' in html
+    assert f'<input id="reason-{payment.id}"' in html
