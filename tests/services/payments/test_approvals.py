@@ -216,3 +216,32 @@ def test_queue_filters_sorts_and_counts(
     assert approval_queue.pending_count() == 3
     with pytest.raises(InvalidInput):
         ids(min_amount="lots")
+
+
+@pytest.mark.parametrize(
+    ("sort", "key"),
+    [
+        ("oldest", lambda p: (p.created_at, p.id)),
+        ("newest", lambda p: (-p.created_at.timestamp(), -p.id)),
+        ("amount_desc", lambda p: (-p.amount_minor, p.id)),
+        ("amount_asc", lambda p: (p.amount_minor, p.id)),
+    ],
+)
+def test_queue_pages_continue_after_the_last_row(
+    monkeypatch: pytest.MonkeyPatch, customer_user: User, source: Account, sort: str, key: object
+) -> None:
+    monkeypatch.setattr(approval_queue, "QUEUE_LIMIT", 2)
+    made = [make_payment(customer_user, source, amount=a) for a in ("5.00", "7.00", "5.00", "9.00")]
+    expected = [p.id for p in sorted(made, key=key)]  # type: ignore[arg-type]
+    seen, after, pages = [], "", 0
+    while True:
+        rows, next_after = approval_queue.pending_page(QueueFilter(sort=sort, after=after))
+        seen += [p.id for p in rows]
+        pages += 1
+        if next_after is None:
+            break
+        after = str(next_after)
+    assert seen == expected
+    assert pages == 2
+    first, _next = approval_queue.pending_page(QueueFilter(sort=sort, after="not-a-number"))
+    assert [p.id for p in first] == expected[:2]  # an unreadable cursor starts at the beginning
