@@ -99,24 +99,47 @@ def approve(
                 f"Payment #{payment.id} is above the step-up limit: enter the code we mailed you."
             )
         otp.verify(actor, otp.PAYMENT_APPROVE, str(payment.id), otp_code or "")
-    destination = payment.beneficiary_account_id or system_account(payment.currency).id
+    # Plain values, copied before write_transaction() ends the read transaction (which
+    # expires every loaded object: reading them inside would cost a refresh SELECT each).
+    plan = _Execution(
+        payment_id=payment.id,
+        from_account_id=payment.from_account_id,
+        destination=payment.beneficiary_account_id or system_account(payment.currency).id,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        description=_description(payment),
+    )
+    actor_id = actor.id
     now = utcnow()
     with write_transaction() as s:
         moved = _update(
             s,
-            payment.id,
+            plan.payment_id,
             Payment.status == PAYMENT_PENDING,
             Payment.expires_at > now,
             status=PAYMENT_EXECUTED,
-            admin_approved_by=actor.id,
+            admin_approved_by=actor_id,
             approved_at=now,
             updated_at=now,
         )
         if moved != 1:
-            raise Conflict(f"Payment #{payment.id} was already decided by someone else.")
-        _execute(s, payment, destination, actor, now)
+            raise Conflict(f"Payment #{plan.payment_id} was already decided by someone else.")
+        _execute(s, plan, actor, now)
         _test_only_delay()
-    return payments.get(payment.id)
+    # Executed or failed now, so nothing is left to expire: reload it without expire_due().
+    return payments._reload(plan.payment_id)
+
+
+@dataclass(frozen=True)
+class _Execution:
+    """What executing one payment needs, read before its write transaction."""
+
+    payment_id: int
+    from_account_id: int
+    destination: int
+    amount_minor: int
+    currency: str
+    description: str
 
 
 def _test_only_delay() -> None:
@@ -130,29 +153,29 @@ def _test_only_delay() -> None:
         time.sleep(float(seconds))
 
 
-def _execute(s: Session, payment: Payment, destination: int, actor: User, now: datetime) -> None:
+def _execute(s: Session, plan: _Execution, actor: User, now: datetime) -> None:
     """Post the payment in a savepoint; on refusal mark it failed (nothing posted)."""
-    details = {"amount_minor": payment.amount_minor, "currency": payment.currency}
+    details = {"amount_minor": plan.amount_minor, "currency": plan.currency}
     # Lock both accounts in this (outer) transaction, ascending ids as ledger.post does: the
     # locks outlive a rolled-back savepoint, so marking the payment failed (whose foreign
     # key checks touch the accounts) never waits on a concurrent approval holding them.
-    ledger.lock_accounts(s, payment.from_account_id, destination)
+    ledger.lock_accounts(s, plan.from_account_id, plan.destination)
     try:
         with s.begin_nested():
             tx = ledger.post(
                 s,
-                debit_account_id=payment.from_account_id,
-                credit_account_id=destination,
-                amount_minor=payment.amount_minor,
+                debit_account_id=plan.from_account_id,
+                credit_account_id=plan.destination,
+                amount_minor=plan.amount_minor,
                 kind=TX_PAYMENT,
-                description=_description(payment),
+                description=plan.description,
                 actor=actor,
-                reference=f"PAY-{payment.id}",
+                reference=f"PAY-{plan.payment_id}",
             )
     except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
         s.execute(
             sa.update(Payment)
-            .where(Payment.id == payment.id)
+            .where(Payment.id == plan.payment_id)
             .values(
                 status=PAYMENT_FAILED,
                 failure_reason=err.message,
@@ -166,17 +189,17 @@ def _execute(s: Session, payment: Payment, destination: int, actor: User, now: d
             actor=actor,
             action="payment.fail",
             object_type="payment",
-            object_id=payment.id,
+            object_id=plan.payment_id,
             details={**details, "reason": err.message},
         )
         return
-    _update(s, payment.id, transaction_id=tx.id)
+    _update(s, plan.payment_id, transaction_id=tx.id)
     audit.record(
         s,
         actor=actor,
         action="payment.approve",
         object_type="payment",
-        object_id=payment.id,
+        object_id=plan.payment_id,
         details={**details, "transaction_id": tx.id},
     )
 
