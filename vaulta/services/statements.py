@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -54,17 +55,27 @@ def _fetch(
 
     Returns (transaction, signed amount, counterparty number) ordered by id.
     """
+    params = {"account_id": account_id, "limit": limit, "above": above, "below": below}
+    query = _fetch_query(newest_first, above is not None, below is not None)
+    return [(tx, int(signed), number) for tx, signed, number in s.execute(query, params)]
+
+
+@lru_cache(maxsize=8)
+def _fetch_query(newest_first: bool, has_above: bool, has_below: bool) -> sa.Select:
+    """The statement of ``_fetch``, built once per shape (values are bound parameters:
+    account_id, limit, above, below)."""
     t = Transaction
+    account_id, limit = sa.bindparam("account_id"), sa.bindparam("limit", type_=sa.Integer)
 
     def side(own: sa.ColumnElement[int], other: sa.ColumnElement[int], credit: bool) -> sa.Select:
         signed = t.amount_minor if credit else -t.amount_minor
         query = sa.select(
             t.id.label("id"), signed.label("signed"), other.label("counterparty_id")
         ).where(own == account_id)
-        if above is not None:
-            query = query.where(t.id > above)
-        if below is not None:
-            query = query.where(t.id < below)
+        if has_above:
+            query = query.where(t.id > sa.bindparam("above"))
+        if has_below:
+            query = query.where(t.id < sa.bindparam("below"))
         order = t.id.desc() if newest_first else t.id.asc()
         return sa.select(query.order_by(order).limit(limit).subquery())
 
@@ -79,16 +90,17 @@ def _fetch(
         .subquery()
     )
     counterparty = aliased(Account)
-    query = (
+    return (
         sa.select(t, page.c.signed, counterparty.number)
         .join(page, t.id == page.c.id)
         .join(counterparty, counterparty.id == page.c.counterparty_id)
         .order_by(t.id.desc() if newest_first else t.id.asc())
     )
-    return [(tx, int(signed), number) for tx, signed, number in s.execute(query)]
 
 
-def _signed_sum_above(account_id: int, above: int) -> sa.ScalarSelect[int]:
+def _signed_sum_above(
+    account_id: int | sa.ColumnElement[int], above: int | sa.ColumnElement[int]
+) -> sa.ColumnElement[int]:
     """Credits minus debits of the account's transactions with ``id > above`` (indexed)."""
     t = Transaction
 
@@ -104,12 +116,16 @@ def _signed_sum_above(account_id: int, above: int) -> sa.ScalarSelect[int]:
 
 def _balance_after(s: Session, account_id: int, transaction_id: int) -> int:
     """The account's balance right after ``transaction_id`` was posted."""
-    value = s.scalar(
-        sa.select(Account.balance_minor - _signed_sum_above(account_id, transaction_id)).where(
-            Account.id == account_id
-        )
-    )
-    return int(value or 0)
+    params = {"account_id": account_id, "above": transaction_id}
+    return int(s.scalar(_balance_query(), params) or 0)
+
+
+@lru_cache(maxsize=1)
+def _balance_query() -> sa.Select:
+    """``_balance_after``'s statement, built once (bound parameters: account_id, above)."""
+    account_id = sa.bindparam("account_id", type_=sa.Integer)
+    above = _signed_sum_above(account_id, sa.bindparam("above", type_=sa.Integer))
+    return sa.select(Account.balance_minor - above).where(Account.id == account_id)
 
 
 def _with_balances(
