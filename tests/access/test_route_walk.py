@@ -27,6 +27,8 @@ PENDING = "pending"  # the second-factor step: without a pending sign-in, back t
 ACCESS: dict[str, str] = {
     "static": PUBLIC,
     "auth.login": PUBLIC,
+    "auth.request_password_reset": PUBLIC,
+    "auth.confirm_password_reset": PUBLIC,
     "health.healthz": PUBLIC,
     "dev.outbox": PUBLIC,  # development/testing only (404 in production; tested there)
     "api.openapi_document": PUBLIC,
@@ -164,6 +166,12 @@ def test_route_answers_each_role_as_classified(
                 client.sign_in(user)
             response = client.get(url) if method == "GET" else client.post_form(url, {})
             response.close()
+            # Security headers on every answer, whatever its status.
+            assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            still_signed_in = endpoint not in ("auth.logout", "auth.sign_out_everywhere")
+            if user is not None and still_signed_in and access != API:
+                assert "no-store" in response.headers.get("Cache-Control", ""), url
             want = expected(access, role)
             got = response.status_code
             where = f"{method} {url} as {role}"
