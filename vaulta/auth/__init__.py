@@ -5,4 +5,9 @@ from flask import Blueprint
 bp = Blueprint("auth", __name__)
 
 # Importing the modules registers their views on bp.
-from vaulta.auth import routes, second_factor, two_factor_settings  # noqa: E402,F401
+from vaulta.auth import (  # noqa: E402,F401
+    password_reset,
+    routes,
+    second_factor,
+    two_factor_settings,
+)

@@ -79,3 +79,20 @@ class ApiKeyForm(FlaskForm):
         if self.expires_on.data is None:
             return None
         return datetime.combine(self.expires_on.data + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+
+
+class ResetConfirmForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    code = StringField("Code from the email", validators=[DataRequired(), Length(max=32)])
+    new_password = PasswordField(
+        f"New password (at least {MIN_LENGTH} characters; a long phrase is best)",
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+    )
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+    )
