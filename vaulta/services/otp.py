@@ -25,13 +25,13 @@ PAYMENT_APPROVE = "payment_approve"
 CODE_DIGITS = 6
 
 
-def _hash(user_id: int, purpose: str, subject: str, code: str) -> str:
+def _hash(user_id: int, purpose: str, subject: str | None, code: str) -> str:
     key = str(current_app.config["SECRET_KEY"]).encode()
-    message = f"{user_id}\x1f{purpose}\x1f{subject}\x1f{code}".encode()
+    message = f"{user_id}\x1f{purpose}\x1f{subject or ''}\x1f{code}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _unused(user_id: int, purpose: str, subject: str) -> sa.ColumnElement[bool]:
+def _unused(user_id: int, purpose: str, subject: str | None) -> sa.ColumnElement[bool]:
     return sa.and_(
         OTP.user_id == user_id,
         OTP.purpose == purpose,
@@ -41,7 +41,7 @@ def _unused(user_id: int, purpose: str, subject: str) -> sa.ColumnElement[bool]:
 
 
 def issue_in(
-    s: Session, user: User, purpose: str, subject: str, *, now: datetime | None = None
+    s: Session, user: User, purpose: str, subject: str | None, *, now: datetime | None = None
 ) -> str:
     """Issue a code inside the caller's write transaction; return it (to be mailed)."""
     now = now or utcnow()
@@ -65,14 +65,14 @@ def issue_in(
     return code
 
 
-def issue(user: User, purpose: str, subject: str, *, now: datetime | None = None) -> str:
+def issue(user: User, purpose: str, subject: str | None, *, now: datetime | None = None) -> str:
     """Issue a code in its own transaction; return it (to be mailed, never stored)."""
     with write_transaction() as s:
         return issue_in(s, user, purpose, subject, now=now)
 
 
 def verify(
-    user: User, purpose: str, subject: str, code: str, *, now: datetime | None = None
+    user: User, purpose: str, subject: str | None, code: str, *, now: datetime | None = None
 ) -> None:
     """Consume the latest code for (user, purpose, subject) or raise InvalidInput on ``code``.
 
@@ -101,7 +101,7 @@ def _check(
     otp: OTP | None,
     user: User,
     purpose: str,
-    subject: str,
+    subject: str | None,
     code: str,
     now: datetime,
     maximum: int,

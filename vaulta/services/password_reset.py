@@ -28,8 +28,7 @@ from vaulta.services.db import write_transaction
 from vaulta.services.errors import InvalidInput
 
 PURPOSE = "password_reset"
-# One reset at a time per login (a new code replaces the older ones). otp annotates the
-# subject as str; None is stored as NULL and matched with IS NULL.
+# One reset at a time per login (a new code replaces the older ones): no subject.
 SUBJECT = None
 MAIL_SUBJECT = "Your VAULTA password reset code"
 INVALID_CODE = "The code is not valid or has expired."
