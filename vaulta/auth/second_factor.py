@@ -39,7 +39,15 @@ PENDING = "_vaulta_2fa_pending"
 PASSED = "_vaulta_2fa"
 PENDING_SECONDS = 600
 OPEN_WHILE_PENDING = frozenset(
-    {"auth.login", "auth.second_factor", "auth.resend_login_code", "auth.logout", "static"}
+    {
+        "auth.login",
+        "auth.second_factor",
+        "auth.resend_login_code",
+        "auth.logout",
+        "auth.request_password_reset",  # someone who cannot finish sign-in may reset
+        "auth.confirm_password_reset",
+        "static",
+    }
 )
 OPEN_BLUEPRINTS = frozenset({"api", "health", "dev"})
 SIGN_IN_AGAIN = "Please sign in again and confirm it is you with your second factor."
