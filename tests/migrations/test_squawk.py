@@ -64,6 +64,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
         "constraint-missing-not-valid": "CHECKs on users' new, all-NULL columns: a quick scan",
     },
+    "adecbb4f4996": {
+        "require-concurrent-index-creation": "IF NOT EXISTS: large tables build it CONCURRENTLY "
+        "beforehand (docs/deploy.md); the revision then does nothing",
+    },
 }
 
 

@@ -46,6 +46,8 @@ class Payment(TimestampMixin, Base):
             name="beneficiary",
         ),
         sa.Index("ix_payments_status_created_at", "status", "created_at"),
+        # Expiry runs whenever the queue or a payment is read: it must not scan open rows.
+        sa.Index("ix_payments_status_expires_at", "status", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
