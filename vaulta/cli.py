@@ -74,6 +74,10 @@ def seed_demo(
     click.echo(f"Demo logins (password: {password}):")
     for email, role in demo.demo_logins():
         click.echo(f"  {email:<24} {role}")
+    click.echo(
+        "Admins confirm each sign-in with a mailed code: in development the mail outbox is "
+        "at /dev/outbox (e.g. http://127.0.0.1:5000/dev/outbox)."
+    )
 
 
 def _bulk_seed(customers: int, transactions: int, rng_seed: int | None) -> None:
