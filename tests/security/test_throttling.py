@@ -163,3 +163,22 @@ def test_two_apps_on_one_redis_share_their_counts(database_url: str) -> None:
             with a.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+def test_payment_requests_and_their_passcode_checks_are_throttled(
+    app: Flask, client: WebClient
+) -> None:
+    """Per signed-in customer: requests at RATELIMIT_PAYMENT, code checks at the passcode limit."""
+    user = factories.make_customer_login("payer@example.test")
+    account = factories.make_account(factories.customer_of(user), "EUR", 10_000)
+    client.sign_in(user)
+    app.config["RATELIMIT_PAYMENT"] = "2/minute"
+    app.config["RATELIMIT_PASSCODE"] = "2/minute"
+    form = {"from_account": account.number, "amount": "x", "reference": "r"}
+    statuses = [client.post_form("/payments/new", form).status_code for _ in range(3)]
+    assert statuses[:2] != [429, 429]
+    assert statuses[2] == 429
+    codes = [
+        client.post_form("/payments/1/confirm", {"code": "000000"}).status_code for _ in range(3)
+    ]
+    assert codes[2] == 429

@@ -11,7 +11,9 @@ from werkzeug.wrappers import Response
 from vaulta.approvals import bp
 from vaulta.approvals.forms import BulkForm, DecisionForm, QueueFilterForm
 from vaulta.auth.session import admin_required
+from vaulta.extensions import limiter
 from vaulta.models import Payment, User, utcnow
+from vaulta.security.limits import PASSCODE_LIMIT, by_user
 from vaulta.services import approval_queue, approvals, payments
 from vaulta.services.approval_queue import QueueFilter
 from vaulta.services.errors import DomainError, InvalidInput
@@ -83,8 +85,14 @@ def _row(payment: Payment, form: DecisionForm, *, status: int = 200, **flags: ob
     return response
 
 
+def _no_step_up_code() -> bool:
+    """Only approvals that carry a step-up passcode count against the passcode limit."""
+    return not request.form.get("code")
+
+
 @bp.route("/<int:payment_id>/approve", methods=["POST"])
 @admin_required
+@limiter.limit(PASSCODE_LIMIT, key_func=by_user, exempt_when=_no_step_up_code)
 def approve(payment_id: int) -> Response:
     form = DecisionForm()
     if not form.validate():

@@ -7,9 +7,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from vaulta.auth.session import customer_required
+from vaulta.extensions import limiter
 from vaulta.models import Account, User
 from vaulta.payments import bp
 from vaulta.payments.forms import LIVE_FIELDS, ButtonForm, ConfirmForm, PaymentForm
+from vaulta.security.limits import PASSCODE_LIMIT, PAYMENT_LIMIT, by_user
 from vaulta.services import iban, payment_fields, payments
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.web import redirect_to, render
@@ -30,6 +32,7 @@ def index() -> Response:
 
 @bp.route("/new", methods=["GET", "POST"])
 @customer_required
+@limiter.limit(PAYMENT_LIMIT, key_func=by_user, methods=["POST"])
 def new() -> Response:
     form = PaymentForm(payments.active_accounts(current_user.customer_id))
     if form.validate_on_submit():
@@ -85,6 +88,7 @@ def detail(payment_id: int) -> Response:
 
 @bp.route("/<int:payment_id>/confirm", methods=["GET", "POST"])
 @customer_required
+@limiter.limit(PASSCODE_LIMIT, key_func=by_user, methods=["POST"])
 def confirm(payment_id: int) -> Response:
     payment = payments.get_for_customer(payment_id, _user())
     if payment.status != "awaiting_confirmation":
@@ -106,6 +110,7 @@ def confirm(payment_id: int) -> Response:
 
 @bp.route("/<int:payment_id>/resend", methods=["POST"])
 @customer_required
+@limiter.limit(PASSCODE_LIMIT, key_func=by_user)
 def resend(payment_id: int) -> Response:
     payments.resend_code(payment_id, actor=_user())
     flash("We mailed you a new code; the previous one no longer works.", "info")
