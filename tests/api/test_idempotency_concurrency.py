@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +11,7 @@ from flask import Flask
 
 from tests import factories
 from tests.api.conftest import bearer, make_key, payment_body
+from tests.concurrency import in_threads
 from tests.databases import truncate_all
 from vaulta import create_app
 from vaulta.extensions import db
@@ -39,29 +38,6 @@ def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
     truncate_all(postgres_url)
 
 
-def _in_threads(app: Flask, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` in THREADS threads, each in its own app context, started together."""
-    barrier = threading.Barrier(THREADS)
-    results: list[Any] = [None] * THREADS
-
-    def run(i: int) -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work(i)
-            except Exception as err:  # the outcome is what the test asserts on
-                results[i] = err
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def _setup() -> tuple[str, dict]:
     user = factories.make_customer_login()
     source = factories.make_account(factories.customer_of(user), "EUR", 100_000)
@@ -84,7 +60,7 @@ def _count(model: type) -> int:
 def test_concurrent_first_requests_create_one_payment(pg_app: Flask) -> None:
     raw, body = _setup()
     db.session.remove()
-    results = _in_threads(pg_app, lambda _i: _post(pg_app, raw, body, "same-key"))
+    results = in_threads(pg_app, THREADS, lambda _i: _post(pg_app, raw, body, "same-key"))
     assert not [r for r in results if isinstance(r, Exception)], results
     assert {status for status, _, _ in results} == {201}
     assert len({r[1]["id"] for r in results}) == 1
@@ -104,7 +80,7 @@ def test_concurrent_requests_with_one_key_and_different_bodies(pg_app: Flask) ->
     raw, body = _setup()
     db.session.remove()
     bodies = [{**body, "amount_minor": 100 + i % 2} for i in range(THREADS)]
-    results = _in_threads(pg_app, lambda i: _post(pg_app, raw, bodies[i], "contested"))
+    results = in_threads(pg_app, THREADS, lambda i: _post(pg_app, raw, bodies[i], "contested"))
     assert not [r for r in results if isinstance(r, Exception)], results
     created = [r for r in results if r[0] == 201]
     refused = [r for r in results if r[0] == 409]

@@ -7,7 +7,6 @@ Each thread has its own app context (and so its own session and connection).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.concurrency import JOIN_TIMEOUT, in_threads
 from tests.databases import truncate_all
 from vaulta import create_app
 from vaulta.extensions import db
@@ -27,7 +27,6 @@ from vaulta.services.errors import Conflict, InsufficientFunds
 from vaulta.services.ledger_checks import verify_ledger
 
 THREADS = 8
-JOIN_TIMEOUT = 120  # seconds; a thread still alive then is stuck (a deadlock, not slowness)
 
 
 @pytest.fixture
@@ -44,40 +43,6 @@ def pg_app(postgres_url: str) -> Iterator[Flask]:
         db.session.remove()
         db.engine.dispose()
     truncate_all(postgres_url)
-
-
-def in_threads(
-    app: Flask,
-    count: int,
-    work: Callable[[int], Any],
-    while_running: Callable[[Callable[[], int]], None] | None = None,
-) -> list[Any]:
-    """Run ``work(i)`` in ``count`` threads started together; each result or raised error.
-
-    ``while_running(finished)`` is called in this thread once they have all been started;
-    ``finished()`` tells how many threads are done."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                results[i] = work(i)
-            except Exception as err:  # the outcome is what the test asserts on
-                results[i] = err
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    if while_running is not None:
-        while_running(lambda: sum(not thread.is_alive() for thread in threads))
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck"
-    return results
 
 
 def account(account_id: int) -> Account:

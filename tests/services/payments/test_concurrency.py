@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.concurrency import in_threads
 from tests.databases import truncate_all
 from tests.services.payments.factories import make_payment
 from vaulta import create_app
@@ -41,29 +40,6 @@ def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
     truncate_all(postgres_url)
 
 
-def _in_threads(app: Flask, count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` in ``count`` threads, each in its own app context, started together."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work(i)
-            except Exception as err:  # the outcome is what the test asserts on
-                results[i] = err
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def _setup(balance: int) -> tuple[User, User, Account, Account]:
     customer_user = factories.make_customer_login()
     other = factories.make_customer_login()
@@ -82,7 +58,7 @@ def test_sixteen_approvals_of_one_payment_post_once(pg_app: Flask) -> None:
         actor = db.session.get(User, approver_id)
         return approvals.approve(pid, actor=actor).status  # type: ignore[arg-type]
 
-    results = _in_threads(pg_app, 16, approve)
+    results = in_threads(pg_app, 16, approve)
     assert results.count("executed") == 1
     losers = [r for r in results if r != "executed"]
     assert len(losers) == 15
@@ -107,7 +83,7 @@ def test_eight_payments_beyond_the_balance_never_overdraw(pg_app: Flask) -> None
         actor = db.session.get(User, approver_id)
         return approvals.approve(ids[i], actor=actor).status  # type: ignore[arg-type]
 
-    results = _in_threads(pg_app, 8, approve)
+    results = in_threads(pg_app, 8, approve)
     assert sorted(map(str, results)) == ["executed"] * 5 + ["failed"] * 3
     statuses = db.session.scalars(sa.select(Payment.status).where(Payment.id.in_(ids))).all()
     assert sorted(statuses) == ["executed"] * 5 + ["failed"] * 3
