@@ -18,7 +18,7 @@ from vaulta.services.errors import InvalidInput
 
 def record(actor: User | None, action: str, object_type: str, object_id: object) -> int:
     with write_transaction() as s:
-        event = audit.record(
+        return audit.record(
             s,
             actor=actor,
             action=action,
@@ -26,8 +26,6 @@ def record(actor: User | None, action: str, object_type: str, object_id: object)
             object_id=object_id,
             details={"note": action},
         )
-        s.flush()
-        return event.id
 
 
 def actions(**filters: object) -> list[str]:

@@ -11,12 +11,14 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from vaulta.models import Payment, User, utcnow
+from vaulta.models import Account, Payment, User, utcnow
+from vaulta.models.account import KIND_SYSTEM
 from vaulta.models.payment import (
     PAYMENT_EXECUTED,
     PAYMENT_FAILED,
@@ -88,7 +90,19 @@ def approve(
 
     At or above the step-up threshold, a call without ``otp_code`` mails a code to the
     admin (unless ``send_code`` is false) and raises StepUpRequired.
+
+    The common case takes one write transaction: the conditional update that claims the
+    payment also checks four eyes, expiry and the step-up threshold. When it claims
+    nothing, the payment is read to say why (or to ask for the step-up code).
     """
+    if not actor.is_admin:
+        raise Forbidden("Only admins decide payments.")
+    approver_id = audit.actor_id(actor)
+    assert approver_id is not None
+    if not (otp_code or "").strip():
+        threshold = current_app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"]
+        if _claim_and_execute(payment_id, approver_id, below=threshold):
+            return payments.load(payment_id)
     payment = _decidable(payment_id, actor)
     check_four_eyes(payment, actor)
     if needs_step_up(payment):
@@ -99,47 +113,75 @@ def approve(
                 f"Payment #{payment.id} is above the step-up limit: enter the code we mailed you."
             )
         otp.verify(actor, otp.PAYMENT_APPROVE, str(payment.id), otp_code or "")
-    # Plain values, copied before write_transaction() ends the read transaction (which
-    # expires every loaded object: reading them inside would cost a refresh SELECT each).
-    plan = _Execution(
-        payment_id=payment.id,
-        from_account_id=payment.from_account_id,
-        destination=payment.beneficiary_account_id or system_account(payment.currency).id,
-        amount_minor=payment.amount_minor,
-        currency=payment.currency,
-        description=_description(payment),
-    )
-    actor_id = actor.id
+    system_account(payment.currency)  # created outside the execution, if it is the first
+    if not _claim_and_execute(payment_id, approver_id, below=None):
+        raise Conflict(f"Payment #{payment_id} was already decided by someone else.")
+    return payments.load(payment_id)
+
+
+_PAYMENTS = Payment.__table__
+_CLAIMED = (
+    _PAYMENTS.c.from_account_id,
+    _PAYMENTS.c.beneficiary_account_id,
+    _PAYMENTS.c.beneficiary_name,
+    _PAYMENTS.c.beneficiary_iban,
+    _PAYMENTS.c.amount_minor,
+    _PAYMENTS.c.currency,
+    _PAYMENTS.c.reference,
+)
+
+
+def _claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> bool:
+    """Claim the payment if it is still approvable by this admin, then execute it.
+
+    False (and nothing written) when the conditional update claims no row: decided,
+    expired, entered by this admin, at or above ``below``, or an external payment whose
+    currency has no system account yet.
+    """
     now = utcnow()
-    with write_transaction() as s:
-        moved = _update(
-            s,
-            plan.payment_id,
-            Payment.status == PAYMENT_PENDING,
-            Payment.expires_at > now,
-            status=PAYMENT_EXECUTED,
-            admin_approved_by=actor_id,
-            approved_at=now,
-            updated_at=now,
+    conditions = [
+        _PAYMENTS.c.id == payment_id,
+        _PAYMENTS.c.status == PAYMENT_PENDING,
+        _PAYMENTS.c.expires_at > now,
+        _PAYMENTS.c.requested_by_id != actor_id,  # four eyes
+    ]
+    if below is not None:
+        conditions.append(_PAYMENTS.c.amount_minor < below)
+    try:
+        with write_transaction() as s:
+            return _claim(s, payment_id, actor_id, conditions, now)
+    except _NoSystemAccount:
+        return False
+
+
+class _NoSystemAccount(Exception):
+    """An external payment's currency has no system account yet: undo the claim."""
+
+
+def _claim(
+    s: Session, payment_id: int, actor_id: int, conditions: list[Any], now: datetime
+) -> bool:
+    conn = s.connection()
+    claimed = conn.execute(
+        sa.update(_PAYMENTS)
+        .where(*conditions)
+        .values(
+            status=PAYMENT_EXECUTED, admin_approved_by=actor_id, approved_at=now, updated_at=now
         )
-        if moved != 1:
-            raise Conflict(f"Payment #{plan.payment_id} was already decided by someone else.")
-        _execute(s, plan, actor, now)
-        _test_only_delay()
-    # Executed or failed now, so nothing is left to expire: reload it without expire_due().
-    return payments._reload(plan.payment_id)
-
-
-@dataclass(frozen=True)
-class _Execution:
-    """What executing one payment needs, read before its write transaction."""
-
-    payment_id: int
-    from_account_id: int
-    destination: int
-    amount_minor: int
-    currency: str
-    description: str
+        .returning(*_CLAIMED)
+    ).first()
+    if claimed is None:
+        return False
+    destination = claimed.beneficiary_account_id or conn.scalar(
+        sa.select(Account.id).where(
+            Account.kind == KIND_SYSTEM, Account.currency == claimed.currency
+        )
+    )
+    if destination is None:
+        raise _NoSystemAccount
+    _execute(s, payment_id, claimed, destination, actor_id, now)
+    _test_only_delay()
+    return True
 
 
 def _test_only_delay() -> None:
@@ -153,76 +195,71 @@ def _test_only_delay() -> None:
         time.sleep(float(seconds))
 
 
-def _execute(s: Session, plan: _Execution, actor: User, now: datetime) -> None:
-    """Post the payment in a savepoint; on refusal mark it failed (nothing posted)."""
-    details = {"amount_minor": plan.amount_minor, "currency": plan.currency}
-    # Lock both accounts in this (outer) transaction, ascending ids as ledger.post does: the
-    # locks outlive a rolled-back savepoint, so marking the payment failed (whose foreign
-    # key checks touch the accounts) never waits on a concurrent approval holding them.
-    ledger.lock_accounts(s, plan.from_account_id, plan.destination)
+def _execute(
+    s: Session,
+    payment_id: int,
+    claimed: sa.Row[Any],
+    destination: int,
+    actor_id: int,
+    now: datetime,
+) -> None:
+    """Post the claimed payment; on refusal mark it failed instead (nothing posted)."""
+    details: dict[str, object] = {
+        "amount_minor": claimed.amount_minor,
+        "currency": claimed.currency,
+    }
+    accounts = ledger.lock_accounts(s, claimed.from_account_id, destination)
+    if claimed.beneficiary_account_id is not None:
+        to = accounts[destination].number
+    else:
+        to = f"{claimed.beneficiary_name} {claimed.beneficiary_iban}"
+    description = f"Payment #{payment_id} to {to}: {claimed.reference}"
     try:
-        with s.begin_nested():
-            tx = ledger.post(
-                s,
-                debit_account_id=plan.from_account_id,
-                credit_account_id=plan.destination,
-                amount_minor=plan.amount_minor,
-                kind=TX_PAYMENT,
-                description=plan.description,
-                actor=actor,
-                reference=f"PAY-{plan.payment_id}",
-            )
-    except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
-        s.execute(
-            sa.update(Payment)
-            .where(Payment.id == plan.payment_id)
-            .values(
-                status=PAYMENT_FAILED,
-                failure_reason=err.message,
-                decided_by_id=actor.id,
-                decided_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        tx_id = ledger.move(
+            s,
+            accounts[claimed.from_account_id],
+            accounts[destination],
+            claimed.amount_minor,
+            kind=TX_PAYMENT,
+            description=description[: ledger.DESCRIPTION_MAX],
+            actor_id=actor_id,
+            reference=f"PAY-{payment_id}",
         )
+    except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
+        _set(
+            s,
+            payment_id,
+            status=PAYMENT_FAILED,
+            failure_reason=err.message,
+            decided_by_id=actor_id,
+            decided_at=now,
+        )
+        details["reason"] = err.message
         audit.record(
             s,
-            actor=actor,
+            actor=actor_id,
             action="payment.fail",
             object_type="payment",
-            object_id=plan.payment_id,
-            details={**details, "reason": err.message},
+            object_id=payment_id,
+            details=details,
         )
         return
-    _update(s, plan.payment_id, transaction_id=tx.id)
+    _set(s, payment_id, transaction_id=tx_id)
+    details["transaction_id"] = tx_id
     audit.record(
         s,
-        actor=actor,
+        actor=actor_id,
         action="payment.approve",
         object_type="payment",
-        object_id=plan.payment_id,
-        details={**details, "transaction_id": tx.id},
+        object_id=payment_id,
+        details=details,
     )
 
 
-def _update(
-    s: Session, payment_id: int, *conditions: sa.ColumnElement[bool], **values: object
-) -> int:
-    """A conditional update of one payment; the number of rows it changed (0 or 1)."""
-    result = s.execute(
-        sa.update(Payment)
-        .where(Payment.id == payment_id, *conditions)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+def _set(s: Session, payment_id: int, **values: object) -> None:
+    s.connection().execute(
+        sa.update(_PAYMENTS).where(_PAYMENTS.c.id == payment_id).values(**values)
     )
-    return int(result.rowcount)
-
-
-def _description(payment: Payment) -> str:
-    if payment.beneficiary_account is not None:
-        to = payment.beneficiary_account.number
-    else:
-        to = f"{payment.beneficiary_name} {payment.beneficiary_iban}"
-    return f"Payment #{payment.id} to {to}: {payment.reference}"[: ledger.DESCRIPTION_MAX]
 
 
 def reject(payment_id: int, *, actor: User, reason: str) -> Payment:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from vaulta.models import AuditEvent, User
@@ -21,24 +22,42 @@ client_address: ContextVar[str | None] = ContextVar("vaulta_client_address", def
 SECRET_KEYS = frozenset({"password", "code", "otp", "secret", "token", "api_key", "key"})
 
 
+_INSERT = sa.insert(AuditEvent.__table__)
+
+
+def actor_id(actor: User | None) -> int | None:
+    """The user's id without loading it again (a committed session expires its objects)."""
+    if actor is None:
+        return None
+    identity = sa.inspect(actor).identity
+    return int(identity[0]) if identity else actor.id
+
+
 def record(
     s: Session,
     *,
-    actor: User | None,
+    actor: User | int | None,
     action: str,
     object_type: str,
     object_id: object = None,
     details: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Add an audit event to the current transaction (committed or rolled back with it)."""
+) -> int:
+    """Insert an audit event in the current transaction (committed or rolled back with it).
+
+    ``actor`` is the acting user or their id; the new event's id is returned.
+    """
+    if s.new:
+        s.flush()  # rows the event may point at (its actor, a new customer) go in first
     clean = {k: v for k, v in (details or {}).items() if k.lower() not in SECRET_KEYS}
-    event = AuditEvent(
-        actor_id=actor.id if actor is not None else None,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        details=clean,
-        client_address=client_address.get(),
+    result = s.connection().execute(
+        _INSERT,
+        {
+            "actor_id": actor if actor is None or isinstance(actor, int) else actor_id(actor),
+            "action": action,
+            "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id),
+            "details": clean,
+            "client_address": client_address.get(),
+        },
     )
-    s.add(event)
-    return event
+    return int(result.inserted_primary_key[0])

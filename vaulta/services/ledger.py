@@ -8,6 +8,8 @@ a correction is a reversal.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -35,21 +37,78 @@ from vaulta.services.errors import (
 
 DESCRIPTION_MAX = 200
 
+ACCOUNTS = Account.__table__
+TRANSACTIONS = Transaction.__table__
 
-def lock_accounts(s: Session, *account_ids: int) -> dict[int, Account]:
+
+@dataclass(frozen=True)
+class LockedAccount:
+    """An account row read under its lock: what a posting checks before it moves money."""
+
+    id: int
+    number: str
+    kind: str
+    currency: str
+    status: str
+    balance_minor: int
+
+
+# Built once: Core statements with bound parameters compile once and are cached.
+_LOCK = (
+    sa.select(
+        ACCOUNTS.c.id,
+        ACCOUNTS.c.number,
+        ACCOUNTS.c.kind,
+        ACCOUNTS.c.currency,
+        ACCOUNTS.c.status,
+        ACCOUNTS.c.balance_minor,
+    )
+    .where(ACCOUNTS.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(ACCOUNTS.c.id)
+    .with_for_update()
+)
+_INSERT = sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id)
+# Both balances in one statement: the debit loses the amount, the credit gains it.
+_MOVE = (
+    sa.update(ACCOUNTS)
+    .where(ACCOUNTS.c.id.in_([sa.bindparam("debit"), sa.bindparam("credit")]))
+    .values(
+        balance_minor=ACCOUNTS.c.balance_minor
+        + sa.case(
+            (ACCOUNTS.c.id == sa.bindparam("credit"), sa.bindparam("amount")),
+            else_=-sa.bindparam("amount"),
+        )
+    )
+)
+
+
+def lock_accounts(s: Session, *account_ids: int) -> dict[int, LockedAccount]:
     """Lock the accounts (``FOR UPDATE``) in ascending id order and return them by id."""
-    rows = s.scalars(
-        sa.select(Account)
-        .where(Account.id.in_(sorted(set(account_ids))))
-        .order_by(Account.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    found = {a.id: a for a in rows}
-    missing = set(account_ids) - set(found)
-    if missing:
+    ids = sorted(set(account_ids))
+    found = {row.id: LockedAccount(*row) for row in s.connection().execute(_LOCK, {"ids": ids})}
+    if len(found) != len(ids):
         raise NotFound("No such account.")
     return found
+
+
+def _check_arguments(
+    debit_account_id: int, credit_account_id: int, amount_minor: int, kind: str, description: str
+) -> str:
+    """The posting's own arguments, checked before any lock; the cleaned description."""
+    if kind not in TRANSACTION_KINDS:
+        raise InvalidInput(f"Unknown transaction kind {kind!r}.")
+    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
+        raise InvalidInput("The amount must be greater than zero.", field="amount")
+    if debit_account_id == credit_account_id:
+        raise InvalidInput("Debit and credit accounts must differ.")
+    description = (description or "").strip()
+    if not description:
+        raise InvalidInput("Enter a description.", field="description")
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(
+            f"Keep the description under {DESCRIPTION_MAX} characters.", field="description"
+        )
+    return description
 
 
 def post(
@@ -66,19 +125,7 @@ def post(
     idempotency_key: str | None = None,
 ) -> Transaction:
     """Post one transaction inside the caller's write transaction (no commit here)."""
-    if kind not in TRANSACTION_KINDS:
-        raise InvalidInput(f"Unknown transaction kind {kind!r}.")
-    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
-        raise InvalidInput("The amount must be greater than zero.", field="amount")
-    if debit_account_id == credit_account_id:
-        raise InvalidInput("Debit and credit accounts must differ.")
-    description = (description or "").strip()
-    if not description:
-        raise InvalidInput("Enter a description.", field="description")
-    if len(description) > DESCRIPTION_MAX:
-        raise InvalidInput(
-            f"Keep the description under {DESCRIPTION_MAX} characters.", field="description"
-        )
+    _check_arguments(debit_account_id, credit_account_id, amount_minor, kind, description)
     accounts = lock_accounts(s, debit_account_id, credit_account_id)
     if idempotency_key:
         # Looked up again under the account locks: a retry that waited behind the first
@@ -96,7 +143,42 @@ def post(
                     "kind": kind,
                 },
             )
-    debit, credit = accounts[debit_account_id], accounts[credit_account_id]
+    tx_id = move(
+        s,
+        accounts[debit_account_id],
+        accounts[credit_account_id],
+        amount_minor,
+        kind=kind,
+        description=description,
+        actor_id=audit.actor_id(actor),
+        reference=reference,
+        reverses_id=reverses_id,
+        idempotency_key=idempotency_key,
+    )
+    tx = s.get(Transaction, tx_id)
+    assert tx is not None
+    return tx
+
+
+def move(
+    s: Session,
+    debit: LockedAccount,
+    credit: LockedAccount,
+    amount_minor: int,
+    *,
+    kind: str,
+    description: str,
+    actor_id: int | None,
+    reference: str | None = None,
+    reverses_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> int:
+    """Move money between two accounts the caller has locked; the new transaction's id.
+
+    Every check comes before the first write, so a refusal (a DomainError) leaves the
+    caller's transaction as it was.
+    """
+    description = _check_arguments(debit.id, credit.id, amount_minor, kind, description)
     if debit.currency != credit.currency:
         raise InvalidInput("Both accounts must be in the same currency.")
     maximum = current_app.config["LEDGER_MAX_AMOUNT_MINOR"]
@@ -113,38 +195,41 @@ def post(
             f"Insufficient funds: the balance of {debit.number} is "
             f"{format_amount(debit.balance_minor, debit.currency)}."
         )
-    debit.balance_minor -= amount_minor
-    credit.balance_minor += amount_minor
-    tx = Transaction(
-        debit_account_id=debit.id,
-        credit_account_id=credit.id,
-        amount_minor=amount_minor,
-        currency=debit.currency,
-        kind=kind,
-        description=description,
-        reference=reference,
-        reverses_id=reverses_id,
-        created_by_id=actor.id,
-        idempotency_key=idempotency_key,
-    )
-    s.add(tx)
-    s.flush()
+    conn = s.connection()
+    tx_id: int = conn.execute(
+        _INSERT,
+        {
+            "debit_account_id": debit.id,
+            "credit_account_id": credit.id,
+            "amount_minor": amount_minor,
+            "currency": debit.currency,
+            "kind": kind,
+            "description": description,
+            "reference": reference,
+            "reverses_id": reverses_id,
+            "created_by_id": actor_id,
+            "idempotency_key": idempotency_key,
+        },
+    ).scalar_one()
+    moved = conn.execute(_MOVE, {"debit": debit.id, "credit": credit.id, "amount": amount_minor})
+    if moved.rowcount != 2:
+        raise RuntimeError(f"transaction {tx_id} changed {moved.rowcount} balances, not 2")
     audit.record(
         s,
-        actor=actor,
+        actor=actor_id,
         action=f"transaction.{kind}",
         object_type="transaction",
-        object_id=tx.id,
+        object_id=tx_id,
         details={
             "amount_minor": amount_minor,
-            "currency": tx.currency,
+            "currency": debit.currency,
             "debit": debit.number,
             "credit": credit.number,
             "description": description,
             "reverses_id": reverses_id,
         },
     )
-    return tx
+    return tx_id
 
 
 def _existing(idempotency_key: str | None) -> Transaction | None:
