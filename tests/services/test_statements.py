@@ -11,7 +11,8 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import Account, Transaction, User
-from vaulta.services import ledger, statements
+from vaulta.services import accounts, ledger, statements
+from vaulta.services.errors import NotFound
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def expected_oldest_first(account: Account) -> list[tuple[int, int, int]]:
 
 
 def as_tuples(rows: list[statements.StatementRow]) -> list[tuple[int, int, int]]:
-    return [(r.transaction.id, r.amount_minor, r.balance_minor) for r in rows]
+    return [(r.id, r.amount_minor, r.balance_minor) for r in rows]
 
 
 @pytest.mark.parametrize("limit", [1, 3, 8, 50])
@@ -77,8 +78,58 @@ def test_pages_walk_back_with_a_correct_running_balance(
         other.number,
         other.number,
     ]
-    reversal = next(r for r in seen if r.transaction.kind == "reversal")
+    reversal = next(r for r in seen if r.kind == "reversal")
     assert reversal.amount_minor == 1_234
+    assert reversal.transaction.id == reversal.id  # the API reads row.transaction.*
+
+
+@pytest.mark.parametrize("limit", [1, 3, 50])
+def test_account_statement_reads_the_account_with_its_pages(
+    busy: tuple[Account, Account], limit: int
+) -> None:
+    mine, _ = busy
+    seen: list[statements.StatementRow] = []
+    before_id = None
+    for _ in range(20):
+        facts, page = statements.account_statement(mine.id, before_id=before_id, limit=limit)
+        assert page == statements.statement_page(mine, before_id=before_id, limit=limit)
+        seen.extend(page.rows)
+        before_id = page.next_before_id
+        if before_id is None:
+            break
+    assert as_tuples(seen) == list(reversed(expected_oldest_first(mine)))
+    db.session.refresh(mine)
+    assert mine.customer is not None
+    assert facts == statements.AccountFacts(
+        mine.id,
+        mine.number,
+        "customer",
+        "EUR",
+        mine.balance_minor,
+        "active",
+        None,
+        statements.CustomerFacts(
+            mine.customer.id, mine.customer.full_name, mine.customer.customer_number
+        ),
+    )
+    assert not facts.is_system
+    assert seen[0].balance_minor == facts.balance_minor
+
+
+def test_account_statement_of_system_empty_and_missing_accounts(app: Flask) -> None:
+    system = accounts.system_account("EUR")
+    facts, page = statements.account_statement(system.id, before_id=None, limit=10)
+    assert facts.is_system
+    assert facts.customer is None
+    assert page == statements.StatementPage([], None)
+    account = factories.make_account(factories.make_customer(), "EUR", 500)
+    _, page = statements.account_statement(account.id, before_id=None, limit=10)
+    assert [(r.description, r.balance_minor) for r in page.rows] == [("Funding", 500)]
+    facts, page = statements.account_statement(account.id, before_id=page.rows[0].id, limit=10)
+    assert facts.balance_minor == 500
+    assert page == statements.StatementPage([], None)
+    with pytest.raises(NotFound):
+        statements.account_statement(999_999, before_id=None, limit=10)
 
 
 def test_page_of_an_account_without_transactions(app: Flask) -> None:

@@ -2,7 +2,8 @@
 
 Customers reach an account by its number, always through
 ``accounts.get_account_for_customer`` (another customer's number is a 404). Admins reach
-any account by id, change its status and move money in and out.
+any account by id, change its status and move money in and out; their page reads the
+account with its statement page in one statement (``statements.account_statement``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from vaulta.accounts import bp
 from vaulta.accounts.forms import MoneyForm, StatusForm
 from vaulta.auth.session import admin_required, customer_required
 from vaulta.models import Account, User
+from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.money import format_amount, to_decimal
 from vaulta.services import accounts, ledger, statements
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
@@ -52,22 +54,36 @@ def _actor() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def _statement_context(account: Account, newest: str, endpoint: str, **args: Any) -> dict[str, Any]:
+def _before_id() -> int | None:
+    return request.args.get("before_id", type=int)
+
+
+def _statement_context(
+    account: Account | statements.AccountFacts,
+    page: statements.StatementPage,
+    newest: str,
+    endpoint: str,
+    **args: Any,
+) -> dict[str, Any]:
     """The statement page asked for by ``?before_id=``, the URLs of the next and newest."""
-    before_id = request.args.get("before_id", type=int)
-    page = statements.statement_page(
-        account, before_id=before_id, limit=current_app.config["PAGE_SIZE"]
-    )
     more_url = (
         url_for(endpoint, before_id=page.next_before_id, **args) if page.next_before_id else None
     )
     return {
         "account": account,
         "statement": page,
-        "before_id": before_id,
+        "before_id": _before_id(),
         "more_url": more_url,
         "newest_url": url_for(newest, **args),
     }
+
+
+def _customer_context(number: str) -> dict[str, Any]:
+    account = _own_account(number)
+    page = statements.statement_page(
+        account, before_id=_before_id(), limit=current_app.config["PAGE_SIZE"]
+    )
+    return _statement_context(account, page, ".statement", ".statement_rows", number=number)
 
 
 # --- customers -------------------------------------------------------------------------
@@ -92,22 +108,15 @@ def _own_account(number: str) -> Account:
 @bp.route("/accounts/<number>")
 @customer_required
 def statement(number: str) -> Response:
-    account = _own_account(number)
-    return render(
-        "accounts/statement.html",
-        **_statement_context(account, ".statement", ".statement_rows", number=number),
-    )
+    return render("accounts/statement.html", **_customer_context(number))
 
 
 @bp.route("/accounts/<number>/statement")
 @customer_required
 def statement_rows(number: str) -> Response:
     """Older statement rows: a partial for htmx "Load more", the whole page without JS."""
-    account = _own_account(number)
     return render(
-        "accounts/statement.html",
-        "accounts/_statement_rows.html",
-        **_statement_context(account, ".statement", ".statement_rows", number=number),
+        "accounts/statement.html", "accounts/_statement_rows.html", **_customer_context(number)
     )
 
 
@@ -120,31 +129,39 @@ def statement_csv(number: str) -> Response:
 # --- admins ----------------------------------------------------------------------------
 
 
-def _admin_context(account: Account, **submitted: MoneyForm) -> dict[str, Any]:
-    """The account page: statement and money forms, fresh (new one-time keys) unless
-    ``submitted[action]`` is a form being shown again with its errors."""
-    context = _statement_context(
-        account, ".admin_detail", ".admin_statement", account_id=account.id
+def _admin_context(account_id: int, **submitted: MoneyForm) -> dict[str, Any]:
+    """The account page: the account, its statement and money forms, fresh (new one-time
+    keys) unless ``submitted[action]`` is a form being shown again with its errors.
+
+    The account and the page are read in one statement (a missing account is 404)."""
+    account, page = statements.account_statement(
+        account_id, before_id=_before_id(), limit=current_app.config["PAGE_SIZE"]
     )
-    for action in MONEY_ACTIONS:
-        context[f"{action}_form"] = submitted.get(action) or MoneyForm(
-            account.currency, prefix=action, formdata=None
-        )
+    context = _statement_context(
+        account, page, ".admin_detail", ".admin_statement", account_id=account_id
+    )
+    # Status actions and money forms only for open customer accounts (the template shows
+    # them then); a system or closed account's page builds no forms.
+    context["actionable"] = not account.is_system and account.status != ACCOUNT_CLOSED
+    if context["actionable"]:
+        for action in MONEY_ACTIONS:
+            context[f"{action}_form"] = submitted.get(action) or MoneyForm(
+                account.currency, prefix=action, formdata=None
+            )
     return context
 
 
 @bp.route("/admin/accounts/<int:account_id>")
 @admin_required
 def admin_detail(account_id: int) -> Response:
-    return render(ADMIN_PAGE, **_admin_context(accounts.get_account(account_id)))
+    return render(ADMIN_PAGE, **_admin_context(account_id))
 
 
 @bp.route("/admin/accounts/<int:account_id>/statement")
 @admin_required
 def admin_statement(account_id: int) -> Response:
     """Older statement rows: a partial for htmx "Load more", the whole page without JS."""
-    account = accounts.get_account(account_id)
-    return render(ADMIN_PAGE, "accounts/_statement_rows.html", **_admin_context(account))
+    return render(ADMIN_PAGE, "accounts/_statement_rows.html", **_admin_context(account_id))
 
 
 @bp.route("/admin/accounts/<int:account_id>/statement.csv")
@@ -176,11 +193,11 @@ def move_money(account_id: int, action: str) -> Response:
             done = "Deposited" if action == "deposit" else "Withdrew"
             message = f"{done} {format_amount(tx.amount_minor, tx.currency)}."
             if wants_partial():
-                context = _admin_context(account)
+                context = _admin_context(account.id)
                 return render(ADMIN_PAGE, "accounts/_account_panel.html", notice=message, **context)
             flash(message, "success")
             return redirect_to(url_for(".admin_detail", account_id=account.id))
-    context = _admin_context(account, **{action: form})
+    context = _admin_context(account.id, **{action: form})
     response = render(
         ADMIN_PAGE, "accounts/_money_form.html", status=status, form=form, action=action, **context
     )
@@ -240,13 +257,12 @@ def _csv_response(account: Account) -> Response:
 
     def lines() -> Iterator[tuple[Any, ...]]:
         for row in rows:
-            tx = row.transaction
             yield (
-                tx.created_at.isoformat(timespec="seconds"),
-                tx.id,
-                tx.kind,
+                row.created_at.isoformat(timespec="seconds"),
+                row.id,
+                row.kind,
                 row.description,
-                tx.reference or "",
+                row.reference or "",
                 row.counterparty,
                 to_decimal(row.amount_minor, currency),
                 currency,

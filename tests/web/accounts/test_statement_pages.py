@@ -17,7 +17,7 @@ from tests import factories
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, User
-from vaulta.services import ledger
+from vaulta.services import accounts, ledger
 
 ROW = re.compile(r"<tr>\s*<td>")
 
@@ -176,3 +176,52 @@ def test_statement_queries_do_not_grow_with_rows(
         html = client.get(url).get_data(as_text=True)
     assert len(ROW.findall(html)) == 25
     assert len(many) == len(few)
+
+
+def page_statements(queries: list[str]) -> list[str]:
+    """The statements a request ran besides loading the signed-in user."""
+    return [
+        q
+        for q in queries
+        if q.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))
+        and not re.search(r"\busers\b", q)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("owner", 2), ("admin", 1), ("admin-system", 1)],
+)
+def test_statement_pages_run_a_fixed_number_of_statements(
+    client: WebClient,
+    admin: User,
+    customer_user: User,
+    owned: Account,
+    who: str,
+    expected: int,
+) -> None:
+    """Owner: the account (the access check), then rows and balance in one statement.
+    Admin: account, customer, rows and balance in one statement, first page or older."""
+    account = accounts.system_account("EUR") if who == "admin-system" else owned
+    post_deposits(owned, admin, 30)  # the system account pays for them: both have 30+ rows
+    client.sign_in(customer_user if who == "owner" else admin)
+    url = f"/accounts/{owned.number}" if who == "owner" else f"/admin/accounts/{account.id}"
+    client.get(url)
+    with counted_queries() as first:
+        html = client.get(url).get_data(as_text=True)
+    assert len(ROW.findall(html)) == 25
+    more = re.search(r'hx-get="([^"]+)" hx-target="closest tr"', html)
+    assert more is not None
+    with counted_queries() as older:
+        rows = client.htmx("GET", more.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert len(ROW.findall(rows)) >= 5
+    assert len(page_statements(first)) == expected, page_statements(first)
+    assert len(page_statements(older)) == expected, page_statements(older)
+    if who == "admin":
+        customer = factories.customer_of(customer_user)
+        assert customer.full_name in html
+        assert customer.customer_number in html
+        assert 'id="deposit-form"' in html
+    if who == "admin-system":
+        assert "bank system account" in html
+        assert 'id="deposit-form"' not in html
