@@ -40,7 +40,7 @@ def _actor() -> User:
 @admin_required
 def index() -> Response:
     filters = QueueFilterForm(request.args)
-    rows: list[Payment] = []
+    rows: list[approval_queue.QueueRow] = []
     next_after: int | None = None
     status = 200
     try:
@@ -58,7 +58,7 @@ def index() -> Response:
         payments=rows,
         pages=_pages(filters, next_after),
         step_up=step_up,
-        decision=DecisionForm(),
+        decision=None,  # the rows' decision inputs start empty (no form object per page)
         bulk=BulkForm(),
         results=None,
         status=status,
@@ -80,9 +80,24 @@ def count() -> Response:
     return render("approvals/_count.html", n=approval_queue.pending_count())
 
 
-def _row(payment: Payment, form: DecisionForm, *, status: int = 200, **flags: object) -> Response:
-    response = render("approvals/_row.html", payment=payment, decision=form, status=status, **flags)
-    return response
+def _row(
+    payment: Payment,
+    form: DecisionForm,
+    *,
+    status: int = 200,
+    step_up: bool = False,
+    **flags: object,
+) -> Response:
+    """One row of the queue after a decision (or a refusal), from the same template as the page."""
+    return render(
+        "approvals/_rows.html",
+        payments=[approval_queue.row_of(payment)],
+        payment=payment,
+        decision=form,
+        step_up=payment.id if step_up else None,
+        status=status,
+        **flags,
+    )
 
 
 def _no_step_up_code() -> bool:

@@ -9,6 +9,7 @@ racing on one payment cannot both win.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -219,14 +220,15 @@ def _object(payment: Payment) -> dict[str, object]:
 
 
 def expire_due(*, now: datetime | None = None, payment_id: int | None = None) -> int:
-    """Mark open payments whose time has passed as expired; return how many."""
+    """Mark open payments whose time has passed as expired; return how many.
+
+    The check runs on every queue view: one indexed statement (status, expires_at), built
+    once per shape, that usually finds nothing."""
     now = now or utcnow()
-    due = sa.select(Payment.id).where(
-        Payment.status.in_(PAYMENT_OPEN_STATUSES), Payment.expires_at <= now
-    )
+    params: dict[str, object] = {"now": now}
     if payment_id is not None:
-        due = due.where(Payment.id == payment_id)
-    ids = list(session().scalars(due))
+        params["payment_id"] = payment_id
+    ids = list(session().scalars(_due_query(payment_id is not None), params))
     if not ids:
         return 0
     expired = 0
@@ -244,6 +246,17 @@ def expire_due(*, now: datetime | None = None, payment_id: int | None = None) ->
                     s, actor=None, action="payment.expire", object_type="payment", object_id=pid
                 )
     return expired
+
+
+@lru_cache(maxsize=2)
+def _due_query(one: bool) -> sa.Select[tuple[int]]:
+    """``expire_due``'s statement (bound parameters: now, and payment_id when ``one``). The
+    open statuses are plain parameters, not an expanding IN list re-rendered per run."""
+    due = sa.select(Payment.id).where(
+        Payment.status.in_([sa.literal(s) for s in PAYMENT_OPEN_STATUSES]),
+        Payment.expires_at <= sa.bindparam("now"),
+    )
+    return due.where(Payment.id == sa.bindparam("payment_id")) if one else due
 
 
 # --- Reading ---

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from tests import factories
 from tests.services.payments.factories import last_code, make_payment, status_of
 from tests.webclient import WebClient
 from vaulta.extensions import db
-from vaulta.models import Account, Payment, User
+from vaulta.models import Account, Customer, Payment, User
 from vaulta.services import approval_queue
 
 
@@ -150,11 +156,13 @@ def test_step_up_asks_for_a_code_then_approves(
     url = f"/admin/approvals/{payment.id}/approve"
     asked = admin_client.htmx("POST", url, data={})
     assert asked.status_code == 200
+    assert f'<label for="code-{payment.id}">' in asked.get_data(as_text=True)
     assert f'id="code-{payment.id}"' in asked.get_data(as_text=True)
     assert _status(payment) == "pending_approval"
     wrong = admin_client.htmx("POST", url, data={"code": "12"})
     assert wrong.status_code == 422
     assert "The code has 6 digits." in wrong.get_data(as_text=True)
+    assert f'aria-describedby="code-{payment.id}-error"' in wrong.get_data(as_text=True)
     done = admin_client.htmx("POST", url, data={"code": last_code(admin.email)})
     assert 'data-status="executed"' in done.get_data(as_text=True)
 
@@ -221,3 +229,144 @@ def test_reason_label_points_at_its_input(
     html = admin_client.get("/admin/approvals/").get_data(as_text=True)
     assert f'<label for="reason-{payment.id}">' in html
     assert f'<input id="reason-{payment.id}"' in html
+
+
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_queue_page_reads_the_same_statements_for_any_number_of_rows(
+    admin_client: WebClient, customer_user: User, source: Account, target: Account
+) -> None:
+    make_payment(customer_user, source, to=target)
+    admin_client.get(
+        "/admin/approvals/"
+    )  # the first view may expire payments; later ones find none
+    with _statements() as one:
+        html = admin_client.get("/admin/approvals/").get_data(as_text=True)
+    assert html.count('id="payment-row-') == 1
+    for n in range(4):
+        make_payment(customer_user, source, to=target if n % 2 else None, amount=f"{n + 1}.00")
+    with _statements() as five:
+        html = admin_client.get("/admin/approvals/").get_data(as_text=True)
+    assert html.count('id="payment-row-') == 5
+    assert len(five) == len(one)
+    # The expiry check and one page statement: no per-row loads of accounts or customers.
+    assert len([q for q in five if "FROM payments" in q]) == 2
+    assert not [q for q in five if q.lstrip().startswith("SELECT accounts.")]
+
+
+def test_queue_rows_show_payer_and_either_kind_of_beneficiary(
+    admin_client: WebClient, customer_user: User, source: Account, target: Account
+) -> None:
+    internal = make_payment(customer_user, source, to=target, amount="1234.50", reference="Rent")
+    external = make_payment(customer_user, source, amount="7.00", reference="Books")
+    html = admin_client.get("/admin/approvals/").get_data(as_text=True)
+    payer = factories.customer_of(customer_user)
+    owner = db.session.get(Customer, target.customer_id)
+    assert owner is not None
+    rows = {
+        p.id: html.split(f'id="payment-row-{p.id}"', 1)[1].split("</tr>", 1)[0]
+        for p in (internal, external)
+    }
+    for row in rows.values():
+        assert f'{payer.full_name}<br><small class="muted">{payer.customer_number}</small>' in row
+        assert f"<td>{source.number}</td>" in row
+    assert f'{target.number} <small class="muted">{owner.full_name}</small>' in rows[internal.id]
+    assert "1,234.50 EUR" in rows[internal.id]
+    assert "<td>Rent</td>" in rows[internal.id]
+    assert 'Acme Ltd <small class="muted">GB82 WEST 1234 5698 7654 32</small>' in rows[external.id]
+    assert "7.00 EUR" in rows[external.id]
+    assert "<td>Books</td>" in rows[external.id]
+    for p in (internal, external):
+        assert (
+            f'action="/admin/approvals/{p.id}/approve" hx-post="/admin/approvals/{p.id}/approve"'
+            in html
+        )
+        assert (
+            f'action="/admin/approvals/{p.id}/reject" hx-post="/admin/approvals/{p.id}/reject"'
+            in html
+        )
+        assert f'aria-label="Select payment {p.id}"' in html
+
+
+def test_queue_escapes_what_people_typed(
+    admin_client: WebClient, customer_user: User, source: Account, target: Account
+) -> None:
+    """The rows are built with autoescape off (for speed): each text column escapes itself."""
+    external = make_payment(customer_user, source)
+    internal = make_payment(customer_user, source, to=target)
+    for payment in (external, internal):
+        db.session.execute(
+            sa.update(Payment).where(Payment.id == payment.id).values(reference="<i>ref</i>")
+        )
+    db.session.execute(
+        sa.update(Payment)
+        .where(Payment.id == external.id)
+        .values(beneficiary_name="<i>name</i>", beneficiary_iban="<i>iban</i>")
+    )
+    db.session.execute(
+        sa.update(Customer)
+        .where(Customer.id == source.customer_id)
+        .values(full_name="<i>payer</i>", customer_number="<i>no</i>")
+    )
+    db.session.execute(
+        sa.update(Customer).where(Customer.id == target.customer_id).values(full_name="<i>own</i>")
+    )
+    db.session.execute(sa.update(Account).where(Account.id == source.id).values(number="<i>1</i>"))
+    db.session.execute(sa.update(Account).where(Account.id == target.id).values(number="<i>2</i>"))
+    db.session.commit()
+    html = admin_client.get("/admin/approvals/").get_data(as_text=True)
+    assert not re.search("<i>|<I>", html)
+    for text in ("ref", "name", "payer", "no", "own", "1", "2"):
+        assert f"&lt;i&gt;{text}&lt;/i&gt;" in html, text
+    assert "&lt;I&gt;I BAN&lt; /I&gt;" in html  # the IBAN, upper case in groups of four
+    hostile = '"><i>reason</i>'
+    too_long = admin_client.htmx(
+        "POST", f"/admin/approvals/{internal.id}/reject", data={"reason": hostile + "x" * 600}
+    )
+    assert too_long.status_code == 422
+    assert 'value="&#34;&gt;&lt;i&gt;reason' in too_long.get_data(as_text=True)
+    rejected = admin_client.htmx(
+        "POST", f"/admin/approvals/{internal.id}/reject", data={"reason": hostile}
+    )
+    assert "<i>" not in rejected.get_data(as_text=True)
+    assert "Rejected: &#34;&gt;&lt;i&gt;reason" in rejected.get_data(as_text=True)
+
+
+def test_refused_reason_keeps_the_row_and_marks_the_field(
+    admin_client: WebClient, customer_user: User, source: Account
+) -> None:
+    payment = make_payment(customer_user, source)
+    html = admin_client.htmx(
+        "POST", f"/admin/approvals/{payment.id}/reject", data={"reason": " "}
+    ).get_data(as_text=True)
+    assert html.lstrip().startswith(
+        f'<tr id="payment-row-{payment.id}" data-status="pending_approval"'
+    )
+    assert f'aria-describedby="reason-{payment.id}-error"' in html
+    assert f'<small id="reason-{payment.id}-error" class="field-error">' in html
+    assert html.count('name="csrf_token"') == 2
+
+
+def test_huge_amount_filters_find_nothing_instead_of_failing(
+    admin_client: WebClient, customer_user: User, source: Account
+) -> None:
+    make_payment(customer_user, source)
+    for huge in ("99999999999999999999", "9e999999999"):
+        response = admin_client.get(f"/admin/approvals/?min_amount={huge}")
+        assert response.status_code == 200
+        assert "No payments wait for approval." in response.get_data(as_text=True)
+    response = admin_client.get("/admin/approvals/?max_amount=9e999999999")
+    assert 'id="payment-row-' in response.get_data(as_text=True)
