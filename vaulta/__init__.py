@@ -72,7 +72,9 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(
+            db.engine, ping_after_idle_seconds=app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]
+        )
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
     init_login(app)

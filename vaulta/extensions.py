@@ -7,9 +7,10 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from vaulta.database import Session
 from vaulta.models import Base
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate(compare_type=True, compare_server_default=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

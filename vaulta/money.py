@@ -69,7 +69,10 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 def format_amount(minor: int, currency: str, *, with_currency: bool = True) -> str:
     """``123456, 'EUR'`` → ``'1,234.56 EUR'``; negative amounts keep their sign."""
     places = exponent(currency)
-    text = f"{to_decimal(minor, currency):,.{places}f}"
+    whole, fraction = divmod(abs(minor), 10**places)  # integers only: no Decimal per cell
+    text = f"{'-' if minor < 0 else ''}{whole:,}"
+    if places:
+        text = f"{text}.{fraction:0{places}d}"
     return f"{text} {currency}" if with_currency else text
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, url_for
 
 from vaulta.money import format_amount, format_plain
 
@@ -18,8 +21,75 @@ def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
+_MARK = 918273645  # an id no route would produce by itself
+
+
+def url_maker(endpoint: str, key: str, **values: Any) -> Callable[[object], str]:
+    """A fast ``url_for`` for one endpoint with one changing integer argument.
+
+    Tables build one link per row: ``url_for`` once, then string joins. ``key`` is the
+    argument that changes (an ``int`` converter); ``values`` are the fixed ones.
+    """
+    head, _, tail = url_for(endpoint, **values, **{key: _MARK}).partition(str(_MARK))
+
+    def make(value: object) -> str:
+        return f"{head}{int(value)}{tail}"  # type: ignore[call-overload]
+
+    return make
+
+
+# The navigation: (endpoint, label); links to features an app lacks are left out.
+ADMIN_NAV = (
+    ("admin.index", "Dashboard"),
+    ("customers.index", "Customers"),
+    ("transactions.search", "Transactions"),
+    ("approvals.index", "Approvals"),
+    ("admin.audit", "Audit log"),
+    ("ops.system", "System"),
+)
+CUSTOMER_NAV = (("accounts.index", "My accounts"), ("payments.index", "Payments"))
+SHARED_NAV = (("auth.settings", "Settings"),)
+STATIC_FILES = {
+    "pico": "vendor/pico-2.1.1/pico.min.css",
+    "css": "app.css",
+    "htmx": "vendor/htmx-2.0.11/htmx.min.js",
+}
+
+
+@dataclass(frozen=True)
+class LayoutUrls:
+    """Every URL the page layout links to, for one audience."""
+
+    home: str
+    nav: tuple[tuple[str, str, str], ...]  # (endpoint, label, url)
+    static: dict[str, str]
+    logout: str
+
+
+def layout_urls(admin: bool) -> LayoutUrls:
+    """The layout's URLs, built once per application, mount point and audience.
+
+    Every page needs the same dozen ``url_for`` calls; they depend only on the routes and
+    the mount point (``SCRIPT_NAME``), so they are memoised on the application.
+    """
+    memo = current_app.extensions.setdefault("vaulta_layout_urls", {})
+    key = (request.script_root, admin)
+    urls = memo.get(key)
+    if urls is None:
+        wanted = (ADMIN_NAV if admin else CUSTOMER_NAV) + SHARED_NAV
+        urls = memo[key] = LayoutUrls(
+            home=url_for("accounts.index"),
+            nav=tuple((e, label, url_for(e)) for e, label in wanted if has_endpoint(e)),
+            static={k: url_for("static", filename=f) for k, f in STATIC_FILES.items()},
+            logout=url_for("auth.logout"),
+        )
+    return urls
+
+
 def register(app: Flask) -> None:
+    app.add_template_global(layout_urls)
     app.add_template_global(has_endpoint)
+    app.add_template_global(url_maker)
     app.add_template_filter(format_amount, "money")
     app.add_template_filter(format_plain, "money_plain")
     app.add_template_filter(_datetime, "dt")

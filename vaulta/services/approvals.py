@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Payment, User, utcnow
+from vaulta.models import Account, Payment, Transaction, User, utcnow
 from vaulta.models.account import KIND_SYSTEM
 from vaulta.models.payment import (
     PAYMENT_EXECUTED,
@@ -101,8 +101,9 @@ def approve(
     assert approver_id is not None
     if not (otp_code or "").strip():
         threshold = current_app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"]
-        if _claim_and_execute(payment_id, approver_id, below=threshold):
-            return payments.load(payment_id)
+        executed = _claim_and_execute(payment_id, approver_id, below=threshold)
+        if executed is not None:
+            return executed
     payment = _decidable(payment_id, actor)
     check_four_eyes(payment, actor)
     if needs_step_up(payment):
@@ -114,9 +115,10 @@ def approve(
             )
         otp.verify(actor, otp.PAYMENT_APPROVE, str(payment.id), otp_code or "")
     system_account(payment.currency)  # created outside the execution, if it is the first
-    if not _claim_and_execute(payment_id, approver_id, below=None):
+    executed = _claim_and_execute(payment_id, approver_id, below=None)
+    if executed is None:
         raise Conflict(f"Payment #{payment_id} was already decided by someone else.")
-    return payments.load(payment_id)
+    return executed
 
 
 _PAYMENTS = Payment.__table__
@@ -131,57 +133,79 @@ _CLAIMED = (
 )
 
 
-def _claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> bool:
-    """Claim the payment if it is still approvable by this admin, then execute it.
+# The claim: one conditional update that moves an approvable payment to executed and
+# returns what executing it needs. Built once (bound parameters), so it compiles once.
+_CLAIM = (
+    sa.update(_PAYMENTS)
+    .where(
+        _PAYMENTS.c.id == sa.bindparam("payment_id"),
+        _PAYMENTS.c.status == PAYMENT_PENDING,
+        _PAYMENTS.c.expires_at > sa.bindparam("now"),
+        _PAYMENTS.c.requested_by_id != sa.bindparam("actor_id"),  # four eyes
+    )
+    .values(
+        status=PAYMENT_EXECUTED,
+        admin_approved_by=sa.bindparam("actor_id"),
+        approved_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+    )
+    .returning(*_CLAIMED)
+)
+_CLAIM_BELOW = _CLAIM.where(_PAYMENTS.c.amount_minor < sa.bindparam("below"))
+_SET_TRANSACTION = (
+    sa.update(_PAYMENTS)
+    .where(_PAYMENTS.c.id == sa.bindparam("payment_id"))
+    .values(transaction_id=sa.bindparam("tx_id"))
+)
+_SYSTEM_ACCOUNT = sa.select(Account.id).where(
+    Account.kind == KIND_SYSTEM, Account.currency == sa.bindparam("currency")
+)
 
-    False (and nothing written) when the conditional update claims no row: decided,
-    expired, entered by this admin, at or above ``below``, or an external payment whose
-    currency has no system account yet.
+
+def _claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> Payment | None:
+    """Claim the payment if it is still approvable by this admin, execute it, return it.
+
+    None (nothing written) when the conditional update claims no row: decided, expired,
+    entered by this admin, at or above ``below``, or an external payment whose currency
+    has no system account yet. The payment is read back as the transaction's last
+    statement, so the commit need not expire it (saves a transaction to read it after).
     """
     now = utcnow()
-    conditions = [
-        _PAYMENTS.c.id == payment_id,
-        _PAYMENTS.c.status == PAYMENT_PENDING,
-        _PAYMENTS.c.expires_at > now,
-        _PAYMENTS.c.requested_by_id != actor_id,  # four eyes
-    ]
+    params = {"payment_id": payment_id, "now": now, "actor_id": actor_id}
     if below is not None:
-        conditions.append(_PAYMENTS.c.amount_minor < below)
+        params["below"] = below
     try:
-        with write_transaction() as s:
-            return _claim(s, payment_id, actor_id, conditions, now)
+        with write_transaction(expire_on_commit=False) as s:
+            conn = s.connection()
+            claimed = conn.execute(_CLAIM if below is None else _CLAIM_BELOW, params).first()
+            if claimed is None:
+                return None
+            destination = claimed.beneficiary_account_id or conn.scalar(
+                _SYSTEM_ACCOUNT, {"currency": claimed.currency}
+            )
+            if destination is None:
+                raise _NoSystemAccount
+            _execute(s, payment_id, claimed, destination, actor_id, now)
+            _test_only_delay()
+            _expire_changed(s)
+            return payments.load(payment_id)
     except _NoSystemAccount:
-        return False
+        return None
+
+
+def _expire_changed(s: Session) -> None:
+    """Expire what an execution may have changed (payments, accounts, transactions).
+
+    The commit that follows keeps the rest loaded (``expire_on_commit=False``): the acting
+    admin, customers and users did not change, and reading them again would cost a query.
+    """
+    for obj in list(s.identity_map.values()):
+        if isinstance(obj, Payment | Account | Transaction):
+            s.expire(obj)
 
 
 class _NoSystemAccount(Exception):
     """An external payment's currency has no system account yet: undo the claim."""
-
-
-def _claim(
-    s: Session, payment_id: int, actor_id: int, conditions: list[Any], now: datetime
-) -> bool:
-    conn = s.connection()
-    claimed = conn.execute(
-        sa.update(_PAYMENTS)
-        .where(*conditions)
-        .values(
-            status=PAYMENT_EXECUTED, admin_approved_by=actor_id, approved_at=now, updated_at=now
-        )
-        .returning(*_CLAIMED)
-    ).first()
-    if claimed is None:
-        return False
-    destination = claimed.beneficiary_account_id or conn.scalar(
-        sa.select(Account.id).where(
-            Account.kind == KIND_SYSTEM, Account.currency == claimed.currency
-        )
-    )
-    if destination is None:
-        raise _NoSystemAccount
-    _execute(s, payment_id, claimed, destination, actor_id, now)
-    _test_only_delay()
-    return True
 
 
 def _test_only_delay() -> None:
@@ -224,6 +248,13 @@ def _execute(
             description=description[: ledger.DESCRIPTION_MAX],
             actor_id=actor_id,
             reference=f"PAY-{payment_id}",
+            also_record=lambda tx_id: audit.Event(
+                actor_id,
+                "payment.approve",
+                "payment",
+                payment_id,
+                {**details, "transaction_id": tx_id},
+            ),
         )
     except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
         _set(
@@ -244,16 +275,7 @@ def _execute(
             details=details,
         )
         return
-    _set(s, payment_id, transaction_id=tx_id)
-    details["transaction_id"] = tx_id
-    audit.record(
-        s,
-        actor=actor_id,
-        action="payment.approve",
-        object_type="payment",
-        object_id=payment_id,
-        details=details,
-    )
+    s.connection().execute(_SET_TRANSACTION, {"payment_id": payment_id, "tx_id": tx_id})
 
 
 def _set(s: Session, payment_id: int, **values: object) -> None:

@@ -7,8 +7,9 @@ callers (CLI, tests) leave it empty or set it themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +34,29 @@ def actor_id(actor: User | None) -> int | None:
     return int(identity[0]) if identity else actor.id
 
 
+@dataclass(frozen=True)
+class Event:
+    """One audit event to insert; ``actor`` is the acting user or their id."""
+
+    actor: User | int | None
+    action: str
+    object_type: str
+    object_id: object = None
+    details: Mapping[str, Any] | None = None
+
+    def row(self) -> dict[str, Any]:
+        actor = self.actor
+        details = self.details or {}
+        return {
+            "actor_id": actor if actor is None or isinstance(actor, int) else actor_id(actor),
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": None if self.object_id is None else str(self.object_id),
+            "details": {k: v for k, v in details.items() if k.lower() not in SECRET_KEYS},
+            "client_address": client_address.get(),
+        }
+
+
 def record(
     s: Session,
     *,
@@ -48,16 +72,13 @@ def record(
     """
     if s.new:
         s.flush()  # rows the event may point at (its actor, a new customer) go in first
-    clean = {k: v for k, v in (details or {}).items() if k.lower() not in SECRET_KEYS}
-    result = s.connection().execute(
-        _INSERT,
-        {
-            "actor_id": actor if actor is None or isinstance(actor, int) else actor_id(actor),
-            "action": action,
-            "object_type": object_type,
-            "object_id": None if object_id is None else str(object_id),
-            "details": clean,
-            "client_address": client_address.get(),
-        },
-    )
+    event = Event(actor, action, object_type, object_id, details)
+    result = s.connection().execute(_INSERT, event.row())
     return int(result.inserted_primary_key[0])
+
+
+def record_all(s: Session, events: Sequence[Event]) -> None:
+    """Insert several events in the current transaction with one statement."""
+    if s.new:
+        s.flush()
+    s.connection().execute(_INSERT, [event.row() for event in events])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -34,11 +35,22 @@ _NUMBER_QUERY_RE = re.compile(r"^c\d{1,8}$", re.IGNORECASE)
 _PHONE_QUERY_RE = re.compile(r"^[0-9 ()./+-]+$")
 
 
+# What a list of customers shows: plain rows, not Customer objects (a page needs no more).
+LISTED = (
+    Customer.id,
+    Customer.customer_number,
+    Customer.full_name,
+    Customer.email,
+    Customer.phone,
+    Customer.status,
+)
+
+
 @dataclass(frozen=True)
 class CustomerPage:
     """One page of a customer search; ``next_after`` is the cursor of the following page."""
 
-    rows: list[Customer]
+    rows: list[sa.Row[Any]]  # LISTED columns, read by name (row.full_name)
     next_after: tuple[str, int] | None
 
     @property
@@ -272,13 +284,13 @@ def search_customers(
     the last row already shown. No OFFSET and no COUNT, so every page costs the same.
     """
     limit = max(1, min(limit, SEARCH_LIMIT_MAX))
-    stmt = sa.select(Customer).order_by(Customer.full_name, Customer.id).limit(limit + 1)
+    stmt = sa.select(*LISTED).order_by(Customer.full_name, Customer.id).limit(limit + 1)
     condition = _search_condition(query or "")
     if condition is not None:
         stmt = stmt.where(condition)
     if after is not None:
         stmt = stmt.where(sa.tuple_(Customer.full_name, Customer.id) > sa.tuple_(*after))
-    rows = list(session().scalars(stmt))
+    rows = list(session().connection().execute(stmt).all())  # plain rows: no ORM needed
     if len(rows) <= limit:
         return CustomerPage(rows=rows, next_after=None)
     rows = rows[:limit]

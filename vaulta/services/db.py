@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from vaulta.database import SQLITE_BEGIN_OPTION
+from vaulta.database import SQLITE_BEGIN_OPTION, WRITE_ISOLATION
 from vaulta.extensions import db
 
 
@@ -16,23 +17,59 @@ def session() -> Session:
 
 
 @contextmanager
-def write_transaction() -> Iterator[Session]:
+def write_transaction(*, expire_on_commit: bool = True) -> Iterator[Session]:
     """One database transaction for one service call: commit on success, roll back on error.
 
-    A read transaction left open (e.g. by loading the signed-in user) is ended first, so
-    that on SQLite the write transaction starts with ``BEGIN IMMEDIATE``: it holds the
-    write lock before it reads balances, so a read-then-write cannot be lost. On
-    PostgreSQL the caller locks rows with ``SELECT … FOR UPDATE``.
+    What the request read before (e.g. the signed-in user) is ended first, then the write
+    transaction begins:
+
+    - SQLite: with ``BEGIN IMMEDIATE``, so it holds the write lock before it reads
+      balances and a read-then-write cannot be lost.
+    - PostgreSQL: reads ran in autocommit (vaulta/database.py), so ending them costs no
+      round trip; the write runs in READ COMMITTED and callers lock rows with
+      ``SELECT … FOR UPDATE`` or conditional updates.
+
+    ``expire_on_commit=False`` keeps what the session holds loaded after the commit: for
+    callers that reload, inside the transaction, every object they hand back.
     """
     s = db.session()
     if s.new or s.dirty or s.deleted:
         raise RuntimeError("write_transaction() entered with unflushed changes in the session")
     if s.in_transaction():
         s.commit()
-    s.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    options: dict[str, str] = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
+    if s.get_bind().dialect.name != "sqlite":
+        options["isolation_level"] = WRITE_ISOLATION
+    s.connection(execution_options=options)
     try:
         yield s
-        s.commit()
+        if expire_on_commit:
+            s.commit()
+        else:
+            s.expire_on_commit = False
+            try:
+                s.commit()
+            finally:
+                s.expire_on_commit = True
     except BaseException:
         s.rollback()
         raise
+
+
+@contextmanager
+def snapshot() -> Iterator[Connection]:
+    """A connection whose statements all see one moment of the database: long reads.
+
+    For reads of many statements or rows that must agree with each other (the ledger
+    verifier, streamed exports). PostgreSQL: its own connection in a REPEATABLE READ, read
+    only transaction (a server-side cursor needs a transaction, and the session's reads
+    run in autocommit). SQLite: the session's connection; its read transaction already is
+    a snapshot.
+    """
+    s = db.session()
+    if s.get_bind().dialect.name == "sqlite":
+        yield s.connection()
+        return
+    options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    with db.engine.connect().execution_options(**options) as conn, conn.begin():
+        yield conn

@@ -8,6 +8,7 @@ a correction is a reversal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -172,11 +173,13 @@ def move(
     reference: str | None = None,
     reverses_id: int | None = None,
     idempotency_key: str | None = None,
+    also_record: Callable[[int], audit.Event] | None = None,
 ) -> int:
     """Move money between two accounts the caller has locked; the new transaction's id.
 
     Every check comes before the first write, so a refusal (a DomainError) leaves the
-    caller's transaction as it was.
+    caller's transaction as it was. The movement's audit event is inserted together with
+    ``also_record(transaction_id)`` when the caller has one of its own (one statement).
     """
     description = _check_arguments(debit.id, credit.id, amount_minor, kind, description)
     if debit.currency != credit.currency:
@@ -214,13 +217,12 @@ def move(
     moved = conn.execute(_MOVE, {"debit": debit.id, "credit": credit.id, "amount": amount_minor})
     if moved.rowcount != 2:
         raise RuntimeError(f"transaction {tx_id} changed {moved.rowcount} balances, not 2")
-    audit.record(
-        s,
-        actor=actor_id,
-        action=f"transaction.{kind}",
-        object_type="transaction",
-        object_id=tx_id,
-        details={
+    event = audit.Event(
+        actor_id,
+        f"transaction.{kind}",
+        "transaction",
+        tx_id,
+        {
             "amount_minor": amount_minor,
             "currency": debit.currency,
             "debit": debit.number,
@@ -229,6 +231,7 @@ def move(
             "reverses_id": reverses_id,
         },
     )
+    audit.record_all(s, [event] if also_record is None else [event, also_record(tx_id)])
     return tx_id
 
 

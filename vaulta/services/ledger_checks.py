@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm
+from sqlalchemy.engine import Connection
 
 from vaulta.models import Account, Payment, Transaction
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.payment import PAYMENT_EXECUTED
-from vaulta.services.db import session
+from vaulta.services.db import snapshot
 
 
 def verify_ledger() -> list[str]:
-    """Every violated invariant of the books, as a sentence; an empty list means all hold."""
-    s = session()
+    """Every violated invariant of the books, as a sentence; an empty list means all hold.
+
+    All checks read one snapshot, so postings committed meanwhile cannot make them disagree.
+    """
+    with snapshot() as conn:
+        return _problems(conn)
+
+
+def _problems(s: Connection) -> list[str]:
     problems: list[str] = []
     credits = (
         sa.select(Transaction.credit_account_id.label("account_id"), Transaction.amount_minor)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 from vaulta.models import Account, Transaction, User
 from vaulta.models.transaction import TRANSACTION_KINDS
 from vaulta.money import CURRENCY_EXPONENTS
-from vaulta.services.db import session
+from vaulta.services.db import session, snapshot
 from vaulta.services.errors import InvalidInput, NotFound
 
 MAX_PAGE_SIZE = 200
@@ -170,11 +170,12 @@ def iter_search(filters: TransactionFilters) -> Iterator[sa.Row[Any]]:
 
 
 def _stream(stmt: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
-    result = session().execute(stmt)
-    try:
-        yield from result
-    finally:
-        result.close()
+    with snapshot() as conn:  # one consistent export, through a server-side cursor
+        result = conn.execute(stmt)
+        try:
+            yield from result
+        finally:
+            result.close()
 
 
 def get_detail(transaction_id: int) -> TransactionDetail:

@@ -133,13 +133,17 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
     return fresh
 
 
+# Runs on every signed-in request: built once, so each call only binds the token.
+_BY_SESSION_TOKEN = sa.select(User).where(
+    User.session_token == sa.bindparam("token"), User.is_active.is_(True)
+)
+
+
 def load_by_session_token(token: str) -> User | None:
     """The active user whose current session identifier is ``token``."""
     if not token:
         return None
-    return session().scalar(
-        sa.select(User).where(User.session_token == token, User.is_active.is_(True))
-    )
+    return session().scalar(_BY_SESSION_TOKEN, {"token": token})
 
 
 _DUMMY: dict[tuple[int, int, int], str] = {}

@@ -1,0 +1,116 @@
+"""Connections and transactions: the idle ping and how write transactions begin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests.databases import require_postgres
+from tests.webclient import WebClient
+from vaulta import create_app
+from vaulta.extensions import db
+from vaulta.models import AuditEvent
+from vaulta.services import audit
+from vaulta.services.db import write_transaction
+
+
+@pytest.fixture
+def pg_app(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """An app on PostgreSQL with the idle ping threshold the test asks for."""
+    idle = getattr(request, "param", 0)
+    app = create_app(
+        "testing",
+        {"SQLALCHEMY_DATABASE_URI": postgres_url, "DATABASE_PING_AFTER_IDLE_SECONDS": idle},
+    )
+    app.test_client_class = WebClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _backend_pid() -> int:
+    pid = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+    db.session.commit()  # the connection goes back to the pool
+    assert isinstance(pid, int)
+    return pid
+
+
+def _terminate(pid: int) -> None:
+    """Drop one server connection from outside, as a restart or failover would."""
+    engine = sa.create_engine(require_postgres().replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    engine.dispose()
+
+
+@pytest.mark.parametrize("pg_app", [0], indirect=True)
+def test_a_dropped_idle_connection_is_replaced_before_use(pg_app: Flask) -> None:
+    first = _backend_pid()
+    _terminate(first)
+    # Idle longer than the threshold (0 s): pinged on check-out, found dead, replaced.
+    second = _backend_pid()
+    assert second != first
+
+
+@pytest.mark.parametrize("pg_app", [3600], indirect=True)
+def test_a_connection_in_recent_use_is_not_pinged(pg_app: Flask) -> None:
+    _backend_pid()
+    statements: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    pings: list[object] = []
+    original = db.engine.dialect.do_ping
+    db.engine.dialect.do_ping = lambda conn: pings.append(conn) or original(conn)  # type: ignore[method-assign]
+    try:
+        _backend_pid()
+    finally:
+        db.engine.dialect.do_ping = original  # type: ignore[method-assign]
+    assert pings == []
+    assert statements == ["SELECT pg_backend_pid()"]
+
+
+def _autocommit() -> bool:
+    return bool(db.session.connection().connection.dbapi_connection.autocommit)  # type: ignore[union-attr]
+
+
+def test_postgresql_reads_run_in_autocommit_and_writes_in_a_transaction(pg_app: Flask) -> None:
+    """Reads need no BEGIN / ROLLBACK round trips; a write is one READ COMMITTED transaction."""
+    assert _autocommit()
+    first = db.session.scalar(sa.text("SELECT now()"))
+    db.session.execute(sa.text("SELECT pg_sleep(0.01)"))
+    assert db.session.scalar(sa.text("SELECT now()")) > first  # each read: its own transaction
+    with write_transaction() as s:
+        assert not _autocommit()
+        level = s.scalar(sa.text("SELECT current_setting('transaction_isolation')"))
+        assert level == "read committed"
+        started = s.scalar(sa.text("SELECT now()"))
+        s.execute(sa.text("SELECT pg_sleep(0.01)"))
+        assert s.scalar(sa.text("SELECT now()")) == started  # one transaction throughout
+    db.session.remove()
+    assert _autocommit()  # the pooled connection came back in read mode
+
+
+def test_sqlite_write_ends_the_open_read_transaction_first(sqlite_app: Flask) -> None:
+    statements: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    db.session.execute(sa.text("SELECT 1"))
+    with write_transaction() as s:
+        s.execute(sa.text("SELECT 2"))
+    assert statements == ["BEGIN DEFERRED", "SELECT 1", "BEGIN IMMEDIATE", "SELECT 2"]
+
+
+def test_writes_roll_back_whole_on_error(app: Flask) -> None:
+    db.session.execute(sa.text("SELECT 1"))  # a read first: on PostgreSQL the write joins it
+
+    def two_events_then_a_failure() -> None:
+        with write_transaction() as s:
+            audit.record(s, actor=None, action="customer.create", object_type="customer")
+            audit.record(s, actor=None, action="customer.update", object_type="customer")
+            raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        two_events_then_a_failure()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
