@@ -152,11 +152,6 @@ _CLAIM = (
     .returning(*_CLAIMED)
 )
 _CLAIM_BELOW = _CLAIM.where(_PAYMENTS.c.amount_minor < sa.bindparam("below"))
-_SET_TRANSACTION = (
-    sa.update(_PAYMENTS)
-    .where(_PAYMENTS.c.id == sa.bindparam("payment_id"))
-    .values(transaction_id=sa.bindparam("tx_id"))
-)
 _SYSTEM_ACCOUNT = sa.select(Account.id).where(
     Account.kind == KIND_SYSTEM, Account.currency == sa.bindparam("currency")
 )
@@ -167,8 +162,8 @@ def _claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> 
 
     None (nothing written) when the conditional update claims no row: decided, expired,
     entered by this admin, at or above ``below``, or an external payment whose currency
-    has no system account yet. The payment is read back as the transaction's last
-    statement, so the commit need not expire it (saves a transaction to read it after).
+    has no system account yet. The payment is read back by the transaction's last
+    statement, so the commit need not expire it (saves a query after the commit).
     """
     now = utcnow()
     params = {"payment_id": payment_id, "now": now, "actor_id": actor_id}
@@ -185,10 +180,17 @@ def _claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> 
             )
             if destination is None:
                 raise _NoSystemAccount
-            _execute(s, payment_id, claimed, destination, actor_id, now)
+            outcome = _execute(s, payment_id, claimed, destination, actor_id, now)
             _test_only_delay()
             _expire_changed(s)
-            return payments.load(payment_id)
+            # The last write also reads the payment back (UPDATE … RETURNING).
+            return s.scalars(
+                sa.update(Payment)
+                .where(Payment.id == payment_id)
+                .values(**outcome)
+                .returning(Payment),
+                execution_options={"populate_existing": True},
+            ).one()
     except _NoSystemAccount:
         return None
 
@@ -226,8 +228,11 @@ def _execute(
     destination: int,
     actor_id: int,
     now: datetime,
-) -> None:
-    """Post the claimed payment; on refusal mark it failed instead (nothing posted)."""
+) -> dict[str, object]:
+    """Post the claimed payment, or on refusal record its failure (nothing posted).
+
+    Returns the payment's remaining changes: its transaction, or its failure.
+    """
     details: dict[str, object] = {
         "amount_minor": claimed.amount_minor,
         "currency": claimed.currency,
@@ -257,14 +262,6 @@ def _execute(
             ),
         )
     except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
-        _set(
-            s,
-            payment_id,
-            status=PAYMENT_FAILED,
-            failure_reason=err.message,
-            decided_by_id=actor_id,
-            decided_at=now,
-        )
         details["reason"] = err.message
         audit.record(
             s,
@@ -274,14 +271,13 @@ def _execute(
             object_id=payment_id,
             details=details,
         )
-        return
-    s.connection().execute(_SET_TRANSACTION, {"payment_id": payment_id, "tx_id": tx_id})
-
-
-def _set(s: Session, payment_id: int, **values: object) -> None:
-    s.connection().execute(
-        sa.update(_PAYMENTS).where(_PAYMENTS.c.id == payment_id).values(**values)
-    )
+        return {
+            "status": PAYMENT_FAILED,
+            "failure_reason": err.message,
+            "decided_by_id": actor_id,
+            "decided_at": now,
+        }
+    return {"transaction_id": tx_id}
 
 
 def reject(payment_id: int, *, actor: User, reason: str) -> Payment:

@@ -20,8 +20,8 @@ def session() -> Session:
 def write_transaction(*, expire_on_commit: bool = True) -> Iterator[Session]:
     """One database transaction for one service call: commit on success, roll back on error.
 
-    What the request read before (e.g. the signed-in user) is ended first, then the write
-    transaction begins:
+    What the request read before (e.g. the signed-in user) is ended first, without expiring
+    what it loaded (a read changed nothing), then the write transaction begins:
 
     - SQLite: with ``BEGIN IMMEDIATE``, so it holds the write lock before it reads
       balances and a read-then-write cannot be lost.
@@ -36,24 +36,28 @@ def write_transaction(*, expire_on_commit: bool = True) -> Iterator[Session]:
     if s.new or s.dirty or s.deleted:
         raise RuntimeError("write_transaction() entered with unflushed changes in the session")
     if s.in_transaction():
-        s.commit()
+        _commit(s, expire=False)  # it only read: what it loaded is as fresh as before
     options: dict[str, str] = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
     if s.get_bind().dialect.name != "sqlite":
         options["isolation_level"] = WRITE_ISOLATION
     s.connection(execution_options=options)
     try:
         yield s
-        if expire_on_commit:
-            s.commit()
-        else:
-            s.expire_on_commit = False
-            try:
-                s.commit()
-            finally:
-                s.expire_on_commit = True
+        _commit(s, expire=expire_on_commit)
     except BaseException:
         s.rollback()
         raise
+
+
+def _commit(s: Session, *, expire: bool) -> None:
+    if expire:
+        s.commit()
+        return
+    s.expire_on_commit = False
+    try:
+        s.commit()
+    finally:
+        s.expire_on_commit = True
 
 
 @contextmanager
