@@ -284,14 +284,6 @@ def _reload(payment_id: int) -> Payment:
     return payment
 
 
-def load(payment_id: int) -> Payment:
-    """The payment as stored now; its accounts and users load when first read."""
-    payment = session().get(Payment, payment_id, populate_existing=True)
-    if payment is None:
-        raise NotFound("No such payment.")
-    return payment
-
-
 def get(payment_id: int) -> Payment:
     """Any payment (admins), expired first if its time has passed."""
     expire_due(payment_id=payment_id)
