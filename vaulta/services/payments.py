@@ -250,13 +250,15 @@ def expire_due(*, now: datetime | None = None, payment_id: int | None = None) ->
 
 @lru_cache(maxsize=2)
 def _due_query(one: bool) -> sa.Select[tuple[int]]:
-    """``expire_due``'s statement (bound parameters: now, and payment_id when ``one``). The
-    open statuses are plain parameters, not an expanding IN list re-rendered per run."""
-    due = sa.select(Payment.id).where(
-        Payment.status.in_([sa.literal(s) for s in PAYMENT_OPEN_STATUSES]),
-        Payment.expires_at <= sa.bindparam("now"),
+    """``expire_due``'s statement (bound parameters: now, and payment_id when ``one``): Core
+    columns (no ORM result layer), the open statuses as plain parameters (not an expanding
+    IN list rendered again on every run)."""
+    payment = Payment.__table__.c
+    due = sa.select(payment.id).where(
+        payment.status.in_([sa.literal(s) for s in PAYMENT_OPEN_STATUSES]),
+        payment.expires_at <= sa.bindparam("now"),
     )
-    return due.where(Payment.id == sa.bindparam("payment_id")) if one else due
+    return due.where(payment.id == sa.bindparam("payment_id")) if one else due
 
 
 # --- Reading ---
