@@ -14,7 +14,7 @@ from vaulta import create_app
 from vaulta.extensions import db
 from vaulta.models import AuditEvent
 from vaulta.services import audit
-from vaulta.services.db import write_transaction
+from vaulta.services.db import snapshot, write_transaction
 
 
 @pytest.fixture
@@ -93,13 +93,27 @@ def test_postgresql_reads_run_in_autocommit_and_writes_in_a_transaction(pg_app: 
     assert _autocommit()  # the pooled connection came back in read mode
 
 
-def test_sqlite_write_ends_the_open_read_transaction_first(sqlite_app: Flask) -> None:
+def test_sqlite_reads_run_in_autocommit_and_writes_begin_immediately(sqlite_app: Flask) -> None:
     statements: list[str] = []
     sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     db.session.execute(sa.text("SELECT 1"))
     with write_transaction() as s:
         s.execute(sa.text("SELECT 2"))
-    assert statements == ["BEGIN DEFERRED", "SELECT 1", "BEGIN IMMEDIATE", "SELECT 2"]
+    db.session.execute(sa.text("SELECT 3"))
+    assert statements == ["SELECT 1", "BEGIN IMMEDIATE", "SELECT 2", "SELECT 3"]
+
+
+def test_snapshot_reads_in_one_transaction(app: Flask) -> None:
+    statements: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with snapshot() as conn:
+        conn.execute(sa.text("SELECT 1"))
+        conn.execute(sa.text("SELECT 2"))
+        if conn.dialect.name == "postgresql":
+            level = conn.scalar(sa.text("SELECT current_setting('transaction_isolation')"))
+            assert level == "repeatable read"
+    if db.engine.dialect.name == "sqlite":
+        assert statements == ["BEGIN DEFERRED", "SELECT 1", "SELECT 2"]
 
 
 def test_writes_roll_back_whole_on_error(app: Flask) -> None:

@@ -1,13 +1,15 @@
 """Engine and session set-up.
 
-SQLite gets the pragmas money needs and explicit transaction control. PostgreSQL gets:
-
-- reads in autocommit: the session's statements run without ``BEGIN`` / ``ROLLBACK``
-  (under READ COMMITTED every statement takes its own snapshot anyway, so a read-only
-  request sees exactly what it would inside a transaction, for two round trips less).
-  ``write_transaction()`` switches its connection to a real READ COMMITTED transaction.
-- a ping for connections that sat idle in the pool (not for every check-out, as
-  ``pool_pre_ping`` would do: that costs a round trip per transaction under load).
+- The session's reads run in autocommit, without ``BEGIN`` / ``ROLLBACK``: under
+  PostgreSQL's READ COMMITTED every statement takes its own snapshot anyway, so a
+  read-only request sees what it would inside a transaction, for two round trips less;
+  on SQLite it also keeps no read transaction open for a whole request (WAL checkpoints
+  are not held back). ``write_transaction()`` gives its connection a real transaction:
+  ``BEGIN IMMEDIATE`` on SQLite, READ COMMITTED on PostgreSQL. Other users of the engine
+  (migrations, backups, ``snapshot()``) get ordinary transactions.
+- SQLite gets the pragmas money needs and explicit transaction control.
+- PostgreSQL pings a connection that sat idle in the pool (not every check-out, as
+  ``pool_pre_ping`` would: that costs a round trip per transaction under load).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _on_begin(conn: Connection) -> None:
     mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+    if mode == "AUTOCOMMIT":
+        return  # the session's reads: every statement is its own transaction
     conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
 
 
@@ -89,18 +93,20 @@ _READS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def reads_engine(engine: Engine) -> Engine:
-    """The same engine and pool, its connections in autocommit (PostgreSQL reads)."""
+    """The same engine and pool, its connections in autocommit (for the session's reads)."""
     reads = _READS.get(engine)
     if reads is None:
-        reads = _READS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "sqlite":
+            reads = engine.execution_options(**{SQLITE_BEGIN_OPTION: "AUTOCOMMIT"})
+        else:
+            reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _READS[engine] = reads
     return reads
 
 
 class Session(FlaskSession):
-    """``db.session``: on PostgreSQL its reads run in autocommit (see the module doc)."""
+    """``db.session``: its reads run in autocommit (see the module doc)."""
 
     def get_bind(self, *args: Any, **kwargs: Any) -> Any:
         bind = super().get_bind(*args, **kwargs)
-        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
-            return reads_engine(bind)
-        return bind
+        return reads_engine(bind) if isinstance(bind, Engine) else bind

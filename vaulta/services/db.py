@@ -20,14 +20,14 @@ def session() -> Session:
 def write_transaction(*, expire_on_commit: bool = True) -> Iterator[Session]:
     """One database transaction for one service call: commit on success, roll back on error.
 
-    What the request read before (e.g. the signed-in user) is ended first, without expiring
-    what it loaded (a read changed nothing), then the write transaction begins:
+    The session's reads ran in autocommit (vaulta/database.py); they are ended first,
+    without expiring what they loaded (a read changed nothing), then the write
+    transaction begins:
 
     - SQLite: with ``BEGIN IMMEDIATE``, so it holds the write lock before it reads
       balances and a read-then-write cannot be lost.
-    - PostgreSQL: reads ran in autocommit (vaulta/database.py), so ending them costs no
-      round trip; the write runs in READ COMMITTED and callers lock rows with
-      ``SELECT … FOR UPDATE`` or conditional updates.
+    - PostgreSQL: in READ COMMITTED; callers lock rows with ``SELECT … FOR UPDATE`` or
+      conditional updates.
 
     ``expire_on_commit=False`` keeps what the session holds loaded after the commit: for
     callers that reload, inside the transaction, every object they hand back.
@@ -65,15 +65,12 @@ def snapshot() -> Iterator[Connection]:
     """A connection whose statements all see one moment of the database: long reads.
 
     For reads of many statements or rows that must agree with each other (the ledger
-    verifier, streamed exports). PostgreSQL: its own connection in a REPEATABLE READ, read
-    only transaction (a server-side cursor needs a transaction, and the session's reads
-    run in autocommit). SQLite: the session's connection; its read transaction already is
-    a snapshot.
+    verifier, streamed exports): its own connection in one transaction (the session's
+    reads run in autocommit). PostgreSQL: REPEATABLE READ, read only (a server-side
+    cursor needs a transaction too). SQLite: a deferred transaction, a snapshot in WAL.
     """
-    s = db.session()
-    if s.get_bind().dialect.name == "sqlite":
-        yield s.connection()
-        return
-    options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    options: dict[str, object] = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    if db.engine.dialect.name == "sqlite":
+        options = {}  # BEGIN DEFERRED: the first read fixes the snapshot (WAL)
     with db.engine.connect().execution_options(**options) as conn, conn.begin():
         yield conn
