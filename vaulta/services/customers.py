@@ -36,6 +36,7 @@ _PHONE_QUERY_RE = re.compile(r"^[0-9 ()./+-]+$")
 
 
 # What a list of customers shows: plain rows, not Customer objects (a page needs no more).
+# templates/customers/_table.html unpacks the rows in this order.
 LISTED = (
     Customer.id,
     Customer.customer_number,
@@ -251,28 +252,63 @@ def _contains(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _search_condition(query: str) -> sa.ColumnElement[bool] | None:
-    """What ``query`` looks like decides the fields it is matched against."""
+# The search's conditions, each with bind parameters (not values): a statement is built
+# once per kind, then only bound (SQLAlchemy caches a statement's compiled form by object).
+_SEARCH_CONDITIONS: dict[str, sa.ColumnElement[bool]] = {
+    "number": Customer.customer_number == sa.bindparam("number", type_=sa.String),
+    "number_prefix": Customer.customer_number.like(sa.bindparam("prefix", type_=sa.String)),
+    "email": Customer.email.like(sa.bindparam("email", type_=sa.String), escape="/"),
+    "phone": _phone_digits().like(sa.bindparam("digits", type_=sa.String)),
+    "phone_or_number": sa.or_(
+        _phone_digits().like(sa.bindparam("digits", type_=sa.String)),
+        Customer.customer_number.like(sa.bindparam("prefix", type_=sa.String)),
+    ),
+    "name": sa.or_(
+        Customer.full_name.ilike(sa.bindparam("name", type_=sa.String), escape="/"),
+        Customer.email.like(sa.bindparam("email", type_=sa.String), escape="/"),
+    ),
+}
+_AFTER = sa.tuple_(Customer.full_name, Customer.id) > sa.tuple_(
+    sa.bindparam("after_name", type_=sa.String), sa.bindparam("after_id", type_=sa.Integer)
+)
+_SEARCH_STATEMENTS: dict[tuple[str | None, bool, int], sa.Select[Any]] = {}
+
+
+def _search_condition(query: str) -> tuple[str | None, dict[str, Any]]:
+    """What ``query`` looks like decides the fields it is matched against.
+
+    Returns the kind of condition (a key of ``_SEARCH_CONDITIONS``, None for no condition)
+    and the values of its parameters.
+    """
     q = " ".join(query.split())
     if not q:
-        return None
+        return None, {}
     if _NUMBER_QUERY_RE.match(q):
         number = q.upper()
         if len(number) == 9:
-            return Customer.customer_number == number
-        return Customer.customer_number.like(number + "%")
+            return "number", {"number": number}
+        return "number_prefix", {"prefix": number + "%"}
     if "@" in q:
-        return Customer.email.like(_contains(q.lower()), escape="/")
+        return "email", {"email": _contains(q.lower())}
     digits = "".join(c for c in q if c.isdigit())
     if digits and _PHONE_QUERY_RE.match(q):
-        by_phone = _phone_digits().like(f"%{digits}%")
         if len(digits) <= 8:
-            return sa.or_(by_phone, Customer.customer_number.like(f"C{digits}%"))
-        return by_phone
-    return sa.or_(
-        Customer.full_name.ilike(_contains(q), escape="/"),
-        Customer.email.like(_contains(q.lower()), escape="/"),
-    )
+            return "phone_or_number", {"digits": f"%{digits}%", "prefix": f"C{digits}%"}
+        return "phone", {"digits": f"%{digits}%"}
+    return "name", {"name": _contains(q), "email": _contains(q.lower())}
+
+
+def _search_statement(kind: str | None, paged: bool, limit: int) -> sa.Select[Any]:
+    key = (kind, paged, limit)
+    stmt = _SEARCH_STATEMENTS.get(key)
+    if stmt is None:  # at most 7 kinds x 2 x SEARCH_LIMIT_MAX statements
+        stmt = sa.select(*LISTED).order_by(Customer.full_name, Customer.id).limit(limit + 1)
+        if kind is not None:
+            stmt = stmt.where(_SEARCH_CONDITIONS[kind])
+        if paged:
+            stmt = stmt.where(_AFTER)
+        stmt = _SEARCH_STATEMENTS[key] = stmt
+    return stmt
 
 
 def search_customers(
@@ -284,13 +320,11 @@ def search_customers(
     the last row already shown. No OFFSET and no COUNT, so every page costs the same.
     """
     limit = max(1, min(limit, SEARCH_LIMIT_MAX))
-    stmt = sa.select(*LISTED).order_by(Customer.full_name, Customer.id).limit(limit + 1)
-    condition = _search_condition(query or "")
-    if condition is not None:
-        stmt = stmt.where(condition)
+    kind, params = _search_condition(query or "")
     if after is not None:
-        stmt = stmt.where(sa.tuple_(Customer.full_name, Customer.id) > sa.tuple_(*after))
-    rows = list(session().connection().execute(stmt).all())  # plain rows: no ORM needed
+        params["after_name"], params["after_id"] = after
+    stmt = _search_statement(kind, after is not None, limit)
+    rows = list(session().connection().execute(stmt, params).all())  # plain rows: no ORM
     if len(rows) <= limit:
         return CustomerPage(rows=rows, next_after=None)
     rows = rows[:limit]
