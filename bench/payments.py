@@ -1,10 +1,15 @@
 """Payment execution throughput through the service layer, next to pgbench on the same server.
 
 Eight worker processes (not threads: the GIL would make it a Python benchmark) each build
-the production app, push an app context and call ``approvals.approve`` on their share of
-the pending payments, all starting together, for at most ``DURATION`` seconds. Then the
-same server runs ``pgbench -i`` into a scratch database and ``pgbench -c 8 -j 2 -T 20 -b
-tpcb-like``; the ratio compares executed payments per second with pgbench's tps.
+the production app, push an app context and decide their share of the pending payments,
+all starting together, for at most ``DURATION`` seconds, in one of two ways:
+
+- ``bulk``: ``bulk_decisions.decide_many(ids, action="approve")`` on 50 payments at a time,
+  what the approval queue's "approve selected" does with a page of 50 rows;
+- ``single``: ``approvals.approve(id)``, one payment per call (one per request).
+
+Then the same server runs ``pgbench -i`` into a scratch database and ``pgbench -c 8 -j 2
+-T 20 -b tpcb-like``; the ratio compares executed payments per second with pgbench's tps.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from bench.databases import app_environment
 
 WORKERS = 8
 DURATION = 20.0
+BATCH = 50  # the approval queue's page size
 PGBENCH_ARGS = ["-c", "8", "-j", "2", "-T", "20", "-b", "tpcb-like"]
 
 
@@ -39,31 +45,36 @@ class PaymentRun:
         return self.executed / self.seconds if self.seconds else 0.0
 
 
-def _worker(url: str, ids: list[int], barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
+def _worker(
+    url: str, mode: str, ids: list[int], barrier: mp.synchronize.Barrier, out: mp.Queue
+) -> None:
     os.environ.update(app_environment(url))
     from vaulta import create_app
     from vaulta.models.payment import PAYMENT_EXECUTED
-    from vaulta.services import approvals, users
+    from vaulta.services import approvals, bulk_decisions, users
     from vaulta.services.demo import ADMIN_EMAIL
 
     app = create_app()
-    executed = failed = 0
+    statuses: list[str] = []
+    size = BATCH if mode == "bulk" else 1
     with app.app_context():
         admin = users.find_by_email(ADMIN_EMAIL)
         barrier.wait()
         start = time.perf_counter()
-        for payment_id in ids:
+        for first in range(0, len(ids), size):
             if time.perf_counter() - start > DURATION:
                 break
-            payment = approvals.approve(payment_id, actor=admin, send_code=False)
-            if payment.status == PAYMENT_EXECUTED:
-                executed += 1
+            chunk = ids[first : first + size]
+            if mode == "bulk":
+                results = bulk_decisions.decide_many(chunk, actor=admin, action="approve")
+                statuses += [r.payment.status if r.payment else "refused" for r in results]
             else:
-                failed += 1
-        out.put((executed, failed, start, time.perf_counter()))
+                statuses.append(approvals.approve(chunk[0], actor=admin, send_code=False).status)
+        executed = statuses.count(PAYMENT_EXECUTED)
+        out.put((executed, len(statuses) - executed, start, time.perf_counter()))
 
 
-def execute_payments(url: str) -> PaymentRun:
+def execute_payments(url: str, mode: str = "bulk", limit: int | None = None) -> PaymentRun:
     from vaulta.models import Payment
     from vaulta.models.payment import PAYMENT_PENDING
 
@@ -77,11 +88,12 @@ def execute_payments(url: str) -> PaymentRun:
             )
         )
     engine.dispose()
+    ids = ids[:limit]
     context = mp.get_context("spawn")
     barrier = context.Barrier(WORKERS)
     out: mp.Queue = context.Queue()
     processes = [
-        context.Process(target=_worker, args=(url, ids[i::WORKERS], barrier, out))
+        context.Process(target=_worker, args=(url, mode, ids[i::WORKERS], barrier, out))
         for i in range(WORKERS)
     ]
     for process in processes:

@@ -14,7 +14,7 @@ from vaulta.auth.session import admin_required
 from vaulta.extensions import limiter
 from vaulta.models import Payment, User, utcnow
 from vaulta.security.limits import PASSCODE_LIMIT, by_user
-from vaulta.services import approval_queue, approvals, payments
+from vaulta.services import approval_queue, approvals, bulk_decisions, payments
 from vaulta.services.approval_queue import QueueFilter
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.web import redirect_to, render, wants_partial
@@ -178,7 +178,7 @@ def bulk() -> Response:
     ids = [int(v) for v in request.form.getlist("payment_ids") if v.isdigit()]
     if not ids:
         raise InvalidInput("Select at least one payment.", field="payment_ids")
-    results = approvals.decide_many(
+    results = bulk_decisions.decide_many(
         ids, actor=_actor(), action=form.action.data or "", reason=form.reason.data or ""
     )
     rows, next_after = approval_queue.pending_page()

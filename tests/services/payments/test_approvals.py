@@ -12,7 +12,7 @@ from tests import factories
 from tests.services.payments.factories import last_code, make_payment, outbox
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Payment, Transaction, User, utcnow
-from vaulta.services import accounts, approval_queue, approvals
+from vaulta.services import accounts, approval_queue, approvals, bulk_decisions
 from vaulta.services.approval_queue import QueueFilter
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
 from vaulta.services.ledger_checks import verify_ledger
@@ -175,7 +175,7 @@ def test_bulk_reports_each_row(
     poor = make_payment(customer_user, source, to=target, amount="995.00")
     decided = make_payment(customer_user, source, to=target, amount="1.00")
     approvals.reject(decided.id, actor=approver, reason="No")
-    results = approvals.decide_many(
+    results = bulk_decisions.decide_many(
         [ok.id, big.id, poor.id, decided.id, ok.id], actor=approver, action="approve"
     )
     assert [(r.payment_id, r.ok) for r in results] == [
@@ -188,7 +188,9 @@ def test_bulk_reports_each_row(
     assert "failed: Insufficient funds" in results[2].message
     assert "already decided" in results[3].message
     assert outbox() == []  # bulk never mails step-up codes
-    rejected = approvals.decide_many([big.id], actor=approver, action="reject", reason="Too big")
+    rejected = bulk_decisions.decide_many(
+        [big.id], actor=approver, action="reject", reason="Too big"
+    )
     assert rejected[0].ok
     assert rejected[0].payment is not None
     assert rejected[0].payment.status == "rejected"

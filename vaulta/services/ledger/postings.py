@@ -1,36 +1,27 @@
-"""The double-entry ledger: the one place where balances change.
+"""Postings: the one place where balances change (see the package docstring).
 
-Every movement is one ``Transaction`` row that debits one account and credits another
-for the same amount; both balances change in the same database transaction. Accounts are
-locked in ascending id order (no deadlocks). Posted rows are never edited or deleted:
-a correction is a reversal.
+``lock_accounts`` locks the accounts of a posting; ``move`` (one movement) and
+``move_many`` (several, one statement per kind of write) check and post. Every check
+comes before the first write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Transaction, User
+from vaulta.models import Account, Transaction
 from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
-from vaulta.models.transaction import (
-    TRANSACTION_KINDS,
-    TX_DEPOSIT,
-    TX_REVERSAL,
-    TX_TRANSFER,
-    TX_WITHDRAWAL,
-)
+from vaulta.models.transaction import TRANSACTION_KINDS
 from vaulta.money import format_amount
 from vaulta.services import audit
-from vaulta.services.accounts import system_account
-from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import (
     AccountNotAvailable,
-    Conflict,
+    DomainError,
     InsufficientFunds,
     InvalidInput,
     NotFound,
@@ -69,6 +60,12 @@ _LOCK = (
     .with_for_update()
 )
 _INSERT = sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id)
+_INSERT_MANY = sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id, sort_by_parameter_order=True)
+_ADD = (
+    sa.update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == sa.bindparam("account_id"))
+    .values(balance_minor=ACCOUNTS.c.balance_minor + sa.bindparam("delta"))
+)
 # Both balances in one statement: the debit loses the amount, the credit gains it.
 _MOVE = (
     sa.update(ACCOUNTS)
@@ -112,53 +109,45 @@ def _check_arguments(
     return description
 
 
-def post(
-    s: Session,
-    *,
-    debit_account_id: int,
-    credit_account_id: int,
+def _check_move(debit: LockedAccount, credit: LockedAccount, amount_minor: int) -> None:
+    """The refusals a movement can meet once its accounts are locked."""
+    if debit.currency != credit.currency:
+        raise InvalidInput("Both accounts must be in the same currency.")
+    maximum = current_app.config["LEDGER_MAX_AMOUNT_MINOR"]
+    if amount_minor > maximum:
+        raise InvalidInput(
+            f"The amount is above the limit of {format_amount(maximum, debit.currency)}.",
+            field="amount",
+        )
+    for account in (debit, credit):
+        if account.status != ACCOUNT_ACTIVE:
+            raise AccountNotAvailable(f"Account {account.number} is {account.status}.")
+    if debit.kind == KIND_CUSTOMER and debit.balance_minor < amount_minor:
+        raise InsufficientFunds(
+            f"Insufficient funds: the balance of {debit.number} is "
+            f"{format_amount(debit.balance_minor, debit.currency)}."
+        )
+
+
+def _movement_event(
+    actor_id: int | None,
+    tx_id: int,
+    debit: LockedAccount,
+    credit: LockedAccount,
     amount_minor: int,
     kind: str,
     description: str,
-    actor: User,
-    reference: str | None = None,
-    reverses_id: int | None = None,
-    idempotency_key: str | None = None,
-) -> Transaction:
-    """Post one transaction inside the caller's write transaction (no commit here)."""
-    _check_arguments(debit_account_id, credit_account_id, amount_minor, kind, description)
-    accounts = lock_accounts(s, debit_account_id, credit_account_id)
-    if idempotency_key:
-        # Looked up again under the account locks: a retry that waited behind the first
-        # request returns its result instead of being judged against the new balance.
-        existing = s.scalar(
-            sa.select(Transaction).where(Transaction.idempotency_key == idempotency_key)
-        )
-        if existing is not None:
-            return _same_request(
-                existing,
-                {
-                    "debit_account_id": debit_account_id,
-                    "credit_account_id": credit_account_id,
-                    "amount_minor": amount_minor,
-                    "kind": kind,
-                },
-            )
-    tx_id = move(
-        s,
-        accounts[debit_account_id],
-        accounts[credit_account_id],
-        amount_minor,
-        kind=kind,
-        description=description,
-        actor_id=audit.actor_id(actor),
-        reference=reference,
-        reverses_id=reverses_id,
-        idempotency_key=idempotency_key,
-    )
-    tx = s.get(Transaction, tx_id)
-    assert tx is not None
-    return tx
+    reverses_id: int | None,
+) -> audit.Event:
+    details = {
+        "amount_minor": amount_minor,
+        "currency": debit.currency,
+        "debit": debit.number,
+        "credit": credit.number,
+        "description": description,
+        "reverses_id": reverses_id,
+    }
+    return audit.Event(actor_id, f"transaction.{kind}", "transaction", tx_id, details)
 
 
 def move(
@@ -182,190 +171,118 @@ def move(
     ``also_record(transaction_id)`` when the caller has one of its own (one statement).
     """
     description = _check_arguments(debit.id, credit.id, amount_minor, kind, description)
-    if debit.currency != credit.currency:
-        raise InvalidInput("Both accounts must be in the same currency.")
-    maximum = current_app.config["LEDGER_MAX_AMOUNT_MINOR"]
-    if amount_minor > maximum:
-        raise InvalidInput(
-            f"The amount is above the limit of {format_amount(maximum, debit.currency)}.",
-            field="amount",
-        )
-    for account in (debit, credit):
-        if account.status != ACCOUNT_ACTIVE:
-            raise AccountNotAvailable(f"Account {account.number} is {account.status}.")
-    if debit.kind == KIND_CUSTOMER and debit.balance_minor < amount_minor:
-        raise InsufficientFunds(
-            f"Insufficient funds: the balance of {debit.number} is "
-            f"{format_amount(debit.balance_minor, debit.currency)}."
-        )
+    _check_move(debit, credit, amount_minor)
     conn = s.connection()
     tx_id: int = conn.execute(
         _INSERT,
-        {
-            "debit_account_id": debit.id,
-            "credit_account_id": credit.id,
-            "amount_minor": amount_minor,
-            "currency": debit.currency,
-            "kind": kind,
-            "description": description,
-            "reference": reference,
-            "reverses_id": reverses_id,
-            "created_by_id": actor_id,
-            "idempotency_key": idempotency_key,
-        },
+        _transaction_row(
+            debit, credit, amount_minor, kind, description, actor_id, reference, reverses_id
+        )
+        | {"idempotency_key": idempotency_key},
     ).scalar_one()
     moved = conn.execute(_MOVE, {"debit": debit.id, "credit": credit.id, "amount": amount_minor})
     if moved.rowcount != 2:
         raise RuntimeError(f"transaction {tx_id} changed {moved.rowcount} balances, not 2")
-    event = audit.Event(
-        actor_id,
-        f"transaction.{kind}",
-        "transaction",
-        tx_id,
-        {
-            "amount_minor": amount_minor,
-            "currency": debit.currency,
-            "debit": debit.number,
-            "credit": credit.number,
-            "description": description,
-            "reverses_id": reverses_id,
-        },
+    event = _movement_event(
+        actor_id, tx_id, debit, credit, amount_minor, kind, description, reverses_id
     )
     audit.record_all(s, [event] if also_record is None else [event, also_record(tx_id)])
     return tx_id
 
 
-def _existing(idempotency_key: str | None) -> Transaction | None:
-    if not idempotency_key:
-        return None
-    return session().scalar(
-        sa.select(Transaction).where(Transaction.idempotency_key == idempotency_key)
-    )
-
-
-def _post_once(idempotency_key: str | None, **kwargs: object) -> Transaction:
-    """Post in its own write transaction; a retry with the same key returns the first result."""
-    existing = _existing(idempotency_key)
-    if existing is not None:
-        return _same_request(existing, kwargs)
-    try:
-        with write_transaction() as s:
-            return post(s, idempotency_key=idempotency_key, **kwargs)  # type: ignore[arg-type]
-    except sa.exc.IntegrityError:
-        existing = _existing(idempotency_key)
-        if existing is None:
-            raise
-        return _same_request(existing, kwargs)
-
-
-def _same_request(existing: Transaction, kwargs: dict[str, object]) -> Transaction:
-    """The transaction a retry with this key gets, if it asks for the same movement."""
-    for field in ("debit_account_id", "credit_account_id", "amount_minor", "kind"):
-        if getattr(existing, field) != kwargs[field]:
-            raise Conflict("This idempotency key was already used for a different request.")
-    return existing
-
-
-def deposit(
-    account: Account,
+def _transaction_row(
+    debit: LockedAccount,
+    credit: LockedAccount,
     amount_minor: int,
-    *,
-    actor: User,
+    kind: str,
     description: str,
-    reference: str | None = None,
-    idempotency_key: str | None = None,
-) -> Transaction:
-    """Money enters the bank: debit the currency's system account, credit the customer."""
-    source = system_account(account.currency)
-    return _post_once(
-        idempotency_key,
-        debit_account_id=source.id,
-        credit_account_id=account.id,
-        amount_minor=amount_minor,
-        kind=TX_DEPOSIT,
-        description=description,
-        actor=actor,
-        reference=reference,
-    )
+    actor_id: int | None,
+    reference: str | None,
+    reverses_id: int | None = None,
+) -> dict[str, object]:
+    return {
+        "debit_account_id": debit.id,
+        "credit_account_id": credit.id,
+        "amount_minor": amount_minor,
+        "currency": debit.currency,
+        "kind": kind,
+        "description": description,
+        "reference": reference,
+        "reverses_id": reverses_id,
+        "created_by_id": actor_id,
+    }
 
 
-def withdraw(
-    account: Account,
-    amount_minor: int,
+@dataclass(frozen=True)
+class Move:
+    """One movement of a batch (``move_many``)."""
+
+    debit_account_id: int
+    credit_account_id: int
+    amount_minor: int
+    kind: str
+    description: str
+    reference: str | None = None
+
+
+def move_many(
+    s: Session,
+    accounts: dict[int, LockedAccount],
+    moves: Sequence[Move],
     *,
-    actor: User,
-    description: str,
-    reference: str | None = None,
-    idempotency_key: str | None = None,
-) -> Transaction:
-    """Money leaves the bank: debit the customer, credit the currency's system account."""
-    sink = system_account(account.currency)
-    return _post_once(
-        idempotency_key,
-        debit_account_id=account.id,
-        credit_account_id=sink.id,
-        amount_minor=amount_minor,
-        kind=TX_WITHDRAWAL,
-        description=description,
-        actor=actor,
-        reference=reference,
-    )
+    actor_id: int | None,
+    also_record: Callable[[int, int], audit.Event] | None = None,
+) -> list[int | DomainError]:
+    """Post several movements between accounts the caller has locked, in order.
 
-
-def transfer(
-    source: Account,
-    target: Account,
-    amount_minor: int,
-    *,
-    actor: User,
-    description: str,
-    reference: str | None = None,
-    idempotency_key: str | None = None,
-) -> Transaction:
-    """Move money between two customer accounts in the same currency."""
-    if source.kind != KIND_CUSTOMER or target.kind != KIND_CUSTOMER:
-        raise InvalidInput("Transfers move money between customer accounts.")
-    return _post_once(
-        idempotency_key,
-        debit_account_id=source.id,
-        credit_account_id=target.id,
-        amount_minor=amount_minor,
-        kind=TX_TRANSFER,
-        description=description,
-        actor=actor,
-        reference=reference,
-    )
-
-
-def reverse(transaction_id: int, *, actor: User, reason: str) -> Transaction:
-    """Post the opposite of a transaction, once, linked to it."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("Give a reason for the reversal.", field="reason")
-    try:
-        with write_transaction() as s:
-            # Lock the original first: concurrent reversals queue here and the losers see
-            # the committed reversal below, not a balance that has already moved back.
-            original = s.get(Transaction, transaction_id, with_for_update=True)
-            if original is None:
-                raise NotFound("No such transaction.")
-            if original.kind == TX_REVERSAL:
-                raise Conflict("A reversal cannot itself be reversed; post a new transaction.")
-            already = s.scalar(
-                sa.select(Transaction.id).where(Transaction.reverses_id == original.id)
+    Each is checked against the balances the ones before it left, exactly as if they
+    were posted one by one; a refused one posts nothing and its error takes its place in
+    the result (the others' transaction ids). The writes are one INSERT of every
+    transaction, one balance UPDATE per account and one audit INSERT (each movement's
+    event, plus ``also_record(index, transaction_id)`` when given).
+    """
+    balances = {account_id: account.balance_minor for account_id, account in accounts.items()}
+    outcomes: list[int | DomainError] = []
+    accepted: list[tuple[int, Move, str, LockedAccount, LockedAccount]] = []
+    for index, m in enumerate(moves):
+        debit = replace(accounts[m.debit_account_id], balance_minor=balances[m.debit_account_id])
+        credit = accounts[m.credit_account_id]
+        try:
+            description = _check_arguments(
+                debit.id, credit.id, m.amount_minor, m.kind, m.description
             )
-            if already is not None:
-                raise Conflict("This transaction has already been reversed.")
-            return post(
-                s,
-                debit_account_id=original.credit_account_id,
-                credit_account_id=original.debit_account_id,
-                amount_minor=original.amount_minor,
-                kind=TX_REVERSAL,
-                description=f"Reversal of #{original.id}: {reason}"[:DESCRIPTION_MAX],
-                actor=actor,
-                reference=original.reference,
-                reverses_id=original.id,
+            _check_move(debit, credit, m.amount_minor)
+        except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
+            outcomes.append(err)
+            continue
+        balances[debit.id] -= m.amount_minor
+        balances[credit.id] += m.amount_minor
+        outcomes.append(0)  # its transaction id, below
+        accepted.append((index, m, description, debit, credit))
+    if not accepted:
+        return outcomes
+    conn = s.connection()
+    rows = [
+        _transaction_row(debit, credit, m.amount_minor, m.kind, description, actor_id, m.reference)
+        | {"idempotency_key": None}
+        for _index, m, description, debit, credit in accepted
+    ]
+    tx_ids = conn.execute(_INSERT_MANY, rows).scalars().all()
+    changes = {
+        account_id: balances[account_id] - account.balance_minor
+        for account_id, account in accounts.items()
+        if balances[account_id] != account.balance_minor
+    }
+    conn.execute(_ADD, [{"account_id": a, "delta": d} for a, d in sorted(changes.items())])
+    events = []
+    for (index, m, description, debit, credit), tx_id in zip(accepted, tx_ids, strict=True):
+        outcomes[index] = tx_id
+        events.append(
+            _movement_event(
+                actor_id, tx_id, debit, credit, m.amount_minor, m.kind, description, None
             )
-    except sa.exc.IntegrityError:
-        raise Conflict("This transaction has already been reversed.") from None
+        )
+        if also_record is not None:
+            events.append(also_record(index, tx_id))
+    audit.record_all(s, events)
+    return outcomes

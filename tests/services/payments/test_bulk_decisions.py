@@ -1,0 +1,177 @@
+"""Bulk approval: many payments executed in one transaction, each decided on its own terms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests import factories
+from tests.concurrency import in_threads
+from tests.databases import truncate_all
+from tests.services.payments.factories import make_payment
+from vaulta import create_app
+from vaulta.extensions import db
+from vaulta.models import Account, AuditEvent, Payment, Transaction, User
+from vaulta.services import accounts, approvals, bulk_decisions
+from vaulta.services.ledger_checks import verify_ledger
+
+
+def _balance(account: Account) -> int:
+    return db.session.scalar(sa.select(Account.balance_minor).where(Account.id == account.id))  # type: ignore[return-value]
+
+
+def _actions(payment_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.object_type == "payment", AuditEvent.object_id == str(payment_id))
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def test_a_batch_posts_in_order_against_running_balances(
+    customer_user: User, approver: User, source: Account, target: Account
+) -> None:
+    first = make_payment(customer_user, source, to=target, amount="600.00")
+    second = make_payment(customer_user, source, to=target, amount="300.00")
+    too_much = make_payment(customer_user, source, to=target, amount="200.00")  # 100.00 left
+    external = make_payment(customer_user, source, amount="50.00")
+    ids = [first.id, second.id, too_much.id, external.id]
+    system = accounts.system_account("EUR")
+    bank_before = _balance(system)
+    results = bulk_decisions.decide_many(ids, actor=approver, action="approve")
+    assert [(r.payment_id, r.ok) for r in results] == [
+        (first.id, True),
+        (second.id, True),
+        (too_much.id, False),
+        (external.id, True),
+    ]
+    assert results[2].message.startswith("failed: Insufficient funds")
+    assert _balance(source) == 100_000 - 60_000 - 30_000 - 5_000
+    assert _balance(target) == 90_000
+    assert _balance(system) == bank_before + 5_000  # the external payment leaves the bank
+    for done in (first, second, external):
+        payment = db.session.get(Payment, done.id)
+        assert payment is not None
+        assert payment.status == "executed"
+        assert payment.transaction is not None
+        assert payment.transaction.reference == f"PAY-{done.id}"
+        assert payment.admin_approved_by == approver.id
+        assert _actions(done.id)[-1] == "payment.approve"
+    failed = db.session.get(Payment, too_much.id)
+    assert failed is not None
+    assert failed.status == "failed"
+    assert failed.transaction_id is None
+    assert failed.decided_by_id == approver.id
+    assert _actions(too_much.id)[-1] == "payment.fail"
+    assert verify_ledger() == []
+
+
+def test_a_frozen_account_fails_its_payment_only(
+    customer_user: User, approver: User, admin: User, source: Account, target: Account
+) -> None:
+    other = factories.make_account(factories.customer_of(customer_user), "EUR", 10_000)
+    blocked = make_payment(customer_user, other, to=target, amount="10.00")
+    fine = make_payment(customer_user, source, to=target, amount="10.00")
+    accounts.freeze_account(other.id, actor=admin)
+    results = bulk_decisions.decide_many([blocked.id, fine.id], actor=approver, action="approve")
+    assert [r.ok for r in results] == [False, True]
+    assert "is frozen" in results[0].message
+    assert verify_ledger() == []
+
+
+def test_a_batch_runs_the_same_statements_for_two_or_six_payments(
+    backend: str, customer_user: User, approver: User, source: Account, target: Account
+) -> None:
+    def statements(count: int) -> list[str]:
+        ids = [
+            make_payment(customer_user, source, to=target, amount="1.00").id for _ in range(count)
+        ]
+        seen: list[str] = []
+
+        def listen(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        sa.event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            results = bulk_decisions.decide_many(ids, actor=approver, action="approve")
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listen)
+        assert all(r.ok for r in results)
+        return seen
+
+    two, six = statements(2), statements(6)
+    if backend == "postgresql":
+        assert len(two) == len(six)  # every write is one statement, whatever the batch size
+    else:  # SQLite returns inserted ids in order only row by row: one INSERT per payment
+        assert len(six) - len(two) == 4
+
+
+def test_what_the_batch_cannot_take_is_decided_one_by_one(
+    app: Flask, customer_user: User, admin: User, approver: User, source: Account, target: Account
+) -> None:
+    app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 50_000
+    mine = make_payment(customer_user, source, to=target, amount="1.00")
+    big = make_payment(customer_user, source, to=target, amount="600.00")
+    fine = make_payment(customer_user, source, to=target, amount="2.00")
+    approvals.approve(mine.id, actor=admin)
+    results = bulk_decisions.decide_many(
+        [mine.id, big.id, fine.id], actor=approver, action="approve"
+    )
+    assert [r.ok for r in results] == [False, False, True]
+    assert "already decided" in results[0].message
+    assert "approval code" in results[1].message
+    assert db.session.get(Payment, big.id).status == "pending_approval"  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": postgres_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 10, "max_overflow": 2},
+            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        },
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    truncate_all(postgres_url)
+
+
+@pytest.mark.postgres_only
+def test_overlapping_bulk_approvals_execute_each_payment_once(pg_app: Flask) -> None:
+    """PostgreSQL: four admins bulk-approve overlapping selections at the same moment."""
+    customer_user = factories.make_customer_login()
+    other = factories.make_customer_login()
+    source = factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
+    target = factories.make_account(factories.customer_of(other), "EUR", 0)
+    ids = [make_payment(customer_user, source, to=target, amount="150.00").id for _ in range(8)]
+    admins = [factories.make_admin().id for _ in range(4)]
+    source_id = source.id
+    db.session.remove()
+
+    def approve(i: int) -> list[str]:
+        actor = db.session.get(User, admins[i])
+        chosen = ids[i:] + ids[:i]  # every admin picks all eight, in a different order
+        return [
+            r.message for r in bulk_decisions.decide_many(chosen, actor=actor, action="approve")
+        ]
+
+    results = in_threads(pg_app, 4, approve)
+    assert not any(isinstance(r, BaseException) for r in results), results
+    statuses = db.session.scalars(sa.select(Payment.status).where(Payment.id.in_(ids))).all()
+    assert sorted(statuses) == ["executed"] * 6 + ["failed"] * 2  # 1,000.00 covers six
+    posted = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Transaction).where(Transaction.kind == "payment")
+    )
+    assert posted == 6
+    assert db.session.get(Account, source_id).balance_minor == 10_000  # type: ignore[union-attr]
+    assert verify_ledger() == []
