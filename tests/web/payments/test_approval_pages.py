@@ -370,3 +370,12 @@ def test_huge_amount_filters_find_nothing_instead_of_failing(
         assert "No payments wait for approval." in response.get_data(as_text=True)
     response = admin_client.get("/admin/approvals/?max_amount=9e999999999")
     assert 'id="payment-row-' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("sort", ["oldest", "newest", "amount_desc", "amount_asc", "customer"])
+def test_the_page_statement_yields_the_fields_the_row_template_unpacks(sort: str) -> None:
+    """_rows.html unpacks every row positionally, in QueueRow's order."""
+    from vaulta.services import approval_queue
+
+    query = approval_queue._page_query(sort, True, True, True, True, after=True, limit=51)
+    assert [c.key for c in query.selected_columns] == list(approval_queue.QueueRow._fields)
