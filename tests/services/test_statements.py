@@ -80,7 +80,6 @@ def test_pages_walk_back_with_a_correct_running_balance(
     ]
     reversal = next(r for r in seen if r.kind == "reversal")
     assert reversal.amount_minor == 1_234
-    assert reversal.transaction.id == reversal.id  # the API reads row.transaction.*
 
 
 @pytest.mark.parametrize("limit", [1, 3, 50])

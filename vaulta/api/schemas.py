@@ -75,15 +75,14 @@ def account_json(account: Account) -> dict[str, Any]:
 
 
 def transaction_json(row: StatementRow) -> dict[str, Any]:
-    tx = row.transaction
     return {
-        "id": tx.id,
-        "created_at": timestamp(tx.created_at),
-        "kind": tx.kind,
+        "id": row.id,
+        "created_at": timestamp(row.created_at),
+        "kind": row.kind,
         "description": row.description,
-        "reference": tx.reference,
+        "reference": row.reference,
         "amount_minor": row.amount_minor,
-        "currency": tx.currency,
+        "currency": row.currency,
         "balance_after_minor": row.balance_minor,
         "counterparty_account": row.counterparty,
     }

@@ -48,11 +48,6 @@ class StatementRow(NamedTuple):
     amount_minor: int  # signed: credits to this account are positive, debits negative
     balance_minor: int  # the running balance after this transaction
 
-    @property
-    def transaction(self) -> StatementRow:
-        """The transaction's own fields (``row.transaction.id`` …) are the row's."""
-        return self
-
 
 class StatementPage(NamedTuple):
     rows: list[StatementRow]
