@@ -86,8 +86,20 @@ def layout_urls(admin: bool) -> LayoutUrls:
     return urls
 
 
+def endpoint_url(endpoint: str) -> str:
+    """``url_for(endpoint)`` for an endpoint without arguments, built once per application
+    and mount point (like ``layout_urls``)."""
+    memo = current_app.extensions.setdefault("vaulta_endpoint_urls", {})
+    key = (request.script_root, endpoint)
+    url = memo.get(key)
+    if url is None:
+        url = memo[key] = url_for(endpoint)
+    return url
+
+
 def register(app: Flask) -> None:
     app.add_template_global(layout_urls)
+    app.add_template_global(endpoint_url)
     app.add_template_global(has_endpoint)
     app.add_template_global(url_maker)
     app.add_template_filter(format_amount, "money")

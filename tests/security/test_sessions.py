@@ -152,3 +152,21 @@ def test_password_change_keeps_the_original_sign_in_time(
     )
     clock.advance(minutes=15)
     assert client.get("/settings").status_code == 302  # still 12 h after the first sign-in
+
+
+def test_the_csrf_secret_is_made_at_sign_in(client: WebClient, admin: User, clock: Clock) -> None:
+    """The sign-in response's cookie holds the CSRF secret: the first page does not change
+    the session (no second cookie), and the token that page shows works."""
+    sign_in_with_form(client, admin.email)
+    with client.session_transaction() as saved:
+        secret = saved.get("csrf_token")
+    assert secret
+    client.get("/admin/")  # shows the sign-in's welcome message (taken out of the session)
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert "Set-Cookie" not in page.headers
+    with client.session_transaction() as saved:
+        assert saved.get("csrf_token") == secret
+    response = client.post_form("/logout", {})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 302  # signed out: the page's token was valid

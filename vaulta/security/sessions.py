@@ -15,8 +15,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, current_app, flash, request, session, url_for
+from flask import Flask, current_app, flash, g, request, session, url_for
 from flask_login import current_user, logout_user, user_logged_in
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from vaulta.errors import error_response, wants_json
@@ -50,6 +51,11 @@ def _on_login(_app: Flask, **_extra: Any) -> None:
     # password change keeps the original sign-in time (the absolute limit still applies).
     if LOGIN_AT not in session:
         start()
+    # The CSRF secret is made with the new session, so the sign-in response's cookie already
+    # holds it: the first page does not have to change the session and send the cookie again.
+    # A token made earlier in this request belongs to the cleared session: forget it.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    generate_csrf()
 
 
 def expiry_message() -> str | None:
