@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -32,22 +34,48 @@ DEFAULT_CSP = "; ".join(
 )
 
 
-def set_security_headers(response: Response) -> Response:
-    cfg = current_app.config
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", cfg.get("CONTENT_SECURITY_POLICY", DEFAULT_CSP))
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["X-Frame-Options"] = "DENY"
-    headers.setdefault(
-        "Referrer-Policy", cfg.get("REFERRER_POLICY", "strict-origin-when-cross-origin")
+# Headers a view may have set itself (kept), and headers always set (replacing any).
+_DEFAULTED = ("Content-Security-Policy", "Referrer-Policy", "Cross-Origin-Opener-Policy")
+_FIXED = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"))
+
+
+def _headers_for(cfg: Any) -> tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str], ...]]:
+    """The (name, lower-case name, value) defaults and the fixed headers for this config,
+    built once per combination of settings."""
+    key = (
+        cfg.get("CONTENT_SECURITY_POLICY", DEFAULT_CSP),
+        cfg.get("REFERRER_POLICY", "strict-origin-when-cross-origin"),
+        cfg.get("STRICT_TRANSPORT_SECURITY"),
     )
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    hsts = cfg.get("STRICT_TRANSPORT_SECURITY")
-    if hsts:
-        headers["Strict-Transport-Security"] = hsts
+    plan = _PLANS.get(key)
+    if plan is None:
+        csp, referrer, hsts = key
+        values = (csp, referrer, "same-origin")
+        defaults = tuple((n, n.lower(), v) for n, v in zip(_DEFAULTED, values, strict=True))
+        fixed = _FIXED + ((("Strict-Transport-Security", hsts),) if hsts else ())
+        plan = _PLANS[key] = (defaults, fixed)
+    return plan
+
+
+_PLANS: dict[tuple[Any, ...], Any] = {}
+
+
+def set_security_headers(response: Response) -> Response:
+    defaults, fixed = _headers_for(current_app.config)
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers, not a dict)
+    for name, lower, value in defaults:
+        if lower not in present:
+            headers.add(name, value)
+    for name, value in fixed:
+        if name.lower() in present:
+            headers.set(name, value)
+        else:
+            headers.add(name, value)
     if request.endpoint != "static" and current_user.is_authenticated:
         headers["Cache-Control"] = "no-store"
-        headers.pop("Expires", None)
+        if "expires" in present:
+            headers.pop("Expires", None)
     return response
 
 
