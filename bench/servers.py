@@ -124,7 +124,28 @@ def sign_in(base: str, email: str, password: str, outbox: Path) -> str:
         cookie = _session_cookie(headers) or cookie
         if status != 302:
             raise RuntimeError(f"second factor of {email} refused: answered {status}")
-    return cookie
+    return browse(base + (headers.get("Location") or "/"), cookie)
+
+
+def browse(url: str, cookie: str) -> str:
+    """GET ``url`` as a browser would and return the session cookie it holds afterwards.
+
+    wrk sends one fixed ``Cookie`` header and never stores what the app sets; a browser
+    does. Taking the updated cookie after sign-in (its welcome message shown and gone)
+    and again before each measured page (its last-seen stamp fresh) keeps the measured
+    requests what a browser's would be: no flash message re-shown and no cookie re-signed
+    on every request.
+    """
+    for _ in range(3):  # follow a redirect or two, keeping the cookie up to date
+        status, headers, _page = request("GET", url, cookie=cookie)
+        cookie = _session_cookie(headers) or cookie
+        if status == 200:
+            return cookie
+        location = headers.get("Location")
+        if status not in (301, 302, 303) or not location:
+            break
+        url = urllib.parse.urljoin(url, location)
+    raise RuntimeError(f"GET {url} answered {status}, not 200")
 
 
 SECOND_FACTOR = "/login/second-factor"
