@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from tests.databases import truncate_all
+from vaulta import create_app
 from vaulta.extensions import db
 
 JOIN_TIMEOUT = 120  # seconds; a thread still alive then is stuck (a deadlock, not slowness)
+
+
+def threaded_app(postgres_url: str, tmp_path: Path, threads: int) -> Iterator[Flask]:
+    """An app on PostgreSQL whose pool serves ``threads`` sessions at once (for a fixture);
+    the database is emptied afterwards."""
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": postgres_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": threads + 2, "max_overflow": 2},
+            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        },
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    truncate_all(postgres_url)
 
 
 def in_threads(

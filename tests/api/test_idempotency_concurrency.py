@@ -11,9 +11,7 @@ from flask import Flask
 
 from tests import factories
 from tests.api.conftest import bearer, make_key, payment_body
-from tests.concurrency import in_threads
-from tests.databases import truncate_all
-from vaulta import create_app
+from tests.concurrency import in_threads, threaded_app
 from vaulta.extensions import db
 from vaulta.models import ApiIdempotencyKey, AuditEvent, Payment
 
@@ -23,19 +21,7 @@ THREADS = 8
 
 @pytest.fixture
 def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": postgres_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 2, "max_overflow": 2},
-            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
-        },
-    )
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    truncate_all(postgres_url)
+    yield from threaded_app(postgres_url, tmp_path, threads=THREADS)
 
 
 def _setup() -> tuple[str, dict]:

@@ -10,10 +10,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.concurrency import in_threads
-from tests.databases import truncate_all
+from tests.concurrency import in_threads, threaded_app
 from tests.services.payments.factories import make_payment
-from vaulta import create_app
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Payment, Transaction, User
 from vaulta.services import accounts, approvals, bulk_decisions
@@ -131,19 +129,7 @@ def test_what_the_batch_cannot_take_is_decided_one_by_one(
 
 @pytest.fixture
 def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": postgres_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 10, "max_overflow": 2},
-            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
-        },
-    )
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    truncate_all(postgres_url)
+    yield from threaded_app(postgres_url, tmp_path, threads=4)
 
 
 @pytest.mark.postgres_only

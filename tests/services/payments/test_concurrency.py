@@ -10,10 +10,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.concurrency import in_threads
-from tests.databases import truncate_all
+from tests.concurrency import in_threads, threaded_app
 from tests.services.payments.factories import make_payment
-from vaulta import create_app
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User
 from vaulta.services import approvals
@@ -25,19 +23,7 @@ pytestmark = pytest.mark.postgres_only
 
 @pytest.fixture
 def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": postgres_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 5},
-            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
-        },
-    )
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    truncate_all(postgres_url)
+    yield from threaded_app(postgres_url, tmp_path, threads=16)
 
 
 def _setup(balance: int) -> tuple[User, User, Account, Account]:
