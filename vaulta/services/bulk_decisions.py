@@ -22,15 +22,15 @@ from sqlalchemy.orm import Session
 
 from vaulta.models import Account, Payment, User, utcnow
 from vaulta.models.account import KIND_SYSTEM
-from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_FAILED, PAYMENT_PENDING
+from vaulta.models.payment import PAYMENT_FAILED
 from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, ledger
 from vaulta.services.approvals import StepUpRequired, approve, reject
 from vaulta.services.db import write_transaction
 from vaulta.services.errors import DomainError, Forbidden, InvalidInput
 from vaulta.services.payment_execution import (
-    CLAIMED,
     PAYMENTS,
+    claim_statement,
     describe,
     expire_changed,
     failure,
@@ -82,24 +82,10 @@ def _result(done: Payment) -> RowResult:
     return RowResult(done.id, done.status != PAYMENT_FAILED, message, done)
 
 
-# The batch claim: the single claim's conditions (payment_execution._CLAIM) for many ids at once,
-# below the step-up threshold. Payment rows are locked in index (id) order.
-_CLAIM_MANY = (
-    sa.update(PAYMENTS)
-    .where(
-        PAYMENTS.c.id.in_(sa.bindparam("payment_ids", expanding=True)),
-        PAYMENTS.c.status == PAYMENT_PENDING,
-        PAYMENTS.c.expires_at > sa.bindparam("now"),
-        PAYMENTS.c.requested_by_id != sa.bindparam("actor_id"),  # four eyes
-        PAYMENTS.c.amount_minor < sa.bindparam("below"),
-    )
-    .values(
-        status=PAYMENT_EXECUTED,
-        admin_approved_by=sa.bindparam("actor_id"),
-        approved_at=sa.bindparam("now"),
-        updated_at=sa.bindparam("now"),
-    )
-    .returning(PAYMENTS.c.id, *CLAIMED)
+# The batch claim: the single claim for many ids at once, below the step-up threshold.
+# Payment rows are locked in index (id) order.
+_CLAIM_MANY = claim_statement(PAYMENTS.c.id.in_(sa.bindparam("payment_ids", expanding=True))).where(
+    PAYMENTS.c.amount_minor < sa.bindparam("below")
 )
 _SYSTEM_ACCOUNTS = sa.select(Account.currency, Account.id).where(
     Account.kind == KIND_SYSTEM, Account.currency.in_(sa.bindparam("currencies", expanding=True))

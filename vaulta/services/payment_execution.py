@@ -48,24 +48,30 @@ CLAIMED = (
 )
 
 
-# The claim: one conditional update that moves an approvable payment to executed and
-# returns what executing it needs. Built once (bound parameters), so it compiles once.
-_CLAIM = (
-    sa.update(PAYMENTS)
-    .where(
-        PAYMENTS.c.id == sa.bindparam("payment_id"),
-        PAYMENTS.c.status == PAYMENT_PENDING,
-        PAYMENTS.c.expires_at > sa.bindparam("now"),
-        PAYMENTS.c.requested_by_id != sa.bindparam("actor_id"),  # four eyes
+def claim_statement(which: sa.ColumnElement[bool]) -> sa.Update:
+    """The claim of the payments ``which`` selects: one conditional update that moves an
+    approvable payment to executed (pending, not expired, not entered by the approver:
+    four eyes) and returns what executing it needs. Bound parameters: now, actor_id."""
+    return (
+        sa.update(PAYMENTS)
+        .where(
+            which,
+            PAYMENTS.c.status == PAYMENT_PENDING,
+            PAYMENTS.c.expires_at > sa.bindparam("now"),
+            PAYMENTS.c.requested_by_id != sa.bindparam("actor_id"),  # four eyes
+        )
+        .values(
+            status=PAYMENT_EXECUTED,
+            admin_approved_by=sa.bindparam("actor_id"),
+            approved_at=sa.bindparam("now"),
+            updated_at=sa.bindparam("now"),
+        )
+        .returning(PAYMENTS.c.id, *CLAIMED)
     )
-    .values(
-        status=PAYMENT_EXECUTED,
-        admin_approved_by=sa.bindparam("actor_id"),
-        approved_at=sa.bindparam("now"),
-        updated_at=sa.bindparam("now"),
-    )
-    .returning(*CLAIMED)
-)
+
+
+# Built once (bound parameters), so they compile once.
+_CLAIM = claim_statement(PAYMENTS.c.id == sa.bindparam("payment_id"))
 _CLAIM_BELOW = _CLAIM.where(PAYMENTS.c.amount_minor < sa.bindparam("below"))
 _SYSTEM_ACCOUNT = sa.select(Account.id).where(
     Account.kind == KIND_SYSTEM, Account.currency == sa.bindparam("currency")
