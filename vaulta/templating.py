@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from flask import Flask, current_app, request, url_for
 
 from vaulta.money import format_amount, format_plain
 
+DEFAULT_DATETIME = "%Y-%m-%d %H:%M"
 
-def _datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return value.strftime(fmt) + " UTC" if value else ""
+
+def _datetime(value: datetime | None, fmt: str = DEFAULT_DATETIME) -> str:
+    if not value:
+        return ""
+    if fmt == DEFAULT_DATETIME:  # the usual format without strftime (half the time)
+        v = value
+        return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d} UTC"
+    return value.strftime(fmt) + " UTC"
+
+
+def escape_html(value: object) -> str:
+    """The ``h`` filter: ``value`` as HTML text, for loops with autoescape turned off.
+
+    The same entities as Jinja's autoescape (markupsafe), and markup (``__html__``) passes
+    through unchanged, but a plain ``str`` comes back instead of a ``Markup``: about three
+    times faster, which counts in tables with hundreds of values (approval queue rows).
+    """
+    if type(value) is not str:
+        as_html = getattr(value, "__html__", None)
+        if as_html is not None:
+            return str(as_html())
+        value = str(value)
+    return (
+        value.replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
 
 
 def has_endpoint(name: str) -> bool:
@@ -24,18 +50,20 @@ def has_endpoint(name: str) -> bool:
 _MARK = 918273645  # an id no route would produce by itself
 
 
-def url_maker(endpoint: str, key: str, **values: Any) -> Callable[[object], str]:
-    """A fast ``url_for`` for one endpoint with one changing integer argument.
+def url_halves(endpoint: str, key: str) -> tuple[str, str]:
+    """The URL of ``endpoint`` cut around its integer argument ``key``: (head, tail).
 
-    Tables build one link per row: ``url_for`` once, then string joins. ``key`` is the
-    argument that changes (an ``int`` converter); ``values`` are the fixed ones.
+    Tables link every row to one endpoint; ``{{ head }}{{ id }}{{ tail }}`` costs a string
+    join instead of a ``url_for`` (or even a call) per row. Memoised per application and
+    mount point, like ``layout_urls``.
     """
-    head, _, tail = url_for(endpoint, **values, **{key: _MARK}).partition(str(_MARK))
-
-    def make(value: object) -> str:
-        return f"{head}{int(value)}{tail}"  # type: ignore[call-overload]
-
-    return make
+    memo = current_app.extensions.setdefault("vaulta_url_halves", {})
+    memo_key = (request.script_root, endpoint, key)
+    halves = memo.get(memo_key)
+    if halves is None:
+        head, _, tail = url_for(endpoint, **{key: _MARK}).partition(str(_MARK))
+        halves = memo[memo_key] = (head, tail)
+    return halves
 
 
 # The navigation: (endpoint, label); links to features an app lacks are left out.
@@ -101,7 +129,8 @@ def register(app: Flask) -> None:
     app.add_template_global(layout_urls)
     app.add_template_global(endpoint_url)
     app.add_template_global(has_endpoint)
-    app.add_template_global(url_maker)
+    app.add_template_global(url_halves)
     app.add_template_filter(format_amount, "money")
     app.add_template_filter(format_plain, "money_plain")
     app.add_template_filter(_datetime, "dt")
+    app.add_template_filter(escape_html, "h")
