@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import Flask, current_app, request, url_for
 
+from vaulta.models import utcnow
 from vaulta.money import format_amount, format_plain
 
 DEFAULT_DATETIME = "%Y-%m-%d %H:%M"
@@ -130,6 +131,7 @@ def register(app: Flask) -> None:
     app.add_template_global(endpoint_url)
     app.add_template_global(has_endpoint)
     app.add_template_global(url_halves)
+    app.add_template_global(utcnow, "now")
     app.add_template_filter(format_amount, "money")
     app.add_template_filter(format_plain, "money_plain")
     app.add_template_filter(_datetime, "dt")
