@@ -4,11 +4,12 @@ all, the form's live validation one at a time. Failures name their field."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 
 from vaulta.models import Account, Customer
 from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
 from vaulta.models.customer import CUSTOMER_ACTIVE
-from vaulta.money import AmountError, parse_amount
+from vaulta.money import AmountError, format_amount, parse_amount
 from vaulta.services.db import session
 from vaulta.services.errors import AccountNotAvailable, InvalidInput
 
@@ -54,10 +55,19 @@ def beneficiary_account(number: str, source: Account | None) -> Account:
 
 
 def payment_amount(text: str, currency: str) -> int:
+    """The amount in minor units: positive, as many decimals as ``currency`` has, and at most
+    what the ledger posts in one transaction (LEDGER_MAX_AMOUNT_MINOR), so that a request is
+    never accepted only to fail at approval."""
     try:
-        return parse_amount(text, currency)
+        minor = parse_amount(text, currency)
     except AmountError as err:
         raise InvalidInput(str(err), field="amount") from None
+    maximum = int(current_app.config["LEDGER_MAX_AMOUNT_MINOR"])
+    if minor > maximum:
+        raise InvalidInput(
+            f"A payment can be at most {format_amount(maximum, currency)}.", field="amount"
+        )
+    return minor
 
 
 def clean_text(text: str | None, *, field: str, label: str, maximum: int) -> str:

@@ -153,11 +153,13 @@ def request_payment(*, actor: User, **fields: str) -> Payment:
 
 
 def resend_code(payment_id: int, *, actor: User) -> Payment:
-    """Mail a new confirmation code (the old one stops working)."""
+    """Mail a new confirmation code (the old one stops working); audited."""
     payment = get_for_customer(payment_id, actor)
     if payment.status != PAYMENT_AWAITING:
         raise Conflict("This payment does not need a code any more.")
-    code = otp.issue(actor, otp.PAYMENT_CONFIRM, str(payment.id))
+    with write_transaction() as s:
+        code = otp.issue_in(s, actor, otp.PAYMENT_CONFIRM, str(payment.id))
+        audit.record(s, actor=actor, action="payment.code_resent", **_object(payment))
     mail_confirmation_code(actor, payment, code)
     return payment
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from tests import factories
 from tests.services.payments.factories import VALID_IBAN, last_code, make_payment, outbox
@@ -175,6 +176,25 @@ def test_a_new_code_can_be_sent_and_only_it_works(customer_user: User, source: A
     assert payments.confirm(payment.id, actor=customer_user, code=second).status == PAYMENT_PENDING
     with pytest.raises(Conflict):
         payments.resend_code(payment.id, actor=customer_user)
+    resent = db.session.scalars(
+        sa.select(AuditEvent.actor_id).where(
+            AuditEvent.action == "payment.code_resent", AuditEvent.object_id == str(payment.id)
+        )
+    ).all()
+    assert resent == [customer_user.id, customer_user.id]  # the refused third is not recorded
+
+
+def test_a_request_above_the_ledger_maximum_is_refused_when_made(
+    app: Flask, customer_user: User, source: Account, target: Account
+) -> None:
+    """Not accepted now only to fail at approval: the ledger's one-transaction maximum."""
+    app.config["LEDGER_MAX_AMOUNT_MINOR"] = 100_000
+    fields = {"from_account": source.number, "to_account": target.number, "reference": "Big"}
+    with pytest.raises(InvalidInput, match=r"at most 1,000\.00 EUR") as refused:
+        payments.request_payment(actor=customer_user, amount="1000.01", **fields)
+    assert refused.value.field == "amount"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+    assert payments.request_payment(actor=customer_user, amount="1000.00", **fields).amount_minor
 
 
 def test_customers_list_is_newest_first(customer_user: User, source: Account) -> None:
