@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from vaulta.models.user import ROLE_ADMIN
-from vaulta.services import bulk_seed, demo, users
+from vaulta.services import api_idempotency, bulk_seed, demo, users
 from vaulta.services.errors import DomainError
 from vaulta.services.ledger_checks import verify_ledger
 from vaulta.services.payments import expire_due
@@ -106,6 +107,14 @@ def verify_ledger_command() -> None:
 def expire_payments_command() -> None:
     """Mark payments that were not confirmed or approved in time as expired."""
     click.echo(f"Expired {expire_due()} payment(s).")
+
+
+@vaulta_cli.command("purge-idempotency-keys")
+def purge_idempotency_keys_command() -> None:
+    """Delete stored API idempotency responses older than API_IDEMPOTENCY_RETENTION_HOURS."""
+    hours = int(current_app.config["API_IDEMPOTENCY_RETENTION_HOURS"])
+    deleted = api_idempotency.purge_older_than(timedelta(hours=hours))
+    click.echo(f"Deleted {deleted} stored idempotency response(s) older than {hours} h.")
 
 
 def register_cli(app: Flask) -> None:

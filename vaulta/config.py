@@ -32,6 +32,7 @@ INT_SETTINGS = (
     "OTP_TTL_SECONDS",
     "OTP_MAX_ATTEMPTS",
     "PAYMENT_EXPIRY_DAYS",
+    "API_IDEMPOTENCY_RETENTION_HOURS",
     "APPROVAL_STEP_UP_THRESHOLD_MINOR",
     "PROXY_FIX_X_FOR",
     "PROXY_FIX_X_PROTO",
@@ -138,6 +139,8 @@ class Config:
     OTP_MAX_ATTEMPTS = 5
     # Payments not approved within this many days expire.
     PAYMENT_EXPIRY_DAYS = 7
+    # Stored API responses to Idempotency-Keys are kept at least this long (purge command).
+    API_IDEMPOTENCY_RETENTION_HOURS = 24
     # Approving a payment of at least this many minor units needs a fresh passcode.
     APPROVAL_STEP_UP_THRESHOLD_MINOR = 1_000_000
     # Trusted reverse proxies in front of the app, per X-Forwarded-* header (0 = ignore it).

@@ -12,6 +12,10 @@ serialised (``BEGIN IMMEDIATE``) and the key is looked up again inside the trans
 
 Only requests that did their work are stored: input refused before the work started (422)
 is not, so a client can correct the request and retry with the same key (as Stripe does).
+
+Stored responses are kept for API_IDEMPOTENCY_RETENTION_HOURS (24 by default) and then
+deleted by ``flask vaulta purge-idempotency-keys`` (run it from cron); a key sent again
+after that is a new request.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from vaulta.models import ApiIdempotencyKey, User
+from vaulta.models import ApiIdempotencyKey, User, utcnow
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import Conflict
 
@@ -114,3 +119,19 @@ def run_once(
         if record is None:
             raise
     return _replay(record, hashed)
+
+
+def purge_older_than(retention: timedelta, *, now: datetime | None = None) -> int:
+    """Delete the stored responses older than ``retention``; return how many.
+
+    One statement: the table holds about a day of API requests, so no index is needed.
+    """
+    if retention <= timedelta(0):
+        raise ValueError("the retention must be positive")
+    cutoff = (now or utcnow()) - retention
+    with write_transaction() as s:
+        result = s.execute(
+            sa.delete(ApiIdempotencyKey).where(ApiIdempotencyKey.created_at < cutoff),
+            execution_options={"synchronize_session": False},
+        )
+    return int(result.rowcount)
