@@ -15,6 +15,7 @@ GUNICORN_LOG_LEVEL   error log level (default info)
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 
@@ -51,3 +52,11 @@ proc_name = "vaulta"
 # Workers import the app themselves (no preload): each opens its own database pool, and a
 # worker that cannot start (e.g. the schema is not at the newest revision) stops gunicorn.
 preload_app = False
+
+
+def post_worker_init(worker: object) -> None:
+    """Once the worker has loaded the app: move everything alive now (modules, the app,
+    compiled templates and statements) out of the garbage collector's reach, so that its
+    full collections during requests scan only what requests create."""
+    gc.collect()
+    gc.freeze()

@@ -45,3 +45,14 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_port_sets_the_default_bind(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "8123")
     assert runpy.run_path(CONF)["bind"] == ["127.0.0.1:8123"]
+
+
+def test_workers_freeze_what_they_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """post_worker_init moves the loaded app out of the collector's reach (gc.freeze)."""
+    import gc
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    runpy.run_path(CONF)["post_worker_init"](object())
+    assert calls == ["collect", "freeze"]

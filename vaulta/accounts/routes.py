@@ -19,7 +19,7 @@ from wtforms import Field
 
 from vaulta.accounts import bp
 from vaulta.accounts.forms import MoneyForm, StatusForm
-from vaulta.auth.session import admin_required, customer_required
+from vaulta.auth.session import acting_user, admin_required, customer_required
 from vaulta.models import Account, User
 from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.money import format_amount, to_decimal
@@ -51,7 +51,7 @@ ADMIN_PAGE = "accounts/admin_detail.html"
 
 
 def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return acting_user()
 
 
 def _before_id() -> int | None:

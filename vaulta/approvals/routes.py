@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import flash, request, url_for
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from vaulta.approvals import bp
 from vaulta.approvals.forms import BulkForm, DecisionForm, QueueFilterForm
-from vaulta.auth.session import admin_required
+from vaulta.auth.session import acting_user, admin_required
 from vaulta.extensions import limiter
 from vaulta.models import Payment, User, utcnow
 from vaulta.security.limits import PASSCODE_LIMIT, by_user
@@ -35,7 +34,7 @@ def age(created: datetime, now: datetime | None = None) -> str:
 
 
 def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return acting_user()
 
 
 @bp.route("/")

@@ -17,6 +17,7 @@ from vaulta.auth.forms import (
     PasswordConfirmForm,
 )
 from vaulta.auth.landing import home_for, safe_next
+from vaulta.auth.session import acting_user
 from vaulta.extensions import limiter
 from vaulta.models import utcnow
 from vaulta.models.user import TWO_FACTOR_TOTP
@@ -54,7 +55,7 @@ def login() -> Response:
 def logout() -> Response:
     """Sign out; also ends a sign-in waiting for its second factor."""
     if current_user.is_authenticated:
-        users.rotate_session(current_user)  # the old cookie stops working everywhere
+        users.rotate_session(acting_user())  # the old cookie stops working everywhere
         logout_user()
     elif second_factor.PENDING not in session:
         return redirect_to(url_for("auth.login"))
@@ -67,9 +68,9 @@ def logout() -> Response:
 
 
 def settings_context(**extra: Any) -> dict[str, Any]:
-    keys = api_keys.list_keys(current_user) if _may_have_keys() else []
+    keys = api_keys.list_keys(acting_user()) if _may_have_keys() else []
     has_totp = current_user.two_factor_method == TWO_FACTOR_TOTP
-    recovery_left = two_factor.remaining_recovery_codes(current_user) if has_totp else 0
+    recovery_left = two_factor.remaining_recovery_codes(acting_user()) if has_totp else 0
     return {
         "keys": keys,
         "now": utcnow(),
@@ -99,7 +100,7 @@ def create_api_key() -> Response:
     if form.validate_on_submit():
         try:
             new_key = api_keys.create(
-                current_user, form.name.data or "", form.scopes.data or [], form.expires_at()
+                acting_user(), form.name.data or "", form.scopes.data or [], form.expires_at()
             )
         except DomainError as err:
             if not err.field:
@@ -116,7 +117,7 @@ def create_api_key() -> Response:
 @bp.route("/settings/api-keys/<int:key_id>/revoke", methods=["POST"])
 @login_required
 def revoke_api_key(key_id: int) -> Response:
-    key = api_keys.revoke(current_user, key_id)
+    key = api_keys.revoke(acting_user(), key_id)
     if wants_partial():
         context = settings_context(form=ApiKeyForm(), revoked=key)
         return render("auth/settings.html", "auth/_api_keys.html", **context)
@@ -131,7 +132,7 @@ def change_password() -> Response:
     if form.validate_on_submit():
         try:
             user = users.change_password(
-                current_user, form.current_password.data or "", form.new_password.data or ""
+                acting_user(), form.current_password.data or "", form.new_password.data or ""
             )
         except DomainError as err:
             if not err.field:
@@ -148,7 +149,7 @@ def change_password() -> Response:
 @bp.route("/settings/sign-out-everywhere", methods=["POST"])
 @login_required
 def sign_out_everywhere() -> Response:
-    users.sign_out_everywhere(current_user)
+    users.sign_out_everywhere(acting_user())
     logout_user()
     session.clear()
     flash("You have been signed out everywhere, on this device too.", "info")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import segno
 from flask import flash, session, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from vaulta.auth import bp
 from vaulta.auth.forms import ApiKeyForm, CredentialForm, PasswordConfirmForm, SecondFactorForm
 from vaulta.auth.routes import settings_context
 from vaulta.auth.second_factor import PASSED
+from vaulta.auth.session import acting_user
 from vaulta.extensions import limiter
 from vaulta.models.user import TWO_FACTOR_TOTP
 from vaulta.security.limits import PASSCODE_LIMIT, by_user
@@ -43,13 +44,13 @@ def _settings_page(status: int, **extra: object) -> Response:
 @bp.route("/settings/two-factor/totp", methods=["POST"])
 @login_required
 def start_totp() -> Response:
-    two_factor.begin_totp_enrolment(current_user)
+    two_factor.begin_totp_enrolment(acting_user())
     return redirect_to(url_for("auth.totp_setup"))
 
 
 def _setup_page(form: SecondFactorForm, status: int = 200) -> Response:
-    secret = current_user.totp_secret or ""
-    uri = two_factor.provisioning_uri(current_user)
+    secret = acting_user().totp_secret or ""
+    uri = two_factor.provisioning_uri(acting_user())
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     context = {"form": form, "qr": qr_data_uri(uri), "secret": grouped}
     return render("auth/totp_setup.html", status=status, **context)
@@ -58,7 +59,8 @@ def _setup_page(form: SecondFactorForm, status: int = 200) -> Response:
 @bp.route("/settings/two-factor/totp")
 @login_required
 def totp_setup() -> Response:
-    if current_user.two_factor_method == TWO_FACTOR_TOTP or not current_user.totp_secret:
+    user = acting_user()
+    if user.two_factor_method == TWO_FACTOR_TOTP or not user.totp_secret:
         return redirect_to(url_for("auth.settings"))
     return _setup_page(SecondFactorForm())
 
@@ -70,7 +72,7 @@ def confirm_totp() -> Response:
     form = SecondFactorForm()
     if form.validate_on_submit():
         try:
-            codes = two_factor.confirm_totp_enrolment(current_user, form.code.data or "")
+            codes = two_factor.confirm_totp_enrolment(acting_user(), form.code.data or "")
         except DomainError as err:
             _show_field_error(err, form, "code")
         else:
@@ -86,7 +88,7 @@ def disable_totp() -> Response:
     form = CredentialForm()
     if form.validate_on_submit():
         try:
-            two_factor.disable_totp(current_user, form.credential.data or "")
+            two_factor.disable_totp(acting_user(), form.credential.data or "")
         except DomainError as err:
             _show_field_error(err, form, "credential")
         else:
@@ -102,7 +104,7 @@ def regenerate_recovery_codes() -> Response:
     form = CredentialForm()
     if form.validate_on_submit():
         try:
-            codes = two_factor.regenerate_recovery_codes(current_user, form.credential.data or "")
+            codes = two_factor.regenerate_recovery_codes(acting_user(), form.credential.data or "")
         except DomainError as err:
             _show_field_error(err, form, "credential")
         else:
@@ -117,7 +119,7 @@ def regenerate_recovery_codes() -> Response:
 @login_required
 @limiter.limit(PASSCODE_LIMIT, key_func=by_user)
 def start_email_codes() -> Response:
-    two_factor.start_email_enrolment(current_user)
+    two_factor.start_email_enrolment(acting_user())
     flash("We mailed you a code: enter it to turn sign-in codes on.", "info")
     return redirect_to(url_for("auth.email_codes"))
 
@@ -135,7 +137,7 @@ def confirm_email_codes() -> Response:
     form = SecondFactorForm()
     if form.validate_on_submit():
         try:
-            two_factor.confirm_email_enrolment(current_user, form.code.data or "")
+            two_factor.confirm_email_enrolment(acting_user(), form.code.data or "")
         except DomainError as err:
             _show_field_error(err, form, "code")
         else:
@@ -152,7 +154,7 @@ def disable_email_codes() -> Response:
     form = PasswordConfirmForm()
     if form.validate_on_submit():
         try:
-            two_factor.disable_email(current_user, form.password.data or "")
+            two_factor.disable_email(acting_user(), form.password.data or "")
         except DomainError as err:
             _show_field_error(err, form, "password")
         else:

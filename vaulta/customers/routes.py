@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import current_app, flash, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from vaulta.auth.session import admin_required
+from vaulta.auth.session import acting_user, admin_required
 from vaulta.customers import bp
 from vaulta.customers.forms import CustomerForm, OpenAccountForm
 from vaulta.models import Customer
@@ -75,7 +74,7 @@ def new() -> Response:
                 email=form.email.data,
                 phone=form.phone.data,
                 address=form.address.data,
-                actor=current_user,
+                actor=acting_user(),
             )
         except DomainError as err:
             status = _show_error(form, err)
@@ -109,7 +108,7 @@ def edit(customer_id: int) -> Response:
                 email=form.email.data,
                 phone=form.phone.data,
                 address=form.address.data,
-                actor=current_user,
+                actor=acting_user(),
             )
         except DomainError as err:
             status = _show_error(form, err)
@@ -122,7 +121,7 @@ def edit(customer_id: int) -> Response:
 def _change_status(customer_id: int, change: Callable[..., Customer], done: str) -> Response:
     """Run a status change; htmx gets the status partial, plain requests a redirect."""
     try:
-        change(customer_id, actor=current_user)
+        change(customer_id, actor=acting_user())
     except NotFound:
         raise
     except DomainError as err:
@@ -177,7 +176,7 @@ def open_account(customer_id: int) -> Response:
     notice = None
     if form.validate_on_submit():
         try:
-            account = accounts.open_account(customer, form.currency.data or "", actor=current_user)
+            account = accounts.open_account(customer, form.currency.data or "", actor=acting_user())
         except DomainError as err:
             status = _show_error(form, err)
         else:

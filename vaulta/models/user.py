@@ -23,6 +23,14 @@ TWO_FACTOR_TOTP = "totp"
 TWO_FACTOR_METHODS = (TWO_FACTOR_EMAIL, TWO_FACTOR_TOTP)
 
 
+def second_factor_of(role: str, two_factor_method: str | None) -> str | None:
+    """The factor asked for after the password: admins always have one (mailed codes
+    unless they enrolled an authenticator); customers only when they turned it on."""
+    if two_factor_method is None and role == ROLE_ADMIN:
+        return TWO_FACTOR_EMAIL
+    return two_factor_method
+
+
 def new_session_token() -> str:
     """A fresh random session identifier; rotating it ends every session of the user."""
     return secrets.token_urlsafe(32)
@@ -81,11 +89,7 @@ class User(CreatedAtMixin, Base):
 
     @property
     def second_factor(self) -> str | None:
-        """The factor asked for after the password: admins always have one (mailed codes
-        unless they enrolled an authenticator); customers only when they turned it on."""
-        if self.two_factor_method is None and self.is_admin:
-            return TWO_FACTOR_EMAIL
-        return self.two_factor_method
+        return second_factor_of(self.role, self.two_factor_method)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

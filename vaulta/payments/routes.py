@@ -6,7 +6,7 @@ from flask import flash, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from vaulta.auth.session import customer_required
+from vaulta.auth.session import acting_user, customer_required
 from vaulta.extensions import limiter
 from vaulta.models import Account, User
 from vaulta.payments import bp
@@ -20,7 +20,7 @@ bp.add_app_template_filter(iban.display, "iban")
 
 
 def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return acting_user()
 
 
 @bp.route("/")

@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, flash, request, stream_with_context, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from vaulta.auth.session import admin_required
+from vaulta.auth.session import acting_user, admin_required
 from vaulta.money import format_plain
 from vaulta.services import ledger, transaction_search
 from vaulta.services.errors import DomainError, NotFound
@@ -141,9 +140,7 @@ def reverse(tx_id: int) -> Response:
     if not form.validate():
         return _render_detail(tx_id, form, 422)
     try:
-        reversal = ledger.reverse(
-            tx_id, actor=current_user._get_current_object(), reason=form.reason.data
-        )
+        reversal = ledger.reverse(tx_id, actor=acting_user(), reason=form.reason.data)
     except NotFound:
         raise
     except DomainError as err:
