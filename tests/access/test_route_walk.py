@@ -79,8 +79,9 @@ ROLES = ("anonymous", "other", "customer", "admin")
 ALLOWED_POST = {200, 204, 302, 303, 409, 422}
 # Pages that send a signed-in visitor on when there is nothing to do there: /login when
 # already signed in, authenticator set-up before it was started, a payment's confirmation
-# once it no longer awaits a code.
-MAY_REDIRECT = {"auth.login", "auth.totp_setup", "payments.confirm"}
+# once it no longer awaits a code, a queue row's reason form without htmx (the queue with
+# the form open).
+MAY_REDIRECT = {"auth.login", "auth.totp_setup", "payments.confirm", "approvals.reject_form"}
 
 
 def access_of(endpoint: str) -> str:

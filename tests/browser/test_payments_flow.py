@@ -85,3 +85,23 @@ def test_customer_pays_admin_approves_without_reload(
     assert _first_eur_account(ada, live_server) == (target_number, target_before + AMOUNT)
     ada.context.close()
     admin.context.close()
+
+
+def test_admin_rejects_from_the_queue_with_a_reason(live_server: str, page: Page) -> None:
+    """ "Reject…" opens the row's reason form in place (focused); rejecting swaps the row."""
+    _sign_in(page, live_server, APPROVER_EMAIL)
+    page.goto(live_server + "/admin/approvals/")
+    page.evaluate("window.__noReload = 'still here'")
+    row = page.locator("tr[data-status=pending_approval]").first
+    row_id = row.get_attribute("id")
+    assert row_id is not None
+    row = page.locator(f"#{row_id}")
+    expect(row.locator("input[name=reason]")).to_have_count(0)
+    row.get_by_role("button", name="Reject…").click()
+    reason = row.locator("input[name=reason]")
+    expect(reason).to_be_focused()
+    reason.fill("Beneficiary not verified")
+    row.get_by_role("button", name="Reject", exact=True).click()
+    expect(row).to_have_attribute("data-status", "rejected")
+    expect(row).to_contain_text("Beneficiary not verified")
+    assert page.evaluate("window.__noReload") == "still here"

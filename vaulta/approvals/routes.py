@@ -51,16 +51,16 @@ def index() -> Response:
     except InvalidInput as err:
         getattr(filters, err.field or "min_amount").errors = [err.message]
         status = 422
-    step_up = request.args.get("step_up", type=int)
     return render(
         "approvals/index.html",
         "approvals/_queue.html",
         filters=filters,
         payments=rows,
         pages=_pages(filters, next_after),
-        step_up=step_up,
+        step_up=request.args.get("step_up", type=int),
+        rejecting=request.args.get("reject", type=int),  # the row whose reason form is open
         decision=None,  # the rows' decision inputs start empty (no form object per page)
-        bulk=BulkForm(),
+        bulk=BulkForm(formdata=None, meta={"csrf": False}),  # _queue.html writes the token
         results=None,
         status=status,
     )
@@ -87,6 +87,7 @@ def _row(
     *,
     status: int = 200,
     step_up: bool = False,
+    rejecting: bool = False,
     **flags: object,
 ) -> Response:
     """One row of the queue after a decision (or a refusal), from the same template as the page."""
@@ -96,9 +97,19 @@ def _row(
         payment=payment,
         decision=form,
         step_up=payment.id if step_up else None,
+        rejecting=payment.id if rejecting else None,
         status=status,
         **flags,
     )
+
+
+@bp.route("/<int:payment_id>/reject", methods=["GET"])
+@admin_required
+def reject_form(payment_id: int) -> Response:
+    """The row with its reason form open (htmx swaps it in); without htmx, the queue with it."""
+    if not wants_partial():
+        return redirect_to(url_for("approvals.index", reject=payment_id))
+    return _row(payments.get(payment_id), DecisionForm(formdata=None), rejecting=True)
 
 
 def _no_step_up_code() -> bool:
@@ -154,13 +165,19 @@ def _refused(payment_id: int, form: DecisionForm, err: DomainError) -> Response:
     """A wrong code or a missing reason: the row again with the error on its field."""
     if not wants_partial():
         flash(err.message, "error")
+        code = err.field == "code"
         return redirect_to(
-            url_for("approvals.index", step_up=payment_id if err.field == "code" else None)
+            url_for(
+                "approvals.index",
+                step_up=payment_id if code else None,
+                reject=None if code else payment_id,
+            )
         )
     field = getattr(form, err.field or "reason")
     field.errors = [err.message]
     payment = payments.get(payment_id)
-    return _row(payment, form, status=422, step_up=err.field == "code")
+    code = err.field == "code"
+    return _row(payment, form, status=422, step_up=code, rejecting=not code)
 
 
 def _plain_error(err: DomainError) -> Response:

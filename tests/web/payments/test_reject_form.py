@@ -1,0 +1,91 @@
+"""Rejecting from the queue: a row shows "Reject…", which opens its reason form (htmx swaps
+the row; without JavaScript the queue reloads with that row's form open)."""
+
+from __future__ import annotations
+
+from tests.services.payments.factories import make_payment
+from tests.webclient import WebClient
+from vaulta.models import Account, User
+
+QUEUE = "/admin/approvals/"
+
+
+def _row(html: str, payment_id: int) -> str:
+    return html.split(f'id="payment-row-{payment_id}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_rows_start_with_a_reject_link_not_a_reason_box(
+    admin_client: WebClient, customer_user: User, source: Account
+) -> None:
+    payment = make_payment(customer_user, source)
+    row = _row(admin_client.get(QUEUE).get_data(as_text=True), payment.id)
+    assert 'name="reason"' not in row
+    assert (
+        f'<a href="/admin/approvals/?reject={payment.id}" '
+        f'hx-get="/admin/approvals/{payment.id}/reject" hx-target="closest tr"'
+    ) in row
+    assert ">Reject…</a>" in row
+
+
+def test_htmx_opens_the_reason_form_in_the_row(
+    admin_client: WebClient, customer_user: User, source: Account
+) -> None:
+    payment = make_payment(customer_user, source)
+    response = admin_client.htmx("GET", f"/admin/approvals/{payment.id}/reject")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<tr id="payment-row-{payment.id}"')
+    assert "<html" not in html
+    assert f'<label for="reason-{payment.id}">' in html
+    assert f'<input id="reason-{payment.id}"' in html
+    assert "autofocus" in html
+    assert f'action="/admin/approvals/{payment.id}/reject"' in html
+    assert f'action="/admin/approvals/{payment.id}/approve"' in html  # approving still works
+    assert html.count('name="csrf_token"') == 2
+
+
+def test_without_htmx_the_queue_opens_with_that_rows_form(
+    admin_client: WebClient, customer_user: User, source: Account
+) -> None:
+    payment = make_payment(customer_user, source)
+    other = make_payment(customer_user, source)
+    response = admin_client.get(f"/admin/approvals/{payment.id}/reject")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/admin/approvals/?reject={payment.id}"
+    html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'<input id="reason-{payment.id}"' in _row(html, payment.id)
+    assert 'name="reason"' not in _row(html, other.id)
+
+
+def test_a_refused_reason_keeps_the_form_open(
+    admin_client: WebClient, customer_user: User, source: Account
+) -> None:
+    payment = make_payment(customer_user, source)
+    url = f"/admin/approvals/{payment.id}/reject"
+    plain = admin_client.post_form(url, {"reason": " "})
+    assert plain.status_code == 302
+    assert plain.headers["Location"] == f"/admin/approvals/?reject={payment.id}"
+    html = admin_client.htmx("POST", url, data={"reason": " "}).get_data(as_text=True)
+    assert f'<input id="reason-{payment.id}"' in html
+    assert f'aria-describedby="reason-{payment.id}-error"' in html
+
+
+def test_an_unknown_payment_has_no_reason_form(admin_client: WebClient) -> None:
+    assert admin_client.htmx("GET", "/admin/approvals/999999/reject").status_code == 404
+
+
+def test_filters_escape_what_people_typed(admin_client: WebClient) -> None:
+    """The filter and bulk fields are written with autoescape off: each value escapes itself."""
+    hostile = '"><i>x</i>'
+    response = admin_client.get(
+        "/admin/approvals/", query_string={"customer": hostile, "min_amount": hostile}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422  # the amount is not a number
+    assert "<i>" not in html
+    assert (
+        'name="customer" placeholder="Name, customer or account number" type="text" '
+        'value="&#34;&gt;&lt;i&gt;x&lt;/i&gt;"' in html
+    )
+    assert 'value="&#34;&gt;&lt;i&gt;x&lt;/i&gt;"' in html.split('name="min_amount"', 1)[1]
+    assert '<option selected value="oldest">Oldest first</option>' in html
