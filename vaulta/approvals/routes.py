@@ -19,6 +19,7 @@ from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.web import redirect_to, render, wants_partial
 
 CHANGED = {"HX-Trigger": "payments-changed"}
+BADGE_CAP = 100  # the nav badge shows "99+" from here on
 
 
 @bp.app_template_filter("age")
@@ -78,7 +79,9 @@ def _pages(filters: QueueFilterForm, next_after: int | None) -> dict[str, str | 
 @bp.route("/count")
 @admin_required
 def count() -> Response:
-    return render("approvals/_count.html", n=approval_queue.pending_count())
+    """The nav badge: the number waiting, or "99+" (counting stops at BADGE_CAP)."""
+    n = approval_queue.pending_count(at_most=BADGE_CAP)
+    return render("approvals/_count.html", n=n, more=n >= BADGE_CAP, shown_max=BADGE_CAP - 1)
 
 
 def _row(

@@ -216,6 +216,8 @@ def test_queue_filters_sorts_and_counts(
     assert ids(customer=usd.number) == [dollars.id]
     assert ids(customer="nobody") == []
     assert approval_queue.pending_count() == 3
+    assert approval_queue.pending_count(at_most=2) == 2
+    assert approval_queue.pending_count(at_most=5) == 3
     with pytest.raises(InvalidInput):
         ids(min_amount="lots")
 

@@ -1,7 +1,10 @@
-"""Rejecting from the queue: a row shows "Reject…", which opens its reason form (htmx swaps
-the row; without JavaScript the queue reloads with that row's form open)."""
+"""The queue's own controls: "Reject…" opens a row's reason form (htmx swaps the row;
+without JavaScript the queue reloads with that row's form open), the filter fields, the
+nav badge."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.services.payments.factories import make_payment
 from tests.webclient import WebClient
@@ -89,3 +92,23 @@ def test_filters_escape_what_people_typed(admin_client: WebClient) -> None:
     )
     assert 'value="&#34;&gt;&lt;i&gt;x&lt;/i&gt;"' in html.split('name="min_amount"', 1)[1]
     assert '<option selected value="oldest">Oldest first</option>' in html
+
+
+def test_the_nav_badge_stops_counting_at_its_cap(
+    admin_client: WebClient,
+    customer_user: User,
+    source: Account,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vaulta.approvals import routes
+
+    for _ in range(3):
+        make_payment(customer_user, source)
+    monkeypatch.setattr(routes, "BADGE_CAP", 3)
+    html = admin_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
+    assert ">2+</mark>" in html
+    assert 'aria-label="more than 2 pending"' in html
+    monkeypatch.setattr(routes, "BADGE_CAP", 4)
+    html = admin_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
+    assert ">3</mark>" in html
+    assert 'aria-label="3 pending"' in html
