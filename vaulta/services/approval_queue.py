@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from vaulta.models import Account, Customer, Payment, utcnow
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.money import CURRENCY_EXPONENTS
-from vaulta.services import payments
 from vaulta.services.db import session
 from vaulta.services.errors import InvalidInput
 
@@ -131,7 +130,7 @@ def _minor_params(prefix: str, value: Decimal) -> dict[str, int]:
 
 
 def pending(filters: QueueFilter | None = None) -> list[QueueRow]:
-    """One page of pending payments (expired ones are marked first), oldest first unless
+    """One page of pending payments (not those past their expiry), oldest first unless
     sorted otherwise."""
     return pending_page(filters)[0]
 
@@ -139,15 +138,17 @@ def pending(filters: QueueFilter | None = None) -> list[QueueRow]:
 def pending_page(filters: QueueFilter | None = None) -> tuple[list[QueueRow], int | None]:
     """One page of pending payments and the id to continue after (None on the last page).
 
-    Statements: the expiry check, the page and, on later pages, the anchor's sort values.
+    Payments past their expiry are left out, not marked: marking is a write, and a page
+    view should not need one (``flask vaulta expire-payments``, a payment's own page and
+    an approval attempt mark them). Statements: the page and, on later pages, the
+    anchor's sort values.
     """
     filters = filters or QueueFilter()
     low = _decimal(filters.min_amount, "min_amount")
     high = _decimal(filters.max_amount, "max_amount")
     sort = filters.sort if filters.sort in SORTS else "oldest"
     term = (filters.customer or "").strip()
-    payments.expire_due()
-    params: dict[str, object] = {}
+    params: dict[str, object] = {"now": utcnow()}
     if filters.currency:
         params["currency"] = filters.currency.upper()
     if low is not None:
@@ -180,9 +181,9 @@ def _joined(query: sa.Select[Any]) -> sa.Select[Any]:
 def _page_query(
     sort: str, currency: bool, low: bool, high: bool, term: bool, *, after: bool, limit: int
 ) -> sa.Select[Any]:
-    """The page statement of one shape, its columns in ``QueueRow`` order. Bound parameters
-    as the shape asks: currency, low_*/high_* (minor units per currency),
-    pattern/number/account, anchor_first/anchor_second.
+    """The page statement of one shape, its columns in ``QueueRow`` order. Bound parameters:
+    now (expired payments are left out) and, as the shape asks: currency, low_*/high_*
+    (minor units per currency), pattern/number/account, anchor_first/anchor_second.
 
     The limit is written into the SQL: with ``LIMIT $1`` PostgreSQL's generic plan for the
     prepared statement (psycopg prepares a statement from its fifth run) costs about three
@@ -207,7 +208,10 @@ def _page_query(
     query = (
         query.outerjoin(_TARGET, _TARGET.c.id == _PAYMENTS.c.beneficiary_account_id)
         .outerjoin(_OWNER, _OWNER.c.id == _TARGET.c.customer_id)
-        .where(_PAYMENTS.c.status == PAYMENT_PENDING)
+        .where(
+            _PAYMENTS.c.status == PAYMENT_PENDING,
+            _PAYMENTS.c.expires_at > sa.bindparam("now", type_=_PAYMENTS.c.expires_at.type),
+        )
     )
     if currency:
         query = query.where(_PAYMENTS.c.currency == sa.bindparam("currency", type_=sa.String))

@@ -4,11 +4,15 @@ nav badge."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import sqlalchemy as sa
 
 from tests.services.payments.factories import make_payment
 from tests.webclient import WebClient
-from vaulta.models import Account, User
+from vaulta.extensions import db
+from vaulta.models import Account, Payment, User, utcnow
 
 QUEUE = "/admin/approvals/"
 
@@ -112,3 +116,25 @@ def test_the_nav_badge_stops_counting_at_its_cap(
     html = admin_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
     assert ">3</mark>" in html
     assert 'aria-label="3 pending"' in html
+
+
+def test_the_queue_leaves_out_payments_past_their_expiry_without_writing(
+    admin_client: WebClient, customer_user: User, source: Account
+) -> None:
+    """A page view is a read: an expired payment is not shown, and stays for
+    `flask vaulta expire-payments` (or its own page) to mark."""
+    kept = make_payment(customer_user, source)
+    late = make_payment(customer_user, source)
+    db.session.execute(
+        sa.update(Payment)
+        .where(Payment.id == late.id)
+        .values(expires_at=utcnow() - timedelta(minutes=1))
+    )
+    db.session.commit()
+    html = admin_client.get(QUEUE).get_data(as_text=True)
+    assert f'id="payment-row-{kept.id}"' in html
+    assert f'id="payment-row-{late.id}"' not in html
+    db.session.expire_all()
+    assert db.session.get(Payment, late.id).status == "pending_approval"  # type: ignore[union-attr]
+    count = admin_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
+    assert ">1</mark>" in count
