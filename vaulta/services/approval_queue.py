@@ -177,6 +177,14 @@ def _joined(query: sa.Select[Any]) -> sa.Select[Any]:
     )
 
 
+# Not past its expiry, written so that no index serves it: with a plain ``expires_at > :now``
+# SQLite's planner prefers the (status, expires_at) index, reads every pending payment and
+# sorts them (24 ms at 10,000), instead of walking (status, created_at) to the page's end.
+_NOT_EXPIRED = (
+    _PAYMENTS.c.expires_at > sa.bindparam("now", type_=_PAYMENTS.c.expires_at.type)
+).is_(sa.true())
+
+
 @lru_cache(maxsize=64)
 def _page_query(
     sort: str, currency: bool, low: bool, high: bool, term: bool, *, after: bool, limit: int
@@ -208,10 +216,7 @@ def _page_query(
     query = (
         query.outerjoin(_TARGET, _TARGET.c.id == _PAYMENTS.c.beneficiary_account_id)
         .outerjoin(_OWNER, _OWNER.c.id == _TARGET.c.customer_id)
-        .where(
-            _PAYMENTS.c.status == PAYMENT_PENDING,
-            _PAYMENTS.c.expires_at > sa.bindparam("now", type_=_PAYMENTS.c.expires_at.type),
-        )
+        .where(_PAYMENTS.c.status == PAYMENT_PENDING, _NOT_EXPIRED)
     )
     if currency:
         query = query.where(_PAYMENTS.c.currency == sa.bindparam("currency", type_=sa.String))
