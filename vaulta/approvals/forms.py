@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -9,29 +12,61 @@ from wtforms.validators import Length, Optional, Regexp
 
 from vaulta.money import CURRENCIES
 
-SORT_CHOICES = [
+SORT_CHOICES = (
     SelectChoice("oldest", "Oldest first"),
     SelectChoice("newest", "Newest first"),
     SelectChoice("amount_desc", "Largest amount"),
     SelectChoice("amount_asc", "Smallest amount"),
     SelectChoice("customer", "Customer name"),
-]
+)
+CURRENCY_CHOICES = (SelectChoice("", "Any"), *(SelectChoice(c) for c in CURRENCIES))
 
 
-class QueueFilterForm(FlaskForm):
-    """GET filters of the queue (no CSRF: reading only)."""
+@dataclass
+class FilterField:
+    """One field of the queue's filters, as approvals/_fields.html writes it."""
 
-    class Meta:
-        csrf = False
+    name: str
+    label: str
+    data: str = ""
+    maxlength: int | None = None
+    choices: tuple[SelectChoice, ...] = ()
+    errors: list[str] = field(default_factory=list)
 
-    currency = SelectField(
-        "Currency", choices=[SelectChoice("", "Any"), *(SelectChoice(c) for c in CURRENCIES)]
-    )
-    min_amount = StringField("Min amount", validators=[Optional(), Length(max=20)])
-    max_amount = StringField("Max amount", validators=[Optional(), Length(max=20)])
-    customer = StringField("Customer", validators=[Optional(), Length(max=200)])
-    sort = SelectField("Sort", choices=SORT_CHOICES, default="oldest")
-    after = StringField("After", validators=[Optional(), Length(max=20)])  # keyset: next page
+    @property
+    def id(self) -> str:
+        return self.name
+
+
+class QueueFilters:
+    """The queue's GET filters, read from the query string (no CSRF: reading only).
+
+    A plain object, not a WTForms form: the page builds it on every view, and binding six
+    WTForms fields cost more than reading the page's rows. Nothing is validated here; the
+    service refuses an amount it cannot read (InvalidInput naming the field), and the view
+    puts that message on the field.
+    """
+
+    def __init__(self, args: Mapping[str, str] | None = None) -> None:
+        args = args or {}
+        self.currency = FilterField(
+            "currency", "Currency", args.get("currency", ""), None, CURRENCY_CHOICES
+        )
+        self.min_amount = FilterField("min_amount", "Min amount", args.get("min_amount", ""), 20)
+        self.max_amount = FilterField("max_amount", "Max amount", args.get("max_amount", ""), 20)
+        self.customer = FilterField("customer", "Customer", args.get("customer", ""), 200)
+        self.sort = FilterField("sort", "Sort", args.get("sort", "oldest"), None, SORT_CHOICES)
+        self.after = FilterField("after", "After", args.get("after", ""), 20)  # keyset: next page
+
+    def __iter__(self) -> Iterator[FilterField]:
+        yield from (
+            self.currency,
+            self.min_amount,
+            self.max_amount,
+            self.customer,
+            self.sort,
+            self.after,
+        )
 
 
 class DecisionForm(FlaskForm):

@@ -8,7 +8,7 @@ from flask import flash, request, url_for
 from werkzeug.wrappers import Response
 
 from vaulta.approvals import bp
-from vaulta.approvals.forms import BulkForm, DecisionForm, QueueFilterForm
+from vaulta.approvals.forms import BulkForm, DecisionForm, QueueFilters
 from vaulta.auth.session import acting_user, admin_required
 from vaulta.extensions import limiter
 from vaulta.models import Payment, User, utcnow
@@ -41,7 +41,7 @@ def _actor() -> User:
 @bp.route("/")
 @admin_required
 def index() -> Response:
-    filters = QueueFilterForm(request.args)
+    filters = QueueFilters(request.args)
     rows: list[approval_queue.QueueRow] = []
     next_after: int | None = None
     status = 200
@@ -61,13 +61,12 @@ def index() -> Response:
         step_up=request.args.get("step_up", type=int),
         rejecting=request.args.get("reject", type=int),  # the row whose reason form is open
         decision=None,  # the rows' decision inputs start empty (no form object per page)
-        bulk=BulkForm(formdata=None, meta={"csrf": False}),  # _queue.html writes the token
         results=None,
         status=status,
     )
 
 
-def _pages(filters: QueueFilterForm, next_after: int | None) -> dict[str, str | None]:
+def _pages(filters: QueueFilters, next_after: int | None) -> dict[str, str | None]:
     """Links to the first page (when not on it) and the next one (when there is one)."""
     kept = {f.name: f.data for f in filters if f.data and f.name != "after"}
     return {
@@ -203,7 +202,7 @@ def bulk() -> Response:
         ids, actor=_actor(), action=form.action.data or "", reason=form.reason.data or ""
     )
     rows, next_after = approval_queue.pending_page()
-    filters = QueueFilterForm(formdata=None)
+    filters = QueueFilters()
     response = render(
         "approvals/index.html",
         "approvals/_queue.html",
@@ -212,7 +211,6 @@ def bulk() -> Response:
         pages=_pages(filters, next_after),
         step_up=None,
         decision=DecisionForm(formdata=None),
-        bulk=BulkForm(formdata=None),
         results=results,
     )
     response.headers.update(CHANGED)

@@ -138,3 +138,27 @@ def test_the_queue_leaves_out_payments_past_their_expiry_without_writing(
     assert db.session.get(Payment, late.id).status == "pending_approval"  # type: ignore[union-attr]
     count = admin_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
     assert ">1</mark>" in count
+
+
+def test_queue_filters_read_the_query_string_as_typed() -> None:
+    from vaulta.approvals.forms import QueueFilters
+
+    empty = QueueFilters()
+    assert [(f.name, f.data) for f in empty] == [
+        ("currency", ""),
+        ("min_amount", ""),
+        ("max_amount", ""),
+        ("customer", ""),
+        ("sort", "oldest"),
+        ("after", ""),
+    ]
+    typed = QueueFilters({"currency": "EUR", "min_amount": "1,000", "sort": "newest", "x": "1"})
+    assert (typed.currency.data, typed.min_amount.data, typed.sort.data) == (
+        "EUR",
+        "1,000",
+        "newest",
+    )
+    assert typed.customer.maxlength == 200
+    assert [c.value for c in typed.sort.choices][:2] == ["oldest", "newest"]
+    assert typed.min_amount.errors == []
+    assert typed.min_amount.id == "min_amount"
