@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from vaulta.application import VaultaFlask
-from vaulta.templating import _datetime, escape_html, url_halves
+from vaulta.templating import _datetime, endpoint_query_url, escape_html, url_halves
 
 
 @given(st.text())
@@ -80,3 +80,20 @@ def test_ensure_sync_still_refuses_async_views_without_asgiref() -> None:
             app.ensure_sync(view)
     else:
         assert app.ensure_sync(view) is not view
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": None},
+        {"q": "Ann Lee", "after_name": "Zoë O'Brien & Co/2", "after_id": 12345},
+        {"currency": "EUR", "min_amount": "1,000.50", "sort": "oldest", "after": 7},
+        {"customer": "100% <sure>?#=+", "sort": "amount_desc"},
+    ],
+)
+def test_endpoint_query_url_matches_url_for(sqlite_app: Flask, params: dict) -> None:
+    for script_root in ("", "/bank"):
+        with sqlite_app.test_request_context("/", environ_base={"SCRIPT_NAME": script_root}):
+            for endpoint in ("customers.index", "approvals.index"):
+                assert endpoint_query_url(endpoint, **params) == url_for(endpoint, **params)
