@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import flash, request, url_for
 from werkzeug.wrappers import Response
@@ -43,7 +44,7 @@ def _actor() -> User:
 @admin_required
 def index() -> Response:
     filters = QueueFilters(request.args)
-    rows: list[approval_queue.QueueRow] = []
+    rows: list[Any] = []
     next_after: int | None = None
     status = 200
     try:
