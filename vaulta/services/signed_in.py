@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 
 from vaulta.models import User
-from vaulta.models.user import ROLE_ADMIN, second_factor_of
+from vaulta.models.user import SignInIdentity
 from vaulta.services.db import session
 from vaulta.services.errors import NotFound
 
@@ -24,8 +24,10 @@ _USERS = User.__table__
 
 
 @dataclass(frozen=True, slots=True)
-class SignedInUser:
-    """The signed-in user as of the start of this request (Flask-Login's user object)."""
+class SignedInUser(SignInIdentity):
+    """The signed-in user as of the start of this request (Flask-Login's user object).
+
+    Only active users are ever loaded (see the statement below), hence ``is_active``."""
 
     id: int
     email: str
@@ -35,21 +37,7 @@ class SignedInUser:
     two_factor_method: str | None
     session_token: str
 
-    # Flask-Login's protocol: only active users are ever loaded (see the statement below).
-    is_authenticated: ClassVar[bool] = True
     is_active: ClassVar[bool] = True
-    is_anonymous: ClassVar[bool] = False
-
-    def get_id(self) -> str:
-        return self.session_token
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == ROLE_ADMIN
-
-    @property
-    def second_factor(self) -> str | None:
-        return second_factor_of(self.role, self.two_factor_method)
 
 
 _FIELDS = [getattr(_USERS.c, field.name) for field in fields(SignedInUser)]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 
 from vaulta.extensions import db
-from vaulta.models import Account, Payment, User
+from vaulta.models import Account, Payment, User, utcnow
 from vaulta.services import payments
 
 VALID_IBAN = "GB82WEST12345698765432"
@@ -58,3 +59,13 @@ def status_of(payment_id: int) -> str:
     status = db.session.scalar(sa.select(Payment.status).where(Payment.id == payment_id))
     assert status is not None
     return status
+
+
+def backdate_expiry(payment: Payment) -> None:
+    """Move the payment's expiry a minute into the past (nothing marks it expired yet)."""
+    db.session.execute(
+        sa.update(Payment)
+        .where(Payment.id == payment.id)
+        .values(expires_at=utcnow() - timedelta(minutes=1))
+    )
+    db.session.commit()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.services.payments.factories import last_code, make_payment, outbox
+from tests.services.payments.factories import backdate_expiry, last_code, make_payment, outbox
 from vaulta.extensions import db
-from vaulta.models import Account, AuditEvent, Payment, Transaction, User, utcnow
+from vaulta.models import Account, AuditEvent, Payment, Transaction, User
 from vaulta.services import accounts, approval_queue, approvals, bulk_decisions
 from vaulta.services.approval_queue import QueueFilter
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
@@ -154,12 +152,7 @@ def test_an_expired_payment_is_marked_on_access_and_cannot_be_approved(
     customer_user: User, approver: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
-    db.session.execute(
-        sa.update(Payment)
-        .where(Payment.id == payment.id)
-        .values(expires_at=utcnow() - timedelta(minutes=1))
-    )
-    db.session.commit()
+    backdate_expiry(payment)
     with pytest.raises(Conflict, match="expired"):
         approvals.approve(payment.id, actor=approver)
     assert db.session.get(Payment, payment.id).status == "expired"  # type: ignore[union-attr]

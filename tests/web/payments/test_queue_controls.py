@@ -4,15 +4,12 @@ nav badge."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-import sqlalchemy as sa
 
-from tests.services.payments.factories import make_payment
+from tests.services.payments.factories import backdate_expiry, make_payment
 from tests.webclient import WebClient
 from vaulta.extensions import db
-from vaulta.models import Account, Payment, User, utcnow
+from vaulta.models import Account, Payment, User
 
 QUEUE = "/admin/approvals/"
 
@@ -125,12 +122,7 @@ def test_the_queue_leaves_out_payments_past_their_expiry_without_writing(
     `flask vaulta expire-payments` (or its own page) to mark."""
     kept = make_payment(customer_user, source)
     late = make_payment(customer_user, source)
-    db.session.execute(
-        sa.update(Payment)
-        .where(Payment.id == late.id)
-        .values(expires_at=utcnow() - timedelta(minutes=1))
-    )
-    db.session.commit()
+    backdate_expiry(late)
     html = admin_client.get(QUEUE).get_data(as_text=True)
     assert f'id="payment-row-{kept.id}"' in html
     assert f'id="payment-row-{late.id}"' not in html
