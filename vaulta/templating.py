@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, g, request, url_for
+from flask_wtf.csrf import generate_csrf
 
 from vaulta.models import utcnow
 from vaulta.money import format_amount, format_plain
@@ -140,10 +141,31 @@ def endpoint_query_url(endpoint: str, **params: object) -> str:
     return f"{base}?{urlencode(items, safe=_QUERY_SAFE)}" if items else base
 
 
+CSRF_MEMO = "_vaulta_csrf_token"
+
+
+def csrf_token() -> str:
+    """The ``csrf_token()`` of templates: Flask-WTF's ``generate_csrf``, asked once per
+    request (a page asks for it in the layout, the sign-out form and its own forms, and
+    each call re-reads the configuration). ``security.sessions`` forgets it at sign-in."""
+    token = g.get(CSRF_MEMO)
+    if token is None:
+        token = generate_csrf()
+        setattr(g, CSRF_MEMO, token)
+    return str(token)
+
+
+_CSRF_CONTEXT = {"csrf_token": csrf_token}
+
+
 def register(app: Flask) -> None:
     app.add_template_global(layout_urls)
     app.add_template_global(endpoint_url)
     app.add_template_global(endpoint_query_url)
+    # Replaces Flask-WTF's csrf_token (same token, asked once per request); Flask-WTF puts
+    # its own in every template context, so this must be a later context processor.
+    app.add_template_global(csrf_token)
+    app.context_processor(lambda: _CSRF_CONTEXT)
     app.add_template_global(has_endpoint)
     app.add_template_global(url_halves)
     app.add_template_global(utcnow, "now")

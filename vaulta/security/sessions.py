@@ -21,6 +21,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from vaulta.errors import error_response, wants_json
+from vaulta.templating import CSRF_MEMO
 from vaulta.web import is_htmx, redirect_to
 
 LOGIN_AT = "_vaulta_login_at"
@@ -55,6 +56,7 @@ def _on_login(_app: Flask, **_extra: Any) -> None:
     # holds it: the first page does not have to change the session and send the cookie again.
     # A token made earlier in this request belongs to the cleared session: forget it.
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop(CSRF_MEMO, None)
     generate_csrf()
 
 
