@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tests.services.payments.factories import make_payment
+from tests.services.payments.factories import backdate_expiry, make_payment
 from vaulta.extensions import db
-from vaulta.models import Account, Payment, Transaction, User, utcnow
+from vaulta.models import Account, Payment, Transaction, User
 from vaulta.models.payment import PAYMENT_STATUSES
 from vaulta.services import approvals, otp, payments
 from vaulta.services.errors import Conflict
@@ -53,12 +52,7 @@ def _in_status(status: str, customer: User, admin: User, source: Account) -> Pay
 
 
 def _expire(payment: Payment) -> None:
-    db.session.execute(
-        sa.update(Payment)
-        .where(Payment.id == payment.id)
-        .values(expires_at=utcnow() - timedelta(seconds=1))
-    )
-    db.session.commit()
+    backdate_expiry(payment)
     payments.expire_due()
 
 
