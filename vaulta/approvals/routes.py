@@ -131,7 +131,7 @@ def approve(payment_id: int) -> Response:
     if not form.validate():
         return _refused(payment_id, form, InvalidInput(form.code.errors[0], field="code"))
     try:
-        payment = approvals.approve(payment_id, actor=_actor(), otp_code=form.code.data or None)
+        decision = approvals.approve(payment_id, actor=_actor(), otp_code=form.code.data or None)
     except approvals.StepUpRequired as err:
         if wants_partial():
             return _row(payments.get(payment_id), form, step_up=True, note=err.message)
@@ -141,7 +141,10 @@ def approve(payment_id: int) -> Response:
         return _refused(payment_id, form, err)
     except DomainError as err:
         return _plain_error(err)
-    return _decided(payment, f"Payment #{payment.id} is {payment.status.replace('_', ' ')}.")
+    message = f"Payment #{payment_id} is {decision.status.replace('_', ' ')}."
+    if decision.failure_reason:
+        message += f" {decision.failure_reason}"
+    return _decided(payment_id, message, ok=decision.status != "failed")
 
 
 @bp.route("/<int:payment_id>/reject", methods=["POST"])
@@ -155,15 +158,15 @@ def reject(payment_id: int) -> Response:
         return _refused(payment_id, form, err)
     except DomainError as err:
         return _plain_error(err)
-    return _decided(payment, f"Payment #{payment.id} is rejected.")
+    return _decided(payment.id, f"Payment #{payment.id} is rejected.", ok=True)
 
 
-def _decided(payment: Payment, message: str) -> Response:
+def _decided(payment_id: int, message: str, *, ok: bool) -> Response:
     if wants_partial():
-        response = _row(payment, DecisionForm(formdata=None))
+        response = _row(payments.get(payment_id), DecisionForm(formdata=None))
         response.headers.update(CHANGED)
         return response
-    flash(message, "success" if payment.status != "failed" else "error")
+    flash(message, "success" if ok else "error")
     return redirect_to(url_for("approvals.index"))
 
 

@@ -25,7 +25,7 @@ from vaulta.services.errors import (
     Forbidden,
     InvalidInput,
 )
-from vaulta.services.payment_execution import claim_and_execute
+from vaulta.services.payment_execution import Decision, claim_and_execute
 
 REASON_MAX = 500
 
@@ -69,15 +69,18 @@ def mail_step_up_code(actor: User, payment: Payment) -> None:
 
 def approve(
     payment_id: int, *, actor: User, otp_code: str | None = None, send_code: bool = True
-) -> Payment:
+) -> Decision:
     """Approve and execute a pending payment once; ``failed`` when it cannot be posted.
+
+    Returns the decision (status, transaction or failure reason), not the payment: the
+    caller that shows the payment reads it.
 
     At or above the step-up threshold, a call without ``otp_code`` mails a code to the
     admin (unless ``send_code`` is false) and raises StepUpRequired.
 
-    The common case takes one write transaction: the conditional update that claims the
-    payment also checks four eyes, expiry and the step-up threshold. When it claims
-    nothing, the payment is read to say why (or to ask for the step-up code).
+    The common case takes one write transaction: the statement that locks the payment
+    also checks four eyes, expiry and the step-up threshold. When it finds nothing to
+    lock, the payment is read to say why (or to ask for the step-up code).
     """
     if not actor.is_admin:
         raise Forbidden("Only admins decide payments.")

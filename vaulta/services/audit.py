@@ -23,7 +23,7 @@ client_address: ContextVar[str | None] = ContextVar("vaulta_client_address", def
 SECRET_KEYS = frozenset({"password", "code", "otp", "secret", "token", "api_key", "key"})
 
 
-_INSERT = sa.insert(AuditEvent.__table__)
+INSERT = sa.insert(AuditEvent.__table__)
 
 
 def actor_id(actor: User | None) -> int | None:
@@ -73,7 +73,7 @@ def record(
     if s.new:
         s.flush()  # rows the event may point at (its actor, a new customer) go in first
     event = Event(actor, action, object_type, object_id, details)
-    result = s.connection().execute(_INSERT, event.row())
+    result = s.connection().execute(INSERT, event.row())
     return int(result.inserted_primary_key[0])
 
 
@@ -81,4 +81,4 @@ def record_all(s: Session, events: Sequence[Event]) -> None:
     """Insert several events in the current transaction with one statement."""
     if s.new:
         s.flush()
-    s.connection().execute(_INSERT, [event.row() for event in events])
+    s.connection().execute(INSERT, [event.row() for event in events])

@@ -30,6 +30,7 @@ from vaulta.services.db import write_transaction
 from vaulta.services.errors import DomainError, Forbidden, InvalidInput
 from vaulta.services.payment_execution import (
     PAYMENTS,
+    Decision,
     claim_statement,
     describe,
     expire_changed,
@@ -42,7 +43,6 @@ class RowResult:
     payment_id: int
     ok: bool
     message: str
-    payment: Payment | None = None
 
 
 def decide_many(
@@ -75,11 +75,11 @@ def decide_many(
     return results
 
 
-def _result(done: Payment) -> RowResult:
+def _result(done: Payment | Decision) -> RowResult:
     message = done.status.replace("_", " ")
     if done.failure_reason:
         message += f": {done.failure_reason}"
-    return RowResult(done.id, done.status != PAYMENT_FAILED, message, done)
+    return RowResult(done.id, done.status != PAYMENT_FAILED, message)
 
 
 # The batch claim: the single claim for many ids at once, below the step-up threshold.

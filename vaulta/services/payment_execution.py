@@ -1,16 +1,21 @@
-"""Executing payments exactly once: the claim, the posting, and what a refusal records.
+"""Executing payments exactly once: the lock or claim, the posting, what a refusal records.
 
-A conditional ``UPDATE … WHERE status = 'pending_approval'`` (that also checks expiry,
-four eyes and, unless a step-up code was checked, the threshold) claims a payment and
-returns what executing it needs; its accounts are then locked and the ledger posts it in
-the same transaction, or the payment is marked failed with nothing posted. Used by
-``approvals.approve`` (one payment) and ``bulk_decisions`` (many).
+One payment (``approvals.approve``): one ``SELECT … FOR UPDATE`` finds it approvable
+(pending, not expired, not entered by the approver: four eyes; below the step-up
+threshold unless a code was checked) and locks it together with both its accounts. The
+ledger checks and posts it, and the payment becomes executed in the posting's own
+statement (see ``ledger.writes``), or it is marked failed with nothing posted.
+
+Many payments (``bulk_decisions``): one conditional ``UPDATE … WHERE status =
+'pending_approval'`` (``claim_statement``) claims them all and returns what executing
+them needs; their accounts are then locked and posted in one batch.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +35,7 @@ from vaulta.services.errors import (
     InsufficientFunds,
     InvalidInput,
 )
+from vaulta.services.ledger.writes import RESERVE_TRANSACTION_ID, FollowUp
 
 # Test-only (tests/scaleout): seconds to hold the execution transaction open before commit,
 # from this config key or the environment variable of the same name with a VAULTA_ prefix.
@@ -46,6 +52,17 @@ CLAIMED = (
     PAYMENTS.c.currency,
     PAYMENTS.c.reference,
 )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What approving one payment did: its new status, and the transaction it posted or
+    the reason it failed. Views that show the payment read it (``payments.get``)."""
+
+    id: int
+    status: str
+    transaction_id: int | None = None
+    failure_reason: str | None = None
 
 
 def claim_statement(which: sa.ColumnElement[bool]) -> sa.Update:
@@ -70,50 +87,105 @@ def claim_statement(which: sa.ColumnElement[bool]) -> sa.Update:
     )
 
 
-# Built once (bound parameters), so they compile once.
-_CLAIM = claim_statement(PAYMENTS.c.id == sa.bindparam("payment_id"))
-_CLAIM_BELOW = _CLAIM.where(PAYMENTS.c.amount_minor < sa.bindparam("below"))
-_SYSTEM_ACCOUNT = sa.select(Account.id).where(
-    Account.kind == KIND_SYSTEM, Account.currency == sa.bindparam("currency")
+ACCOUNTS = Account.__table__
+_SYSTEM = ACCOUNTS.alias("system_account")
+# The account an external payment (no beneficiary account) credits: its currency's system account.
+_DESTINATION = sa.func.coalesce(
+    PAYMENTS.c.beneficiary_account_id,
+    sa.select(_SYSTEM.c.id)
+    .where(_SYSTEM.c.kind == KIND_SYSTEM, _SYSTEM.c.currency == PAYMENTS.c.currency)
+    .scalar_subquery(),
+)
+# One statement finds an approvable payment and locks it with both its accounts: one row
+# per account, accounts in ascending id order (the order every posting locks them in).
+# A concurrent approver waits on the payment's lock, then finds it no longer pending.
+# On PostgreSQL it also reserves the id of the transaction that will post it.
+_LOCK = (
+    sa.select(
+        *CLAIMED,
+        ACCOUNTS.c.id.label("account_id"),
+        ACCOUNTS.c.number.label("account_number"),
+        ACCOUNTS.c.kind.label("account_kind"),
+        ACCOUNTS.c.currency.label("account_currency"),
+        ACCOUNTS.c.status.label("account_status"),
+        ACCOUNTS.c.balance_minor.label("account_balance_minor"),
+        RESERVE_TRANSACTION_ID.label("transaction_id"),
+    )
+    .join_from(PAYMENTS, ACCOUNTS, ACCOUNTS.c.id.in_([PAYMENTS.c.from_account_id, _DESTINATION]))
+    .where(
+        PAYMENTS.c.id == sa.bindparam("payment_id"),
+        PAYMENTS.c.status == PAYMENT_PENDING,
+        PAYMENTS.c.expires_at > sa.bindparam("now"),
+        PAYMENTS.c.requested_by_id != sa.bindparam("approver_id"),  # four eyes
+    )
+    .order_by(ACCOUNTS.c.id)
+    .with_for_update()
+)
+_LOCK_BELOW = _LOCK.where(PAYMENTS.c.amount_minor < sa.bindparam("below"))
+_DECIDED = {
+    "admin_approved_by": sa.bindparam("approver_id"),
+    "approved_at": sa.bindparam("now"),
+    "updated_at": sa.bindparam("now"),
+}
+# The payment's one update: executed with its transaction (in the posting's statement on
+# PostgreSQL, see ledger.writes), or failed with the reason.
+_EXECUTED = (
+    sa.update(PAYMENTS)
+    .where(PAYMENTS.c.id == sa.bindparam("payment_id"))
+    .values(status=PAYMENT_EXECUTED, transaction_id=sa.bindparam("new_transaction_id"), **_DECIDED)
+)
+_FAILED = (
+    sa.update(PAYMENTS)
+    .where(PAYMENTS.c.id == sa.bindparam("payment_id"))
+    .values(
+        status=PAYMENT_FAILED,
+        failure_reason=sa.bindparam("failure_reason"),
+        decided_by_id=sa.bindparam("approver_id"),
+        decided_at=sa.bindparam("now"),
+        **_DECIDED,
+    )
 )
 
 
-def claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> Payment | None:
-    """Claim the payment if it is still approvable by this admin, execute it, return it.
+def claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> Decision | None:
+    """Lock the payment if it is still approvable by this admin and execute it.
 
-    None (nothing written) when the conditional update claims no row: decided, expired,
-    entered by this admin, at or above ``below``, or an external payment whose currency
-    has no system account yet. The payment is read back by the transaction's last
-    statement, so the commit need not expire it (saves a query after the commit).
+    None (nothing written) when there is nothing to lock: decided, expired, entered by
+    this admin, at or above ``below``, or an external payment whose currency has no system
+    account yet. In one write transaction: the lock (one statement), the ledger's checks,
+    then the posting with the payment's update (two statements on PostgreSQL), or the
+    payment's failure. Nothing is read back: the decision says what was written.
     """
     now = utcnow()
-    params = {"payment_id": payment_id, "now": now, "actor_id": actor_id}
+    params = {"payment_id": payment_id, "now": now, "approver_id": actor_id}
     if below is not None:
         params["below"] = below
-    try:
-        with write_transaction(expire_on_commit=False) as s:
-            conn = s.connection()
-            claimed = conn.execute(_CLAIM if below is None else _CLAIM_BELOW, params).first()
-            if claimed is None:
-                return None
-            destination = claimed.beneficiary_account_id or conn.scalar(
-                _SYSTEM_ACCOUNT, {"currency": claimed.currency}
-            )
-            if destination is None:
-                raise _NoSystemAccount
-            outcome = _execute(s, payment_id, claimed, destination, actor_id, now)
-            _test_only_delay()
-            expire_changed(s)
-            # The last write also reads the payment back (UPDATE … RETURNING).
-            return s.scalars(
-                sa.update(Payment)
-                .where(Payment.id == payment_id)
-                .values(**outcome)
-                .returning(Payment),
-                execution_options={"populate_existing": True},
-            ).one()
-    except _NoSystemAccount:
-        return None
+    with write_transaction(expire_on_commit=False) as s:
+        rows = s.connection().execute(_LOCK if below is None else _LOCK_BELOW, params).all()
+        if not rows:
+            return None
+        claimed = rows[0]
+        accounts = {row.account_id: _locked(row) for row in rows}
+        destination = claimed.beneficiary_account_id or next(
+            (a for a in accounts if a != claimed.from_account_id), None
+        )
+        if destination is None:
+            return None  # no system account for its currency yet: nothing was written
+        decision = _execute(s, claimed, accounts, destination, params)
+        _test_only_delay()
+        expire_changed(s)
+    return decision
+
+
+def _locked(row: sa.Row[Any]) -> ledger.LockedAccount:
+    return ledger.LockedAccount(
+        row.account_id,
+        row.account_number,
+        row.account_kind,
+        row.account_currency,
+        row.account_status,
+        row.account_balance_minor,
+    )
 
 
 def expire_changed(s: Session) -> None:
@@ -125,10 +197,6 @@ def expire_changed(s: Session) -> None:
     for obj in list(s.identity_map.values()):
         if isinstance(obj, Payment | Account | Transaction):
             s.expire(obj)
-
-
-class _NoSystemAccount(Exception):
-    """An external payment's currency has no system account yet: undo the claim."""
 
 
 def _test_only_delay() -> None:
@@ -144,22 +212,17 @@ def _test_only_delay() -> None:
 
 def _execute(
     s: Session,
-    payment_id: int,
     claimed: sa.Row[Any],
+    accounts: dict[int, ledger.LockedAccount],
     destination: int,
-    actor_id: int,
-    now: datetime,
-) -> dict[str, object]:
-    """Post the claimed payment, or on refusal record its failure (nothing posted).
-
-    Returns the payment's remaining changes: its transaction, or its failure.
-    """
+    params: dict[str, Any],
+) -> Decision:
+    """Post the locked payment with its update, or on refusal record its failure."""
+    payment_id, actor_id = params["payment_id"], params["approver_id"]
     details: dict[str, object] = {
         "amount_minor": claimed.amount_minor,
         "currency": claimed.currency,
     }
-    accounts = ledger.lock_accounts(s, claimed.from_account_id, destination)
-    description = describe(payment_id, claimed, accounts[destination])
     try:
         tx_id = ledger.move(
             s,
@@ -167,7 +230,7 @@ def _execute(
             accounts[destination],
             claimed.amount_minor,
             kind=TX_PAYMENT,
-            description=description,
+            description=describe(payment_id, claimed, accounts[destination]),
             actor_id=actor_id,
             reference=f"PAY-{payment_id}",
             also_record=lambda tx_id: audit.Event(
@@ -177,19 +240,21 @@ def _execute(
                 payment_id,
                 {**details, "transaction_id": tx_id},
             ),
+            follow_up=FollowUp(_EXECUTED, params),
+            transaction_id=claimed.transaction_id,
         )
     except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
-        details["reason"] = err.message
+        s.connection().execute(_FAILED, params | {"failure_reason": err.message})
         audit.record(
             s,
             actor=actor_id,
             action="payment.fail",
             object_type="payment",
             object_id=payment_id,
-            details=details,
+            details=details | {"reason": err.message},
         )
-        return failure(err, actor_id, now)
-    return {"transaction_id": tx_id}
+        return Decision(payment_id, PAYMENT_FAILED, failure_reason=err.message)
+    return Decision(payment_id, PAYMENT_EXECUTED, transaction_id=tx_id)
 
 
 def describe(payment_id: int, claimed: sa.Row[Any], destination: ledger.LockedAccount) -> str:

@@ -36,8 +36,11 @@ def test_approval_posts_one_payment_transaction(
     payment = make_payment(customer_user, source, to=target, amount="250.00")
     done = approvals.approve(payment.id, actor=approver)
     assert done.status == "executed"
-    assert done.admin_approved_by == approver.id
-    assert done.approved_at is not None
+    stored = db.session.get(Payment, payment.id)
+    assert stored is not None
+    assert (stored.status, stored.transaction_id) == ("executed", done.transaction_id)
+    assert stored.admin_approved_by == approver.id
+    assert stored.approved_at is not None
     tx = db.session.get(Transaction, done.transaction_id)
     assert tx is not None
     assert (tx.kind, tx.reference, tx.amount_minor) == ("payment", f"PAY-{payment.id}", 25_000)
@@ -52,9 +55,10 @@ def test_external_beneficiaries_settle_to_the_system_account(
 ) -> None:
     payment = make_payment(customer_user, source, amount="10.00")
     done = approvals.approve(payment.id, actor=approver)
-    assert done.transaction is not None
-    assert done.transaction.credit_account_id == accounts.system_account("EUR").id
-    assert "Acme Ltd" in done.transaction.description
+    tx = db.session.get(Transaction, done.transaction_id)
+    assert tx is not None
+    assert tx.credit_account_id == accounts.system_account("EUR").id
+    assert "Acme Ltd" in tx.description
     assert verify_ledger() == []
 
 
@@ -66,7 +70,11 @@ def test_insufficient_funds_fail_the_payment_and_post_nothing(
     assert done.status == "failed"
     assert "Insufficient funds" in (done.failure_reason or "")
     assert done.transaction_id is None
-    assert done.decided_by_id == approver.id
+    stored = db.session.get(Payment, payment.id)
+    assert stored is not None
+    assert (stored.status, stored.failure_reason) == ("failed", done.failure_reason)
+    assert (stored.transaction_id, stored.decided_by_id) == (None, approver.id)
+    assert stored.admin_approved_by == approver.id
     assert (_balance(source), _balance(target)) == (100_000, 0)
     assert "payment.fail" in _actions(payment)
     assert verify_ledger() == []
@@ -184,9 +192,8 @@ def test_bulk_reports_each_row(
     rejected = bulk_decisions.decide_many(
         [big.id], actor=approver, action="reject", reason="Too big"
     )
-    assert rejected[0].ok
-    assert rejected[0].payment is not None
-    assert rejected[0].payment.status == "rejected"
+    assert (rejected[0].ok, rejected[0].message) == (True, "rejected")
+    assert db.session.get(Payment, big.id).status == "rejected"
 
 
 def test_queue_filters_sorts_and_counts(

@@ -75,3 +75,28 @@ def test_eight_payments_beyond_the_balance_never_overdraw(pg_app: Flask) -> None
     assert sorted(statuses) == ["executed"] * 5 + ["failed"] * 3
     assert db.session.get(Account, source.id).balance_minor == 0  # type: ignore[union-attr]
     assert verify_ledger() == []
+
+
+def test_crossing_payments_between_two_accounts_never_deadlock(pg_app: Flask) -> None:
+    """A to B and B to A at once: both lock the two accounts in the same (id) order."""
+    a_user, b_user = factories.make_customer_login(), factories.make_customer_login()
+    a = factories.make_account(factories.customer_of(a_user), "EUR", 100_000)
+    b = factories.make_account(factories.customer_of(b_user), "EUR", 100_000)
+    approver = factories.make_admin()
+    ids = [
+        make_payment(a_user, a, to=b, amount="10.00").id
+        if i % 2
+        else make_payment(b_user, b, to=a, amount="5.00").id
+        for i in range(16)
+    ]
+    approver_id = approver.id
+    db.session.remove()
+
+    def approve(i: int) -> str:
+        actor = db.session.get(User, approver_id)
+        return approvals.approve(ids[i], actor=actor).status  # type: ignore[arg-type]
+
+    assert in_threads(pg_app, 16, approve) == ["executed"] * 16
+    balances = dict(db.session.execute(sa.select(Account.id, Account.balance_minor)).all())
+    assert (balances[a.id], balances[b.id]) == (100_000 - 4_000, 100_000 + 4_000)
+    assert verify_ledger() == []

@@ -26,6 +26,7 @@ from vaulta.services.errors import (
     InvalidInput,
     NotFound,
 )
+from vaulta.services.ledger.writes import FollowUp, write_movement
 
 DESCRIPTION_MAX = 200
 
@@ -59,24 +60,11 @@ _LOCK = (
     .order_by(ACCOUNTS.c.id)
     .with_for_update()
 )
-_INSERT = sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id)
 _INSERT_MANY = sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id, sort_by_parameter_order=True)
 _ADD = (
     sa.update(ACCOUNTS)
     .where(ACCOUNTS.c.id == sa.bindparam("account_id"))
     .values(balance_minor=ACCOUNTS.c.balance_minor + sa.bindparam("delta"))
-)
-# Both balances in one statement: the debit loses the amount, the credit gains it.
-_MOVE = (
-    sa.update(ACCOUNTS)
-    .where(ACCOUNTS.c.id.in_([sa.bindparam("debit"), sa.bindparam("credit")]))
-    .values(
-        balance_minor=ACCOUNTS.c.balance_minor
-        + sa.case(
-            (ACCOUNTS.c.id == sa.bindparam("credit"), sa.bindparam("amount")),
-            else_=-sa.bindparam("amount"),
-        )
-    )
 )
 
 
@@ -163,31 +151,32 @@ def move(
     reverses_id: int | None = None,
     idempotency_key: str | None = None,
     also_record: Callable[[int], audit.Event] | None = None,
+    follow_up: FollowUp | None = None,
+    transaction_id: int | None = None,
 ) -> int:
     """Move money between two accounts the caller has locked; the new transaction's id.
 
     Every check comes before the first write, so a refusal (a DomainError) leaves the
     caller's transaction as it was. The movement's audit event is inserted together with
-    ``also_record(transaction_id)`` when the caller has one of its own (one statement).
+    ``also_record(transaction_id)`` when the caller has one of its own, and the caller's
+    ``follow_up`` write goes with them (``writes.write_movement``: one statement on
+    PostgreSQL when the lock reserved ``transaction_id``, two otherwise).
     """
     description = _check_arguments(debit.id, credit.id, amount_minor, kind, description)
     _check_move(debit, credit, amount_minor)
-    conn = s.connection()
-    tx_id: int = conn.execute(
-        _INSERT,
-        _transaction_row(
-            debit, credit, amount_minor, kind, description, actor_id, reference, reverses_id
+    row = _transaction_row(
+        debit, credit, amount_minor, kind, description, actor_id, reference, reverses_id
+    ) | {"idempotency_key": idempotency_key, "id": transaction_id}
+
+    def events(tx_id: int) -> list[audit.Event]:
+        event = _movement_event(
+            actor_id, tx_id, debit, credit, amount_minor, kind, description, reverses_id
         )
-        | {"idempotency_key": idempotency_key},
-    ).scalar_one()
-    moved = conn.execute(_MOVE, {"debit": debit.id, "credit": credit.id, "amount": amount_minor})
-    if moved.rowcount != 2:
-        raise RuntimeError(f"transaction {tx_id} changed {moved.rowcount} balances, not 2")
-    event = _movement_event(
-        actor_id, tx_id, debit, credit, amount_minor, kind, description, reverses_id
-    )
-    audit.record_all(s, [event] if also_record is None else [event, also_record(tx_id)])
-    return tx_id
+        return [event] if also_record is None else [event, also_record(tx_id)]
+
+    if s.new:
+        s.flush()  # rows the events may point at go in first (as audit.record does)
+    return write_movement(s.connection(), row, events=events, follow_up=follow_up)
 
 
 def _transaction_row(

@@ -1,0 +1,184 @@
+"""How a movement is written (ledger.writes): the same rows on both backends, in fewer
+statements on PostgreSQL, and nothing at all when any part of it fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests import factories
+from tests.services.payments.factories import make_payment
+from vaulta.extensions import db
+from vaulta.models import Account, AuditEvent, Customer, Payment, Transaction, User
+from vaulta.services import approvals, audit
+from vaulta.services.db import write_transaction
+from vaulta.services.ledger.writes import (
+    RESERVE_TRANSACTION_ID,
+    FollowUp,
+    _one_statement,
+    write_movement,
+)
+from vaulta.services.ledger_checks import verify_ledger
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements sent to the database while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def _balances(*accounts: Account) -> list[int]:
+    return [
+        db.session.scalar(sa.select(Account.balance_minor).where(Account.id == a.id)) or 0
+        for a in accounts
+    ]
+
+
+def test_an_approval_takes_two_statements_on_postgresql_five_on_sqlite(
+    backend: str, customer_user: User, approver: User
+) -> None:
+    source = factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
+    target = factories.make_account(factories.make_customer(), "EUR")
+    payment = make_payment(customer_user, source, to=target, amount="10.00")
+    assert approver.is_admin  # loaded now, not inside the count
+    with statements() as sent:
+        done = approvals.approve(payment.id, actor=approver)
+    assert done.status == "executed"
+    # The lock (which reserves the transaction's id on PostgreSQL), then the writes.
+    writes = [s for s in sent if not s.startswith(("BEGIN", "PRAGMA"))]
+    assert len(writes) == (2 if backend == "postgresql" else 5), writes
+    assert "FOR UPDATE" in writes[0] or backend == "sqlite"
+    tx = db.session.get(Transaction, done.transaction_id)
+    assert tx is not None
+    assert (tx.debit_account_id, tx.credit_account_id, tx.amount_minor) == (
+        source.id,
+        target.id,
+        1_000,
+    )
+    assert db.session.get(Payment, payment.id).transaction_id == tx.id  # type: ignore[union-attr]
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(
+            sa.or_(
+                sa.and_(
+                    AuditEvent.object_type == "transaction", AuditEvent.object_id == str(tx.id)
+                ),
+                sa.and_(
+                    AuditEvent.object_type == "payment", AuditEvent.action == "payment.approve"
+                ),
+            )
+        )
+    ).all()
+    assert sorted(e.action for e in events) == ["payment.approve", "transaction.payment"]
+    assert all(e.actor_id == approver.id and e.created_at is not None for e in events)
+    assert verify_ledger() == []
+
+
+def test_the_reserved_id_is_a_sequence_on_postgresql_and_null_on_sqlite(backend: str) -> None:
+    reserved = db.session.scalar(sa.select(RESERVE_TRANSACTION_ID))
+    db.session.commit()
+    assert (reserved is None) == (backend == "sqlite")
+
+
+# A follow-up for these tests: it writes a row that the movement does not touch.
+_RENAME = (
+    sa.update(Customer)
+    .where(Customer.id == sa.bindparam("renamed_id"))
+    .values(full_name=sa.bindparam("new_name"), updated_at=sa.func.now())
+)
+
+
+def _movement(admin: User, debit: Account, credit: Account, reserved: int | None) -> dict:
+    return {
+        "id": reserved,
+        "debit_account_id": debit.id,
+        "credit_account_id": credit.id,
+        "amount_minor": 500,
+        "currency": "EUR",
+        "kind": "transfer",
+        "description": "Written directly",
+        "reference": None,
+        "reverses_id": None,
+        "created_by_id": admin.id,
+        "idempotency_key": None,
+    }
+
+
+@pytest.mark.parametrize("reserve", [False, True], ids=["inserted", "reserved"])
+def test_a_movement_writes_its_transaction_balances_events_and_follow_up(
+    app: Flask, admin: User, reserve: bool
+) -> None:
+    debit = factories.make_account(factories.make_customer(), "EUR", 1_000)
+    customer = factories.make_customer()
+    credit = factories.make_account(customer, "EUR")
+    rename = FollowUp(_RENAME, {"renamed_id": customer.id, "new_name": "Renamed"})
+    with write_transaction() as s:
+        reserved = s.connection().scalar(sa.select(RESERVE_TRANSACTION_ID)) if reserve else None
+        tx_id = write_movement(
+            s.connection(),
+            _movement(admin, debit, credit, reserved),
+            events=lambda tx_id: [audit.Event(admin.id, "test.moved", "transaction", tx_id)],
+            follow_up=rename,
+        )
+    assert reserved is None or tx_id == reserved
+    assert _balances(debit, credit) == [500, 500]
+    renamed = db.session.scalar(sa.select(Customer.full_name).where(Customer.id == customer.id))
+    assert renamed == "Renamed"
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "test.moved"))
+    assert event is not None
+    assert (event.object_id, event.actor_id) == (str(tx_id), admin.id)
+    assert event.created_at is not None
+    assert verify_ledger() == []
+
+
+@pytest.mark.parametrize("reserve", [False, True], ids=["inserted", "reserved"])
+def test_a_failing_follow_up_rolls_the_whole_movement_back(
+    app: Flask, admin: User, reserve: bool
+) -> None:
+    debit = factories.make_account(factories.make_customer(), "EUR", 1_000)
+    customer = factories.make_customer()
+    credit = factories.make_account(customer, "EUR")
+    before = (_count(Transaction), _count(AuditEvent))
+    unnamed = FollowUp(_RENAME, {"renamed_id": customer.id, "new_name": None})  # NOT NULL
+
+    def move_and_unname() -> None:
+        with write_transaction() as s:
+            conn = s.connection()
+            reserved = conn.scalar(sa.select(RESERVE_TRANSACTION_ID)) if reserve else None
+            write_movement(
+                conn,
+                _movement(admin, debit, credit, reserved),
+                events=lambda tx_id: [audit.Event(admin.id, "test.moved", "transaction", tx_id)],
+                follow_up=unnamed,
+            )
+
+    with pytest.raises(sa.exc.IntegrityError):
+        move_and_unname()
+    assert (_count(Transaction), _count(AuditEvent)) == before
+    assert _balances(debit, credit) == [1_000, 0]
+    assert verify_ledger() == []
+
+
+def test_a_follow_up_parameter_named_like_a_column_is_refused() -> None:
+    """PostgreSQL's one statement: SQLAlchemy would add a parameter named like a column of
+    a table it writes (here accounts.customer_id) to that table's SET."""
+    clashing = sa.update(Customer).where(Customer.id == sa.bindparam("customer_id"))
+    with pytest.raises(ValueError, match=r"\['customer_id'\]"):
+        _one_statement(1, clashing.values(updated_at=sa.func.now()), inserts=True)
+    assert _one_statement(1, _RENAME, inserts=True) is not None

@@ -1,0 +1,214 @@
+"""Writing one checked movement: its transaction row, both balances, its audit events and
+the caller's follow-up write (the payment it executes), in as few statements as the
+database allows.
+
+The transaction's id goes into the events and the follow-up, so it comes first: reserved
+by the statement that locked the accounts (``RESERVE_TRANSACTION_ID``, PostgreSQL only),
+or returned by the transaction's ``INSERT``. Then:
+
+- PostgreSQL: the balances, the events and the follow-up (and the transaction itself, when
+  its id was reserved) are one statement, each a data-modifying ``WITH`` clause. Such
+  clauses run exactly once and to completion, in the statement's transaction; they touch
+  different rows, so none needs to see another's. Foreign keys are checked at the end of
+  the statement, when the transaction row is there.
+- SQLite has no data-modifying ``WITH`` and no sequences: the same writes go one
+  statement at a time.
+
+Either way they are the same rows in the caller's database transaction, and an error
+rolls every one of them back. Only ``postings.move`` calls this; what may be written
+was checked there, under the accounts' locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from vaulta.models import Account, AuditEvent, Transaction, utcnow
+from vaulta.services import audit
+
+ACCOUNTS = Account.__table__
+TRANSACTIONS = Transaction.__table__
+EVENTS = AuditEvent.__table__
+EVENT_COLUMNS = (
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "details",
+    "client_address",
+    "created_at",
+)
+
+TRANSACTION_COLUMNS = (
+    "id",
+    "debit_account_id",
+    "credit_account_id",
+    "amount_minor",
+    "currency",
+    "kind",
+    "description",
+    "reference",
+    "reverses_id",
+    "created_by_id",
+    "idempotency_key",
+    "created_at",
+)
+INSERT_TRANSACTION = sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id)
+# Both balances in one statement: the debit loses the amount, the credit gains it.
+MOVE_BALANCES = (
+    sa.update(ACCOUNTS)
+    .where(ACCOUNTS.c.id.in_([sa.bindparam("debit"), sa.bindparam("credit")]))
+    .values(
+        balance_minor=ACCOUNTS.c.balance_minor
+        + sa.case(
+            (ACCOUNTS.c.id == sa.bindparam("credit"), sa.bindparam("amount")),
+            else_=-sa.bindparam("amount"),
+        )
+    )
+)
+
+
+class _NextTransactionId(FunctionElement[int]):
+    """The next id of ``transactions`` (PostgreSQL's sequence); NULL on SQLite."""
+
+    type = sa.BigInteger()
+    inherit_cache = True
+
+
+@compiles(_NextTransactionId)
+def _no_sequence(_element: _NextTransactionId, _compiler: SQLCompiler, **_kw: object) -> str:
+    return "NULL"
+
+
+@compiles(_NextTransactionId, "postgresql")
+def _sequence(_element: _NextTransactionId, _compiler: SQLCompiler, **_kw: object) -> str:
+    return "nextval(pg_get_serial_sequence('transactions', 'id'))"
+
+
+# A column for the statement that locks a movement's accounts: an id reserved for its
+# transaction (once per statement, whatever the rows), or NULL where there is none.
+RESERVE_TRANSACTION_ID = sa.select(_NextTransactionId()).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The caller's own write, made with the movement: ``statement`` run with ``params``
+    plus ``new_transaction_id`` (the new transaction's id); keys it does not bind are
+    not passed. It sets its table's ``onupdate`` columns itself (in a ``WITH`` clause
+    SQLAlchemy cannot fill them in), and no parameter may be named like a column of a
+    table the statement writes: SQLAlchemy would add it to that table's ``SET``.
+    ``_one_statement`` refuses such names."""
+
+    statement: sa.Update
+    params: Mapping[str, object]
+
+
+def write_movement(
+    conn: Connection,
+    row: Mapping[str, object],
+    *,
+    events: Callable[[int], Sequence[audit.Event]],
+    follow_up: FollowUp | None = None,
+) -> int:
+    """Insert the transaction ``row``, move both balances, insert the audit events that
+    ``events(transaction_id)`` returns and run ``follow_up``.
+
+    ``row["id"]`` is the id reserved for it (``RESERVE_TRANSACTION_ID``) or None. Returns
+    the new transaction's id. The balance update must change exactly two rows; anything
+    else raises (the caller's transaction then rolls back).
+    """
+    postgresql = conn.dialect.name == "postgresql"
+    reserved = row.get("id") if postgresql else None
+    if reserved is None:
+        tx_id: int = conn.execute(
+            INSERT_TRANSACTION, {k: v for k, v in row.items() if k != "id"}
+        ).scalar_one()
+    else:
+        tx_id = int(reserved)  # type: ignore[call-overload]
+    balances = {
+        "debit": row["debit_account_id"],
+        "credit": row["credit_account_id"],
+        "amount": row["amount_minor"],
+    }
+    event_rows = [event.row() for event in events(tx_id)]
+    follow = {}
+    if follow_up is not None:
+        given = {**follow_up.params, "new_transaction_id": tx_id}
+        follow = {k: given[k] for k in bind_names(follow_up.statement) if k in given}
+    if postgresql:
+        params = dict(balances) | follow
+        now = utcnow()
+        if reserved is not None:
+            params |= {f"t_{key}": row.get(key) for key in TRANSACTION_COLUMNS}
+            params["t_created_at"] = now
+        for i, event_row in enumerate(event_rows):
+            params |= {f"e{i}_{key}": value for key, value in event_row.items()}
+            params[f"e{i}_created_at"] = now
+        statement = _one_statement(
+            len(event_rows), follow_up and follow_up.statement, inserts=reserved is not None
+        )
+        changed = conn.execute(statement, params).scalar_one()
+    else:
+        changed = conn.execute(MOVE_BALANCES, balances).rowcount
+        if event_rows:
+            conn.execute(audit.INSERT, event_rows)
+        if follow_up is not None:
+            conn.execute(follow_up.statement, follow)
+    if changed != 2:
+        raise RuntimeError(f"transaction {tx_id} changed {changed} balances, not 2")
+    return tx_id
+
+
+@lru_cache(maxsize=32)
+def _one_statement(events: int, follow_up: sa.Update | None, *, inserts: bool) -> sa.Select:
+    """PostgreSQL: the transaction (when ``inserts``: its id was reserved), the balances,
+    ``events`` audit rows and the follow-up as one statement that returns how many
+    balances changed. Built once per shape (bound parameters only), so SQLAlchemy
+    compiles it once and psycopg prepares it."""
+    balances = MOVE_BALANCES.returning(ACCOUNTS.c.id).cte("moved_balances")
+    statement = sa.select(sa.func.count()).select_from(balances)
+    if inserts:
+        values = {
+            c: sa.bindparam(f"t_{c}", type_=TRANSACTIONS.c[c].type) for c in TRANSACTION_COLUMNS
+        }
+        statement = statement.add_cte(sa.insert(TRANSACTIONS).values(values).cte("new_transaction"))
+    if events:
+        statement = statement.add_cte(_events_insert(events).cte("audit_rows"))
+    if follow_up is not None:
+        statement = statement.add_cte(follow_up.cte("follow_up"))
+    written = [ACCOUNTS, EVENTS, TRANSACTIONS]
+    if follow_up is not None:
+        written.append(follow_up.table)  # type: ignore[arg-type]
+    clashes = bind_names(statement) & {c.key for table in written for c in table.columns}
+    if clashes:
+        raise ValueError(f"parameters named like columns they would overwrite: {sorted(clashes)}")
+    return statement
+
+
+@lru_cache(maxsize=64)
+def bind_names(statement: sa.Executable) -> frozenset[str]:
+    """The names of ``statement``'s named bound parameters (not its anonymous ones)."""
+    return frozenset(
+        element.key
+        for element in sa.sql.visitors.iterate(statement)
+        if isinstance(element, sa.BindParameter) and not element.unique
+    )
+
+
+def _events_insert(count: int) -> sa.Insert:
+    """``INSERT … SELECT … UNION ALL SELECT …`` of ``count`` events: unlike a multi-row
+    ``VALUES``, SQLAlchemy caches its compiled form."""
+    rows = [
+        sa.select(*(sa.bindparam(f"e{i}_{c}", type_=EVENTS.c[c].type) for c in EVENT_COLUMNS))
+        for i in range(count)
+    ]
+    source = rows[0] if count == 1 else sa.union_all(*rows)
+    return sa.insert(EVENTS).from_select(list(EVENT_COLUMNS), source)
