@@ -67,7 +67,7 @@ def _worker(
             chunk = ids[first : first + size]
             if mode == "bulk":
                 results = bulk_decisions.decide_many(chunk, actor=admin, action="approve")
-                statuses += [r.payment.status if r.payment else "refused" for r in results]
+                statuses += [PAYMENT_EXECUTED if r.ok else "refused" for r in results]
             else:
                 statuses.append(approvals.approve(chunk[0], actor=admin, send_code=False).status)
         executed = statuses.count(PAYMENT_EXECUTED)
