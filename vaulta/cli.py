@@ -61,7 +61,9 @@ def seed_demo(
 
     With --customers N [--transactions M] it then adds N customers and M postings at
     scale in one database transaction. That part is NOT idempotent: every run adds another
-    batch (with new customer and account numbers); `verify-ledger` passes after each.
+    batch (with new customer and account numbers); `verify-ledger` passes after each. While
+    it loads, the transactions table (on PostgreSQL also the accounts and users it refers
+    to) is locked against everyone else: run it on a database that is not in use yet.
     """
     if customers is None and transactions:
         raise click.UsageError("--transactions needs --customers.")

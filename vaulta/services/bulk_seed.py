@@ -1,11 +1,9 @@
 """Demo data at scale: ``flask vaulta seed-demo --customers N --transactions M``.
 
 The per-row services are far too slow for a million postings, so this module builds the
-rows in Python and bulk-inserts them in ONE database transaction: SQLAlchemy Core
-executemany in batches on SQLite, psycopg's ``COPY`` on PostgreSQL. It is the one writer of
-balances besides vaulta.services.ledger, and only for rows it creates itself (plus the net
-change of the system accounts). 100,000 customers and 1,000,000 transactions take about
-30-40 s on either backend (2 cores). The book stays consistent by construction:
+rows in Python and loads them in ONE database transaction (``bulk_load``). It is the one
+writer of balances besides vaulta.services.ledger, and only for rows it creates itself
+(plus the net change of the system accounts). The book stays consistent by construction:
 
 * a seeded random walk over the new customer accounts decides every posting (deposits from
   and withdrawals to the currency's system account, transfers between two new accounts in
@@ -37,6 +35,7 @@ from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
 from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.models.transaction import TX_DEPOSIT, TX_TRANSFER, TX_WITHDRAWAL
 from vaulta.services import accounts, audit, demo, users
+from vaulta.services.bulk_load import loading, reserve_ids, write_rows
 from vaulta.services.db import write_transaction
 from vaulta.services.numbers import account_number_from, customer_number_from
 
@@ -112,16 +111,18 @@ def bulk_seed(
 
     with write_transaction() as s:
         start = utcnow() - timedelta(days=HISTORY_DAYS)
-        customer_ids, account_ids = _reserve_ids(s, customers, len(book.balances))
+        customer_ids = reserve_ids(s, _table(Customer), customers)
+        account_ids = reserve_ids(s, _table(Account), len(book.balances))
         first_customer, first_body = _next_serials(s)
         customer_rows = _customer_rows(rng, customer_ids, first_customer, start)
-        _write_rows(s, _table(Customer), CUSTOMER_COLUMNS, customer_rows, batch_size, advance)
+        write_rows(s, _table(Customer), CUSTOMER_COLUMNS, customer_rows, batch_size, advance)
         account_rows = _account_rows(book, customer_ids, account_ids, first_body, start)
-        _write_rows(s, _table(Account), ACCOUNT_COLUMNS, account_rows, batch_size, _ignore)
+        write_rows(s, _table(Account), ACCOUNT_COLUMNS, account_rows, batch_size, _ignore)
         tx_rows = _transaction_rows(
             book, transactions, walk_seed, account_ids, system, admin_id, start
         )
-        _write_rows(s, _table(Transaction), TRANSACTION_COLUMNS, tx_rows, batch_size, advance)
+        with loading(s, _table(Transaction)):
+            write_rows(s, _table(Transaction), TRANSACTION_COLUMNS, tx_rows, batch_size, advance)
         for index, currency in enumerate(CURRENCIES):
             s.execute(
                 sa.update(Account)
@@ -221,26 +222,6 @@ def _simulate_final_balances(book: _Book, count: int, seed: int) -> list[int]:
     return net
 
 
-def _reserve_ids(s: Session, customers: int, accounts_count: int) -> tuple[list[int], list[int]]:
-    """Primary keys for the new rows: from the sequences on PostgreSQL, after the last id on
-    SQLite (whose write lock, taken by BEGIN IMMEDIATE, keeps others out meanwhile)."""
-    reserved = []
-    for table, count in ((Customer.__table__, customers), (Account.__table__, accounts_count)):
-        if s.get_bind().dialect.name == "postgresql":
-            ids = s.scalars(
-                sa.text(
-                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                    "FROM generate_series(1, :count)"
-                ),
-                {"table": table.name, "count": count},
-            ).all()
-        else:
-            last = s.scalar(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)))
-            ids = list(range(last + 1, last + 1 + count))
-        reserved.append(sorted(ids))
-    return reserved[0], reserved[1]
-
-
 def _next_serials(s: Session) -> tuple[int, int]:
     """The first free customer serial and account body of the bulk ranges."""
     low_customer = customer_number_from(CUSTOMER_SERIAL_LIMIT)  # 'C10000000'
@@ -264,17 +245,6 @@ TRANSACTION_COLUMNS = (
     "debit_account_id credit_account_id amount_minor currency kind description created_by_id "
     "created_at"
 )
-
-
-def _batches(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _customer_rows(
@@ -343,31 +313,3 @@ def _transaction_rows(
             actor,
             start + step * i,
         )
-
-
-def _write_rows(
-    s: Session,
-    table: sa.Table,
-    columns: str,
-    rows: Iterator[tuple[Any, ...]],
-    batch_size: int,
-    advance: Progress,
-) -> None:
-    """Bulk-insert ``rows``: COPY on PostgreSQL, Core executemany in batches elsewhere.
-
-    Nothing may use the session while the COPY runs: it holds the connection.
-    """
-    names = columns.split()
-    connection = s.connection()
-    if connection.dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-            for batch in _batches(rows, batch_size):
-                for row in batch:
-                    copy.write_row(row)
-                advance(len(batch))
-        return
-    statement = sa.insert(table)
-    for batch in _batches(rows, batch_size):
-        s.execute(statement, [dict(zip(names, row, strict=True)) for row in batch])
-        advance(len(batch))
