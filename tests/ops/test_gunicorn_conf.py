@@ -48,11 +48,15 @@ def test_port_sets_the_default_bind(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_workers_freeze_what_they_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """post_worker_init moves the loaded app out of the collector's reach (gc.freeze)."""
+    """post_worker_init moves the loaded app out of the collector's reach (gc.freeze) and
+    raises the young generation's threshold."""
     import gc
 
-    calls: list[str] = []
+    calls: list[object] = []
     monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
-    runpy.run_path(CONF)["post_worker_init"](object())
-    assert calls == ["collect", "freeze"]
+    monkeypatch.setattr(gc, "set_threshold", lambda *t: calls.append(t))
+    conf = runpy.run_path(CONF)
+    conf["post_worker_init"](object())
+    assert calls == ["collect", "freeze", conf["GC_THRESHOLDS"]]
+    assert conf["GC_THRESHOLDS"][0] > gc.get_threshold()[0]
