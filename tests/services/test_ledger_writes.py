@@ -120,6 +120,23 @@ def _movement(admin: User, debit: Account, credit: Account, reserved: int | None
     }
 
 
+def _write(
+    admin: User, debit: Account, credit: Account, follow_up: FollowUp, *, reserve: bool
+) -> tuple[int, int | None]:
+    """Write 5.00 from ``debit`` to ``credit`` with one audit event and ``follow_up``, its
+    id reserved first when ``reserve``; (transaction id, reserved id)."""
+    with write_transaction() as s:
+        conn = s.connection()
+        reserved = conn.scalar(sa.select(RESERVE_TRANSACTION_ID)) if reserve else None
+        tx_id = write_movement(
+            conn,
+            _movement(admin, debit, credit, reserved),
+            events=lambda tx_id: [audit.Event(admin.id, "test.moved", "transaction", tx_id)],
+            follow_up=follow_up,
+        )
+    return tx_id, reserved
+
+
 @pytest.mark.parametrize("reserve", [False, True], ids=["inserted", "reserved"])
 def test_a_movement_writes_its_transaction_balances_events_and_follow_up(
     app: Flask, admin: User, reserve: bool
@@ -128,14 +145,7 @@ def test_a_movement_writes_its_transaction_balances_events_and_follow_up(
     customer = factories.make_customer()
     credit = factories.make_account(customer, "EUR")
     rename = FollowUp(_RENAME, {"renamed_id": customer.id, "new_name": "Renamed"})
-    with write_transaction() as s:
-        reserved = s.connection().scalar(sa.select(RESERVE_TRANSACTION_ID)) if reserve else None
-        tx_id = write_movement(
-            s.connection(),
-            _movement(admin, debit, credit, reserved),
-            events=lambda tx_id: [audit.Event(admin.id, "test.moved", "transaction", tx_id)],
-            follow_up=rename,
-        )
+    tx_id, reserved = _write(admin, debit, credit, rename, reserve=reserve)
     assert reserved is None or tx_id == reserved
     assert _balances(debit, credit) == [500, 500]
     renamed = db.session.scalar(sa.select(Customer.full_name).where(Customer.id == customer.id))
@@ -157,19 +167,8 @@ def test_a_failing_follow_up_rolls_the_whole_movement_back(
     before = (_count(Transaction), _count(AuditEvent))
     unnamed = FollowUp(_RENAME, {"renamed_id": customer.id, "new_name": None})  # NOT NULL
 
-    def move_and_unname() -> None:
-        with write_transaction() as s:
-            conn = s.connection()
-            reserved = conn.scalar(sa.select(RESERVE_TRANSACTION_ID)) if reserve else None
-            write_movement(
-                conn,
-                _movement(admin, debit, credit, reserved),
-                events=lambda tx_id: [audit.Event(admin.id, "test.moved", "transaction", tx_id)],
-                follow_up=unnamed,
-            )
-
     with pytest.raises(sa.exc.IntegrityError):
-        move_and_unname()
+        _write(admin, debit, credit, unnamed, reserve=reserve)
     assert (_count(Transaction), _count(AuditEvent)) == before
     assert _balances(debit, credit) == [1_000, 0]
     assert verify_ledger() == []
