@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, g, request, url_for
-from flask_wtf.csrf import generate_csrf
+from flask import Flask, current_app, request, url_for
 
 from vaulta.models import utcnow
 from vaulta.money import format_amount, format_plain
+from vaulta.security.csrf_tokens import page_token
 
 DEFAULT_DATETIME = "%Y-%m-%d %H:%M"
 
@@ -143,18 +143,11 @@ def endpoint_query_url(endpoint: str, **params: object) -> str:
     return f"{base}?{urlencode(items, safe=_QUERY_SAFE)}" if items else base
 
 
-CSRF_MEMO = "_vaulta_csrf_token"
-
-
 def csrf_token() -> str:
-    """The ``csrf_token()`` of templates: Flask-WTF's ``generate_csrf``, asked once per
-    request (a page asks for it in the layout, the sign-out form and its own forms, and
-    each call re-reads the configuration). ``security.sessions`` forgets it at sign-in."""
-    token = g.get(CSRF_MEMO)
-    if token is None:
-        token = generate_csrf()
-        setattr(g, CSRF_MEMO, token)
-    return str(token)
+    """The ``csrf_token()`` of templates: signed once per session (security/csrf_tokens.py),
+    and the same token for every call within a request (a page asks for it in the layout,
+    the sign-out form and its own forms)."""
+    return page_token()
 
 
 _CSRF_CONTEXT = {"csrf_token": csrf_token}

@@ -87,14 +87,19 @@ def test_system_page_at_head(admin_client: FlaskClient) -> None:
     assert "None: the database is at the newest revision." in page
 
 
-def test_development_banner_only_when_outdated(app: Flask, outdated: str) -> None:
-    app.config["SCHEMA_CHECK"] = "banner"
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    assert "schema-banner" in page
-    assert "flask db upgrade" in page
-    _stamp(HEAD)
-    assert "schema-banner" not in client.get("/login").get_data(as_text=True)
+def test_development_banner_only_when_outdated(database_url: str, outdated: str) -> None:
+    overrides = {"SQLALCHEMY_DATABASE_URI": database_url, "SCHEMA_CHECK": "banner"}
+    banner_app = create_app("testing", overrides)
+    client = banner_app.test_client()
+    try:
+        page = client.get("/login").get_data(as_text=True)
+        assert "schema-banner" in page
+        assert "flask db upgrade" in page
+        _stamp(HEAD)
+        assert "schema-banner" not in client.get("/login").get_data(as_text=True)
+    finally:
+        with banner_app.app_context():
+            db.engine.dispose()
 
 
 def test_no_banner_when_check_is_off(client: FlaskClient, outdated: str) -> None:

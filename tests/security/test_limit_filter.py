@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 
 from tests.webclient import WebClient
 from vaulta.extensions import limiter
-from vaulta.security import UNLIMITED_ENDPOINTS, unlimited_endpoints
+from vaulta.security import UNLIMITED_ENDPOINTS, check_limits, unlimited_endpoints
 
 
 def test_every_endpoint_with_a_limit_is_checked(app: Flask) -> None:
@@ -35,3 +36,22 @@ def test_a_default_limit_turns_the_shortcut_off(app: Flask) -> None:
 def test_pages_without_limits_still_answer(app: Flask, admin_client: WebClient) -> None:
     assert admin_client.get("/admin/customers/").status_code == 200
     assert "customers.index" in app.extensions[UNLIMITED_ENDPOINTS]
+
+
+def test_the_limiter_is_not_started_where_no_limit_applies(
+    app: Flask, admin_client: WebClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check_limits`` replaced Flask-Limiter's before_request check (a pinned internal)."""
+    hooks = app.before_request_funcs[None]
+    assert check_limits in hooks
+    assert limiter._check_request_limit not in hooks
+    checked: list[bool] = []  # in_middleware, per check
+
+    def check(*, in_middleware: bool = True, **_kwargs: object) -> None:
+        checked.append(in_middleware)
+
+    monkeypatch.setattr(limiter, "_check_request_limit", check)
+    assert admin_client.get("/admin/customers/").status_code == 200
+    assert checked == []
+    admin_client.get("/login")
+    assert checked[0] is True  # the before_request check ran

@@ -3,8 +3,6 @@ the ORM User that services take, and it then becomes current_user for the reques
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -96,24 +94,3 @@ def test_each_request_reads_the_user_afresh(client: WebClient) -> None:
     db.session.execute(sa.update(User).where(User.id == customer.id).values(full_name="Mia B"))
     db.session.commit()
     assert "Mia B" in client.get("/settings").get_data(as_text=True)
-
-
-def test_a_page_makes_its_csrf_token_once(
-    admin_client: WebClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Templates ask for csrf_token() several times; Flask-WTF is asked once per request."""
-    import vaulta.templating
-
-    calls: list[str] = []
-    real = vaulta.templating.generate_csrf
-
-    def counted() -> str:
-        calls.append("csrf")
-        return real()
-
-    monkeypatch.setattr(vaulta.templating, "generate_csrf", counted)
-    html = admin_client.get("/admin/approvals/").get_data(as_text=True)
-    assert calls == ["csrf"]
-    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
-    assert len(tokens) == 1
-    assert f'"X-CSRFToken": "{tokens.pop()}"' in html

@@ -35,7 +35,8 @@ def init_app(app: Flask) -> None:
     mode = app.config.get("SCHEMA_CHECK", "off")
     if mode not in SCHEMA_CHECK_MODES:
         raise ConfigError(f"SCHEMA_CHECK must be one of {', '.join(SCHEMA_CHECK_MODES)}.")
-    app.context_processor(lambda: {"schema_banner_status": _banner_status})
+    if mode == "banner":  # other modes leave the layout's banner out (no include per page)
+        app.context_processor(lambda: {"schema_banner_status": _banner_status})
     for limiter in app.extensions.get("limiter", ()):  # load balancers poll /healthz freely
         limiter.exempt(app.blueprints["health"])
     if mode != "refuse":
@@ -83,8 +84,6 @@ def _guard() -> tuple[str, int, dict[str, str]] | None:
 
 def _banner_status() -> SchemaStatus | None:
     """The status to show in the development banner, or None when there is nothing to say."""
-    if current_app.config.get("SCHEMA_CHECK") != "banner":
-        return None
     try:
         status = schema_status(db.engine, migrations_directory())
     except SQLAlchemyError:

@@ -15,13 +15,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, current_app, flash, g, request, session, url_for
+from flask import Flask, current_app, flash, request, session, url_for
 from flask_login import current_user, logout_user, user_logged_in
-from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from vaulta.errors import error_response, wants_json
-from vaulta.templating import CSRF_MEMO
+from vaulta.security.csrf_tokens import forget_request_token, page_token
 from vaulta.web import is_htmx, redirect_to
 
 LOGIN_AT = "_vaulta_login_at"
@@ -55,9 +54,8 @@ def _on_login(_app: Flask, **_extra: Any) -> None:
     # The CSRF secret is made with the new session, so the sign-in response's cookie already
     # holds it: the first page does not have to change the session and send the cookie again.
     # A token made earlier in this request belongs to the cleared session: forget it.
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
-    g.pop(CSRF_MEMO, None)
-    generate_csrf()
+    forget_request_token()
+    page_token()
 
 
 def expiry_message() -> str | None:
