@@ -1,0 +1,39 @@
+"""Signed-cookie sessions: one serializer per key set, and key rotation as Flask does it."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests.webclient import WebClient
+from vaulta.models import User
+from vaulta.security.cookie_session import CookieSessionInterface
+
+
+def test_the_app_uses_it_and_reuses_its_serializer(app: Flask, admin_client: WebClient) -> None:
+    interface = app.session_interface
+    assert isinstance(interface, CookieSessionInterface)
+    assert admin_client.get("/admin/customers/").status_code == 200
+    serializer = interface.get_signing_serializer(app)
+    assert admin_client.get("/admin/customers/").status_code == 200
+    assert interface.get_signing_serializer(app) is serializer
+
+
+def test_a_new_key_with_the_old_as_fallback_keeps_sessions(
+    app: Flask, admin_client: WebClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert admin_client.get("/admin/customers/").status_code == 200
+    old = app.secret_key
+    monkeypatch.setattr(app, "secret_key", "a-new-and-long-random-secret-key")
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old])
+    assert admin_client.get("/admin/customers/").status_code == 200
+
+
+def test_a_new_key_without_fallback_ends_sessions(
+    app: Flask, admin: User, admin_client: WebClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert admin_client.get("/admin/customers/").status_code == 200
+    monkeypatch.setattr(app, "secret_key", "a-new-and-long-random-secret-key")
+    response = admin_client.get("/admin/customers/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
