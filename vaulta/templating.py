@@ -143,23 +143,17 @@ def endpoint_query_url(endpoint: str, **params: object) -> str:
     return f"{base}?{urlencode(items, safe=_QUERY_SAFE)}" if items else base
 
 
-def csrf_token() -> str:
-    """The ``csrf_token()`` of templates: signed once per session (security/csrf_tokens.py),
-    and the same token for every call within a request (a page asks for it in the layout,
-    the sign-out form and its own forms)."""
-    return page_token()
-
-
-_CSRF_CONTEXT = {"csrf_token": csrf_token}
+_CSRF_CONTEXT = {"csrf_token": page_token}
 
 
 def register(app: Flask) -> None:
     app.add_template_global(layout_urls)
     app.add_template_global(endpoint_url)
     app.add_template_global(endpoint_query_url)
-    # Replaces Flask-WTF's csrf_token (same token, asked once per request); Flask-WTF puts
-    # its own in every template context, so this must be a later context processor.
-    app.add_template_global(csrf_token)
+    # Replaces Flask-WTF's csrf_token: signed once per session (security/csrf_tokens.py), one
+    # token per request. Flask-WTF puts its own in every template context, so this must be a
+    # later context processor.
+    app.add_template_global(page_token, "csrf_token")
     app.context_processor(lambda: _CSRF_CONTEXT)
     app.add_template_global(has_endpoint)
     app.add_template_global(url_halves)

@@ -6,7 +6,6 @@ import pytest
 from flask import Flask
 
 from tests.webclient import WebClient
-from vaulta.models import User
 from vaulta.security.cookie_session import CookieSessionInterface
 
 
@@ -30,7 +29,7 @@ def test_a_new_key_with_the_old_as_fallback_keeps_sessions(
 
 
 def test_a_new_key_without_fallback_ends_sessions(
-    app: Flask, admin: User, admin_client: WebClient, monkeypatch: pytest.MonkeyPatch
+    app: Flask, admin_client: WebClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert admin_client.get("/admin/customers/").status_code == 200
     monkeypatch.setattr(app, "secret_key", "a-new-and-long-random-secret-key")
