@@ -120,6 +120,13 @@ def _movement(admin: User, debit: Account, credit: Account, reserved: int | None
     }
 
 
+def _funded_pair() -> tuple[Account, Account, Customer]:
+    """10.00 EUR to move, an empty EUR account, and the customer who owns the latter."""
+    debit = factories.make_account(factories.make_customer(), "EUR", 1_000)
+    customer = factories.make_customer()
+    return debit, factories.make_account(customer, "EUR"), customer
+
+
 def _write(
     admin: User, debit: Account, credit: Account, follow_up: FollowUp, *, reserve: bool
 ) -> tuple[int, int | None]:
@@ -141,9 +148,7 @@ def _write(
 def test_a_movement_writes_its_transaction_balances_events_and_follow_up(
     app: Flask, admin: User, reserve: bool
 ) -> None:
-    debit = factories.make_account(factories.make_customer(), "EUR", 1_000)
-    customer = factories.make_customer()
-    credit = factories.make_account(customer, "EUR")
+    debit, credit, customer = _funded_pair()
     rename = FollowUp(_RENAME, {"renamed_id": customer.id, "new_name": "Renamed"})
     tx_id, reserved = _write(admin, debit, credit, rename, reserve=reserve)
     assert reserved is None or tx_id == reserved
@@ -161,9 +166,7 @@ def test_a_movement_writes_its_transaction_balances_events_and_follow_up(
 def test_a_failing_follow_up_rolls_the_whole_movement_back(
     app: Flask, admin: User, reserve: bool
 ) -> None:
-    debit = factories.make_account(factories.make_customer(), "EUR", 1_000)
-    customer = factories.make_customer()
-    credit = factories.make_account(customer, "EUR")
+    debit, credit, customer = _funded_pair()
     before = (_count(Transaction), _count(AuditEvent))
     unnamed = FollowUp(_RENAME, {"renamed_id": customer.id, "new_name": None})  # NOT NULL
 
