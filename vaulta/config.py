@@ -61,6 +61,7 @@ SECURITY_STR_SETTINGS = (
     "RATELIMIT_PASSCODE",
     "RATELIMIT_PAYMENT",
     "RATELIMIT_API",
+    "RATELIMIT_API_AUTH_FAILURES",
     "CONTENT_SECURITY_POLICY",
     "STRICT_TRANSPORT_SECURITY",
 )
@@ -116,7 +117,8 @@ class Config:
     RATELIMIT_LOGIN_ACCOUNT = "5/minute"  # failed sign-ins per email
     RATELIMIT_PASSCODE = "5/minute"  # one-time passcode checks per user
     RATELIMIT_PAYMENT = "20/minute"  # payment requests per user
-    RATELIMIT_API = "120/minute"  # JSON API calls per key
+    RATELIMIT_API = "120/minute"  # JSON API calls per authenticated key
+    RATELIMIT_API_AUTH_FAILURES = "20/minute"  # JSON API calls refused 401, per client address
     PAGE_SIZE = 25
     # Largest single ledger posting, in minor units of any currency.
     LEDGER_MAX_AMOUNT_MINOR = 10_000_000_000
@@ -177,6 +179,7 @@ class TestingConfig(Config):
     RATELIMIT_PASSCODE = "10000/minute"
     RATELIMIT_PAYMENT = "10000/minute"
     RATELIMIT_API = "10000/minute"
+    RATELIMIT_API_AUTH_FAILURES = "10000/minute"
 
 
 class ProductionConfig(Config):

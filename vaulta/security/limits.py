@@ -38,8 +38,9 @@ LOGIN_ACCOUNT_LIMIT = _configured("RATELIMIT_LOGIN_ACCOUNT")
 PASSCODE_LIMIT = _configured("RATELIMIT_PASSCODE")
 # Payment requests, per user.
 PAYMENT_LIMIT = _configured("RATELIMIT_PAYMENT")
-# The JSON API, per key.
+# The JSON API: calls per authenticated key; calls refused 401 per client address.
 API_LIMIT = _configured("RATELIMIT_API")
+API_AUTH_FAILURES_LIMIT = _configured("RATELIMIT_API_AUTH_FAILURES")
 
 
 def by_client_address() -> str:
@@ -61,7 +62,11 @@ def by_user() -> str:
 
 
 def by_api_key() -> str:
-    """The public prefix of a bearer key ``vk_<prefix>_<secret>``, else the client address."""
+    """The public prefix of a bearer key ``vk_<prefix>_<secret>``, else the client address.
+
+    The prefix is public: count against it only once the key has authenticated (as
+    vaulta/api/routes.py does), or anyone could spend a key's budget with wrong secrets.
+    """
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.startswith("vk_"):
         return "key:" + token[3:].partition("_")[0][:16]
@@ -71,3 +76,8 @@ def by_api_key() -> str:
 def failed(response: Response) -> bool:
     """For ``deduct_when``: only refused attempts count (4xx/5xx), not successful ones."""
     return response.status_code >= 400
+
+
+def refused_authentication(response: Response) -> bool:
+    """For ``deduct_when``: only calls answered 401 (no valid credentials) count."""
+    return response.status_code == 401
