@@ -60,6 +60,7 @@ SECURITY_STR_SETTINGS = (
     "RATELIMIT_LOGIN_ACCOUNT",
     "RATELIMIT_PASSCODE",
     "RATELIMIT_PAYMENT",
+    "RATELIMIT_ACCOUNT_LOOKUP",
     "RATELIMIT_API",
     "RATELIMIT_API_AUTH_FAILURES",
     "CONTENT_SECURITY_POLICY",
@@ -117,6 +118,7 @@ class Config:
     RATELIMIT_LOGIN_ACCOUNT = "5/minute"  # failed sign-ins per email
     RATELIMIT_PASSCODE = "5/minute"  # one-time passcode checks per user
     RATELIMIT_PAYMENT = "20/minute"  # payment requests per user
+    RATELIMIT_ACCOUNT_LOOKUP = "30/minute"  # payment form's live account-number checks per user
     RATELIMIT_API = "120/minute"  # JSON API calls per authenticated key
     RATELIMIT_API_AUTH_FAILURES = "20/minute"  # JSON API calls refused 401, per client address
     PAGE_SIZE = 25
@@ -178,6 +180,7 @@ class TestingConfig(Config):
     RATELIMIT_LOGIN_ACCOUNT = "10000/minute"
     RATELIMIT_PASSCODE = "10000/minute"
     RATELIMIT_PAYMENT = "10000/minute"
+    RATELIMIT_ACCOUNT_LOOKUP = "10000/minute"
     RATELIMIT_API = "10000/minute"
     RATELIMIT_API_AUTH_FAILURES = "10000/minute"
 

@@ -182,3 +182,38 @@ def test_payment_requests_and_their_passcode_checks_are_throttled(
         client.post_form("/payments/1/confirm", {"code": "000000"}).status_code for _ in range(3)
     ]
     assert codes[2] == 429
+
+
+def test_account_number_lookups_of_the_payment_form_are_limited_per_user(
+    app: Flask, client: WebClient
+) -> None:
+    """The live check of "Pay a VAULTA account" says whether an account number exists:
+    RATELIMIT_ACCOUNT_LOOKUP per signed-in customer. Checking other fields is no lookup."""
+    user = factories.make_customer_login("looker@example.test")
+    account = factories.make_account(factories.customer_of(user), "EUR", 10_000)
+    client.sign_in(user)
+    app.config["RATELIMIT_ACCOUNT_LOOKUP"] = "3/minute"
+
+    def check(name: str, value: str, c: WebClient = client):  # type: ignore[no-untyped-def]
+        form = {"from_account": account.number, "amount": "1.00", name: value}
+        return c.htmx("POST", f"/payments/validate/{name}", data=form)
+
+    for n in range(3):
+        response = check("to_account", f"99999999{n:02d}")
+        assert response.status_code == 200
+        assert "no open VAULTA account" in response.text
+    refused = check("to_account", "9999999904")
+    assert refused.status_code == 429
+    assert refused.headers["HX-Retarget"] == "#messages"
+    assert "Too many requests" in refused.text
+    assert check("amount", "12.50").status_code == 200
+    assert check("beneficiary_iban", "GB82WEST12345698765432").status_code == 200
+    # Another customer (same address) has their own budget.
+    other_client = app.test_client()
+    assert isinstance(other_client, WebClient)
+    other = factories.make_customer_login("other-looker@example.test")
+    factories.make_account(factories.customer_of(other), "EUR", 10_000)
+    other_client.sign_in(other)
+    form = {"from_account": account.number, "to_account": "9999999905"}
+    response = other_client.htmx("POST", "/payments/validate/to_account", data=form)
+    assert response.status_code == 200

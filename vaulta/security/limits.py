@@ -38,6 +38,8 @@ LOGIN_ACCOUNT_LIMIT = _configured("RATELIMIT_LOGIN_ACCOUNT")
 PASSCODE_LIMIT = _configured("RATELIMIT_PASSCODE")
 # Payment requests, per user.
 PAYMENT_LIMIT = _configured("RATELIMIT_PAYMENT")
+# Look-ups that tell whether an account number exists (the payment form's live check), per user.
+ACCOUNT_LOOKUP_LIMIT = _configured("RATELIMIT_ACCOUNT_LOOKUP")
 # The JSON API: calls per authenticated key; calls refused 401 per client address.
 API_LIMIT = _configured("RATELIMIT_API")
 API_AUTH_FAILURES_LIMIT = _configured("RATELIMIT_API_AUTH_FAILURES")
