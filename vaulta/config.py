@@ -28,6 +28,7 @@ INT_SETTINGS = (
     "ARGON2_PARALLELISM",
     "SESSION_IDLE_MINUTES",
     "SESSION_ABSOLUTE_HOURS",
+    "DEVICE_COOKIE_DAYS",
     "SMTP_PORT",
     "OTP_TTL_SECONDS",
     "OTP_MAX_ATTEMPTS",
@@ -58,6 +59,7 @@ SECURITY_STR_SETTINGS = (
     "RATELIMIT_STORAGE_URI",
     "RATELIMIT_LOGIN",
     "RATELIMIT_LOGIN_ACCOUNT",
+    "RATELIMIT_LOGIN_DEVICE",
     "RATELIMIT_PASSCODE",
     "RATELIMIT_PAYMENT",
     "RATELIMIT_ACCOUNT_LOOKUP",
@@ -115,7 +117,10 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN = "10/minute"  # sign-in POSTs per client address
-    RATELIMIT_LOGIN_ACCOUNT = "5/minute"  # failed sign-ins per email
+    RATELIMIT_LOGIN_ACCOUNT = "5/minute"  # failed sign-ins per email, from unknown devices
+    RATELIMIT_LOGIN_DEVICE = "5/minute"  # failed sign-ins per device cookie (known device)
+    # A browser's device cookie (vaulta/security/device_cookies.py) is honoured this long.
+    DEVICE_COOKIE_DAYS = 180
     RATELIMIT_PASSCODE = "5/minute"  # one-time passcode checks per user
     RATELIMIT_PAYMENT = "20/minute"  # payment requests per user
     RATELIMIT_ACCOUNT_LOOKUP = "30/minute"  # payment form's live account-number checks per user
@@ -178,6 +183,7 @@ class TestingConfig(Config):
     # Generous limits: many tests sign in from one address; tests/security sets tight ones.
     RATELIMIT_LOGIN = "10000/minute"
     RATELIMIT_LOGIN_ACCOUNT = "10000/minute"
+    RATELIMIT_LOGIN_DEVICE = "10000/minute"
     RATELIMIT_PASSCODE = "10000/minute"
     RATELIMIT_PAYMENT = "10000/minute"
     RATELIMIT_ACCOUNT_LOOKUP = "10000/minute"

@@ -65,6 +65,13 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return c
 
 
+def post_login(client: WebClient, email: str, password: str, address: str = "127.0.0.1"):
+    """One POST of the sign-in form, from ``address``."""
+    return client.post_form(
+        "/login", {"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
 def sign_in_with_form(client: WebClient, email: str, password: str = factories.PASSWORD):
     """Sign in through the real form (stamps the session like a browser sign-in); admins
     enter the code mailed for their second factor."""

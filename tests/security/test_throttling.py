@@ -10,6 +10,7 @@ import pytest
 from flask import Flask, jsonify
 
 from tests import factories
+from tests.security.conftest import post_login
 from tests.webclient import WebClient
 from vaulta import create_app
 from vaulta.extensions import db, limiter
@@ -19,17 +20,11 @@ from vaulta.security.limits import API_LIMIT, by_api_key
 REDIS_URL = os.environ.get("VAULTA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def _login(client: WebClient, email: str, password: str, address: str = "127.0.0.1"):
-    return client.post_form(
-        "/login", {"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
-    )
-
-
 def test_login_hammering_gets_a_clear_429_page(app: Flask, client: WebClient) -> None:
     app.config["RATELIMIT_LOGIN"] = "3/minute"
     for n in range(3):
-        assert _login(client, f"nobody{n}@example.test", "wrong password").status_code == 422
-    response = _login(client, "nobody@example.test", "wrong password")
+        assert post_login(client, f"nobody{n}@example.test", "wrong password").status_code == 422
+    response = post_login(client, "nobody@example.test", "wrong password")
     assert response.status_code == 429
     assert "Too many requests" in response.text  # the page title
     assert "Wait 60 seconds, then try again" in response.text
@@ -37,13 +32,13 @@ def test_login_hammering_gets_a_clear_429_page(app: Flask, client: WebClient) ->
     assert response.mimetype == "text/html"
     assert response.headers["Content-Security-Policy"]  # an error page is still a page
     # Another address is not affected; the sign-in page itself still opens.
-    assert _login(client, "nobody@example.test", "wrong", address="10.0.0.9").status_code == 422
+    assert post_login(client, "nobody@example.test", "wrong", address="10.0.0.9").status_code == 422
     assert client.get("/login").status_code == 200
 
 
 def test_an_htmx_429_lands_in_the_message_area(app: Flask, client: WebClient) -> None:
     app.config["RATELIMIT_LOGIN"] = "1/minute"
-    _login(client, "a@example.test", "wrong password")
+    post_login(client, "a@example.test", "wrong password")
     response = client.htmx("POST", "/login", data={"email": "a@example.test", "password": "x"})
     assert response.status_code == 429
     assert response.headers["HX-Retarget"] == "#messages"
@@ -56,14 +51,16 @@ def test_failed_attempts_are_limited_per_account_from_any_address(
 ) -> None:
     app.config["RATELIMIT_LOGIN_ACCOUNT"] = "3/minute"
     for n in range(3):
-        response = _login(client, admin.email, "wrong password", address=f"10.0.0.{n}")
+        response = post_login(client, admin.email, "wrong password", address=f"10.0.0.{n}")
         assert response.status_code == 422
     # Even the right password from a fresh address waits now: the account is throttled.
-    response = _login(client, admin.email.upper(), factories.PASSWORD, address="10.0.1.1")
+    response = post_login(client, admin.email.upper(), factories.PASSWORD, address="10.0.1.1")
     assert response.status_code == 429
     # Other accounts are not.
     other = factories.make_admin("other-admin@example.test")
-    assert _login(client, other.email, factories.PASSWORD, address="10.0.1.1").status_code == 302
+    assert (
+        post_login(client, other.email, factories.PASSWORD, address="10.0.1.1").status_code == 302
+    )
 
 
 def test_successful_sign_ins_do_not_count_against_the_account(app: Flask, admin: User) -> None:
@@ -71,7 +68,7 @@ def test_successful_sign_ins_do_not_count_against_the_account(app: Flask, admin:
     for _ in range(4):
         c = app.test_client()
         assert isinstance(c, WebClient)
-        assert _login(c, admin.email, factories.PASSWORD).status_code == 302
+        assert post_login(c, admin.email, factories.PASSWORD).status_code == 302
 
 
 def test_the_api_gets_a_json_429(app: Flask) -> None:
@@ -100,14 +97,14 @@ def test_in_memory_counts_belong_to_one_app(app: Flask, database_url: str) -> No
     app.config["RATELIMIT_LOGIN"] = "2/minute"
     first = app.test_client()
     for _ in range(2):
-        _login(first, "x@example.test", "wrong password")  # type: ignore[arg-type]
-    assert _login(first, "x@example.test", "wrong password").status_code == 429  # type: ignore[arg-type]
+        post_login(first, "x@example.test", "wrong password")  # type: ignore[arg-type]
+    assert post_login(first, "x@example.test", "wrong password").status_code == 429  # type: ignore[arg-type]
     second = create_app(
         "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_LOGIN": "2/minute"}
     )
     second.test_client_class = WebClient
     with second.app_context():
-        response = _login(second.test_client(), "x@example.test", "wrong password")  # type: ignore[arg-type]
+        response = post_login(second.test_client(), "x@example.test", "wrong password")  # type: ignore[arg-type]
         assert response.status_code == 422
         db.session.remove()
         db.engine.dispose()
@@ -151,13 +148,13 @@ def test_two_apps_on_one_redis_share_their_counts(database_url: str) -> None:
         first = new_app()
         with first.app_context():
             for n in range(2):
-                response = _login(first.test_client(), email, "wrong", address=f"10.1.0.{n}")  # type: ignore[arg-type]
+                response = post_login(first.test_client(), email, "wrong", address=f"10.1.0.{n}")  # type: ignore[arg-type]
                 assert response.status_code == 422
         second = new_app()
         with second.app_context():
             client = second.test_client()
-            assert _login(client, email, "wrong", address="10.1.0.8").status_code == 422  # type: ignore[arg-type]
-            assert _login(client, email, "wrong", address="10.1.0.9").status_code == 429  # type: ignore[arg-type]
+            assert post_login(client, email, "wrong", address="10.1.0.8").status_code == 422  # type: ignore[arg-type]
+            assert post_login(client, email, "wrong", address="10.1.0.9").status_code == 429  # type: ignore[arg-type]
     finally:
         for a in apps:
             with a.app_context():

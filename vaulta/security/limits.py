@@ -21,6 +21,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from vaulta.security.device_cookies import device_nonce
+
 
 def _configured(setting: str) -> Callable[[], str]:
     def limit() -> str:
@@ -31,9 +33,11 @@ def _configured(setting: str) -> Callable[[], str]:
     return limit
 
 
-# Sign-in: every POST per client address; failed POSTs per account (email).
+# Sign-in: every POST per client address; failed POSTs per account (email), shared by the
+# devices that have no device cookie for it; failed POSTs per known device.
 LOGIN_LIMIT = _configured("RATELIMIT_LOGIN")
 LOGIN_ACCOUNT_LIMIT = _configured("RATELIMIT_LOGIN_ACCOUNT")
+LOGIN_DEVICE_LIMIT = _configured("RATELIMIT_LOGIN_DEVICE")
 # One-time passcode checks (second factor, payment confirmation), per user.
 PASSCODE_LIMIT = _configured("RATELIMIT_PASSCODE")
 # Payment requests, per user.
@@ -50,10 +54,20 @@ def by_client_address() -> str:
     return get_remote_address()
 
 
+def login_email() -> str:
+    """The email a sign-in form names, normalised (as stored)."""
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
 def by_login_email() -> str:
-    """The email a sign-in form names, normalised; counts attempts against one account."""
-    email = (request.form.get("email") or "").strip().lower()[:254]
-    return "login:" + email
+    """The email a sign-in form names; counts attempts against one account."""
+    return "login:" + login_email()
+
+
+def by_login_device() -> str:
+    """The device cookie this browser holds for the account the sign-in form names
+    (vaulta/security/device_cookies.py); counts attempts against that device alone."""
+    return "device:" + (device_nonce(login_email()) or "")
 
 
 def by_user() -> str:
