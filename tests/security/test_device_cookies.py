@@ -8,6 +8,7 @@ import time
 
 from flask import Flask
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from werkzeug.test import TestResponse
 
 from tests import factories
 from tests.security.conftest import post_login
@@ -25,7 +26,7 @@ def _browser(app: Flask) -> WebClient:
     return client
 
 
-def _device_cookie_header(response) -> str:  # type: ignore[no-untyped-def]
+def _device_cookie_header(response: TestResponse) -> str:
     cookies = response.headers.getlist("Set-Cookie")
     found = [c for c in cookies if c.startswith(device_cookies.COOKIE_NAME + "=")]
     assert len(found) == 1, cookies
