@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -43,6 +44,24 @@ def _requests_do_not_share_g(request: pytest.FixtureRequest) -> Iterator[None]:
     request_started.connect(forget_user, app)
     yield
     request_started.disconnect(forget_user, app)
+
+
+REDIS_URL = os.environ.get("VAULTA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_url_or_skip() -> str:
+    """The Redis for shared rate-limit storage tests; skip without it (fail with
+    VAULTA_REQUIRE_REDIS=1)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError as err:
+        message = f"the Redis rate-limit test needs Redis at {REDIS_URL} ({err})"
+        if os.environ.get("VAULTA_REQUIRE_REDIS") == "1":
+            pytest.fail(message + " but VAULTA_REQUIRE_REDIS=1")
+        pytest.skip(message)
+    return REDIS_URL
 
 
 class Clock:

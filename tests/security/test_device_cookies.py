@@ -5,15 +5,18 @@ not lock the owner out. Counts are Flask-Limiter's (in memory here; Redis in pro
 from __future__ import annotations
 
 import time
+import uuid
 
 from flask import Flask
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.test import TestResponse
 
 from tests import factories
-from tests.security.conftest import post_login
+from tests.security.conftest import post_login, redis_url_or_skip
 from tests.security.two_factor_support import SECOND_FACTOR_URL, finish_second_factor
 from tests.webclient import WebClient
+from vaulta import create_app
+from vaulta.extensions import db
 from vaulta.models import User
 from vaulta.security import device_cookies
 
@@ -170,3 +173,43 @@ def test_the_second_factor_comes_first_and_still_applies(app: Flask, admin: User
     assert again.status_code == 302
     assert again.location == SECOND_FACTOR_URL
     assert browser.get("/admin/").status_code == 302  # not signed in before the code
+
+
+def test_device_cookies_and_budgets_hold_across_instances_on_redis(database_url: str) -> None:
+    """Two app instances (two gunicorn workers or hosts) on one Redis: the account's budget
+    is spent for both, and the cookie one instance issued is a known device on the other."""
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": redis_url_or_skip(),
+        "RATELIMIT_LOGIN_ACCOUNT": "2/minute",
+    }
+    email = f"device-{uuid.uuid4().hex}@example.test"  # counts no other run shares
+    apps: list[Flask] = []
+
+    def new_app() -> Flask:
+        instance = create_app("testing", settings)
+        instance.test_client_class = WebClient
+        apps.append(instance)
+        return instance
+
+    try:
+        first = new_app()
+        with first.app_context():
+            owner = factories.make_customer_login(email)
+            cookie = _owners_browser(first, owner).get_cookie(
+                device_cookies.COOKIE_NAME, path="/login"
+            )
+            assert cookie is not None
+            assert _hammer(first, email, 3) == [422, 422, 429]
+        second = new_app()
+        with second.app_context():
+            unknown = post_login(_browser(second), email, factories.PASSWORD, "203.0.113.50")
+            assert unknown.status_code == 429
+            known = _browser(second)
+            known.set_cookie(device_cookies.COOKIE_NAME, cookie.value, path="/login")
+            assert post_login(known, email, factories.PASSWORD).status_code == 302
+    finally:
+        for instance in apps:
+            with instance.app_context():
+                db.session.remove()
+                db.engine.dispose()

@@ -3,21 +3,17 @@ and Redis as shared storage (two apps, one count)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
-import pytest
 from flask import Flask, jsonify
 
 from tests import factories
-from tests.security.conftest import post_login
+from tests.security.conftest import post_login, redis_url_or_skip
 from tests.webclient import WebClient
 from vaulta import create_app
 from vaulta.extensions import db, limiter
 from vaulta.models import User
 from vaulta.security.limits import API_LIMIT, by_api_key
-
-REDIS_URL = os.environ.get("VAULTA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def test_login_hammering_gets_a_clear_429_page(app: Flask, client: WebClient) -> None:
@@ -110,28 +106,15 @@ def test_in_memory_counts_belong_to_one_app(app: Flask, database_url: str) -> No
         db.engine.dispose()
 
 
-def _redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.RedisError as err:
-        message = f"the Redis rate-limit test needs Redis at {REDIS_URL} ({err})"
-        if os.environ.get("VAULTA_REQUIRE_REDIS") == "1":
-            pytest.fail(message + " but VAULTA_REQUIRE_REDIS=1")
-        pytest.skip(message)
-
-
 def test_two_apps_on_one_redis_share_their_counts(database_url: str) -> None:
     """Two app instances (as two gunicorn workers) with the same RATELIMIT_STORAGE_URI.
 
     Each app opens its own connection to Redis; the second starts after the first has counted,
     and sees its count (with memory:// it would start from zero: see the test above).
     """
-    _redis_or_skip()
     settings = {
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_STORAGE_URI": redis_url_or_skip(),
         "RATELIMIT_LOGIN_ACCOUNT": "3/minute",
     }
     email = f"redis-{uuid.uuid4().hex}@example.test"  # a count no other run shares
