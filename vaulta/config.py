@@ -28,6 +28,7 @@ INT_SETTINGS = (
     "ARGON2_PARALLELISM",
     "SESSION_IDLE_MINUTES",
     "SESSION_ABSOLUTE_HOURS",
+    "DEVICE_COOKIE_DAYS",
     "SMTP_PORT",
     "OTP_TTL_SECONDS",
     "OTP_MAX_ATTEMPTS",
@@ -58,9 +59,12 @@ SECURITY_STR_SETTINGS = (
     "RATELIMIT_STORAGE_URI",
     "RATELIMIT_LOGIN",
     "RATELIMIT_LOGIN_ACCOUNT",
+    "RATELIMIT_LOGIN_DEVICE",
     "RATELIMIT_PASSCODE",
     "RATELIMIT_PAYMENT",
+    "RATELIMIT_ACCOUNT_LOOKUP",
     "RATELIMIT_API",
+    "RATELIMIT_API_AUTH_FAILURES",
     "CONTENT_SECURITY_POLICY",
     "STRICT_TRANSPORT_SECURITY",
 )
@@ -113,10 +117,15 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN = "10/minute"  # sign-in POSTs per client address
-    RATELIMIT_LOGIN_ACCOUNT = "5/minute"  # failed sign-ins per email
+    RATELIMIT_LOGIN_ACCOUNT = "5/minute"  # failed sign-ins per email, from unknown devices
+    RATELIMIT_LOGIN_DEVICE = "5/minute"  # failed sign-ins per device cookie (known device)
+    # A browser's device cookie (vaulta/security/device_cookies.py) is honoured this long.
+    DEVICE_COOKIE_DAYS = 180
     RATELIMIT_PASSCODE = "5/minute"  # one-time passcode checks per user
     RATELIMIT_PAYMENT = "20/minute"  # payment requests per user
-    RATELIMIT_API = "120/minute"  # JSON API calls per key
+    RATELIMIT_ACCOUNT_LOOKUP = "30/minute"  # payment form's live account-number checks per user
+    RATELIMIT_API = "120/minute"  # JSON API calls per authenticated key
+    RATELIMIT_API_AUTH_FAILURES = "20/minute"  # JSON API calls refused 401, per client address
     PAGE_SIZE = 25
     # Largest single ledger posting, in minor units of any currency.
     LEDGER_MAX_AMOUNT_MINOR = 10_000_000_000
@@ -174,9 +183,12 @@ class TestingConfig(Config):
     # Generous limits: many tests sign in from one address; tests/security sets tight ones.
     RATELIMIT_LOGIN = "10000/minute"
     RATELIMIT_LOGIN_ACCOUNT = "10000/minute"
+    RATELIMIT_LOGIN_DEVICE = "10000/minute"
     RATELIMIT_PASSCODE = "10000/minute"
     RATELIMIT_PAYMENT = "10000/minute"
+    RATELIMIT_ACCOUNT_LOOKUP = "10000/minute"
     RATELIMIT_API = "10000/minute"
+    RATELIMIT_API_AUTH_FAILURES = "10000/minute"
 
 
 class ProductionConfig(Config):

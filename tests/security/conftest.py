@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -45,6 +46,24 @@ def _requests_do_not_share_g(request: pytest.FixtureRequest) -> Iterator[None]:
     request_started.disconnect(forget_user, app)
 
 
+REDIS_URL = os.environ.get("VAULTA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_url_or_skip() -> str:
+    """The Redis for shared rate-limit storage tests; skip without it (fail with
+    VAULTA_REQUIRE_REDIS=1)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError as err:
+        message = f"the Redis rate-limit test needs Redis at {REDIS_URL} ({err})"
+        if os.environ.get("VAULTA_REQUIRE_REDIS") == "1":
+            pytest.fail(message + " but VAULTA_REQUIRE_REDIS=1")
+        pytest.skip(message)
+    return REDIS_URL
+
+
 class Clock:
     """A clock the session module reads instead of the real one."""
 
@@ -63,6 +82,13 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
     monkeypatch.setattr(sessions, "now", c)
     return c
+
+
+def post_login(client: WebClient, email: str, password: str, address: str = "127.0.0.1"):
+    """One POST of the sign-in form, from ``address``."""
+    return client.post_form(
+        "/login", {"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def sign_in_with_form(client: WebClient, email: str, password: str = factories.PASSWORD):

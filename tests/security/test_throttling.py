@@ -3,33 +3,24 @@ and Redis as shared storage (two apps, one count)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
-import pytest
 from flask import Flask, jsonify
 
 from tests import factories
+from tests.security.conftest import post_login, redis_url_or_skip
 from tests.webclient import WebClient
 from vaulta import create_app
 from vaulta.extensions import db, limiter
 from vaulta.models import User
 from vaulta.security.limits import API_LIMIT, by_api_key
 
-REDIS_URL = os.environ.get("VAULTA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _login(client: WebClient, email: str, password: str, address: str = "127.0.0.1"):
-    return client.post_form(
-        "/login", {"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
-    )
-
 
 def test_login_hammering_gets_a_clear_429_page(app: Flask, client: WebClient) -> None:
     app.config["RATELIMIT_LOGIN"] = "3/minute"
     for n in range(3):
-        assert _login(client, f"nobody{n}@example.test", "wrong password").status_code == 422
-    response = _login(client, "nobody@example.test", "wrong password")
+        assert post_login(client, f"nobody{n}@example.test", "wrong password").status_code == 422
+    response = post_login(client, "nobody@example.test", "wrong password")
     assert response.status_code == 429
     assert "Too many requests" in response.text  # the page title
     assert "Wait 60 seconds, then try again" in response.text
@@ -37,13 +28,13 @@ def test_login_hammering_gets_a_clear_429_page(app: Flask, client: WebClient) ->
     assert response.mimetype == "text/html"
     assert response.headers["Content-Security-Policy"]  # an error page is still a page
     # Another address is not affected; the sign-in page itself still opens.
-    assert _login(client, "nobody@example.test", "wrong", address="10.0.0.9").status_code == 422
+    assert post_login(client, "nobody@example.test", "wrong", address="10.0.0.9").status_code == 422
     assert client.get("/login").status_code == 200
 
 
 def test_an_htmx_429_lands_in_the_message_area(app: Flask, client: WebClient) -> None:
     app.config["RATELIMIT_LOGIN"] = "1/minute"
-    _login(client, "a@example.test", "wrong password")
+    post_login(client, "a@example.test", "wrong password")
     response = client.htmx("POST", "/login", data={"email": "a@example.test", "password": "x"})
     assert response.status_code == 429
     assert response.headers["HX-Retarget"] == "#messages"
@@ -56,14 +47,16 @@ def test_failed_attempts_are_limited_per_account_from_any_address(
 ) -> None:
     app.config["RATELIMIT_LOGIN_ACCOUNT"] = "3/minute"
     for n in range(3):
-        response = _login(client, admin.email, "wrong password", address=f"10.0.0.{n}")
+        response = post_login(client, admin.email, "wrong password", address=f"10.0.0.{n}")
         assert response.status_code == 422
     # Even the right password from a fresh address waits now: the account is throttled.
-    response = _login(client, admin.email.upper(), factories.PASSWORD, address="10.0.1.1")
+    response = post_login(client, admin.email.upper(), factories.PASSWORD, address="10.0.1.1")
     assert response.status_code == 429
     # Other accounts are not.
     other = factories.make_admin("other-admin@example.test")
-    assert _login(client, other.email, factories.PASSWORD, address="10.0.1.1").status_code == 302
+    assert (
+        post_login(client, other.email, factories.PASSWORD, address="10.0.1.1").status_code == 302
+    )
 
 
 def test_successful_sign_ins_do_not_count_against_the_account(app: Flask, admin: User) -> None:
@@ -71,7 +64,7 @@ def test_successful_sign_ins_do_not_count_against_the_account(app: Flask, admin:
     for _ in range(4):
         c = app.test_client()
         assert isinstance(c, WebClient)
-        assert _login(c, admin.email, factories.PASSWORD).status_code == 302
+        assert post_login(c, admin.email, factories.PASSWORD).status_code == 302
 
 
 def test_the_api_gets_a_json_429(app: Flask) -> None:
@@ -100,29 +93,17 @@ def test_in_memory_counts_belong_to_one_app(app: Flask, database_url: str) -> No
     app.config["RATELIMIT_LOGIN"] = "2/minute"
     first = app.test_client()
     for _ in range(2):
-        _login(first, "x@example.test", "wrong password")  # type: ignore[arg-type]
-    assert _login(first, "x@example.test", "wrong password").status_code == 429  # type: ignore[arg-type]
+        post_login(first, "x@example.test", "wrong password")  # type: ignore[arg-type]
+    assert post_login(first, "x@example.test", "wrong password").status_code == 429  # type: ignore[arg-type]
     second = create_app(
         "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_LOGIN": "2/minute"}
     )
     second.test_client_class = WebClient
     with second.app_context():
-        response = _login(second.test_client(), "x@example.test", "wrong password")  # type: ignore[arg-type]
+        response = post_login(second.test_client(), "x@example.test", "wrong password")  # type: ignore[arg-type]
         assert response.status_code == 422
         db.session.remove()
         db.engine.dispose()
-
-
-def _redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.RedisError as err:
-        message = f"the Redis rate-limit test needs Redis at {REDIS_URL} ({err})"
-        if os.environ.get("VAULTA_REQUIRE_REDIS") == "1":
-            pytest.fail(message + " but VAULTA_REQUIRE_REDIS=1")
-        pytest.skip(message)
 
 
 def test_two_apps_on_one_redis_share_their_counts(database_url: str) -> None:
@@ -131,10 +112,9 @@ def test_two_apps_on_one_redis_share_their_counts(database_url: str) -> None:
     Each app opens its own connection to Redis; the second starts after the first has counted,
     and sees its count (with memory:// it would start from zero: see the test above).
     """
-    _redis_or_skip()
     settings = {
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_STORAGE_URI": redis_url_or_skip(),
         "RATELIMIT_LOGIN_ACCOUNT": "3/minute",
     }
     email = f"redis-{uuid.uuid4().hex}@example.test"  # a count no other run shares
@@ -151,13 +131,13 @@ def test_two_apps_on_one_redis_share_their_counts(database_url: str) -> None:
         first = new_app()
         with first.app_context():
             for n in range(2):
-                response = _login(first.test_client(), email, "wrong", address=f"10.1.0.{n}")  # type: ignore[arg-type]
+                response = post_login(first.test_client(), email, "wrong", address=f"10.1.0.{n}")  # type: ignore[arg-type]
                 assert response.status_code == 422
         second = new_app()
         with second.app_context():
             client = second.test_client()
-            assert _login(client, email, "wrong", address="10.1.0.8").status_code == 422  # type: ignore[arg-type]
-            assert _login(client, email, "wrong", address="10.1.0.9").status_code == 429  # type: ignore[arg-type]
+            assert post_login(client, email, "wrong", address="10.1.0.8").status_code == 422  # type: ignore[arg-type]
+            assert post_login(client, email, "wrong", address="10.1.0.9").status_code == 429  # type: ignore[arg-type]
     finally:
         for a in apps:
             with a.app_context():
@@ -182,3 +162,38 @@ def test_payment_requests_and_their_passcode_checks_are_throttled(
         client.post_form("/payments/1/confirm", {"code": "000000"}).status_code for _ in range(3)
     ]
     assert codes[2] == 429
+
+
+def test_account_number_lookups_of_the_payment_form_are_limited_per_user(
+    app: Flask, client: WebClient
+) -> None:
+    """The live check of "Pay a VAULTA account" says whether an account number exists:
+    RATELIMIT_ACCOUNT_LOOKUP per signed-in customer. Checking other fields is no lookup."""
+    user = factories.make_customer_login("looker@example.test")
+    account = factories.make_account(factories.customer_of(user), "EUR", 10_000)
+    client.sign_in(user)
+    app.config["RATELIMIT_ACCOUNT_LOOKUP"] = "3/minute"
+
+    def check(name: str, value: str, c: WebClient = client):  # type: ignore[no-untyped-def]
+        form = {"from_account": account.number, "amount": "1.00", name: value}
+        return c.htmx("POST", f"/payments/validate/{name}", data=form)
+
+    for n in range(3):
+        response = check("to_account", f"99999999{n:02d}")
+        assert response.status_code == 200
+        assert "no open VAULTA account" in response.text
+    refused = check("to_account", "9999999904")
+    assert refused.status_code == 429
+    assert refused.headers["HX-Retarget"] == "#messages"
+    assert "Too many requests" in refused.text
+    assert check("amount", "12.50").status_code == 200
+    assert check("beneficiary_iban", "GB82WEST12345698765432").status_code == 200
+    # Another customer (same address) has their own budget.
+    other_client = app.test_client()
+    assert isinstance(other_client, WebClient)
+    other = factories.make_customer_login("other-looker@example.test")
+    factories.make_account(factories.customer_of(other), "EUR", 10_000)
+    other_client.sign_in(other)
+    form = {"from_account": account.number, "to_account": "9999999905"}
+    response = other_client.htmx("POST", "/payments/validate/to_account", data=form)
+    assert response.status_code == 200

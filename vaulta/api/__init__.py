@@ -1,8 +1,9 @@
 """The JSON API ``/api/v1`` for customers' API keys (bearer), described at ``/openapi.json``.
 
 Registered in ``create_app`` at ``/api/v1`` and exempt from CSRF: only a bearer key
-authenticates here, never the session cookie (vaulta/api/auth.py). Every call counts
-against RATELIMIT_API per key prefix (vaulta/security/limits.py). Every error is JSON
+authenticates here, never the session cookie (vaulta/api/auth.py). Calls refused 401 count
+against RATELIMIT_API_AUTH_FAILURES per client address, authenticated calls against
+RATELIMIT_API per key (vaulta/api/routes.py, vaulta/security/limits.py). Every error is JSON
 ``{"error": {"code": …, "message": …, "details"?: [{"field", "message"}]}}``.
 """
 
@@ -13,12 +14,10 @@ from werkzeug.wrappers import Response
 
 from vaulta.api.auth import add_challenge
 from vaulta.api.schemas import ApiError
-from vaulta.extensions import db, limiter
-from vaulta.security.limits import API_LIMIT, by_api_key
+from vaulta.extensions import db
 from vaulta.services.errors import DomainError
 
 bp = Blueprint("api", __name__)
-limiter.shared_limit(API_LIMIT, scope="api", key_func=by_api_key)(bp)  # one budget per key
 
 
 def error_json(err: ApiError) -> Response:

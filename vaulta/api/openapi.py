@@ -33,7 +33,8 @@ ERRORS = {
     "409": "Idempotency-Key reused with another request (idempotency_key_reused), or the "
     "customer is suspended or closed (account_not_available)",
     "422": "Invalid values: details name each field",
-    "429": "Too many calls with this key (RATELIMIT_API)",
+    "429": "Too many calls with this key (RATELIMIT_API), or too many calls refused 401 "
+    "from this address (RATELIMIT_API_AUTH_FAILURES)",
 }
 
 # Every authenticated call: a key in the URL, no/bad key, wrong scope, throttled.
@@ -260,7 +261,6 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "200": _json({"type": "object"}, "OpenAPI 3.1 document"),
                         "400": _json(_ref("Error"), ERRORS["400"]),
-                        "429": _json(_ref("Error"), ERRORS["429"]),
                     },
                 }
             },

@@ -7,7 +7,15 @@ from flask import Response, g, jsonify, request, url_for
 from vaulta.api import auth, bp, openapi, schemas
 from vaulta.api.auth import PAYMENTS_WRITE, READ, requires_scope
 from vaulta.api.schemas import ApiError
+from vaulta.extensions import limiter
 from vaulta.models import Account
+from vaulta.security.limits import (
+    API_AUTH_FAILURES_LIMIT,
+    API_LIMIT,
+    by_api_key,
+    by_client_address,
+    refused_authentication,
+)
 from vaulta.services import accounts, api_idempotency, api_payments, payments, statements
 from vaulta.services.errors import NotFound
 
@@ -20,7 +28,29 @@ def _guard() -> None:
     g.pop("api_key", None)
     auth.refuse_key_in_query()
     if request.endpoint not in NO_AUTH_ENDPOINTS:
-        auth.authenticate()
+        _authenticate()
+
+
+@limiter.shared_limit(
+    API_AUTH_FAILURES_LIMIT,
+    scope="api-auth-failures",
+    key_func=by_client_address,
+    deduct_when=refused_authentication,
+)
+def _authenticate() -> None:
+    """The caller's key, then one call counted against it.
+
+    An address whose calls were refused 401 too often gets 429 before its key is even
+    checked; only authenticated calls count against a key, so wrong secrets sent with
+    someone's public prefix never spend that key's budget.
+    """
+    auth.authenticate()
+    _count_against_key()
+
+
+@limiter.shared_limit(API_LIMIT, scope="api", key_func=by_api_key)
+def _count_against_key() -> None:
+    """One call of an authenticated key: one RATELIMIT_API budget for all its calls."""
 
 
 @bp.get("/openapi.json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, request, session, url_for
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -21,7 +22,16 @@ from vaulta.auth.session import acting_user
 from vaulta.extensions import limiter
 from vaulta.models import utcnow
 from vaulta.models.user import TWO_FACTOR_TOTP
-from vaulta.security.limits import LOGIN_ACCOUNT_LIMIT, LOGIN_LIMIT, by_login_email, failed
+from vaulta.security.device_cookies import device_nonce, remember_device
+from vaulta.security.limits import (
+    LOGIN_ACCOUNT_LIMIT,
+    LOGIN_DEVICE_LIMIT,
+    LOGIN_LIMIT,
+    by_login_device,
+    by_login_email,
+    failed,
+    login_email,
+)
 from vaulta.services import api_keys, two_factor, users
 from vaulta.services.errors import DomainError, InvalidCredentials
 from vaulta.web import redirect_to, render, wants_partial
@@ -29,10 +39,11 @@ from vaulta.web import redirect_to, render, wants_partial
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
-@limiter.limit(LOGIN_ACCOUNT_LIMIT, key_func=by_login_email, methods=["POST"], deduct_when=failed)
 def login() -> Response:
     if current_user.is_authenticated:
         return redirect_to(home_for(current_user))
+    if request.method == "POST":
+        _count_sign_in_attempt()
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -45,10 +56,36 @@ def login() -> Response:
                 return second_factor.begin(user, next_url)
             session.clear()  # a fresh session at sign-in: no fixation
             login_user(user)
+            remember_device(user.email)
             flash(f"Welcome, {user.full_name}.", "success")
             return redirect_to(next_url or home_for(user))
     status = 422 if form.errors or form.form_errors else 200
     return render("auth/login.html", form=form, status=status)
+
+
+def _count_sign_in_attempt() -> None:
+    """A sign-in attempt spends this browser's own budget when it holds a device cookie for
+    the account (vaulta/security/device_cookies.py), else the budget every unknown device
+    shares; only failed attempts are deducted. A device that has spent its own budget counts
+    as unknown until its window ends. Raises RateLimitExceeded (429) when the budget is spent.
+    """
+    if device_nonce(login_email()) is not None:
+        try:
+            _count_on_this_device()
+            return
+        except RateLimitExceeded:
+            pass  # locked out on its own budget: an unknown device from now on
+    _count_on_the_account()
+
+
+@limiter.limit(LOGIN_DEVICE_LIMIT, key_func=by_login_device, deduct_when=failed)
+def _count_on_this_device() -> None:
+    """Failed sign-ins from a known device: RATELIMIT_LOGIN_DEVICE per device cookie."""
+
+
+@limiter.limit(LOGIN_ACCOUNT_LIMIT, key_func=by_login_email, deduct_when=failed)
+def _count_on_the_account() -> None:
+    """Failed sign-ins from unknown devices: RATELIMIT_LOGIN_ACCOUNT per account (email)."""
 
 
 @bp.route("/logout", methods=["POST"])

@@ -30,6 +30,7 @@ from vaulta.extensions import limiter
 from vaulta.models import User
 from vaulta.models.user import TWO_FACTOR_EMAIL
 from vaulta.security import sessions
+from vaulta.security.device_cookies import remember_device
 from vaulta.security.limits import PASSCODE_LIMIT
 from vaulta.services import two_factor, users
 from vaulta.services.errors import DomainError
@@ -118,6 +119,7 @@ def second_factor() -> Response:
             session.clear()  # a new session for the signed-in user: no fixation
             login_user(user)
             session[PASSED] = True
+            remember_device(user.email)  # only now: a password alone makes no known device
             flash(f"Welcome, {user.full_name}.", "success")
             return redirect_to(pending.get("next") or home_for(user))
     status = 422 if form.errors else 200

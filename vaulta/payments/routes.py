@@ -11,7 +11,7 @@ from vaulta.extensions import limiter
 from vaulta.models import Account, User
 from vaulta.payments import bp
 from vaulta.payments.forms import LIVE_FIELDS, ButtonForm, ConfirmForm, PaymentForm
-from vaulta.security.limits import PASSCODE_LIMIT, PAYMENT_LIMIT, by_user
+from vaulta.security.limits import ACCOUNT_LOOKUP_LIMIT, PASSCODE_LIMIT, PAYMENT_LIMIT, by_user
 from vaulta.services import iban, payment_fields, payments
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.web import redirect_to, render
@@ -69,7 +69,7 @@ def validate(name: str) -> Response:
     value = (getattr(form, name).data or "").strip()
     try:
         if name == "to_account" and value:
-            payment_fields.beneficiary_account(value, source)
+            _look_up_account(value, source)
         elif name == "beneficiary_iban" and value:
             iban.validate(value)
         elif name == "amount" and value and source is not None:
@@ -77,6 +77,13 @@ def validate(name: str) -> Response:
     except InvalidInput as err:
         _show_error(form, err)
     return render("payments/_field.html", field=getattr(form, name))
+
+
+@limiter.shared_limit(ACCOUNT_LOOKUP_LIMIT, scope="account-lookup", key_func=by_user)
+def _look_up_account(number: str, source: Account | None) -> None:
+    """Whether ``source`` may pay into the VAULTA account ``number``; the answer says whether
+    the number exists, so each look-up counts (RATELIMIT_ACCOUNT_LOOKUP per user)."""
+    payment_fields.beneficiary_account(number, source)
 
 
 @bp.route("/<int:payment_id>")
