@@ -22,7 +22,7 @@ KNOWN_DEFAULT_SECRETS = frozenset(
 # Integer settings that may be overridden from the environment.
 INT_SETTINGS = (
     "LEDGER_MAX_AMOUNT_MINOR",
-    "DATABASE_PING_AFTER_IDLE_SECONDS",
+    "UNAVAILABLE_RETRY_AFTER_SECONDS",
     "ARGON2_TIME_COST",
     "ARGON2_MEMORY_COST",
     "ARGON2_PARALLELISM",
@@ -85,10 +85,9 @@ class Config:
     SECRET_KEY: str | None = DEV_SECRET_KEY
     SQLALCHEMY_DATABASE_URI: str | None = None  # None: DATABASE_URL, else instance/vaulta.db
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
-    # A pooled server connection unused for this many seconds is pinged before it is handed
-    # out, and replaced if the server dropped it (restart, failover, idle timeout); busy
-    # connections are not pinged (vaulta/database.py). 0 pings at every check-out.
-    DATABASE_PING_AFTER_IDLE_SECONDS = 10
+    # When the database or Redis cannot serve, requests get 503 with this Retry-After
+    # (vaulta/outages.py).
+    UNAVAILABLE_RETRY_AFTER_SECONDS = 10
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
