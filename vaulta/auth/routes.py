@@ -23,7 +23,7 @@ from vaulta.models import utcnow
 from vaulta.models.user import TWO_FACTOR_TOTP
 from vaulta.security.limits import LOGIN_ACCOUNT_LIMIT, LOGIN_LIMIT, by_login_email, failed
 from vaulta.services import api_keys, two_factor, users
-from vaulta.services.errors import DomainError, InvalidCredentials
+from vaulta.services.errors import CustomerNotActive, DomainError, InvalidCredentials
 from vaulta.web import redirect_to, render, wants_partial
 
 
@@ -34,11 +34,15 @@ def login() -> Response:
     if current_user.is_authenticated:
         return redirect_to(home_for(current_user))
     form = LoginForm()
+    refused = False
     if form.validate_on_submit():
         try:
             user = users.authenticate(form.email.data or "", form.password.data or "")
         except InvalidCredentials as err:
             form.form_errors.append(err.message)
+        except CustomerNotActive as err:  # the password was right: only its owner learns this
+            form.form_errors.append(err.message)
+            refused = True
         else:
             next_url = safe_next(request.args.get("next"))
             if user.second_factor:  # half signed in until the second factor passes
@@ -47,7 +51,7 @@ def login() -> Response:
             login_user(user)
             flash(f"Welcome, {user.full_name}.", "success")
             return redirect_to(next_url or home_for(user))
-    status = 422 if form.errors or form.form_errors else 200
+    status = 403 if refused else 422 if form.errors or form.form_errors else 200
     return render("auth/login.html", form=form, status=status)
 
 
