@@ -2,7 +2,8 @@
 
 GUNICORN_BIND     address to listen on (default 127.0.0.1:$PORT, PORT default 8000);
                   several comma-separated addresses are allowed
-WEB_CONCURRENCY   worker processes (default 2 x CPU cores + 1, at most 12)
+WEB_CONCURRENCY   worker processes (default 2 x CPU cores + 1, at most 12); must be 1 when
+                  RATELIMIT_SINGLE_PROCESS=1 keeps rate-limit counts in memory
 GUNICORN_THREADS  threads per worker (default 1)
 GUNICORN_TIMEOUT  seconds a silent worker lives before it is killed and replaced (default 30)
 GUNICORN_GRACEFUL_TIMEOUT  seconds workers get to finish requests on restart/stop (default 30)
@@ -24,6 +25,7 @@ MAX_DEFAULT_WORKERS = 12
 # thousands of short-lived objects that reference counting frees anyway, and at 700 each
 # request ran a dozen young-generation collections for nothing to collect.
 GC_THRESHOLDS = (20_000, 20, 20)
+TRUE_VALUES = ("1", "true", "yes", "on")  # as vaulta/config.py reads yes/no settings
 
 
 def _int(name: str, default: int) -> int:
@@ -43,6 +45,16 @@ bind = [
     if address.strip()
 ]
 workers = _int("WEB_CONCURRENCY", _default_workers())
+# RATELIMIT_SINGLE_PROCESS=1 lets production keep rate-limit counts in memory because one
+# single worker serves (vaulta/config.py): hold gunicorn to that promise.
+_memory_limits = os.environ.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://")
+_single = os.environ.get("RATELIMIT_SINGLE_PROCESS", "").strip().lower() in TRUE_VALUES
+if _memory_limits and _single and workers != 1:
+    raise SystemExit(
+        f"RATELIMIT_SINGLE_PROCESS=1 says one worker process serves, but {workers} would: "
+        "each would count rate limits on its own. Set WEB_CONCURRENCY=1, or set "
+        "RATELIMIT_STORAGE_URI to a Redis URL and drop RATELIMIT_SINGLE_PROCESS."
+    )
 threads = _int("GUNICORN_THREADS", 1)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)

@@ -39,6 +39,8 @@ def app_environment(url: str, **extra: str) -> dict[str, str]:
         MAIL_BACKEND="console",
         MAIL_OUTBOX_DIR=str(OUTBOX),
         PYTHONPATH=str(ROOT),
+        # Production refuses in-memory rate-limit counts with several workers.
+        RATELIMIT_STORAGE_URI=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
     )
     env.update(extra)
     return env

@@ -36,6 +36,7 @@ def main() -> None:
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     os.environ.setdefault("VAULTA_CONFIG", "production")
     os.environ.setdefault("MAIL_BACKEND", "console")
+    os.environ.setdefault("RATELIMIT_SINGLE_PROCESS", "1")  # this one process serves
     app = create_app(overrides={"SESSION_COOKIE_SECURE": False})
     client = app.test_client()
     assert _post_form(client, "/login", email=ADMIN_EMAIL, password=DEMO_PASSWORD) == 302

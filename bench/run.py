@@ -9,7 +9,8 @@ workers next to pgbench, then ``flask vaulta verify-ledger``.
 Settings (environment): BENCH_BACKENDS (default "sqlite,postgresql"), BENCH_POSTGRES_URL
 (default VAULTA_TEST_DATABASE_URL: a server URL whose user may create databases),
 BENCH_CUSTOMERS, BENCH_TRANSACTIONS, BENCH_PAYMENTS, BENCH_WRK_SECONDS (default 10 per
-URL, in two alternating rounds after a 1 s warm-up).
+URL, in two alternating rounds after a 1 s warm-up), BENCH_REDIS_URL (default
+redis://127.0.0.1:6379/0: the production configuration keeps rate-limit counts in Redis).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Connections and transactions: the idle ping and how write transactions begin."""
+"""Connections and transactions: the pre-use ping and how write transactions begin."""
 
 from __future__ import annotations
 
@@ -18,13 +18,8 @@ from vaulta.services.db import snapshot, write_transaction
 
 
 @pytest.fixture
-def pg_app(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[Flask]:
-    """An app on PostgreSQL with the idle ping threshold the test asks for."""
-    idle = getattr(request, "param", 0)
-    app = create_app(
-        "testing",
-        {"SQLALCHEMY_DATABASE_URI": postgres_url, "DATABASE_PING_AFTER_IDLE_SECONDS": idle},
-    )
+def pg_app(postgres_url: str) -> Iterator[Flask]:
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": postgres_url})
     app.test_client_class = WebClient
     with app.app_context():
         yield app
@@ -47,29 +42,14 @@ def _terminate(pid: int) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("pg_app", [0], indirect=True)
-def test_a_dropped_idle_connection_is_replaced_before_use(pg_app: Flask) -> None:
+def test_a_dropped_connection_is_replaced_before_use(pg_app: Flask) -> None:
+    """Dropped by the server moments after its last use (a restart, a failover): the
+    pre-use ping finds it dead and the pool opens another (tests/ops/test_outages.py
+    has the whole outage)."""
     first = _backend_pid()
     _terminate(first)
-    # Idle longer than the threshold (0 s): pinged on check-out, found dead, replaced.
     second = _backend_pid()
     assert second != first
-
-
-@pytest.mark.parametrize("pg_app", [3600], indirect=True)
-def test_a_connection_in_recent_use_is_not_pinged(pg_app: Flask) -> None:
-    _backend_pid()
-    statements: list[str] = []
-    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    pings: list[object] = []
-    original = db.engine.dialect.do_ping
-    db.engine.dialect.do_ping = lambda conn: pings.append(conn) or original(conn)  # type: ignore[method-assign]
-    try:
-        _backend_pid()
-    finally:
-        db.engine.dialect.do_ping = original  # type: ignore[method-assign]
-    assert pings == []
-    assert statements == ["SELECT pg_backend_pid()"]
 
 
 def _autocommit() -> bool:

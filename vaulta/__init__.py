@@ -42,10 +42,11 @@ def create_app(
     _init_extensions(app)
     _register_blueprints(app)
 
-    from vaulta import errors, templating, web
+    from vaulta import errors, outages, templating, web
     from vaulta.cli import register_cli
 
     errors.register(app)
+    outages.register(app)  # database or Redis outage: 503 with Retry-After
     templating.register(app)
     web.register(app)
     register_cli(app)
@@ -73,9 +74,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(
-            db.engine, ping_after_idle_seconds=app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]
-        )
+        configure_engine(db.engine)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
     init_login(app)

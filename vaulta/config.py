@@ -2,7 +2,9 @@
 
 ``DATABASE_URL`` is honoured by every class. ``postgres://`` and ``postgresql://`` URLs are
 rewritten to use the psycopg 3 driver. Production refuses to start without a real
-``SECRET_KEY`` and a ``DATABASE_URL``.
+``SECRET_KEY`` (at least 32 characters, not a well-known value; the same for every
+``SECRET_KEY_FALLBACKS`` entry), without a ``DATABASE_URL``, and with in-memory rate-limit
+counts unless ``RATELIMIT_SINGLE_PROCESS`` says one single worker process serves.
 """
 
 from __future__ import annotations
@@ -15,14 +17,50 @@ from typing import Any
 
 DEV_SECRET_KEY = "dev-insecure-key"  # noqa: S105 - development-only placeholder
 TEST_SECRET_KEY = "testing-secret-key"  # noqa: S105 - tests only
-# Keys that must never be accepted in production.
+# Production keys: at least this long, not a well-known value, not a pattern repeated.
+SECRET_KEY_MIN_LENGTH = 32
+# Well-known values (placeholders from docs, tutorials and frameworks), compared in lower
+# case without separators, so "Change-Me" and "CHANGE_ME" count too.
 KNOWN_DEFAULT_SECRETS = frozenset(
-    {"", "dev", "devkey", "secret", "changeme", "change-me", DEV_SECRET_KEY, TEST_SECRET_KEY}
+    {
+        "",
+        "dev",
+        "devkey",
+        "development",
+        "test",
+        "testing",
+        "secret",
+        "secretkey",
+        "mysecret",
+        "mysecretkey",
+        "yoursecretkey",
+        "yoursecretkeyhere",
+        "supersecret",
+        "supersecretkey",
+        "topsecret",
+        "password",
+        "changeme",
+        "changethis",
+        "changethiskey",
+        "default",
+        "insecure",
+        "flask",
+        "flasksecretkey",
+        "vaulta",
+        "youwillneverguess",
+        "notasecret",
+        "pleasechangeme",
+        "replaceme",
+        DEV_SECRET_KEY,
+        TEST_SECRET_KEY,
+    }
 )
+KNOWN_SECRET_PREFIXES = ("django-insecure-", "dev-", "test-", "change-me", "changeme")
+MAKE_A_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'  # noqa: S105
 # Integer settings that may be overridden from the environment.
 INT_SETTINGS = (
     "LEDGER_MAX_AMOUNT_MINOR",
-    "DATABASE_PING_AFTER_IDLE_SECONDS",
+    "UNAVAILABLE_RETRY_AFTER_SECONDS",
     "ARGON2_TIME_COST",
     "ARGON2_MEMORY_COST",
     "ARGON2_PARALLELISM",
@@ -44,6 +82,8 @@ INT_SETTINGS = (
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
 SCHEMA_CHECK_MODES = ("refuse", "banner", "off")
+# Values of a yes/no setting from the environment that mean yes.
+TRUE_VALUES = ("1", "true", "yes", "on")
 # Text settings that may be overridden from the environment.
 STR_SETTINGS = (
     "MAIL_BACKEND",
@@ -57,6 +97,7 @@ STR_SETTINGS = (
 # Security text settings that may be overridden from the environment (docs/security.md).
 SECURITY_STR_SETTINGS = (
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_SINGLE_PROCESS",
     "RATELIMIT_LOGIN",
     "RATELIMIT_LOGIN_ACCOUNT",
     "RATELIMIT_LOGIN_DEVICE",
@@ -74,6 +115,39 @@ class ConfigError(RuntimeError):
     """The configuration cannot run safely; the message says what to set."""
 
 
+def _normalised(value: str) -> str:
+    return "".join(ch for ch in value.lower() if ch.isalnum())
+
+
+_KNOWN_NORMALISED = frozenset(map(_normalised, KNOWN_DEFAULT_SECRETS))
+
+
+def secret_key_problem(key: object) -> str | None:
+    """Why ``key`` is unfit to sign production sessions, or None when it is fit."""
+    text = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key or "")
+    if _normalised(text) in _KNOWN_NORMALISED:
+        return "is missing or a well-known value"
+    if text.lower().startswith(KNOWN_SECRET_PREFIXES):
+        return "starts like a well-known placeholder"
+    if len(text) < SECRET_KEY_MIN_LENGTH:
+        return f"is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    for period in range(1, len(text) // 2 + 1):  # "xxxx…", "changemechangeme…"
+        if text[period:] == text[:-period]:
+            return "repeats a pattern"
+    return None
+
+
+def memory_rate_limits(config: dict[str, Any]) -> bool:
+    """True when the rate-limit counts live in this process's memory."""
+    uri = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    return uri.startswith("memory://") and bool(config.get("RATELIMIT_ENABLED", True))
+
+
+def single_process_declared(config: dict[str, Any]) -> bool:
+    """RATELIMIT_SINGLE_PROCESS: the operator runs one single worker process."""
+    return str(config.get("RATELIMIT_SINGLE_PROCESS") or "").strip().lower() in TRUE_VALUES
+
+
 def normalise_database_url(url: str) -> str:
     """Return ``url`` with PostgreSQL URLs bound to the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -89,10 +163,9 @@ class Config:
     SECRET_KEY: str | None = DEV_SECRET_KEY
     SQLALCHEMY_DATABASE_URI: str | None = None  # None: DATABASE_URL, else instance/vaulta.db
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
-    # A pooled server connection unused for this many seconds is pinged before it is handed
-    # out, and replaced if the server dropped it (restart, failover, idle timeout); busy
-    # connections are not pinged (vaulta/database.py). 0 pings at every check-out.
-    DATABASE_PING_AFTER_IDLE_SECONDS = 10
+    # When the database or Redis cannot serve, requests get 503 with this Retry-After
+    # (vaulta/outages.py).
+    UNAVAILABLE_RETRY_AFTER_SECONDS = 10
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -116,6 +189,9 @@ class Config:
     # names a shared store (redis://host:6379/0 in production, several workers share counts).
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # Production refuses memory:// unless this says one single worker process serves
+    # (with N workers, every worker would count on its own: N times every limit).
+    RATELIMIT_SINGLE_PROCESS = False
     RATELIMIT_LOGIN = "10/minute"  # sign-in POSTs per client address
     RATELIMIT_LOGIN_ACCOUNT = "5/minute"  # failed sign-ins per email, from unknown devices
     RATELIMIT_LOGIN_DEVICE = "5/minute"  # failed sign-ins per device cookie (known device)
@@ -202,12 +278,30 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> None:
-        if (config.get("SECRET_KEY") or "") in KNOWN_DEFAULT_SECRETS:
+        problem = secret_key_problem(config.get("SECRET_KEY"))
+        if problem:
             raise ConfigError(
-                "SECRET_KEY is missing or a known default: set SECRET_KEY to a long random value."
+                f"SECRET_KEY {problem}: anyone who knows or guesses it can forge sessions. "
+                f"Set SECRET_KEY to a long random value, made with: {MAKE_A_SECRET_KEY}"
             )
+        for index, fallback in enumerate(config.get("SECRET_KEY_FALLBACKS") or ()):
+            problem = secret_key_problem(fallback)
+            if problem:
+                raise ConfigError(
+                    f"SECRET_KEY_FALLBACKS entry {index + 1} {problem}: sessions signed with "
+                    "it are still accepted. Remove it, or replace it with a value made with: "
+                    + MAKE_A_SECRET_KEY
+                )
         if not os.environ.get("DATABASE_URL") and not cls.SQLALCHEMY_DATABASE_URI:
             raise ConfigError("DATABASE_URL is not set: production needs a PostgreSQL URL.")
+        if memory_rate_limits(config) and not single_process_declared(config):
+            raise ConfigError(
+                "RATELIMIT_STORAGE_URI is memory://: each worker process would keep its own "
+                "counts, so N gunicorn workers (or instances) allow N times every limit "
+                "(4 workers turn 5 sign-ins a minute into 20). Set RATELIMIT_STORAGE_URI to "
+                "a Redis URL shared by every worker (redis://host:6379/0), or, if exactly one "
+                "worker process serves (WEB_CONCURRENCY=1), set RATELIMIT_SINGLE_PROCESS=1."
+            )
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -234,6 +328,9 @@ def apply_environment(config: dict[str, Any], instance_path: str) -> None:
     """Overlay environment variables on ``config`` (called by ``create_app``)."""
     if os.environ.get("SECRET_KEY"):
         config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("SECRET_KEY_FALLBACKS"):  # comma-separated, during a key rotation
+        fallbacks = os.environ["SECRET_KEY_FALLBACKS"].split(",")
+        config["SECRET_KEY_FALLBACKS"] = [key.strip() for key in fallbacks if key.strip()]
     if os.environ.get("DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if not config.get("SQLALCHEMY_DATABASE_URI"):

@@ -8,18 +8,18 @@
   ``BEGIN IMMEDIATE`` on SQLite, READ COMMITTED on PostgreSQL. Other users of the engine
   (migrations, backups, ``snapshot()``) get ordinary transactions.
 - SQLite gets the pragmas money needs and explicit transaction control.
-- PostgreSQL pings a connection that sat idle in the pool (not every check-out, as
-  ``pool_pre_ping`` would: that costs a round trip per transaction under load).
+- Every pooled connection is pinged before use (``pool_pre_ping``, vaulta/extensions.py),
+  so a connection the server dropped is replaced instead of failing a request
+  (vaulta/outages.py). It costs one round trip per request on PostgreSQL.
 """
 
 from __future__ import annotations
 
-import time
 import weakref
 from typing import Any
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, exc
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 SQLITE_BEGIN_OPTION = "vaulta_sqlite_begin"
@@ -48,41 +48,13 @@ def _on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
 
 
-_LAST_USED = "vaulta_last_used"
+def configure_engine(engine: Engine) -> None:
+    """Install SQLite's listeners on a new ``engine`` (pragmas, explicit ``BEGIN``).
 
-
-class _IdlePing:
-    """Pool listeners: ping a connection on check-out when it has been idle too long.
-
-    A failed ping raises DisconnectionError, on which the pool discards the connection and
-    checks out (or opens) another, up to three times: the request never sees the dead one.
+    Server databases need none: the pool pings each connection before use
+    (``pool_pre_ping``, set for every engine in vaulta/extensions.py).
     """
-
-    def __init__(self, engine: Engine, idle_seconds: float) -> None:
-        self.dialect = engine.dialect
-        self.idle_seconds = idle_seconds
-
-    def checkin(self, _dbapi_connection: Any, record: Any) -> None:
-        record.info[_LAST_USED] = time.monotonic()
-
-    def checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        last = record.info.get(_LAST_USED)
-        if last is None or time.monotonic() - last < self.idle_seconds:
-            return  # just opened, or in use moments ago
-        try:
-            self.dialect.do_ping(dbapi_connection)
-        except self.dialect.loaded_dbapi.Error as err:
-            if self.dialect.is_disconnect(err, dbapi_connection, None):
-                raise exc.DisconnectionError(str(err)) from err
-            raise
-
-
-def configure_engine(engine: Engine, *, ping_after_idle_seconds: float = 10) -> None:
-    """Install the listeners on a new ``engine``: SQLite's pragmas, or the idle ping."""
     if engine.dialect.name != "sqlite":
-        ping = _IdlePing(engine, ping_after_idle_seconds)
-        event.listen(engine.pool, "checkin", ping.checkin)
-        event.listen(engine.pool, "checkout", ping.checkout)
         return
     if not event.contains(engine, "connect", _on_connect):
         event.listen(engine, "connect", _on_connect)

@@ -25,6 +25,7 @@ TITLES = {
     422: "Check your input",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
 }
 
 

@@ -10,7 +10,14 @@ from flask_wtf import CSRFProtect
 from vaulta.database import Session
 from vaulta.models import Base
 
-db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
+# Every pooled connection is pinged as it is checked out and replaced if the server dropped
+# it (restart, failover, pg_terminate_backend): the first request after an outage succeeds
+# (vaulta/outages.py). SQLALCHEMY_ENGINE_OPTIONS may add to these.
+db = SQLAlchemy(
+    model_class=Base,
+    session_options={"class_": Session},
+    engine_options={"pool_pre_ping": True},
+)
 migrate = Migrate(compare_type=True, compare_server_default=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -237,9 +237,12 @@ def test_list_refuses_unknown_statuses_and_bad_paging(api: WebClient, query: str
 def test_a_suspended_customer_cannot_pay_by_api(
     api: WebClient, customer_user: User, source: Account, target: Account, admin: User
 ) -> None:
+    """The key itself is refused while the customer is suspended (403), reads included
+    (tests/security/test_customer_status.py); the payment service refuses too
+    (tests/services/payments/test_requests.py)."""
     customers.suspend_customer(customer_user.customer_id, actor=admin)
     response = _create(api, payment_body(source, target))
-    assert response.status_code == 409
-    assert response.json["error"]["code"] == "account_not_available"
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "customer_suspended"
     assert _payments() == []
-    assert api.get("/api/v1/accounts").status_code == 200  # reading still works
+    assert api.get("/api/v1/accounts").status_code == 403

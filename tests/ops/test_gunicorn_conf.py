@@ -11,7 +11,14 @@ import pytest
 from vaulta import PROJECT_ROOT
 
 CONF = str(Path(PROJECT_ROOT) / "gunicorn.conf.py")
-VARIABLES = ("GUNICORN_BIND", "PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "GUNICORN_TIMEOUT")
+VARIABLES = (
+    "GUNICORN_BIND",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "FORWARDED_ALLOW_IPS",
+    "GUNICORN_TIMEOUT",
+    "RATELIMIT_SINGLE_PROCESS",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +67,18 @@ def test_workers_freeze_what_they_loaded(monkeypatch: pytest.MonkeyPatch) -> Non
     conf["post_worker_init"](object())
     assert calls == ["collect", "freeze", conf["GC_THRESHOLDS"]]
     assert conf["GC_THRESHOLDS"][0] > gc.get_threshold()[0]
+
+
+def test_a_declared_single_process_must_run_one_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RATELIMIT_SINGLE_PROCESS=1 lets production count rate limits in memory; gunicorn
+    refuses to start more workers than the one it promises (vaulta/config.py)."""
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.setenv("RATELIMIT_SINGLE_PROCESS", "1")
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    with pytest.raises(SystemExit, match="Set WEB_CONCURRENCY=1"):
+        runpy.run_path(CONF)
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
+    assert runpy.run_path(CONF)["workers"] == 1
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")  # shared counts: any number of workers
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    assert runpy.run_path(CONF)["workers"] == 4

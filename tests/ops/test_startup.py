@@ -17,7 +17,12 @@ from vaulta.config import ConfigError
 from vaulta.extensions import db
 from vaulta.ops.schema import SchemaOutdated
 
-PRODUCTION = {"SECRET_KEY": "a-long-random-production-secret-for-tests"}
+# Production settings (as overrides and as environment): a proper key, and in-memory rate
+# limits declared as one single process (these tests need no Redis).
+PRODUCTION = {
+    "SECRET_KEY": "a-long-random-production-secret-for-tests",
+    "RATELIMIT_SINGLE_PROCESS": "1",
+}
 
 
 @pytest.fixture

@@ -90,6 +90,7 @@ def test_static_files_are_cacheable_but_still_nosniff(admin_client: WebClient) -
 def test_hsts_in_production(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret-0123456789")
+    monkeypatch.setenv("RATELIMIT_SINGLE_PROCESS", "1")  # one app, in-memory counts
     app = create_app("production")
     response = app.test_client().get("/login")
     assert response.status_code == 200
@@ -154,6 +155,7 @@ def test_production_session_cookie_is_secure(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret-0123456789")
+    monkeypatch.setenv("RATELIMIT_SINGLE_PROCESS", "1")  # one app, in-memory counts
     monkeypatch.setenv("MAIL_BACKEND", "console")  # the admin's second-factor code
     monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path))
     app = create_app("production")

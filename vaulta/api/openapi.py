@@ -28,17 +28,20 @@ TEXT = {"type": "string", "minLength": 1, "maxLength": schemas.TEXT_MAX}
 ERRORS = {
     "400": "Malformed request, a missing or invalid Idempotency-Key, or an API key in the URL",
     "401": "No API key, or an unknown, revoked or expired one",
-    "403": "The key lacks the scope (insufficient_scope) or belongs to an admin",
+    "403": "The key lacks the scope (insufficient_scope) or belongs to an admin, or its "
+    "customer is suspended or closed (customer_suspended, customer_closed)",
     "404": "No such object among the key owner's customer's",
-    "409": "Idempotency-Key reused with another request (idempotency_key_reused), or the "
-    "customer is suspended or closed (account_not_available)",
+    "409": "Idempotency-Key reused with another request (idempotency_key_reused), or an "
+    "account that cannot take part (account_not_available)",
     "422": "Invalid values: details name each field",
     "429": "Too many calls with this key (RATELIMIT_API), or too many calls refused 401 "
     "from this address (RATELIMIT_API_AUTH_FAILURES)",
+    "503": "The service cannot reach its database right now (unavailable): retry after "
+    "Retry-After seconds; retry a payment with the same Idempotency-Key",
 }
 
-# Every authenticated call: a key in the URL, no/bad key, wrong scope, throttled.
-AUTH_ONLY = ("400", "401", "403", "429")
+# Every authenticated call: a key in the URL, no/bad key, wrong scope, throttled, outage.
+AUTH_ONLY = ("400", "401", "403", "429", "503")
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -208,8 +211,9 @@ def _responses(ok: str, schema: str, statuses: tuple[str, ...], **extra: Any) ->
         responses["401"]["headers"] = {
             "WWW-Authenticate": {"required": True, "schema": {"type": "string"}}
         }
-    if "429" in responses:
-        responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
+    for status in ("429", "503"):
+        if status in responses:
+            responses[status]["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
     return responses
 
 
@@ -235,7 +239,7 @@ def _create_payment() -> dict[str, Any]:
         "responses": _responses(
             "201",
             "Payment",
-            ("400", "401", "403", "409", "422", "429"),
+            ("400", "401", "403", "409", "422", "429", "503"),
             headers={**location, **replayed},
         ),
     }

@@ -33,7 +33,7 @@ from vaulta.security.limits import (
     login_email,
 )
 from vaulta.services import api_keys, two_factor, users
-from vaulta.services.errors import DomainError, InvalidCredentials
+from vaulta.services.errors import CustomerNotActive, DomainError, InvalidCredentials
 from vaulta.web import redirect_to, render, wants_partial
 
 
@@ -45,11 +45,15 @@ def login() -> Response:
     if request.method == "POST":
         _count_sign_in_attempt()
     form = LoginForm()
+    refused = False
     if form.validate_on_submit():
         try:
             user = users.authenticate(form.email.data or "", form.password.data or "")
         except InvalidCredentials as err:
             form.form_errors.append(err.message)
+        except CustomerNotActive as err:  # the password was right: only its owner learns this
+            form.form_errors.append(err.message)
+            refused = True
         else:
             next_url = safe_next(request.args.get("next"))
             if user.second_factor:  # half signed in until the second factor passes
@@ -59,7 +63,7 @@ def login() -> Response:
             remember_device(user.email)
             flash(f"Welcome, {user.full_name}.", "success")
             return redirect_to(next_url or home_for(user))
-    status = 422 if form.errors or form.form_errors else 200
+    status = 403 if refused else 422 if form.errors or form.form_errors else 200
     return render("auth/login.html", form=form, status=status)
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from vaulta.extensions import login_manager
 from vaulta.models import User
+from vaulta.outages import during_outage
 from vaulta.services import signed_in
 from vaulta.services.signed_in import SignedInUser
 from vaulta.web import is_htmx, redirect_to
@@ -30,6 +31,8 @@ def init_login(app: Flask) -> None:
 
 def _load_user(session_token: str) -> SignedInUser | None:
     # The session holds the user's rotating session identifier, never the primary key.
+    if during_outage():
+        return None  # this request already got its 503: no second try at the database
     return signed_in.by_session_token(session_token)
 
 

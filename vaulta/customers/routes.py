@@ -152,7 +152,8 @@ def _change_status(customer_id: int, change: Callable[..., Customer], done: str)
 @bp.route("/<int:customer_id>/suspend", methods=["POST"])
 @admin_required
 def suspend(customer_id: int) -> Response:
-    return _change_status(customer_id, customers.suspend_customer, "Customer suspended.")
+    done = "Customer suspended. Their logins are signed out and cannot sign in or use the API."
+    return _change_status(customer_id, customers.suspend_customer, done)
 
 
 @bp.route("/<int:customer_id>/reactivate", methods=["POST"])
@@ -164,7 +165,8 @@ def reactivate(customer_id: int) -> Response:
 @bp.route("/<int:customer_id>/close", methods=["POST"])
 @admin_required
 def close(customer_id: int) -> Response:
-    return _change_status(customer_id, customers.close_customer, "Customer closed.")
+    done = "Customer closed. Their logins are signed out and cannot sign in or use the API."
+    return _change_status(customer_id, customers.close_customer, done)
 
 
 @bp.route("/<int:customer_id>/accounts", methods=["POST"])

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from vaulta.config import SCHEMA_CHECK_MODES, ConfigError
 from vaulta.extensions import db
 from vaulta.ops.schema import SchemaOutdated, SchemaStatus, schema_status
+from vaulta.outages import database_unavailable
 
 log = logging.getLogger(__name__)
 CONFIRMED_KEY = "vaulta_schema_confirmed"
@@ -74,7 +75,9 @@ def _guard() -> tuple[str, int, dict[str, str]] | None:
         return None
     try:
         status = schema_status(db.engine, migrations_directory())
-    except SQLAlchemyError:
+    except SQLAlchemyError as err:
+        if database_unavailable(err):
+            raise  # the outage page with Retry-After (vaulta/outages.py)
         return "Database unavailable.\n", 503, {"Content-Type": "text/plain; charset=utf-8"}
     if not status.at_head:
         return f"{SchemaOutdated(status)}\n", 503, {"Content-Type": "text/plain; charset=utf-8"}

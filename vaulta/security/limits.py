@@ -90,8 +90,9 @@ def by_api_key() -> str:
 
 
 def failed(response: Response) -> bool:
-    """For ``deduct_when``: only refused attempts count (4xx/5xx), not successful ones."""
-    return response.status_code >= 400
+    """For ``deduct_when``: only refused attempts count (4xx/5xx), not successful ones, and
+    not a 503 (an outage refused nothing; vaulta/outages.py)."""
+    return response.status_code >= 400 and response.status_code != 503
 
 
 def refused_authentication(response: Response) -> bool:

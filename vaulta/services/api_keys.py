@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from vaulta.models import ApiKey, User, utcnow
-from vaulta.services import audit
+from vaulta.services import audit, users
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import Forbidden, InvalidInput, NotFound
 
@@ -70,9 +70,12 @@ def _clean_scopes(scopes: Iterable[str]) -> list[str]:
 def create(
     user: User, name: str, scopes: Iterable[str], expires_at: datetime | None = None
 ) -> NewApiKey:
-    """Create a key for ``user`` (a customer's login) and return it with its raw value."""
+    """Create a key for ``user`` (a customer's login) and return it with its raw value.
+
+    Refused (CustomerNotActive) while the customer is suspended or closed."""
     if user.is_admin or user.customer_id is None:
         raise Forbidden("API keys belong to customers' logins; admin data has no API.")
+    users.ensure_customer_active(user)
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX_LENGTH:
         raise InvalidInput(f"Name the key (at most {NAME_MAX_LENGTH} characters).", field="name")
@@ -151,7 +154,8 @@ def authenticate(raw_key: str) -> tuple[User, ApiKey] | None:
 
     The secret is compared in constant time, and an unknown prefix costs the same hash and
     comparison. Revoked or expired keys, and keys of deactivated logins, are refused. A
-    successful use records ``last_used_at``.
+    valid key of a suspended or closed customer raises CustomerNotActive (403: the key is
+    right, the customer may not use it now). A successful use records ``last_used_at``.
     """
     parsed = parse(raw_key or "")
     prefix, secret = parsed if parsed else ("", "")
@@ -165,5 +169,6 @@ def authenticate(raw_key: str) -> tuple[User, ApiKey] | None:
         user = s.get(User, key.user_id)
         if fresh is None or user is None or not user.is_active:
             return None
+        users.ensure_customer_active(user)
         fresh.last_used_at = utcnow()
     return user, fresh

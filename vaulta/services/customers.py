@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from vaulta.models import Account, Customer, User
 from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.models.customer import CUSTOMER_ACTIVE, CUSTOMER_CLOSED, CUSTOMER_SUSPENDED
+from vaulta.models.user import new_session_token
 from vaulta.services import audit
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import Conflict, InvalidInput, NotFound
@@ -184,15 +185,28 @@ def _change_status(
                     f"{'is' if open_accounts == 1 else 'are'} still open."
                 )
         customer.status = to
+        details: dict[str, Any] = {"old_status": old, "new_status": to}
+        if to != CUSTOMER_ACTIVE:
+            details["sessions_ended"] = _end_sessions(s, customer.id)
         audit.record(
             s,
             actor=actor,
             action=action,
             object_type="customer",
             object_id=customer.id,
-            details={"old_status": old, "new_status": to},
+            details=details,
         )
     return customer
+
+
+def _end_sessions(s: Session, customer_id: int) -> int:
+    """Rotate the session identifier of every login of the customer: their sessions (and a
+    sign-in waiting for its second factor) end for good, also after a reactivation.
+    Returns the number of logins."""
+    logins = list(s.scalars(sa.select(User).where(User.customer_id == customer_id)))
+    for login in logins:
+        login.session_token = new_session_token()
+    return len(logins)
 
 
 def _refusal(current: str, wanted: str) -> str:

@@ -42,6 +42,20 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class CustomerNotActive(DomainError):
+    """The login's customer is suspended or closed: no sign-in, no API call, no new key.
+
+    Said only to someone who proved the login (a correct password, a valid API key), so it
+    reveals nothing to anyone else. ``code`` is ``customer_suspended`` or ``customer_closed``.
+    """
+
+    status = 403
+
+    def __init__(self, customer_status: str) -> None:
+        super().__init__(f"This customer profile is {customer_status}. Contact the bank.")
+        self.code = f"customer_{customer_status}"
+
+
 class InsufficientFunds(DomainError):
     status = 409
     code = "insufficient_funds"

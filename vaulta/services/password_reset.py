@@ -2,8 +2,9 @@
 
 1. ``request_reset(email)``: an active login with that email gets a code (``otp``: HMAC only,
    OTP_TTL_SECONDS, OTP_MAX_ATTEMPTS, single use, purpose ``password_reset``, no subject) by
-   mail. Any other address gets nothing, writes nothing, and the caller cannot tell: the
-   function returns nothing in both cases and does the same code generation and HMAC.
+   mail. Any other address, and the login of a suspended or closed customer (a frozen
+   profile), gets nothing, writes nothing, and the caller cannot tell: the function returns
+   nothing in both cases and does the same code generation and HMAC.
 2. ``reset_password(email, code, new_password)``: the password policy first (it depends only
    on what was typed), then the argon2id hash (always, so an unknown address costs the
    same), then the code. Any wrong email/code combination gives one message. The new
@@ -35,9 +36,10 @@ INVALID_CODE = "The code is not valid or has expired."
 
 
 def request_reset(email: str) -> None:
-    """Mail a reset code when ``email`` names an active login; otherwise do nothing visible."""
+    """Mail a reset code when ``email`` names a login that may sign in; otherwise do nothing
+    visible."""
     user = users.find_by_email(email)
-    if user is None or not user.is_active:
+    if user is None or not users.may_sign_in(user):
         _decoy_code()
         return
     code = otp.issue(user, PURPOSE, SUBJECT)
@@ -63,7 +65,7 @@ def reset_password(email: str, code: str, new_password: str) -> User:
         raise InvalidInput(problem, field="new_password")
     new_hash = passwords.hash_password(new_password)
     user = users.find_by_email(email)
-    if user is None or not user.is_active:
+    if user is None or not users.may_sign_in(user):
         _decoy_code()
         raise InvalidInput(INVALID_CODE, field="code")
     try:

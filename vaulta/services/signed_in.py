@@ -15,19 +15,22 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
-from vaulta.models import User
+from vaulta.models import Customer, User
+from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.models.user import SignInIdentity
 from vaulta.services.db import session
 from vaulta.services.errors import NotFound
 
 _USERS = User.__table__
+_CUSTOMERS = Customer.__table__
 
 
 @dataclass(frozen=True, slots=True)
 class SignedInUser(SignInIdentity):
     """The signed-in user as of the start of this request (Flask-Login's user object).
 
-    Only active users are ever loaded (see the statement below), hence ``is_active``."""
+    Only active users are ever loaded (see the statement below), hence ``is_active``;
+    a login of a suspended or closed customer is not loaded at all (its session ends)."""
 
     id: int
     email: str
@@ -41,14 +44,22 @@ class SignedInUser(SignInIdentity):
 
 
 _FIELDS = [getattr(_USERS.c, field.name) for field in fields(SignedInUser)]
-# Built once: each call only binds the token.
-_BY_SESSION_TOKEN = sa.select(*_FIELDS).where(
-    _USERS.c.session_token == sa.bindparam("token"), _USERS.c.is_active.is_(True)
+# Built once: each call only binds the token. The customer's status comes with the same
+# statement (a primary-key join): a suspended or closed customer's sessions end at once.
+_BY_SESSION_TOKEN = (
+    sa.select(*_FIELDS)
+    .select_from(_USERS.outerjoin(_CUSTOMERS, _CUSTOMERS.c.id == _USERS.c.customer_id))
+    .where(
+        _USERS.c.session_token == sa.bindparam("token"),
+        _USERS.c.is_active.is_(True),
+        sa.or_(_USERS.c.customer_id.is_(None), _CUSTOMERS.c.status == CUSTOMER_ACTIVE),
+    )
 )
 
 
 def by_session_token(token: str) -> SignedInUser | None:
-    """The active user whose current session identifier is ``token``."""
+    """The active user whose current session identifier is ``token`` (an admin, or a
+    login of an active customer)."""
     if not token:
         return None
     row: Any = session().connection().execute(_BY_SESSION_TOKEN, {"token": token}).first()

@@ -5,11 +5,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from vaulta.models import Customer, User, utcnow
+from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.models.user import ROLE_ADMIN, ROLE_CUSTOMER, ROLES, new_session_token
 from vaulta.security.password_policy import password_problem
 from vaulta.services import audit, passwords
 from vaulta.services.db import session, write_transaction
-from vaulta.services.errors import Conflict, InvalidCredentials, InvalidInput, NotFound
+from vaulta.services.errors import (
+    Conflict,
+    CustomerNotActive,
+    InvalidCredentials,
+    InvalidInput,
+    NotFound,
+)
 
 GENERIC_LOGIN_ERROR = "Email or password is incorrect."
 
@@ -58,11 +65,32 @@ def create_user(
     return user
 
 
+def customer_status(user: User) -> str | None:
+    """The status of the user's customer (None for admins)."""
+    if user.customer_id is None:
+        return None
+    query = sa.select(Customer.status).where(Customer.id == user.customer_id)
+    return session().scalar(query)
+
+
+def ensure_customer_active(user: User) -> None:
+    """Raise CustomerNotActive when the user's customer is suspended or closed."""
+    status = customer_status(user)
+    if status is not None and status != CUSTOMER_ACTIVE:
+        raise CustomerNotActive(status)
+
+
+def may_sign_in(user: User) -> bool:
+    """An active login of an admin or of an active customer."""
+    return user.is_active and customer_status(user) in (None, CUSTOMER_ACTIVE)
+
+
 def authenticate(email: str, password: str) -> User:
     """Return the active user with these credentials, or raise one generic error.
 
     An unknown email costs the same hash verification as a wrong password, so neither
-    the message nor the timing tells which it was.
+    the message nor the timing tells which it was. Only after a correct password: the
+    login of a suspended or closed customer gets CustomerNotActive, which says so.
     """
     user = find_by_email(email)
     if user is None:
@@ -70,6 +98,7 @@ def authenticate(email: str, password: str) -> User:
         raise InvalidCredentials(GENERIC_LOGIN_ERROR)
     if not passwords.verify_password(user.password_hash, password) or not user.is_active:
         raise InvalidCredentials(GENERIC_LOGIN_ERROR)
+    ensure_customer_active(user)
     new_hash = (
         passwords.hash_password(password) if passwords.needs_rehash(user.password_hash) else None
     )
@@ -133,14 +162,22 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
     return fresh
 
 
-# Runs on every signed-in request: built once, so each call only binds the token.
-_BY_SESSION_TOKEN = sa.select(User).where(
-    User.session_token == sa.bindparam("token"), User.is_active.is_(True)
+# Built once, so each call only binds the token. Logins of a suspended or closed customer
+# are left out (their sessions end).
+_BY_SESSION_TOKEN = (
+    sa.select(User)
+    .outerjoin(Customer, Customer.id == User.customer_id)
+    .where(
+        User.session_token == sa.bindparam("token"),
+        User.is_active.is_(True),
+        sa.or_(User.customer_id.is_(None), Customer.status == CUSTOMER_ACTIVE),
+    )
 )
 
 
 def load_by_session_token(token: str) -> User | None:
-    """The active user whose current session identifier is ``token``."""
+    """The active user whose current session identifier is ``token`` (an admin, or a
+    login of an active customer)."""
     if not token:
         return None
     return session().scalar(_BY_SESSION_TOKEN, {"token": token})

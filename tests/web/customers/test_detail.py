@@ -109,7 +109,7 @@ def test_suspend_and_reactivate_without_js(admin_client: WebClient, customer: Cu
     assert response.status_code == 302
     assert response.location == page(customer)
     html = admin_client.get(response.location).get_data(as_text=True)
-    assert "Customer suspended." in html
+    assert "Customer suspended. Their logins are signed out" in html
     assert "Reactivate" in html
     assert "Accounts can be opened for active customers only." in html
     assert customers.get_customer(customer.id).status == "suspended"
