@@ -24,6 +24,7 @@ from vaulta.models.user import TWO_FACTOR_TOTP
 from vaulta.security.limits import LOGIN_ACCOUNT_LIMIT, LOGIN_LIMIT, by_login_email, failed
 from vaulta.services import api_keys, two_factor, users
 from vaulta.services.errors import DomainError, InvalidCredentials
+from vaulta.services.maintenance import UnderMaintenance
 from vaulta.web import redirect_to, render, wants_partial
 
 
@@ -51,16 +52,29 @@ def login() -> Response:
     return render("auth/login.html", form=form, status=status)
 
 
+SIGNED_OUT_DURING_MAINTENANCE = (
+    "You have been signed out in this browser. VAULTA is under maintenance, so sessions on "
+    "other devices were not ended: use Settings → Sign out everywhere once it is over."
+)
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Sign out; also ends a sign-in waiting for its second factor."""
+    """Sign out; also ends a sign-in waiting for its second factor.
+
+    During maintenance nothing may be written: the browser's session still ends, but the
+    session identifier is not rotated (other copies of the cookie keep working)."""
+    message = "You have been signed out."
     if current_user.is_authenticated:
-        users.rotate_session(acting_user())  # the old cookie stops working everywhere
+        try:
+            users.rotate_session(acting_user())  # the old cookie stops working everywhere
+        except UnderMaintenance:
+            message = SIGNED_OUT_DURING_MAINTENANCE
         logout_user()
     elif second_factor.PENDING not in session:
         return redirect_to(url_for("auth.login"))
     session.clear()
-    flash("You have been signed out.", "info")
+    flash(message, "info")
     return redirect_to(url_for("auth.login"))
 
 
