@@ -89,6 +89,8 @@ def upgrade_safely(
     if before.at_head:
         progress(f"Nothing to do: the database is at the newest revision ({before.describe()}).")
         return before
+    if before.ahead_of_code:
+        raise UpgradeFailed(f"Nothing to upgrade: the database is at {before.describe()}.")
     db.session.remove()
     path = backup_path or default_backup_path(current_app.instance_path, engine.dialect.name)
     if path.exists():
