@@ -13,6 +13,7 @@ from tests import factories
 from tests.ops.conftest import hold_a_write
 from tests.webclient import WebClient
 from vaulta.extensions import db
+from vaulta.models import User
 from vaulta.services import customers, maintenance
 from vaulta.services.maintenance import BARRIER_HELD, WRITE_BARRIER_KEY, UnderMaintenance
 
@@ -92,3 +93,15 @@ def test_a_write_meeting_the_barrier_is_refused_with_503(ops_app: Flask) -> None
         conn.commit()
     holder.dispose()
     customers.create_customer(full_name="Let Through", email=None, actor=admin)
+
+
+def test_a_command_that_would_write_fails_in_one_line(ops_app: Flask) -> None:
+    maintenance.turn_on(db.engine, "Quiet please", "tests")
+    result = ops_app.test_cli_runner().invoke(
+        args=["vaulta", "create-admin", "late@example.test", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 1
+    assert "VAULTA is under maintenance: Quiet please" in result.output
+    assert "Traceback" not in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

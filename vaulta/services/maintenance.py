@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -72,7 +72,7 @@ class Maintenance:
 BARRIER_HELD = Maintenance(
     reason="A database upgrade or restore is in progress.",
     started_by="the write barrier",
-    started_at=datetime.min.replace(tzinfo=utcnow().tzinfo),
+    started_at=datetime.min.replace(tzinfo=UTC),
 )
 
 
