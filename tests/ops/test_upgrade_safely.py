@@ -19,6 +19,8 @@ from vaulta.models import Account, AuditEvent
 from vaulta.ops.schema import current_revisions
 from vaulta.services import maintenance
 
+BEFORE_MAINTENANCE_MODE = "adecbb4f4996"  # d7857d094736 adds maintenance_mode on top of it
+
 
 def invoke(app: Flask, *args: str):
     return app.test_cli_runner().invoke(args=["vaulta", *args])
@@ -89,7 +91,7 @@ def test_keep_maintenance_leaves_it_on_after_success(
 
 
 def test_the_upgrade_that_brings_maintenance_mode(ops_app: Flask, with_ledger_data: None) -> None:
-    downgrade(revision="-1")  # before maintenance_mode existed
+    downgrade(revision=BEFORE_MAINTENANCE_MODE)
     assert not maintenance.table_exists(db.engine)
     result = invoke(ops_app, "upgrade-safely")
     assert result.exit_code == 0, result.output
