@@ -146,7 +146,10 @@ def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
 
 
 def _run(connection: Connection, *, owned: bool) -> None:
-    """Run the migrations on ``connection``; commit only a connection this file opened."""
+    """Run the migrations on ``connection``; commit only a connection this file opened.
+
+    A connection handed in inside a transaction (``flask vaulta upgrade-safely``) runs every
+    revision in that one transaction, and its owner commits or rolls back all of them."""
     sqlite = connection.dialect.name == "sqlite"
     args = _configure_args(connection.dialect.name)
     if sqlite:

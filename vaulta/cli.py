@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -13,9 +14,24 @@ from vaulta.models.user import ROLE_ADMIN
 from vaulta.services import api_idempotency, bulk_seed, demo, users
 from vaulta.services.errors import DomainError
 from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments import expire_due
 
-vaulta_cli = AppGroup("vaulta", help="VAULTA operations.")
+
+class VaultaCommands(AppGroup):
+    """``flask vaulta``: a command that meets maintenance mode fails with one line (cron
+    mail stays readable), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UnderMaintenance as err:
+            raise click.ClickException(
+                f"{err} Nothing was written; run it again once maintenance mode is off."
+            ) from None
+
+
+vaulta_cli = VaultaCommands("vaulta", help="VAULTA operations.")
 
 
 @vaulta_cli.command("create-admin")

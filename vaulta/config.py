@@ -78,6 +78,8 @@ INT_SETTINGS = (
     "PROXY_FIX_X_HOST",
     "PROXY_FIX_X_PORT",
     "PROXY_FIX_X_PREFIX",
+    "MAINTENANCE_RETRY_AFTER_SECONDS",
+    "UPGRADE_DRAIN_SECONDS",
 )
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
@@ -235,6 +237,11 @@ class Config:
     PROXY_FIX_X_PORT = 0
     PROXY_FIX_X_PREFIX = 0
     SCHEMA_CHECK = "banner"
+    # Maintenance mode (docs/deploy.md): Retry-After of the 503s while it is on and its end
+    # is unknown; how long upgrade-safely, restore and `maintenance on` wait for write
+    # transactions in progress to finish before giving up (nothing changed then).
+    MAINTENANCE_RETRY_AFTER_SECONDS = 120
+    UPGRADE_DRAIN_SECONDS = 30
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 
 from tests import factories
+from tests.concurrency import in_threads
 from tests.databases import (
     SqliteTemplate,
     fresh_postgres_database,
@@ -23,6 +25,8 @@ from tests.databases import (
 )
 from vaulta import PROJECT_ROOT, create_app
 from vaulta.extensions import db
+from vaulta.models import Customer
+from vaulta.services.db import write_transaction
 
 MIGRATIONS = Path(PROJECT_ROOT) / "migrations"
 
@@ -111,9 +115,64 @@ def downgrade():
 '''
 
 
+SLOW_REVISION = '''
+"""add ops_slow table, taking a second (tests only)"""
+import time
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = "{down}"
+
+
+def upgrade():
+    op.create_table("ops_slow", sa.Column("id", sa.Integer, primary_key=True))
+    time.sleep(1)
+
+
+def downgrade():
+    op.drop_table("ops_slow")
+'''
+# PostgreSQL only: commits on a connection of its own (as an autocommit block would), then
+# fails; "{write}" also commits an audit event there, a write newer than the backup.
+COMMITTING_REVISION = '''
+"""commits on its own connection, then fails (tests only)"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = "{down}"
+
+
+def upgrade():
+    side = sa.create_engine(op.get_bind().engine.url)
+    with side.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE ops_side (id integer PRIMARY KEY)")
+        if {write}:
+            conn.exec_driver_sql(
+                "INSERT INTO audit_events (action, object_type, details, created_at) "
+                "VALUES ('ops.side_write', 'test', '{{}}', now())"
+            )
+    side.dispose()
+    raise RuntimeError("deliberate failure after a commit of its own")
+
+
+def downgrade():
+    op.drop_table("ops_side")
+'''
+REVISIONS = {
+    "good": GOOD_REVISION,
+    "slow": SLOW_REVISION,
+    "failing": FAILING_REVISION,
+    "committing": COMMITTING_REVISION.replace("{write}", "False"),
+    "committing_a_write": COMMITTING_REVISION.replace("{write}", "True"),
+}
+
+
 @pytest.fixture
 def migrations_copy(tmp_path: Path) -> Callable[..., Path]:
-    """Copy migrations/ to tmp_path and append revisions: "good" and/or "failing"."""
+    """Copy migrations/ to tmp_path and append revisions: "good", "slow" and/or "failing"."""
 
     def make(*kinds: str) -> Path:
         target = tmp_path / "migrations"
@@ -121,7 +180,7 @@ def migrations_copy(tmp_path: Path) -> Callable[..., Path]:
         down = _head(target)
         for index, kind in enumerate(kinds):
             rev = "f00dfa11ed00" if kind == "failing" else f"900d{index:08d}"
-            text = FAILING_REVISION if kind == "failing" else GOOD_REVISION
+            text = REVISIONS[kind]
             body = textwrap.dedent(text).format(rev=rev, down=down)
             (target / "versions" / f"9999_{index}-{rev}_{kind}.py").write_text(body)
             down = rev
@@ -136,3 +195,29 @@ def _head(directory: Path) -> str:
 
 def use_migrations(app: Flask, directory: Path) -> None:
     app.extensions["migrate"].directory = str(directory)
+
+
+def hold_a_write(app: Flask, check: Callable[[threading.Event], None]) -> Customer | None:
+    """Run ``check(release)`` while a write transaction is open in another thread, which
+    commits once ``release`` is set; return what it wrote."""
+    started, release = threading.Event(), threading.Event()
+
+    def write(_: int) -> int:
+        with write_transaction() as s:
+            customer = Customer(customer_number="C-HOLD-1", full_name="Held", email=None)
+            s.add(customer)
+            s.flush()
+            started.set()
+            assert release.wait(30)
+        return customer.id
+
+    def meanwhile(_finished: Callable[[], int]) -> None:
+        assert started.wait(30)
+        try:
+            check(release)
+        finally:
+            release.set()
+
+    (written,) = in_threads(app, 1, write, while_running=meanwhile)
+    assert isinstance(written, int), written
+    return db.session.get(Customer, written)

@@ -119,3 +119,24 @@ def test_proxy_fix_trusts_the_configured_number_of_proxies(
     headers = {"X-Forwarded-For": "203.0.113.9"}
     response = app.test_client().get("/_remote", headers=headers)
     assert response.get_data(as_text=True) == expected
+
+
+@pytest.fixture
+def upgraded_by_newer_code(app: Flask) -> Iterator[str]:
+    """The database stamped with a revision this code does not have (restored afterwards)."""
+    _stamp("0a0a0a0a0a0a")
+    yield "0a0a0a0a0a0a"
+    _stamp(HEAD)
+
+
+def test_a_database_newer_than_the_code_keeps_serving(
+    admin_client: FlaskClient, upgraded_by_newer_code: str
+) -> None:
+    """After `upgrade-safely` ran with the next release, instances still on this release
+    stay in the balancer until they are replaced (each release's revisions keep the
+    previous release working; tests/ops/test_startup.py: their workers still boot)."""
+    response = admin_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+    assert "newer than this code" in response.json["schema"]
+    assert "newer than this code" in admin_client.get("/admin/system").get_data(as_text=True)

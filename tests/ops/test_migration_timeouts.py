@@ -16,6 +16,8 @@ from vaulta import create_app
 from vaulta.extensions import db
 from vaulta.ops.upgrade import alembic_config
 
+PAYMENTS_INDEX_REVISION = "adecbb4f4996"
+
 
 @pytest.fixture
 def pg_app() -> Iterator[Flask]:
@@ -42,11 +44,11 @@ def test_every_revision_transaction_sets_both_timeouts(pg_app: Flask) -> None:
 def test_a_migration_queued_behind_a_lock_fails_fast(
     pg_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    upgrade(revision=REVISIONS[-2])
+    # The next revision indexes payments (ix_payments_status_expires_at).
+    upgrade(revision=REVISIONS[REVISIONS.index(PAYMENTS_INDEX_REVISION) - 1])
     monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "100ms")
     blocker = sa.create_engine(db.engine.url)
     with blocker.connect() as conn:
-        # Whatever table the newest revision touches (its foreign keys reach users).
         conn.exec_driver_sql("LOCK TABLE users, payments IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
             command.upgrade(alembic_config(), "head")

@@ -34,6 +34,7 @@ from vaulta.security.limits import (
 )
 from vaulta.services import api_keys, two_factor, users
 from vaulta.services.errors import CustomerNotActive, DomainError, InvalidCredentials
+from vaulta.services.maintenance import UnderMaintenance
 from vaulta.web import redirect_to, render, wants_partial
 
 
@@ -92,16 +93,29 @@ def _count_on_the_account() -> None:
     """Failed sign-ins from unknown devices: RATELIMIT_LOGIN_ACCOUNT per account (email)."""
 
 
+SIGNED_OUT_DURING_MAINTENANCE = (
+    "You have been signed out in this browser. VAULTA is under maintenance, so sessions on "
+    "other devices were not ended: use Settings → Sign out everywhere once it is over."
+)
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Sign out; also ends a sign-in waiting for its second factor."""
+    """Sign out; also ends a sign-in waiting for its second factor.
+
+    During maintenance nothing may be written: the browser's session still ends, but the
+    session identifier is not rotated (other copies of the cookie keep working)."""
+    message = "You have been signed out."
     if current_user.is_authenticated:
-        users.rotate_session(acting_user())  # the old cookie stops working everywhere
+        try:
+            users.rotate_session(acting_user())  # the old cookie stops working everywhere
+        except UnderMaintenance:
+            message = SIGNED_OUT_DURING_MAINTENANCE
         logout_user()
     elif second_factor.PENDING not in session:
         return redirect_to(url_for("auth.login"))
     session.clear()
-    flash("You have been signed out.", "info")
+    flash(message, "info")
     return redirect_to(url_for("auth.login"))
 
 

@@ -5,6 +5,7 @@ from vaulta.models.api import ApiIdempotencyKey
 from vaulta.models.audit import AuditEvent
 from vaulta.models.base import Base, utcnow
 from vaulta.models.customer import Customer
+from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.payment import Payment
 from vaulta.models.security import OTP, ApiKey
 from vaulta.models.transaction import Transaction
@@ -21,6 +22,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Customer",
+    "MaintenanceMode",
     "Payment",
     "Transaction",
     "User",

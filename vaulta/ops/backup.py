@@ -1,6 +1,13 @@
 """Backups of the database the app uses: ``pg_dump``/``pg_restore`` (custom format) on
 PostgreSQL, the sqlite3 online backup API on SQLite. Progress goes to a callback, one line
-at a time. The engine's pooled connections are closed around every operation.
+at a time. A restore closes the engine's pooled connections before and after; a backup
+only reads, through connections of its own (the app may keep serving meanwhile).
+
+Every backup gets its write watermark next to it (``PATH.watermark.json``, see
+watermark.py), measured on exactly the data backed up: on PostgreSQL in the transaction
+whose snapshot ``pg_dump --snapshot`` then dumps, on SQLite from the copy itself. A backup
+never overwrites a file unless asked to, and appears under its name only once complete.
+Restoring safely (maintenance, the watermark comparison) is restore.py's job.
 """
 
 from __future__ import annotations
@@ -15,6 +22,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.pool import NullPool
+
+from vaulta.ops import watermark
+from vaulta.ops.watermark import Watermark
 
 Progress = Callable[[str], None]
 SQLITE_PAGES_PER_STEP = 256
@@ -30,26 +41,90 @@ def _quiet(_: str) -> None:
     return None
 
 
-def default_backup_path(instance_path: str, backend: str, now: datetime | None = None) -> Path:
-    """instance/backups/vaulta-<UTC timestamp>.dump (PostgreSQL) or .db (SQLite)."""
+def default_backup_path(
+    instance_path: str, backend: str, now: datetime | None = None, *, label: str = "vaulta"
+) -> Path:
+    """instance/backups/<label>-<UTC timestamp>.dump (PostgreSQL) or .db (SQLite)."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
     suffix = ".db" if backend == "sqlite" else ".dump"
-    return Path(instance_path) / "backups" / f"vaulta-{stamp}{suffix}"
+    return Path(instance_path) / "backups" / f"{label}-{stamp}{suffix}"
 
 
-def backup_database(engine: Engine, path: Path, progress: Progress = _quiet) -> Path:
-    """Write a complete backup of ``engine``'s database to ``path``."""
+def backup_database(
+    engine: Engine, path: Path, progress: Progress = _quiet, *, force: bool = False
+) -> Path:
+    """Write a complete backup of ``engine``'s database to ``path``, and its watermark to
+    ``PATH.watermark.json``. An existing ``path`` is refused unless ``force``."""
+    if path.exists() and not force:
+        raise BackupError(
+            f"{path} already exists: choose another path, or pass --force to overwrite it."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine.dispose()
+    partial = path.with_name(path.name + ".partial")
     try:
         if engine.dialect.name == "sqlite":
-            copy_sqlite(sqlite_file(engine.url), path, progress)
+            copy_sqlite(sqlite_file(engine.url), partial, progress)
+            mark = measure_sqlite_file(partial)
         else:
-            dump_postgres(engine.url, path, progress)
-    finally:
-        engine.dispose()
-    progress(f"Backup written to {path}")
+            mark = _dump_postgres_with_watermark(engine.url, partial, progress)
+        mark.backup = {**watermark.file_facts(partial), "file": path.name}
+        watermark.write(mark, path)  # first: a crash in between leaves a mismatch, not a gap
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    progress(f"Backup written to {path} (watermark: {watermark.sidecar(path).name})")
     return path
+
+
+def backup_watermark(backend: str, path: Path) -> Watermark | None:
+    """The watermark of the backup at ``path``: SQLite measures the backup itself;
+    PostgreSQL reads ``PATH.watermark.json`` (None when there is none) and checks that it
+    belongs to this file."""
+    if backend == "sqlite":
+        return measure_sqlite_file(path)
+    try:
+        mark = watermark.read(path)
+    except (ValueError, KeyError, TypeError) as err:
+        raise BackupError(f"{watermark.sidecar(path)} cannot be read: {err}") from err
+    if mark is None:
+        return None
+    facts = watermark.file_facts(path)
+    if (mark.backup.get("bytes"), mark.backup.get("sha256")) != (facts["bytes"], facts["sha256"]):
+        raise BackupError(
+            f"{watermark.sidecar(path)} does not belong to {path} (size or SHA-256 differ): "
+            "the backup was replaced or altered after it was taken."
+        )
+    return mark
+
+
+def measure_sqlite_file(path: Path) -> Watermark:
+    """The watermark of a SQLite database file (a backup)."""
+    if not path.is_file():
+        raise BackupError(f"No SQLite database at {path}.")
+    reader = sa.create_engine(URL.create("sqlite", database=str(path)), poolclass=NullPool)
+    try:
+        with reader.connect() as conn:
+            return watermark.measure(conn)
+    except sa.exc.DatabaseError as err:
+        raise BackupError(f"{path} is not a SQLite database: {err.orig}") from err
+    finally:
+        reader.dispose()
+
+
+def _dump_postgres_with_watermark(url: URL, path: Path, progress: Progress) -> Watermark:
+    """pg_dump of exactly the snapshot the watermark was measured on (exported snapshot)."""
+    snapshots = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with snapshots.connect() as conn:
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
+                mark = watermark.measure(conn)
+                dump_postgres(url, path, progress, snapshot=snapshot)
+    finally:
+        snapshots.dispose()
+    return mark
 
 
 def restore_database(engine: Engine, path: Path, progress: Progress = _quiet) -> None:
@@ -59,7 +134,7 @@ def restore_database(engine: Engine, path: Path, progress: Progress = _quiet) ->
     engine.dispose()
     try:
         if engine.dialect.name == "sqlite":
-            copy_sqlite(path, sqlite_file(engine.url), progress)
+            copy_sqlite(path, sqlite_file(engine.url), progress, standalone=False)
         else:
             restore_postgres(engine.url, path, progress)
     finally:
@@ -73,11 +148,14 @@ def sqlite_file(url: URL) -> Path:
     return Path(url.database)
 
 
-def copy_sqlite(source: Path, target: Path, progress: Progress = _quiet) -> None:
+def copy_sqlite(
+    source: Path, target: Path, progress: Progress = _quiet, *, standalone: bool = True
+) -> None:
     """Copy a whole SQLite database page by page with the online backup API.
 
-    Readers and writers of ``source`` carry on meanwhile; ``target`` ends up a single
-    self-contained file (rollback journal mode).
+    Readers and writers of ``source`` carry on meanwhile. A ``standalone`` target (a
+    backup) ends up a single self-contained file (rollback journal mode); a live target
+    (a restore) keeps its mode, which other connections to it share.
     """
     if not source.is_file():
         raise BackupError(f"No SQLite database at {source}.")
@@ -90,7 +168,8 @@ def copy_sqlite(source: Path, target: Path, progress: Progress = _quiet) -> None
     try:
         src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # not a database: fails
         src.backup(dst, pages=SQLITE_PAGES_PER_STEP, progress=report)
-        dst.execute("PRAGMA journal_mode=DELETE")
+        if standalone:
+            dst.execute("PRAGMA journal_mode=DELETE")
     except sqlite3.DatabaseError as err:
         raise BackupError(f"SQLite copy from {source} failed: {err}") from err
     finally:
@@ -133,9 +212,13 @@ def _pg_run(args: list[str], url: URL, progress: Progress, *, file: Path | None 
         raise BackupError(f"{args[0]} failed (exit {process.returncode}): " + " / ".join(tail))
 
 
-def dump_postgres(url: URL, path: Path, progress: Progress = _quiet) -> None:
-    """pg_dump --format=custom of the database at ``url`` into ``path``."""
-    _pg_run(["pg_dump", "--format=custom", f"--file={path}"], url, progress)
+def dump_postgres(
+    url: URL, path: Path, progress: Progress = _quiet, *, snapshot: str | None = None
+) -> None:
+    """pg_dump --format=custom of the database at ``url`` into ``path`` (of an exported
+    ``snapshot`` when given)."""
+    args = ["pg_dump", "--format=custom", f"--file={path}"]
+    _pg_run([*args, f"--snapshot={snapshot}"] if snapshot else args, url, progress)
 
 
 def restore_postgres(url: URL, path: Path, progress: Progress = _quiet) -> None:

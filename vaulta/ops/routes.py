@@ -13,6 +13,7 @@ from vaulta.extensions import db
 from vaulta.ops import bp, health_bp
 from vaulta.ops.schema import schema_status
 from vaulta.ops.startup import migrations_directory
+from vaulta.services import maintenance
 from vaulta.web import render
 
 log = logging.getLogger(__name__)
@@ -20,14 +21,31 @@ log = logging.getLogger(__name__)
 
 @health_bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 when the database answers and is at the newest revision, else 503 with why."""
+    """200 when the database answers and is at the newest revision (or newer: upgraded for
+    the release being rolled out), else 503 with why.
+
+    Maintenance mode is 200 with ``"status": "maintenance"``: the instance serves reads,
+    and a load balancer must not take every instance out for a read-only window."""
     try:
         status = schema_status(db.engine, migrations_directory())
+        state = maintenance.current(db.session()) if status.can_serve else None
     except SQLAlchemyError as err:
         log.warning("healthz: database unreachable: %s", type(err).__name__)
         body = {"status": "error", "database": "unreachable", "schema": "unknown"}
         return _no_store(jsonify(body)), 503
-    if status.at_head:
+    if status.can_serve and state is not None:
+        body = {
+            "status": "maintenance",
+            "database": "ok",
+            "schema": status.describe(),
+            "maintenance": {
+                "reason": state.reason,
+                "since": state.started_at.isoformat(),
+                "ends_at": state.ends_at.isoformat() if state.ends_at else None,
+            },
+        }
+        return _no_store(jsonify(body)), 200
+    if status.can_serve:  # newer than the code too: it serves while the new code rolls out
         return _no_store(jsonify(status="ok", database="ok", schema=status.describe())), 200
     body = {
         "status": "error",

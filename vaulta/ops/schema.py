@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Engine
 
 
@@ -30,16 +31,32 @@ class SchemaStatus:
     current: tuple[str, ...]
     heads: tuple[str, ...]
     pending: tuple[PendingRevision, ...] = field(default=())
+    # Revisions of the database this code does not know: it was upgraded by newer code.
+    newer: tuple[str, ...] = field(default=())
 
     @property
     def at_head(self) -> bool:
         return set(self.current) == set(self.heads)
+
+    @property
+    def ahead_of_code(self) -> bool:
+        """Upgraded by a newer release: this code keeps serving until it is replaced (each
+        release's revisions keep the previous release working, docs/deploy.md)."""
+        return bool(self.newer)
+
+    @property
+    def can_serve(self) -> bool:
+        """At the newest revision, or newer: nothing is pending for this code."""
+        return self.at_head or self.ahead_of_code
 
     def describe(self) -> str:
         """One line for logs, /healthz and error messages."""
         current = ", ".join(self.current) or "empty (no revision)"
         if self.at_head:
             return f"{current} (head)"
+        if self.ahead_of_code:
+            newest = ", ".join(self.heads)
+            return f"{current}: newer than this code (its newest is {newest}); deploy the new code"
         newest = ", ".join(self.heads)
         return f"{current}; newest is {newest} ({len(self.pending)} pending)"
 
@@ -97,8 +114,9 @@ def schema_status(engine: Engine, directory: str) -> SchemaStatus:
     script = script_directory(directory)
     heads = tuple(script.get_heads())
     current = current_revisions(engine)
+    newer = tuple(rev for rev in current if not _knows(script, rev))
     pending: list[PendingRevision] = []
-    if set(current) != set(heads):
+    if set(current) != set(heads) and not newer:
         lower = current if current else "base"
         for rev in script.iterate_revisions(heads, lower):
             if rev.revision not in current:
@@ -110,4 +128,13 @@ def schema_status(engine: Engine, directory: str) -> SchemaStatus:
         current=current,
         heads=heads,
         pending=tuple(pending),
+        newer=newer,
     )
+
+
+def _knows(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        script.get_revision(revision)
+    except CommandError:
+        return False
+    return True

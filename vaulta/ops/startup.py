@@ -1,11 +1,12 @@
 """What the app does at start-up about the schema (``SCHEMA_CHECK``).
 
-- ``refuse`` (production): ``create_app`` raises SchemaOutdated when the database is not at
+- ``refuse`` (production): ``create_app`` raises SchemaOutdated when the database is behind
   the newest revision, so gunicorn's workers fail to boot with a message naming
   ``flask db upgrade``. Apps loaded by the ``flask`` command line (``flask db upgrade``,
   ``flask vaulta backup`` …) are never refused: there a click context is active. If such an
   app serves anyway (``flask run``), or the database was unreachable at start, every request
-  gets 503 until the schema is confirmed at the newest revision.
+  gets 503 until the schema is confirmed at the newest revision. A database *newer* than the
+  code (upgraded by the next release, which is being rolled out) is served, with a warning.
 - ``banner`` (development): every full page shows a banner while revisions are pending.
 - ``off`` (tests).
 """
@@ -62,10 +63,12 @@ def _refuse_unless_at_head(app: Flask) -> None:
             return
         finally:
             db.engine.dispose()  # no connection inherited by forked workers
-    if not status.at_head:
+    if not status.can_serve:
         error = SchemaOutdated(status)
         log.critical("%s", error)
         raise error
+    if status.ahead_of_code:
+        log.warning("serving a database upgraded by newer code: %s", status.describe())
     app.extensions[CONFIRMED_KEY] = True
 
 
@@ -79,7 +82,7 @@ def _guard() -> tuple[str, int, dict[str, str]] | None:
         if database_unavailable(err):
             raise  # the outage page with Retry-After (vaulta/outages.py)
         return "Database unavailable.\n", 503, {"Content-Type": "text/plain; charset=utf-8"}
-    if not status.at_head:
+    if not status.can_serve:
         return f"{SchemaOutdated(status)}\n", 503, {"Content-Type": "text/plain; charset=utf-8"}
     app.extensions[CONFIRMED_KEY] = True
     return None
@@ -91,4 +94,4 @@ def _banner_status() -> SchemaStatus | None:
         status = schema_status(db.engine, migrations_directory())
     except SQLAlchemyError:
         return None
-    return None if status.at_head else status
+    return None if status.can_serve else status

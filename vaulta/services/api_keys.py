@@ -21,6 +21,7 @@ from vaulta.models import ApiKey, User, utcnow
 from vaulta.services import audit, users
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import Forbidden, InvalidInput, NotFound
+from vaulta.services.maintenance import UnderMaintenance
 
 KEY_PREFIX = "vk_"
 PREFIX_LENGTH = 10
@@ -155,7 +156,8 @@ def authenticate(raw_key: str) -> tuple[User, ApiKey] | None:
     The secret is compared in constant time, and an unknown prefix costs the same hash and
     comparison. Revoked or expired keys, and keys of deactivated logins, are refused. A
     valid key of a suspended or closed customer raises CustomerNotActive (403: the key is
-    right, the customer may not use it now). A successful use records ``last_used_at``.
+    right, the customer may not use it now). A successful use records ``last_used_at`` (not
+    while maintenance mode is on).
     """
     parsed = parse(raw_key or "")
     prefix, secret = parsed if parsed else ("", "")
@@ -164,11 +166,18 @@ def authenticate(raw_key: str) -> tuple[User, ApiKey] | None:
     matches = hmac.compare_digest(expected, hash_secret(secret))
     if key is None or not matches or not is_usable(key):
         return None
-    with write_transaction() as s:
-        fresh = s.get(ApiKey, key.id)
-        user = s.get(User, key.user_id)
-        if fresh is None or user is None or not user.is_active:
+    try:
+        with write_transaction() as s:
+            fresh = s.get(ApiKey, key.id)
+            user = s.get(User, key.user_id)
+            if fresh is None or user is None or not user.is_active:
+                return None
+            users.ensure_customer_active(user)
+            fresh.last_used_at = utcnow()
+    except UnderMaintenance:  # reads go on during maintenance: this use is not recorded
+        user = session().get(User, key.user_id)
+        if user is None or not user.is_active:
             return None
         users.ensure_customer_active(user)
-        fresh.last_used_at = utcnow()
+        return user, key
     return user, fresh

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from vaulta.database import SQLITE_BEGIN_OPTION, WRITE_ISOLATION
 from vaulta.extensions import db
+from vaulta.services import maintenance
 
 
 def session() -> Session:
@@ -29,19 +30,26 @@ def write_transaction(*, expire_on_commit: bool = True) -> Iterator[Session]:
     - PostgreSQL: in READ COMMITTED; callers lock rows with ``SELECT … FOR UPDATE`` or
       conditional updates.
 
+    While maintenance mode is on it raises ``maintenance.UnderMaintenance`` instead (checked
+    once the transaction has begun; on SQLite also before it waits for the write lock).
+
     ``expire_on_commit=False`` keeps what the session holds loaded after the commit: for
     callers that reload, inside the transaction, every object they hand back.
     """
     s = db.session()
     if s.new or s.dirty or s.deleted:
         raise RuntimeError("write_transaction() entered with unflushed changes in the session")
+    sqlite = s.get_bind().dialect.name == "sqlite"
+    if sqlite:  # refuse before waiting for the write lock an upgrade may hold
+        maintenance.refuse_writes_during_maintenance(s)
     if s.in_transaction():
         _commit(s, expire=False)  # it only read: what it loaded is as fresh as before
     options: dict[str, str] = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
-    if s.get_bind().dialect.name != "sqlite":
+    if not sqlite:
         options["isolation_level"] = WRITE_ISOLATION
     s.connection(execution_options=options)
     try:
+        maintenance.refuse_writes_during_maintenance(s)  # docs/deploy.md "Maintenance mode"
         yield s
         _commit(s, expire=expire_on_commit)
     except BaseException:

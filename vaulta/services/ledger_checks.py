@@ -18,10 +18,12 @@ def verify_ledger() -> list[str]:
     All checks read one snapshot, so postings committed meanwhile cannot make them disagree.
     """
     with snapshot() as conn:
-        return _problems(conn)
+        return ledger_problems(conn)
 
 
-def _problems(s: Connection) -> list[str]:
+def ledger_problems(s: Connection) -> list[str]:
+    """``verify_ledger``'s checks on a given connection, inside its transaction (an upgrade
+    verifies the books it has changed before it commits)."""
     problems: list[str] = []
     credits = (
         sa.select(Transaction.credit_account_id.label("account_id"), Transaction.amount_minor)

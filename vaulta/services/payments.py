@@ -28,6 +28,7 @@ from vaulta.money import format_amount
 from vaulta.services import audit, iban, mail, otp
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payment_fields import (
     NAME_MAX,
     REFERENCE_MAX,
@@ -233,6 +234,13 @@ def expire_due(*, now: datetime | None = None, payment_id: int | None = None) ->
     ids = list(session().scalars(_due_query(payment_id is not None), params))
     if not ids:
         return 0
+    try:
+        return _expire(ids, now)
+    except UnderMaintenance:  # pages stay readable; the expiry is recorded after the window
+        return 0
+
+
+def _expire(ids: list[int], now: datetime) -> int:
     expired = 0
     with write_transaction() as s:
         for pid in ids:
