@@ -105,7 +105,8 @@ def test_bad_amount_is_422_with_the_message_plain_and_htmx(
     ("fields", "message"),
     [
         ({"amount": ""}, "Enter an amount."),
-        ({"amount": "abc"}, "Enter an amount like 12.50"),
+        ({"amount": "abc"}, "Write amounts like 1234.56 or 1,234.56"),
+        ({"amount": "12,50"}, "commas only between groups of three digits"),
         ({"amount": "0"}, "greater than zero"),
         ({"description": ""}, "Enter a description."),
         ({"amount": "999999999999"}, "above the limit"),
