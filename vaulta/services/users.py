@@ -10,6 +10,7 @@ from vaulta.security.password_policy import password_problem
 from vaulta.services import audit, passwords
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import Conflict, InvalidCredentials, InvalidInput, NotFound
+from vaulta.text import display_problem
 
 GENERIC_LOGIN_ERROR = "Email or password is incorrect."
 
@@ -40,6 +41,8 @@ def create_user(
         raise InvalidInput("An admin login cannot belong to a customer.")
     if role == ROLE_CUSTOMER and customer is None:
         raise InvalidInput("A customer login needs a customer.")
+    if name_problem := display_problem(full_name):
+        raise InvalidInput(name_problem, field="full_name")
     problem = password_problem(password, email=email)
     if problem:
         raise InvalidInput(problem, field="password")
