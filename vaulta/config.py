@@ -39,6 +39,8 @@ INT_SETTINGS = (
     "PROXY_FIX_X_HOST",
     "PROXY_FIX_X_PORT",
     "PROXY_FIX_X_PREFIX",
+    "MAX_CONTENT_LENGTH",
+    "JSON_MAX_DEPTH",
 )
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
@@ -150,6 +152,10 @@ class Config:
     PROXY_FIX_X_PORT = 0
     PROXY_FIX_X_PREFIX = 0
     SCHEMA_CHECK = "banner"
+    # Request bodies larger than this many bytes answer 413 (Flask reads the setting);
+    # JSON nested deeper than JSON_MAX_DEPTH answers 400 (vaulta/security/input.py).
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    JSON_MAX_DEPTH = 32
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> None:

@@ -79,9 +79,7 @@ def test_an_approved_api_payment_moves_the_money(
         ({"currency": "eur"}, "currency"),
         ({"reference": ""}, "reference"),
         ({"reference": "   "}, "reference"),
-        ({"reference": "a\x00b"}, "reference"),
         ({"reference": "Invoice \u202egnp.exe"}, "reference"),  # display spoofing
-        ({"reference": "a\u0085b"}, "reference"),  # a C1 control
         (
             {"beneficiary": {"name": "Acme\u2067", "iban": "GB82WEST12345698765432"}},
             "beneficiary.name",
