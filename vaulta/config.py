@@ -80,6 +80,8 @@ INT_SETTINGS = (
     "PROXY_FIX_X_PREFIX",
     "MAINTENANCE_RETRY_AFTER_SECONDS",
     "UPGRADE_DRAIN_SECONDS",
+    "MAX_CONTENT_LENGTH",
+    "JSON_MAX_DEPTH",
 )
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
@@ -242,6 +244,10 @@ class Config:
     # transactions in progress to finish before giving up (nothing changed then).
     MAINTENANCE_RETRY_AFTER_SECONDS = 120
     UPGRADE_DRAIN_SECONDS = 30
+    # Request bodies larger than this many bytes answer 413 (Flask reads the setting);
+    # JSON nested deeper than JSON_MAX_DEPTH answers 400 (vaulta/security/input.py).
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    JSON_MAX_DEPTH = 32
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> None:

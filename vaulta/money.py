@@ -1,7 +1,13 @@
 """Money is an integer number of minor units plus an ISO 4217 currency code.
 
-``parse_amount`` turns what a person typed into minor units with ``Decimal`` and refuses
-more decimals than the currency has; ``format_amount`` turns minor units back into text.
+Every amount a person types (web forms, search filters) follows one grammar, read by
+``parse_decimal``: ASCII digits, an optional decimal point with digits on both sides, and
+commas only between groups of exactly three digits before the point (``1234.56``,
+``1,234.56``, ``1,234,567``). Anything else (``12,50``, ``1,00``, spaces, apostrophes,
+non-ASCII digits, signs, exponents) is refused with a message saying how to write it: a
+decimal comma must never be read as a thousands separator. ``parse_amount`` adds the
+currency's exponent (never rounding) and refuses zero; ``format_amount`` turns minor units
+back into text that ``parse_amount`` reads again.
 """
 
 from __future__ import annotations
@@ -23,9 +29,14 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "KWD": 3,
 }
 CURRENCIES = tuple(sorted(CURRENCY_EXPONENTS))
-_AMOUNT_RE = re.compile(r"^\d+(\.\d+)?$")
-# Thousands separators people commonly type; removed before parsing.
-_GROUPING = str.maketrans("", "", " ,_'\u00a0")
+# Plain digits, or groups of three after a first group of 1-3 (not starting with 0, so that
+# "0,123" is not read as 123); then an optional point followed by at least one digit.
+_AMOUNT_RE = re.compile(r"(?:[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.[0-9]+)?", re.ASCII)
+AMOUNT_MAX_LENGTH = 40  # characters; far more than the largest posting needs
+HOW_TO_WRITE = (
+    "Write amounts like 1234.56 or 1,234.56: digits, an optional decimal point, "
+    "commas only between groups of three digits."
+)
 
 
 class AmountError(ValueError):
@@ -39,20 +50,29 @@ def exponent(currency: str) -> int:
         raise AmountError(f"Unsupported currency {currency!r}.") from None
 
 
-def parse_amount(text: str, currency: str) -> int:
-    """Parse a positive decimal amount typed by a person into minor units of ``currency``."""
-    places = exponent(currency)
-    cleaned = (text or "").strip().translate(_GROUPING)
+def parse_decimal(text: str | None) -> Decimal:
+    """The amount ``text`` in major units, read by the one grammar (module docstring).
+
+    Spaces, tabs and line breaks around the amount are ignored; nothing else is forgiven.
+    """
+    cleaned = (text or "").strip(" \t\r\n")
     if not cleaned:
         raise AmountError("Enter an amount.")
-    if not _AMOUNT_RE.match(cleaned):
-        raise AmountError("Enter an amount like 12.50, with digits and one decimal point.")
+    if len(cleaned) > AMOUNT_MAX_LENGTH or not _AMOUNT_RE.fullmatch(cleaned):
+        raise AmountError(HOW_TO_WRITE)
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - the regex already rules this out
-        raise AmountError("Enter a valid amount.") from None
-    fraction = cleaned.partition(".")[2]
-    if len(fraction) > places:
+        return Decimal(cleaned.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the grammar already rules this out
+        raise AmountError(HOW_TO_WRITE) from None
+
+
+def parse_amount(text: str | None, currency: str) -> int:
+    """Parse a positive amount typed by a person into minor units of ``currency``: the one
+    grammar, at most as many decimals as the currency has (never rounded), above zero."""
+    places = exponent(currency)
+    value = parse_decimal(text)
+    decimals = -int(value.as_tuple().exponent)  # as typed: "1.50" has 2, trailing zeros count
+    if decimals > places:
         if places == 0:
             raise AmountError(f"{currency} has no minor unit: enter a whole amount.")
         raise AmountError(f"{currency} amounts have at most {places} decimal places.")

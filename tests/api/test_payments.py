@@ -79,7 +79,11 @@ def test_an_approved_api_payment_moves_the_money(
         ({"currency": "eur"}, "currency"),
         ({"reference": ""}, "reference"),
         ({"reference": "   "}, "reference"),
-        ({"reference": "a\x00b"}, "reference"),
+        ({"reference": "Invoice \u202egnp.exe"}, "reference"),  # display spoofing
+        (
+            {"beneficiary": {"name": "Acme\u2067", "iban": "GB82WEST12345698765432"}},
+            "beneficiary.name",
+        ),
         ({"reference": "x" * 141}, "reference"),
         ({"from_account": "1234567890"}, "from_account"),  # not the customer's
         ({"from_account": 12}, "from_account"),

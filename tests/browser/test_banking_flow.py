@@ -1,5 +1,6 @@
-"""Issue 3 in a real browser: an admin finds a customer, posts a deposit without a full
-page reload, and the customer sees it on their own statement."""
+"""Issue 3 in a real browser: an admin finds a customer, posts a deposit (shown for
+confirmation first) without a full page reload, and the customer sees it on their own
+statement."""
 
 from __future__ import annotations
 
@@ -46,6 +47,15 @@ def test_admin_deposit_then_customer_statement(
     deposit.get_by_label("Amount").fill("12.34")
     deposit.get_by_label("Description").fill(description)
     deposit.get_by_role("button", name="Deposit").click()
+    # The confirmation step shows the amount as it will be posted; Change brings the form
+    # back filled in, and only Confirm posts.
+    expect(deposit).to_contain_text("12.34 EUR")
+    expect(deposit).to_contain_text(description)
+    assert page.locator("#account-balance").inner_text() == before
+    deposit.get_by_role("button", name="Change").click()
+    expect(deposit.get_by_label("Amount")).to_have_value("12.34")
+    deposit.get_by_role("button", name="Deposit").click()
+    deposit.get_by_role("button", name="Confirm deposit").click()
 
     expect(page.locator("#account-panel")).to_contain_text(description)
     expect(page.locator("#account-balance")).not_to_have_text(before)

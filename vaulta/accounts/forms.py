@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
-from vaulta.money import AmountError, parse_amount
+from vaulta.money import AmountError, format_amount, parse_amount
+from vaulta.validators import DisplaySafe
 
 DESCRIPTION_MAX = 200
 
@@ -21,13 +23,18 @@ def new_idempotency_key() -> str:
 class MoneyForm(FlaskForm):
     """A deposit or a withdrawal: an amount typed in the account's currency.
 
-    Each rendered form carries a fresh one-time key, so a double submit posts once.
+    Each rendered form carries a fresh one-time key, so a double submit posts once. A
+    valid submit is shown for confirmation first (ConfirmMoneyForm), never posted at once.
     """
 
     amount = StringField("Amount", validators=[DataRequired(message="Enter an amount.")])
     description = StringField(
         "Description",
-        validators=[DataRequired(message="Enter a description."), Length(max=DESCRIPTION_MAX)],
+        validators=[
+            DataRequired(message="Enter a description."),
+            Length(max=DESCRIPTION_MAX),
+            DisplaySafe(),
+        ],
     )
     idempotency_key = HiddenField(
         validators=[
@@ -45,10 +52,24 @@ class MoneyForm(FlaskForm):
         self.amount.label.text = f"Amount ({currency})"
 
     def validate_amount(self, field: Field) -> None:
+        """The one amount grammar, and at most what the ledger posts at once, so that the
+        confirmation never shows an amount the ledger would refuse."""
         try:
             self.amount_minor = parse_amount(field.data, self.currency)
         except AmountError as err:
             raise ValidationError(str(err)) from None
+        maximum = int(current_app.config["LEDGER_MAX_AMOUNT_MINOR"])
+        if self.amount_minor > maximum:
+            limit = format_amount(maximum, self.currency)
+            raise ValidationError(f"The amount is above the limit of {limit}.")
+
+
+class ConfirmMoneyForm(FlaskForm):
+    """The confirmation step of a deposit or withdrawal: the signed movement (see
+    vaulta/accounts/confirmation.py) and the button pressed, Confirm or Change."""
+
+    confirmation = HiddenField(validators=[DataRequired(message="Enter the amount again.")])
+    step = StringField(validators=[AnyOf(("confirm", "change"))])  # the button's value
 
 
 class StatusForm(FlaskForm):

@@ -17,12 +17,13 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import Field
 
-from vaulta.accounts import bp
-from vaulta.accounts.forms import MoneyForm, StatusForm
+from vaulta.accounts import bp, confirmation
+from vaulta.accounts.confirmation import ConfirmationInvalid, PendingMovement
+from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, StatusForm
 from vaulta.auth.session import acting_user, admin_required, customer_required
 from vaulta.models import Account, User
 from vaulta.models.account import ACCOUNT_CLOSED
-from vaulta.money import format_amount, to_decimal
+from vaulta.money import format_amount, format_plain, to_decimal
 from vaulta.services import accounts, ledger, statements
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
 from vaulta.web import redirect_to, render, stream_csv, wants_partial
@@ -129,9 +130,14 @@ def statement_csv(number: str) -> Response:
 # --- admins ----------------------------------------------------------------------------
 
 
-def _admin_context(account_id: int, **submitted: MoneyForm) -> dict[str, Any]:
+def _admin_context(
+    account_id: int,
+    submitted: dict[str, MoneyForm] | None = None,
+    confirming: dict[str, tuple[PendingMovement, ConfirmMoneyForm]] | None = None,
+) -> dict[str, Any]:
     """The account page: the account, its statement and money forms, fresh (new one-time
-    keys) unless ``submitted[action]`` is a form being shown again with its errors.
+    keys) unless ``submitted[action]`` is a form being shown again, or
+    ``confirming[action]`` a movement waiting for its confirmation.
 
     The account and the page are read in one statement (a missing account is 404)."""
     account, page = statements.account_statement(
@@ -145,9 +151,10 @@ def _admin_context(account_id: int, **submitted: MoneyForm) -> dict[str, Any]:
     context["actionable"] = not account.is_system and account.status != ACCOUNT_CLOSED
     if context["actionable"]:
         for action in MONEY_ACTIONS:
-            context[f"{action}_form"] = submitted.get(action) or MoneyForm(
+            context[f"{action}_form"] = (submitted or {}).get(action) or MoneyForm(
                 account.currency, prefix=action, formdata=None
             )
+            context[f"{action}_pending"] = (confirming or {}).get(action)
     return context
 
 
@@ -173,33 +180,101 @@ def admin_statement_csv(account_id: int) -> Response:
 @bp.route("/admin/accounts/<int:account_id>/<any(deposit, withdraw):action>", methods=["POST"])
 @admin_required
 def move_money(account_id: int, action: str) -> Response:
-    """Deposit or withdraw; htmx gets the refreshed panel, or the form with its errors."""
+    """Deposit or withdraw in two steps: the form, checked, is shown for confirmation
+    (vaulta/accounts/confirmation.py); only Confirm posts. htmx gets the confirmation or
+    the form in place of the form, and the refreshed panel once posted."""
     account = accounts.get_account(account_id)
+    if request.form.get(f"{action}-step"):
+        return _confirmation_step(account, action)
     form = MoneyForm(account.currency, prefix=action)
-    status = 422
-    if form.validate_on_submit():
-        try:
-            tx = MONEY_ACTIONS[action](
-                account,
-                form.amount_minor,
-                actor=_actor(),
-                description=form.description.data,
-                idempotency_key=form.idempotency_key.data,
-            )
-        except DomainError as err:
-            _show_error(form, err)
-            status = err.status
-        else:
-            done = "Deposited" if action == "deposit" else "Withdrew"
-            message = f"{done} {format_amount(tx.amount_minor, tx.currency)}."
-            if wants_partial():
-                context = _admin_context(account.id)
-                return render(ADMIN_PAGE, "accounts/_account_panel.html", notice=message, **context)
-            flash(message, "success")
-            return redirect_to(url_for(".admin_detail", account_id=account.id))
-    context = _admin_context(account.id, **{action: form})
+    if not form.validate_on_submit():
+        return _money_step(account, action, form=form, status=422)
+    movement = PendingMovement(
+        account_id=account.id,
+        action=action,
+        amount_minor=form.amount_minor,
+        currency=account.currency,
+        description=(form.description.data or "").strip(),
+        idempotency_key=form.idempotency_key.data or "",
+        actor_id=_actor().id,
+    )
+    return _money_step(account, action, pending=movement)
+
+
+def _confirmation_step(account: Account, action: str) -> Response:
+    """Confirm (post the signed movement) or Change (the form again, filled in)."""
+    confirm = ConfirmMoneyForm(prefix=action)
+    try:
+        if not confirm.validate_on_submit():
+            raise ConfirmationInvalid(confirmation.EXPIRED)
+        movement = confirmation.load(
+            confirm.confirmation.data or "",
+            account_id=account.id,
+            action=action,
+            currency=account.currency,
+            actor_id=_actor().id,
+        )
+    except ConfirmationInvalid as err:
+        form = MoneyForm(account.currency, prefix=action, formdata=None)
+        form.form_errors.append(str(err))
+        return _money_step(account, action, form=form, status=422)
+    form = MoneyForm(
+        account.currency,
+        prefix=action,
+        formdata=None,
+        data={
+            "amount": format_plain(movement.amount_minor, movement.currency),
+            "description": movement.description,
+            "idempotency_key": movement.idempotency_key,
+        },
+    )
+    if confirm.step.data == "change":
+        return _money_step(account, action, form=form)
+    try:
+        tx = MONEY_ACTIONS[action](
+            account,
+            movement.amount_minor,
+            actor=_actor(),
+            description=movement.description,
+            idempotency_key=movement.idempotency_key,
+        )
+    except DomainError as err:
+        _show_error(form, err)
+        return _money_step(account, action, form=form, status=err.status)
+    done = "Deposited" if action == "deposit" else "Withdrew"
+    message = f"{done} {format_amount(tx.amount_minor, tx.currency)}."
+    if wants_partial():
+        context = _admin_context(account.id)
+        return render(ADMIN_PAGE, "accounts/_account_panel.html", notice=message, **context)
+    flash(message, "success")
+    return redirect_to(url_for(".admin_detail", account_id=account.id))
+
+
+def _money_step(
+    account: Account,
+    action: str,
+    *,
+    form: MoneyForm | None = None,
+    pending: PendingMovement | None = None,
+    status: int = 200,
+) -> Response:
+    """The account page with ``action``'s form (with its errors) or its confirmation; for
+    htmx only that part, swapped in place of the form."""
+    confirming = None
+    if pending is not None:
+        confirm = ConfirmMoneyForm(
+            prefix=action, formdata=None, data={"confirmation": confirmation.sign(pending)}
+        )
+        confirming = {action: (pending, confirm)}
+    context = _admin_context(account.id, {action: form} if form else None, confirming)
     response = render(
-        ADMIN_PAGE, "accounts/_money_form.html", status=status, form=form, action=action, **context
+        ADMIN_PAGE,
+        "accounts/_money_form.html",
+        status=status,
+        form=context[f"{action}_form"],
+        pending=context[f"{action}_pending"],
+        action=action,
+        **context,
     )
     if wants_partial():
         response.headers["HX-Retarget"] = f"#{action}-form"

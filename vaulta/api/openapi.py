@@ -26,13 +26,16 @@ CURRENCY = {"type": "string", "enum": list(CURRENCIES), "description": "ISO 4217
 TEXT = {"type": "string", "minLength": 1, "maxLength": schemas.TEXT_MAX}
 
 ERRORS = {
-    "400": "Malformed request, a missing or invalid Idempotency-Key, or an API key in the URL",
+    "400": "Malformed request, a missing or invalid Idempotency-Key, an API key in the URL, "
+    "a control character in the path, query or JSON body (control_character), or JSON nested "
+    "deeper than JSON_MAX_DEPTH (json_too_deep)",
     "401": "No API key, or an unknown, revoked or expired one",
     "403": "The key lacks the scope (insufficient_scope) or belongs to an admin, or its "
     "customer is suspended or closed (customer_suspended, customer_closed)",
     "404": "No such object among the key owner's customer's",
     "409": "Idempotency-Key reused with another request (idempotency_key_reused), or an "
     "account that cannot take part (account_not_available)",
+    "413": "The body is larger than MAX_CONTENT_LENGTH (too_large)",
     "422": "Invalid values: details name each field",
     "429": "Too many calls with this key (RATELIMIT_API), or too many calls refused 401 "
     "from this address (RATELIMIT_API_AUTH_FAILURES)",
@@ -240,6 +243,7 @@ def _create_payment() -> dict[str, Any]:
             "201",
             "Payment",
             ("400", "401", "403", "409", "422", "429", "503"),
+            ("400", "401", "403", "409", "413", "422", "429"),
             headers={**location, **replayed},
         ),
     }

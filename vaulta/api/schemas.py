@@ -21,6 +21,7 @@ from vaulta.models.payment import PAYMENT_STATUSES
 from vaulta.money import CURRENCIES
 from vaulta.services.api_payments import ApiPaymentRequest
 from vaulta.services.statements import StatementRow
+from vaulta.text import display_problem
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 200
 CURSOR_MAX_LENGTH = 64
@@ -181,6 +182,9 @@ def _text(body: Mapping[str, Any], name: str, problems: list[dict[str, str]], fi
         return ""
     if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in value):
         problems.append(_problem(field, "Control characters are not allowed."))
+        return ""
+    if problem := display_problem(value):  # C1 and bidirectional controls (vaulta/text.py)
+        problems.append(_problem(field, problem))
         return ""
     return value
 

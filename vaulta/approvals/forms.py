@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
 from vaulta.money import CURRENCIES
+from vaulta.validators import DisplaySafe
 
 SORT_CHOICES = (
     SelectChoice("oldest", "Oldest first"),
@@ -77,7 +78,7 @@ class DecisionForm(FlaskForm):
         validators=[Optional(), Regexp(r"^\s*\d{6}\s*$", message="The code has 6 digits.")],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
     )
-    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+    reason = StringField("Reason", validators=[Optional(), Length(max=500), DisplaySafe()])
 
 
 class BulkForm(FlaskForm):
@@ -87,4 +88,6 @@ class BulkForm(FlaskForm):
         "With selected",
         choices=[SelectChoice("approve", "Approve"), SelectChoice("reject", "Reject")],
     )
-    reason = StringField("Reason (for rejections)", validators=[Optional(), Length(max=500)])
+    reason = StringField(
+        "Reason (for rejections)", validators=[Optional(), Length(max=500), DisplaySafe()]
+    )

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from vaulta.security.password_policy import MAX_LENGTH, MIN_LENGTH
 from vaulta.services.api_keys import NAME_MAX_LENGTH, SCOPES
+from vaulta.validators import DisplaySafe
 
 SCOPE_LABELS = {"read": "read — accounts and payments", "payments:write": "payments:write"}
 
@@ -65,7 +66,9 @@ class ScopesField(SelectMultipleField):
 
 
 class ApiKeyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX_LENGTH)])
+    name = StringField(
+        "Name", validators=[DataRequired(), Length(max=NAME_MAX_LENGTH), DisplaySafe()]
+    )
     scopes = ScopesField(
         "Scopes",
         choices=[SelectChoice(s, SCOPE_LABELS.get(s, s)) for s in SCOPES],

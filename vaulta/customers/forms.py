@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from vaulta.money import CURRENCIES
+from vaulta.validators import DisplaySafe
 
 
 def _strip(value: Any) -> Any:
@@ -20,11 +21,17 @@ class CustomerForm(FlaskForm):
     full_name = StringField(
         "Full name",
         filters=[_strip],
-        validators=[DataRequired("Enter the customer's full name."), Length(max=200)],
+        validators=[
+            DataRequired("Enter the customer's full name."),
+            Length(max=200),
+            DisplaySafe(),
+        ],
     )
     email = EmailField("Email", filters=[_strip], validators=[Optional(), Length(max=254)])
     phone = TelField("Phone", filters=[_strip], validators=[Optional(), Length(max=32)])
-    address = TextAreaField("Address", filters=[_strip], validators=[Optional(), Length(max=500)])
+    address = TextAreaField(
+        "Address", filters=[_strip], validators=[Optional(), Length(max=500), DisplaySafe()]
+    )
 
 
 class OpenAccountForm(FlaskForm):

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from vaulta.models import Account
 from vaulta.money import format_amount
+from vaulta.validators import DisplaySafe
 
 # Fields checked one at a time while the customer types (htmx), in form order.
 LIVE_FIELDS = ("from_account", "to_account", "beneficiary_name", "beneficiary_iban", "amount")
@@ -30,12 +31,14 @@ class PaymentForm(FlaskForm):
 
     from_account = SelectField("From account", validators=[DataRequired()])
     to_account = StringField("VAULTA account number", validators=[Optional(), Length(max=20)])
-    beneficiary_name = StringField("Beneficiary name", validators=[Optional(), Length(max=140)])
+    beneficiary_name = StringField(
+        "Beneficiary name", validators=[Optional(), Length(max=140), DisplaySafe()]
+    )
     beneficiary_iban = StringField("IBAN", validators=[Optional(), Length(max=50)])
     amount = StringField("Amount", validators=[DataRequired(message="Enter an amount.")])
     reference = StringField(
         "Reference",
-        validators=[DataRequired(message="Enter a reference."), Length(max=140)],
+        validators=[DataRequired(message="Enter a reference."), Length(max=140), DisplaySafe()],
     )
     idempotency_key = HiddenField(
         validators=[

@@ -72,6 +72,13 @@ def validate(name: str) -> Response:
             _look_up_account(value, source)
         elif name == "beneficiary_iban" and value:
             iban.validate(value)
+        elif name == "beneficiary_name" and value:
+            payment_fields.clean_text(
+                value,
+                field=name,
+                label="the beneficiary's name",
+                maximum=payment_fields.NAME_MAX,
+            )
         elif name == "amount" and value and source is not None:
             payment_fields.payment_amount(value, source.currency)
     except InvalidInput as err:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from vaulta.errors import error_response
 from vaulta.extensions import limiter
-from vaulta.security import headers, sessions
+from vaulta.security import headers, input, sessions
 from vaulta.security.cookie_session import CookieSessionInterface
 
 TOO_MANY_MESSAGE = "Too many attempts in a short time. Wait {seconds} seconds, then try again."
@@ -33,3 +33,4 @@ def init_security(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
     sessions.init_app(app)
     headers.init_app(app)
+    input.init_app(app)  # control characters, JSON depth: 400; MAX_CONTENT_LENGTH: 413

@@ -22,6 +22,7 @@ from vaulta.services import audit, users
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import Forbidden, InvalidInput, NotFound
 from vaulta.services.maintenance import UnderMaintenance
+from vaulta.text import display_problem
 
 KEY_PREFIX = "vk_"
 PREFIX_LENGTH = 10
@@ -80,6 +81,8 @@ def create(
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX_LENGTH:
         raise InvalidInput(f"Name the key (at most {NAME_MAX_LENGTH} characters).", field="name")
+    if problem := display_problem(name):
+        raise InvalidInput(problem, field="name")
     chosen = _clean_scopes(scopes)
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInput("The expiry must be in the future.", field="expires_at")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from vaulta.models import Account, Customer, Payment, utcnow
 from vaulta.models.payment import PAYMENT_PENDING
-from vaulta.money import CURRENCY_EXPONENTS
+from vaulta.money import CURRENCY_EXPONENTS, AmountError, parse_decimal
 from vaulta.services.db import session
 from vaulta.services.errors import InvalidInput
 
@@ -95,16 +95,13 @@ def row_of(payment: Payment) -> QueueRow:
 
 
 def _decimal(text: str, field: str) -> Decimal | None:
-    cleaned = (text or "").strip().replace(",", "")
-    if not cleaned:
+    """A filter amount in major units, by the one amount grammar (vaulta/money.py)."""
+    if not (text or "").strip():
         return None
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise InvalidInput("Enter an amount like 100 or 12.50.", field=field) from None
-    if not value.is_finite() or value < 0:
-        raise InvalidInput("Enter an amount like 100 or 12.50.", field=field)
-    return value
+        return parse_decimal(text)
+    except AmountError as err:
+        raise InvalidInput(str(err), field=field) from None
 
 
 def _amount_condition(prefix: str, *, at_least: bool) -> sa.ColumnElement[bool]:
@@ -119,12 +116,16 @@ def _amount_condition(prefix: str, *, at_least: bool) -> sa.ColumnElement[bool]:
     return sa.or_(*conditions)
 
 
-def _minor_params(prefix: str, value: Decimal) -> dict[str, int]:
+def _minor_params(prefix: str, value: Decimal, *, at_least: bool) -> dict[str, int]:
     """The bound ``value`` in each currency's minor units, at most the largest BIGINT (a
-    longer number would not fit the parameter; no amount is larger)."""
-    value = min(value, Decimal(_BIGINT_MAX))  # and "9e999999999" never becomes an int
+    longer number would not fit the parameter; no amount is larger). A minimum rounds up
+    and a maximum down, so "at least 10.005" never lets 10.00 EUR in."""
+    value = min(value, Decimal(_BIGINT_MAX))
+    rounding = ROUND_CEILING if at_least else ROUND_FLOOR
     return {
-        f"{prefix}_{currency}": min(int(value.scaleb(places).to_integral_value()), _BIGINT_MAX)
+        f"{prefix}_{currency}": min(
+            int(value.scaleb(places).to_integral_value(rounding=rounding)), _BIGINT_MAX
+        )
         for currency, places in CURRENCY_EXPONENTS.items()
     }
 
@@ -152,9 +153,9 @@ def pending_page(filters: QueueFilter | None = None) -> tuple[list[Any], int | N
     if filters.currency:
         params["currency"] = filters.currency.upper()
     if low is not None:
-        params.update(_minor_params("low", low))
+        params.update(_minor_params("low", low, at_least=True))
     if high is not None:
-        params.update(_minor_params("high", high))
+        params.update(_minor_params("high", high, at_least=False))
     if term:
         params.update(pattern=f"%{_escape(term)}%", number=term.upper(), account=term)
     s = session()

@@ -26,6 +26,7 @@ from vaulta.services.errors import (
     InvalidInput,
 )
 from vaulta.services.payment_execution import Decision, claim_and_execute
+from vaulta.text import display_problem
 
 REASON_MAX = 500
 
@@ -115,6 +116,8 @@ def reject(payment_id: int, *, actor: User, reason: str) -> Payment:
         raise InvalidInput("Give the customer a reason for the rejection.", field="reason")
     if len(reason) > REASON_MAX:
         raise InvalidInput(f"Keep the reason under {REASON_MAX} characters.", field="reason")
+    if problem := display_problem(reason):
+        raise InvalidInput(problem, field="reason")
     payment = _decidable(payment_id, actor)
     now = utcnow()
     with write_transaction() as s:

@@ -36,6 +36,7 @@ from vaulta.services.payment_execution import (
     expire_changed,
     failure,
 )
+from vaulta.text import display_problem
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ def decide_many(
         raise InvalidInput("Choose approve or reject.", field="action")
     if action == "reject" and not " ".join((reason or "").split()):
         raise InvalidInput("Give the customer a reason for the rejection.", field="reason")
+    if action == "reject" and (problem := display_problem(reason)):
+        raise InvalidInput(problem, field="reason")
     ids = list(dict.fromkeys(payment_ids))
     batch = execute_batch(ids, actor=actor) if action == "approve" else {}
     results = []

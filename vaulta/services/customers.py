@@ -20,6 +20,7 @@ from vaulta.services import audit
 from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import Conflict, InvalidInput, NotFound
 from vaulta.services.numbers import random_customer_number
+from vaulta.text import display_problem
 
 FULL_NAME_MAX = 200
 EMAIL_MAX = 254
@@ -69,6 +70,8 @@ def _clean(
         raise InvalidInput("Enter the customer's full name.", field="full_name")
     if len(name) > FULL_NAME_MAX:
         raise InvalidInput(f"Keep the name under {FULL_NAME_MAX} characters.", field="full_name")
+    if problem := display_problem(name):
+        raise InvalidInput(problem, field="full_name")
     mail = (email or "").strip().lower() or None
     if mail is not None and (len(mail) > EMAIL_MAX or not _EMAIL_RE.match(mail)):
         raise InvalidInput("Enter an email address like name@example.com.", field="email")
@@ -82,6 +85,8 @@ def _clean(
     addr = (address or "").strip() or None
     if addr is not None and len(addr) > ADDRESS_MAX:
         raise InvalidInput(f"Keep the address under {ADDRESS_MAX} characters.", field="address")
+    if problem := display_problem(addr):
+        raise InvalidInput(problem, field="address")
     return {"full_name": name, "email": mail, "phone": tel, "address": addr}
 
 

@@ -12,6 +12,7 @@ from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.money import AmountError, format_amount, parse_amount
 from vaulta.services.db import session
 from vaulta.services.errors import AccountNotAvailable, InvalidInput
+from vaulta.text import display_problem
 
 REFERENCE_MAX = 140
 NAME_MAX = 140
@@ -76,4 +77,6 @@ def clean_text(text: str | None, *, field: str, label: str, maximum: int) -> str
         raise InvalidInput(f"Enter {label}.", field=field)
     if len(value) > maximum:
         raise InvalidInput(f"Keep {label} under {maximum} characters.", field=field)
+    if problem := display_problem(value):
+        raise InvalidInput(problem, field=field)
     return value

@@ -17,6 +17,7 @@ from vaulta.services.errors import (
     InvalidInput,
     NotFound,
 )
+from vaulta.text import display_problem
 
 GENERIC_LOGIN_ERROR = "Email or password is incorrect."
 
@@ -47,6 +48,8 @@ def create_user(
         raise InvalidInput("An admin login cannot belong to a customer.")
     if role == ROLE_CUSTOMER and customer is None:
         raise InvalidInput("A customer login needs a customer.")
+    if name_problem := display_problem(full_name):
+        raise InvalidInput(name_problem, field="full_name")
     problem = password_problem(password, email=email)
     if problem:
         raise InvalidInput(problem, field="password")

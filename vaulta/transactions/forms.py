@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from vaulta.models.transaction import TRANSACTION_KINDS
 from vaulta.money import CURRENCIES, AmountError, parse_amount
 from vaulta.services.transaction_search import TransactionFilters
+from vaulta.validators import DisplaySafe
 
 ANY = [SelectChoice("", "Any")]
 
@@ -81,5 +82,9 @@ class TransactionSearchForm(FlaskForm):
 class ReverseForm(FlaskForm):
     reason = TextAreaField(
         "Reason for the reversal",
-        validators=[DataRequired("Give a reason for the reversal."), Length(max=150)],
+        validators=[
+            DataRequired("Give a reason for the reversal."),
+            Length(max=150),
+            DisplaySafe(),
+        ],
     )

@@ -222,6 +222,22 @@ def test_queue_filters_sorts_and_counts(
         ids(min_amount="lots")
 
 
+def test_queue_amount_filters_use_the_amount_grammar_and_never_round_inwards(
+    customer_user: User, source: Account
+) -> None:
+    ten = make_payment(customer_user, source, amount="10.00")
+    ids = lambda **kw: [p.id for p in approval_queue.pending(QueueFilter(**kw))]  # noqa: E731
+    assert ids(min_amount="10") == [ten.id]
+    assert ids(min_amount="10.001") == []  # at least 10.001: not 10.00 (rounded up)
+    assert ids(max_amount="9.999") == []  # at most 9.999: not 10.00 (rounded down)
+    assert ids(max_amount="10.004", currency="EUR") == [ten.id]
+    assert ids(min_amount="0") == [ten.id]
+    for typed in ("12,50", "1,00", "1 000", "\uff11\uff10", "+5", ".5", "1e3"):
+        with pytest.raises(InvalidInput, match="Write amounts like") as refused:
+            ids(min_amount=typed)
+        assert refused.value.field == "min_amount"
+
+
 @pytest.mark.parametrize(
     ("sort", "key"),
     [

@@ -87,7 +87,8 @@ def test_another_user_cannot_reuse_a_form_token(
         ({"to_account": "", "beneficiary_name": "A", "beneficiary_iban": "GB00"}, None, "IBAN"),
         ({"amount": "1.234"}, "amount", "2 decimal places"),
         ({"amount": "0"}, "amount", "greater than zero"),
-        ({"amount": "ten"}, "amount", "like 12.50"),
+        ({"amount": "ten"}, "amount", "like 1234.56 or 1,234.56"),
+        ({"amount": "12,50"}, "amount", "commas only between groups of three"),
         ({"reference": "  "}, "reference", "reference"),
     ],
 )

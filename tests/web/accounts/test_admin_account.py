@@ -1,6 +1,10 @@
-"""The admin account page: facts, status actions, deposits and withdrawals (plain and htmx)."""
+"""The admin account page: facts, status actions, deposits and withdrawals (plain and htmx),
+each shown for confirmation before it is posted."""
 
 from __future__ import annotations
+
+import re
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +18,7 @@ from tests.web.accounts.conftest import (
     transaction_count,
 )
 from tests.webclient import WebClient
+from vaulta.accounts import confirmation
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, User
 from vaulta.services import accounts, ledger
@@ -25,6 +30,24 @@ def money_form(client: WebClient, account: Account, action: str, **fields: str) 
     return {f"{action}-{k}": v for k, v in data.items()} | {
         f"{action}-idempotency_key": idempotency_key(html, action)
     }
+
+
+def confirmation_of(html: str, action: str) -> dict[str, str]:
+    """The Confirm button's fields of a rendered confirmation step."""
+    match = re.search(rf'name="{action}-confirmation"[^>]*value="([^"]+)"', html)
+    if match is None:
+        match = re.search(rf'value="([^"]+)"[^>]*name="{action}-confirmation"', html)
+    assert match is not None, f"no {action} confirmation in the page"
+    return {f"{action}-confirmation": match.group(1), f"{action}-step": "confirm"}
+
+
+def review(client: WebClient, account: Account, action: str, **fields: str) -> dict[str, str]:
+    """Submit the form (plain): the confirmation step's fields, nothing posted yet."""
+    response = client.post_form(
+        f"/admin/accounts/{account.id}/{action}", money_form(client, account, action, **fields)
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return confirmation_of(response.get_data(as_text=True), action)
 
 
 def test_page_shows_the_account(admin_client: WebClient, owned: Account) -> None:
@@ -46,8 +69,20 @@ def test_page_shows_the_account(admin_client: WebClient, owned: Account) -> None
 def test_plain_post_moves_money_and_redirects(
     admin_client: WebClient, owned: Account, action: str, amount: str, expected_balance: int
 ) -> None:
+    before = transaction_count()
     data = money_form(admin_client, owned, action, amount=amount)
-    response = admin_client.post_form(f"/admin/accounts/{owned.id}/{action}", data)
+    shown = admin_client.post_form(f"/admin/accounts/{owned.id}/{action}", data)
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert "<html" in html
+    amount_shown = "12.34 EUR" if action == "deposit" else "0.50 EUR"
+    assert f'id="{action}-confirm-amount">{amount_shown}</strong>' in html
+    assert owned.number in html
+    assert f'id="{action}-confirm-description">Cash desk</dd>' in html
+    assert transaction_count() == before  # shown, not posted
+    response = admin_client.post_form(
+        f"/admin/accounts/{owned.id}/{action}", confirmation_of(html, action)
+    )
     assert response.status_code == 302
     assert response.location == f"/admin/accounts/{owned.id}"
     assert balance_of(owned) == expected_balance
@@ -63,7 +98,18 @@ def test_htmx_post_swaps_the_panel_with_fresh_forms(
     data = money_form(
         admin_client, owned, action, amount="1,000.00" if action == "deposit" else "7"
     )
-    response = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/{action}", data=data)
+    shown = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/{action}", data=data)
+    step = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert "<html" not in step
+    assert step.lstrip().startswith(f'<form id="{action}-form"')
+    assert shown.headers["HX-Retarget"] == f"#{action}-form"
+    assert shown.headers["HX-Reswap"] == "outerHTML"
+    assert ("1,000.00 EUR" if action == "deposit" else "7.00 EUR") in step
+    assert balance_of(owned) == 10_000
+    response = admin_client.htmx(
+        "POST", f"/admin/accounts/{owned.id}/{action}", data=confirmation_of(step, action)
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "HX-Request" in response.headers["Vary"]
@@ -105,7 +151,8 @@ def test_bad_amount_is_422_with_the_message_plain_and_htmx(
     ("fields", "message"),
     [
         ({"amount": ""}, "Enter an amount."),
-        ({"amount": "abc"}, "Enter an amount like 12.50"),
+        ({"amount": "abc"}, "Write amounts like 1234.56 or 1,234.56"),
+        ({"amount": "12,50"}, "commas only between groups of three digits"),
         ({"amount": "0"}, "greater than zero"),
         ({"description": ""}, "Enter a description."),
         ({"amount": "999999999999"}, "above the limit"),
@@ -124,14 +171,16 @@ def test_invalid_input_is_shown_on_the_form(
 def test_insufficient_funds_and_frozen_account_show_on_the_form(
     admin_client: WebClient, admin: User, owned: Account
 ) -> None:
-    data = money_form(admin_client, owned, "withdraw", amount="100.01")
-    response = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/withdraw", data=data)
+    confirm = review(admin_client, owned, "withdraw", amount="100.01")
+    response = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/withdraw", data=confirm)
+    html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "Insufficient funds" in response.get_data(as_text=True)
+    assert "Insufficient funds" in html
     assert response.headers["HX-Retarget"] == "#withdraw-form"
+    assert 'value="100.01"' in html  # the form again, filled in, to change
+    confirm = review(admin_client, owned, "deposit")
     accounts.freeze_account(owned.id, actor=admin)
-    data = money_form(admin_client, owned, "deposit")
-    plain = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", data)
+    plain = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert plain.status_code == 409
     assert f"Account {owned.number} is frozen." in plain.get_data(as_text=True)
     assert balance_of(owned) == 10_000
@@ -139,9 +188,9 @@ def test_insufficient_funds_and_frozen_account_show_on_the_form(
 
 def test_double_submit_posts_once(admin_client: WebClient, owned: Account) -> None:
     before = transaction_count()
-    data = money_form(admin_client, owned, "deposit", amount="5")
-    first = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
-    second = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", data)
+    confirm = review(admin_client, owned, "deposit", amount="5")
+    first = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=confirm)
+    second = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert (first.status_code, second.status_code) == (200, 302)
     assert transaction_count() == before + 1
     assert balance_of(owned) == 10_500
@@ -150,8 +199,8 @@ def test_double_submit_posts_once(admin_client: WebClient, owned: Account) -> No
 def test_deposit_is_audited_with_the_acting_admin(
     admin_client: WebClient, admin: User, owned: Account
 ) -> None:
-    data = money_form(admin_client, owned, "deposit", amount="3")
-    admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", data)
+    confirm = review(admin_client, owned, "deposit", amount="3")
+    admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     event = db.session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.action == "transaction.deposit")
@@ -205,6 +254,105 @@ def test_jpy_amounts_are_whole(admin_client: WebClient, customer_user: User) -> 
     response = admin_client.post_form(f"/admin/accounts/{account.id}/deposit", data)
     assert response.status_code == 422
     assert "JPY has no minor unit" in response.get_data(as_text=True)
-    data = money_form(admin_client, account, "deposit", amount="1500")
-    admin_client.post_form(f"/admin/accounts/{account.id}/deposit", data)
+    confirm = review(admin_client, account, "deposit", amount="1,500")
+    admin_client.post_form(f"/admin/accounts/{account.id}/deposit", confirm)
     assert balance_of(account) == 1_500
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_change_shows_the_form_again_filled_in_and_posts_nothing(
+    admin_client: WebClient, owned: Account, htmx: bool
+) -> None:
+    confirm = review(admin_client, owned, "withdraw", amount="1,234.5", description="Till")
+    change = confirm | {"withdraw-step": "change"}
+    url = f"/admin/accounts/{owned.id}/withdraw"
+    if htmx:
+        response = admin_client.htmx("POST", url, data=change)
+        assert response.headers["HX-Retarget"] == "#withdraw-form"
+    else:
+        response = admin_client.post_form(url, change)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert ("<html" in html) is not htmx
+    assert 'value="1234.50"' in html
+    assert 'value="Till"' in html
+    assert 'name="withdraw-amount"' in html
+    assert "withdraw-confirmation" not in html
+    assert balance_of(owned) == 10_000
+
+
+def test_the_confirmation_posts_what_it_showed_whatever_else_is_sent(
+    admin_client: WebClient, owned: Account
+) -> None:
+    """Fields sent beside the signed confirmation are ignored: it cannot be edited into
+    another amount or description."""
+    confirm = review(admin_client, owned, "deposit", amount="2.00", description="Shown")
+    forged = confirm | {"deposit-amount": "9,000", "deposit-description": "Other"}
+    response = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", forged)
+    assert response.status_code == 302
+    assert balance_of(owned) == 10_200
+    html = admin_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
+    assert "Shown" in html
+    assert "Other" not in html
+
+
+def _tampered(token: str) -> str:
+    payload, _, signature = token.rpartition(".")
+    return f"{payload}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+
+
+@pytest.mark.parametrize("forgery", ["tampered", "other_action", "other_account", "empty"])
+def test_a_forged_or_misplaced_confirmation_posts_nothing(
+    admin_client: WebClient, customer_user: User, owned: Account, forgery: str
+) -> None:
+    confirm = review(admin_client, owned, "deposit")
+    token = confirm["deposit-confirmation"]
+    account, action = owned, "deposit"
+    if forgery == "tampered":
+        token = _tampered(token)
+    elif forgery == "other_action":
+        action = "withdraw"
+    elif forgery == "other_account":
+        account = factories.make_account(factories.customer_of(customer_user), "EUR", 10_000)
+    else:
+        token = ""
+    before = transaction_count()
+    data = {f"{action}-confirmation": token, f"{action}-step": "confirm"}
+    response = admin_client.post_form(f"/admin/accounts/{account.id}/{action}", data)
+    assert response.status_code == 422
+    assert "This confirmation has expired or is not valid." in response.get_data(as_text=True)
+    assert transaction_count() == before
+
+
+def test_a_confirmation_belongs_to_the_admin_who_saw_it(
+    client: WebClient, admin: User, approver: User, owned: Account
+) -> None:
+    client.sign_in(admin)
+    confirm = review(client, owned, "deposit")
+    client.sign_in(approver)
+    response = client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
+    assert response.status_code == 422
+    assert balance_of(owned) == 10_000
+
+
+def test_a_confirmation_expires(
+    admin_client: WebClient, owned: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    confirm = review(admin_client, owned, "deposit")
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + confirmation.MAX_AGE_SECONDS + 5)
+    response = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
+    assert response.status_code == 422
+    assert "expired" in response.get_data(as_text=True)
+    assert balance_of(owned) == 10_000
+
+
+def test_a_text_direction_character_in_the_description_is_refused(
+    admin_client: WebClient, owned: Account
+) -> None:
+    data = money_form(admin_client, owned, "deposit", description="Refund \u202eRCS")
+    response = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "invisible text-direction character U+202E (RIGHT-TO-LEFT OVERRIDE)" in html
+    assert "deposit-confirmation" not in html

@@ -110,6 +110,8 @@ def test_request_without_csrf_token_is_refused(customer_client: WebClient, sourc
         ("amount", "1.234", "2 decimal places"),
         ("amount", "12.34", None),
         ("beneficiary_iban", VALID_IBAN, None),
+        ("beneficiary_name", "Acme \u202eLtd", "invisible text-direction character U+202E"),
+        ("beneficiary_name", "Acme Ltd", None),
     ],
 )
 def test_fields_are_checked_as_they_are_typed(

@@ -19,6 +19,7 @@ from vaulta.services.ledger.postings import (
     lock_accounts,
     move,
 )
+from vaulta.text import display_problem
 
 
 def post(
@@ -177,6 +178,8 @@ def reverse(transaction_id: int, *, actor: User, reason: str) -> Transaction:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Give a reason for the reversal.", field="reason")
+    if problem := display_problem(reason):
+        raise InvalidInput(problem, field="reason")
     try:
         with write_transaction() as s:
             # Lock the original first: concurrent reversals queue here and the losers see

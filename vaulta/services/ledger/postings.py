@@ -27,6 +27,7 @@ from vaulta.services.errors import (
     NotFound,
 )
 from vaulta.services.ledger.writes import FollowUp, write_movement
+from vaulta.text import display_problem
 
 DESCRIPTION_MAX = 200
 
@@ -94,6 +95,8 @@ def _check_arguments(
         raise InvalidInput(
             f"Keep the description under {DESCRIPTION_MAX} characters.", field="description"
         )
+    if problem := display_problem(description):
+        raise InvalidInput(problem, field="description")
     return description
 
 
