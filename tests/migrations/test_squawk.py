@@ -68,6 +68,7 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "require-concurrent-index-creation": "IF NOT EXISTS: large tables build it CONCURRENTLY "
         "beforehand (docs/deploy.md); the revision then does nothing",
     },
+    "8e7ba3437353": {"prefer-text-field": NEW_TABLE_TYPES["prefer-text-field"]},
 }
 
 

@@ -72,6 +72,8 @@ def validate(name: str) -> Response:
             payment_fields.beneficiary_account(value, source)
         elif name == "beneficiary_iban" and value:
             iban.validate(value)
+        elif name == "beneficiary_bic" and value:
+            iban.validate_bic(value)
         elif name == "amount" and value and source is not None:
             payment_fields.payment_amount(value, source.currency)
     except InvalidInput as err:
