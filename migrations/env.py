@@ -9,26 +9,18 @@
   ``statement_timeout`` (MIGRATION_LOCK_TIMEOUT, default 5s; MIGRATION_STATEMENT_TIMEOUT,
   default 60s; 0 = no limit), so a migration queued behind a long lock fails fast instead of
   blocking every query behind it. ``--sql`` output starts with the same settings.
-- New revision files are formatted by ruff when it is installed (the ``ruff_if_installed``
-  post-write hook of alembic.ini); ruff is a development tool, so without it they are not.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import re
-import shlex
-import subprocess
-import sys
-from collections.abc import Mapping
 from logging.config import fileConfig
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
-from alembic.script import write_hooks
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -46,17 +38,6 @@ TIMEOUTS = (
     ("statement_timeout", "MIGRATION_STATEMENT_TIMEOUT", "60s"),
 )
 TIMEOUT_VALUE = re.compile(r"^[0-9]+ ?(us|ms|s|min|h|d)?$")
-
-
-@write_hooks.register("ruff_if_installed")
-def ruff_if_installed(filename: str, options: Mapping[str, str]) -> None:
-    """Run ``python -m ruff <options>`` on a new revision; without ruff, leave it as written."""
-    if importlib.util.find_spec("ruff") is None:
-        logger.info("ruff is not installed: %s is left unformatted", os.path.basename(filename))
-        return
-    arguments = shlex.split(options.get("options", "format REVISION_SCRIPT_FILENAME"))
-    command = [a.replace("REVISION_SCRIPT_FILENAME", filename) for a in arguments]
-    subprocess.run([sys.executable, "-m", "ruff", *command], check=False)  # noqa: S603 - fixed program
 
 
 def _timeout_settings() -> list[tuple[str, str]]:
