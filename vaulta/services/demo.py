@@ -103,7 +103,7 @@ def seed_demo(password: str = DEMO_PASSWORD, rng_seed: int = 7) -> bool:
         for currency in ("EUR", "USD"):
             accounts.system_account(currency)
     cast = _cast(rng)
-    steps = list(_everyday_life(rng, cast, start, now))
+    steps: list[Step] = [s for s in _everyday_life(rng, cast, start, now) if s.at < now]
     steps += payment_steps(
         rng,
         start,
