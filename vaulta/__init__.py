@@ -41,6 +41,8 @@ def create_app(
 
     _init_extensions(app)
     _register_blueprints(app)
+    # Browsers ask every site for /favicon.ico: it is a static file like the others.
+    app.add_url_rule("/favicon.ico", endpoint="static", defaults={"filename": "favicon.ico"})
 
     from vaulta import errors, outages, templating, web
     from vaulta.cli import register_cli

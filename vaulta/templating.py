@@ -86,6 +86,7 @@ STATIC_FILES = {
     "pico": "vendor/pico-2.1.1/pico.min.css",
     "css": "app.css",
     "htmx": "vendor/htmx-2.0.11/htmx.min.js",
+    "icon": "favicon.svg",
 }
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
 from werkzeug.serving import make_server
 
+from tests.browser.console import BrowserConsole
 from tests.databases import SqliteTemplate
 from vaulta import create_app
 from vaulta.extensions import db
@@ -70,11 +71,30 @@ def browser(chromium_path: str) -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, tmp_path: Path) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+def console() -> BrowserConsole:
+    return BrowserConsole()
+
+
+@pytest.fixture
+def open_page(browser: Browser, console: BrowserConsole) -> Iterator[Callable[[], Page]]:
+    """Opens pages, each in its own browser context (its own cookies). The test fails if any
+    of them left an error in the console that the test did not ``console.expect()``."""
+    contexts: list[BrowserContext] = []
+
+    def open_one() -> Page:
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: console.errors.append(f"JavaScript: {exc}"))
+        page.on("console", console.record)
+        return page
+
+    yield open_one
+    for context in contexts:
+        context.close()
+    assert console.unexpected() == [], f"errors in the browser console: {console.errors}"
+
+
+@pytest.fixture
+def page(open_page: Callable[[], Page]) -> Page:
+    return open_page()

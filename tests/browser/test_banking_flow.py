@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.second_factor import pass_mailed_code
 from vaulta.services.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
@@ -23,7 +24,7 @@ def sign_in(page: Page, base: str, email: str) -> None:
 
 
 def test_admin_deposit_then_customer_statement(
-    live_server: str, page: Page, browser: Browser
+    live_server: str, page: Page, open_page: Callable[[], Page]
 ) -> None:
     description = f"Branch deposit {uuid.uuid4().hex[:8]}"
     sign_in(page, live_server, ADMIN_EMAIL)
@@ -63,12 +64,11 @@ def test_admin_deposit_then_customer_statement(
     after = page.locator("#account-balance").inner_text()
     assert _amount(after) - _amount(before) == 1234
 
-    customer = browser.new_context().new_page()
+    customer = open_page()
     sign_in(customer, live_server, CUSTOMER_EMAIL)
     customer.get_by_role("row", name=re.compile("EUR")).get_by_role("link").click()
     expect(customer.locator("table")).to_contain_text(description)
     expect(customer.locator("table")).to_contain_text("12.34")
-    customer.context.close()
 
 
 def _amount(text: str) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
+from tests.browser.console import BrowserConsole
 from tests.browser.second_factor import pass_mailed_code
 from vaulta.services.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
 
@@ -49,7 +50,9 @@ def sign_in(page: Page, base: str, email: str) -> None:
     expect(page.locator("nav")).to_contain_text("Settings")
 
 
-def test_pages_load_without_csp_violations(live_server: str, csp_page: Page) -> None:
+def test_pages_load_without_csp_violations(
+    live_server: str, csp_page: Page, console: BrowserConsole
+) -> None:
     page = csp_page
     response = page.goto(live_server + "/login")
     assert response is not None
@@ -60,6 +63,7 @@ def test_pages_load_without_csp_violations(live_server: str, csp_page: Page) -> 
         page.goto(live_server + path)
         assert page.evaluate("window.htmx && window.htmx.version").startswith("2.")
         assert_no_violations(page)
+    console.expect("status of 404")
     page.goto(live_server + "/no-such-page")  # an error page
     assert page.evaluate("window.__cspViolations") == []
 

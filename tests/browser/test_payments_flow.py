@@ -4,10 +4,11 @@ the queue without a page reload, executed, both balances moved."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.second_factor import pass_mailed_code
 from vaulta.services.demo import APPROVER_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
@@ -36,9 +37,9 @@ def _first_eur_account(page: Page, base: str) -> tuple[str, Decimal]:
 
 
 def test_customer_pays_admin_approves_without_reload(
-    live_server: str, page: Page, browser: Browser
+    live_server: str, page: Page, open_page: Callable[[], Page]
 ) -> None:
-    ada = browser.new_context().new_page()
+    ada = open_page()
     _sign_in(ada, live_server, BENEFICIARY_EMAIL)
     target_number, target_before = _first_eur_account(ada, live_server)
 
@@ -64,7 +65,7 @@ def test_customer_pays_admin_approves_without_reload(
     page.click("form:has(input[name=code]) button[type=submit]")
     expect(page.get_by_text("waits for approval")).to_be_visible()
 
-    admin = browser.new_context().new_page()
+    admin = open_page()
     _sign_in(admin, live_server, APPROVER_EMAIL)
     admin.goto(live_server + "/admin/approvals/")
     # The badge loads its number after the page (hx-trigger="load").
@@ -83,8 +84,6 @@ def test_customer_pays_admin_approves_without_reload(
     expect(page.locator(f"#payment-{payment_id}")).to_contain_text("Approved by Parker Approver")
     assert _first_eur_account(page, live_server) == (source_number, source_before - AMOUNT)
     assert _first_eur_account(ada, live_server) == (target_number, target_before + AMOUNT)
-    ada.context.close()
-    admin.context.close()
 
 
 def test_admin_rejects_from_the_queue_with_a_reason(live_server: str, page: Page) -> None:

@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.console import BrowserConsole
 from tests.browser.second_factor import pass_mailed_code
 from vaulta.services.demo import ADMIN_EMAIL, DEMO_PASSWORD
 
@@ -25,7 +26,10 @@ def test_admin_signs_in_and_sees_the_dashboard(live_server: str, page: Page) -> 
     assert page.evaluate("window.htmx && window.htmx.version").startswith("2.")
 
 
-def test_wrong_password_shows_one_generic_message(live_server: str, page: Page) -> None:
+def test_wrong_password_shows_one_generic_message(
+    live_server: str, page: Page, console: BrowserConsole
+) -> None:
+    console.expect("status of 422")  # the login page again, with the error
     page.goto(live_server + "/login")
     page.fill("input[name=email]", ADMIN_EMAIL)
     page.fill("input[name=password]", "not-the-password")

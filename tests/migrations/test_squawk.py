@@ -69,6 +69,7 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "beforehand (docs/deploy.md); the revision then does nothing",
     },
     "d7857d094736": {},
+    "8e7ba3437353": {"prefer-text-field": NEW_TABLE_TYPES["prefer-text-field"]},
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 
@@ -73,6 +75,24 @@ def test_vendored_htmx_is_version_2(client: WebClient) -> None:
     js = response.get_data(as_text=True)
     response.close()
     assert 'version:"2.0.11"' in js.replace(" ", "")
+
+
+@pytest.mark.parametrize(("who", "path"), [("anonymous", "/login"), ("customer", "/")])
+def test_every_page_has_an_icon_and_favicon_ico_exists(
+    client: WebClient, customer_user: User, who: str, path: str
+) -> None:
+    """Browsers ask for /favicon.ico (or the page's icon link) on every page: never a 404."""
+    if who == "customer":
+        client.sign_in(customer_user)
+    ico = client.get("/favicon.ico")
+    assert (ico.status_code, ico.mimetype) == (200, "image/vnd.microsoft.icon")
+    assert ico.data.startswith(b"\x00\x00\x01\x00")  # an ICO header
+    ico.close()
+    link = re.search(r'<link rel="icon" href="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert link is not None
+    svg = client.get(link[1])
+    svg.close()
+    assert (svg.status_code, svg.mimetype) == (200, "image/svg+xml")
 
 
 def test_404_page_and_partial(client: WebClient) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +21,31 @@ NAMING_CONVENTION = {
 }
 
 
+_clock_set_to: ContextVar[datetime | None] = ContextVar("vaulta_clock_set_to", default=None)
+
+
 def utcnow() -> datetime:
-    """The current time as an aware UTC datetime."""
-    return datetime.now(UTC)
+    """The current time as an aware UTC datetime: the clock of every stored timestamp.
+
+    Inside ``clock_set_to(when)`` it is ``when`` instead, in that context only.
+    """
+    return _clock_set_to.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_set_to(when: datetime) -> Iterator[None]:
+    """Within the block (this thread or task only), ``utcnow()`` returns ``when``.
+
+    The demo seed writes its dated history through the real services this way
+    (vaulta/services/demo_history.py); no request ever sets it.
+    """
+    if when.utcoffset() != timedelta(0):
+        raise ValueError(f"not a UTC timestamp: {when!r}")
+    token = _clock_set_to.set(when)
+    try:
+        yield
+    finally:
+        _clock_set_to.reset(token)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -59,6 +59,7 @@ class Payment(TimestampMixin, Base):
     )
     beneficiary_name: Mapped[str | None] = mapped_column(sa.String(140))
     beneficiary_iban: Mapped[str | None] = mapped_column(sa.String(34))
+    beneficiary_bic: Mapped[str | None] = mapped_column(sa.String(11))  # optional, external only
     amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
     currency: Mapped[str] = mapped_column(sa.String(3))
     reference: Mapped[str] = mapped_column(sa.String(140))

@@ -15,7 +15,14 @@ from vaulta.money import format_amount
 from vaulta.validators import DisplaySafe
 
 # Fields checked one at a time while the customer types (htmx), in form order.
-LIVE_FIELDS = ("from_account", "to_account", "beneficiary_name", "beneficiary_iban", "amount")
+LIVE_FIELDS = (
+    "from_account",
+    "to_account",
+    "beneficiary_name",
+    "beneficiary_iban",
+    "beneficiary_bic",
+    "amount",
+)
 
 
 def new_form_token() -> str:
@@ -25,8 +32,8 @@ def new_form_token() -> str:
 class PaymentForm(FlaskForm):
     """Pay from one of the customer's accounts to a VAULTA account or an external IBAN.
 
-    Rules that need the database (ownership, currency, IBAN check digits) are the
-    service's; it names the field when one fails.
+    Rules that need the database or a registry (ownership, currency, IBAN check digits,
+    BIC country) are the service's; it names the field when one fails.
     """
 
     from_account = SelectField("From account", validators=[DataRequired()])
@@ -35,6 +42,7 @@ class PaymentForm(FlaskForm):
         "Beneficiary name", validators=[Optional(), Length(max=140), DisplaySafe()]
     )
     beneficiary_iban = StringField("IBAN", validators=[Optional(), Length(max=50)])
+    beneficiary_bic = StringField("BIC (optional)", validators=[Optional(), Length(max=20)])
     amount = StringField("Amount", validators=[DataRequired(message="Enter an amount.")])
     reference = StringField(
         "Reference",
@@ -56,6 +64,7 @@ class PaymentForm(FlaskForm):
         ]
         self.amount.render_kw = {"inputmode": "decimal", "autocomplete": "off"}
         self.beneficiary_iban.render_kw = {"autocomplete": "off", "spellcheck": "false"}
+        self.beneficiary_bic.render_kw = {"autocomplete": "off", "spellcheck": "false"}
 
     def service_fields(self) -> dict[str, str]:
         return {

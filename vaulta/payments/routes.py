@@ -79,6 +79,8 @@ def validate(name: str) -> Response:
                 label="the beneficiary's name",
                 maximum=payment_fields.NAME_MAX,
             )
+        elif name == "beneficiary_bic" and value:
+            iban.validate_bic(value)
         elif name == "amount" and value and source is not None:
             payment_fields.payment_amount(value, source.currency)
     except InvalidInput as err:

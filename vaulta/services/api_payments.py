@@ -38,6 +38,7 @@ class ApiPaymentRequest:
     to_account: str | None = None
     beneficiary_name: str | None = None
     beneficiary_iban: str | None = None
+    beneficiary_bic: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class _Checked:
     target: Account | None
     name: str | None
     iban: str | None
+    bic: str | None
     amount_minor: int
     reference: str
 
@@ -64,7 +66,7 @@ def _check(actor: User, request: ApiPaymentRequest) -> _Checked:
     if not 0 < request.amount_minor <= maximum:
         raise InvalidInput(f"The amount must be between 1 and {maximum}.", field="amount_minor")
     target: Account | None = None
-    name = normalised_iban = None
+    name = normalised_iban = bic = None
     if request.to_account is not None:
         target = payments.beneficiary_account(request.to_account, source)
     else:
@@ -75,10 +77,11 @@ def _check(actor: User, request: ApiPaymentRequest) -> _Checked:
             maximum=payments.NAME_MAX,
         )
         normalised_iban = iban.validate(request.beneficiary_iban or "", field="beneficiary.iban")
+        bic = iban.validate_bic(request.beneficiary_bic, field="beneficiary.bic")
     reference = payments.clean_text(
         request.reference, field="reference", label="a reference", maximum=payments.REFERENCE_MAX
     )
-    return _Checked(source, target, name, normalised_iban, request.amount_minor, reference)
+    return _Checked(source, target, name, normalised_iban, bic, request.amount_minor, reference)
 
 
 def _create_in(s: Session, actor: User, checked: _Checked, key_prefix: str) -> Payment:
@@ -88,6 +91,7 @@ def _create_in(s: Session, actor: User, checked: _Checked, key_prefix: str) -> P
         beneficiary_account_id=checked.target.id if checked.target else None,
         beneficiary_name=checked.name,
         beneficiary_iban=checked.iban,
+        beneficiary_bic=checked.bic,
         amount_minor=checked.amount_minor,
         currency=checked.source.currency,
         reference=checked.reference,
@@ -109,6 +113,7 @@ def _create_in(s: Session, actor: User, checked: _Checked, key_prefix: str) -> P
             "currency": checked.source.currency,
             "from": checked.source.number,
             "to": checked.target.number if checked.target else checked.iban,
+            **({"bic": checked.bic} if checked.bic else {}),
             "api_key_prefix": key_prefix,
         },
     )

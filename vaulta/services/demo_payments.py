@@ -1,69 +1,90 @@
-"""Demo payments for ``seed-demo``: a few confirmed requests from the demo customer waiting
-in the approval queue: to another customer, to an external IBAN, and one at the step-up
-threshold (funded, so that approving it executes)."""
+"""The demo customer's payments: monthly ones in the history, requested in the evening and
+approved by the second admin the next morning, and three that wait for approval at the
+end: to another customer, to an external IBAN, and one at the step-up threshold (funded
+by savings moved in a few days before, so that approving it executes)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import current_app
+import random
+from datetime import datetime, timedelta
 
-from vaulta.models import Account, Customer, User
-from vaulta.models.account import ACCOUNT_ACTIVE
-from vaulta.money import format_plain
-from vaulta.services import accounts, ledger, payments, users
-from vaulta.services.db import session
+from vaulta.models.transaction import TX_DEPOSIT
+from vaulta.services.demo_history import Approve, Confirm, Post, Request, Step
 
 # The customer the demo pays into (and whose EUR account the browser test watches).
 BENEFICIARY_EMAIL = "ada@vaulta.test"
+UTILITY = ("Northwind Utilities", "DE89370400440532013000", "COBADEFFXXX")
+LANDLORD = ("Harbour Estates Ltd", "GB82WEST12345698765432", "NWBKGB2L")
+RENT_SHARE_MINOR = 12_000
+JOINING_DAYS = 21  # customers join over the first three weeks of the history
 
 
-def _eur_account(customer_id: int) -> Account | None:
-    return session().scalar(
-        sa.select(Account)
-        .where(
-            Account.customer_id == customer_id,
-            Account.currency == "EUR",
-            Account.status == ACCOUNT_ACTIVE,
-        )
-        .order_by(Account.id)
-    )
+def payment_steps(
+    rng: random.Random,
+    start: datetime,
+    now: datetime,
+    *,
+    customer: str,
+    account: str,
+    beneficiary: str,
+    threshold: int,
+) -> list[Step]:
+    """The payments of ``customer`` from ``account``; ``beneficiary`` is a VAULTA account."""
+    steps: list[Step] = []
+    settled = start + timedelta(days=JOINING_DAYS + 1)  # every customer has joined by then
+    month = _month_start(start)
+    this_month = _month_start(now)
+    while month < this_month:
+        bill = _month_start(month - timedelta(days=1))
+        if month + timedelta(days=11) > settled:
+            steps += _paid(
+                rng, f"electricity {bill:%Y-%m}", month + timedelta(days=11), customer,
+                account, rng.randrange(7_500, 9_800), f"Electricity {bill:%Y-%m}", to=None,
+                beneficiary=UTILITY,
+            )  # fmt: skip
+        if month + timedelta(days=27) > settled:
+            steps += _paid(
+                rng, f"rent share {month:%Y-%m}", month + timedelta(days=27), customer, account,
+                RENT_SHARE_MINOR, f"Rent share {month:%B}", to=beneficiary, beneficiary=None,
+            )  # fmt: skip
+        month = _month_start(month + timedelta(days=32))
+    savings = now - timedelta(days=3, hours=2)
+    steps.append(Post(savings, TX_DEPOSIT, account, threshold + 500_000, "Savings moved in"))
+    last_bill = _month_start(this_month - timedelta(days=1))
+    waiting = [
+        (timedelta(hours=26), RENT_SHARE_MINOR, f"Rent share {now:%B}", beneficiary, None),
+        (timedelta(hours=5), 8_990, f"Electricity {last_bill:%Y-%m}", None, UTILITY),
+        (timedelta(minutes=40), threshold + 250_000, "Deposit flat 3B", None, LANDLORD),
+    ]
+    for n, (ago, amount, reference, to, payee) in enumerate(waiting):
+        key = f"waiting {n}"
+        requested = now - ago
+        steps.append(Request(requested, key, customer, account, amount, reference, to, payee))
+        steps.append(Confirm(requested + timedelta(minutes=2), key, customer))
+    return steps
 
 
-def beneficiary_account(admin: User) -> Account:
-    """Ada's EUR account, opened for the demo if she has none."""
-    customer = session().scalar(sa.select(Customer).where(Customer.email == BENEFICIARY_EMAIL))
-    assert customer is not None, "seed_demo creates the beneficiary first"
-    return _eur_account(customer.id) or accounts.open_account(customer, "EUR", actor=admin)
+def _paid(
+    rng: random.Random,
+    key: str,
+    day: datetime,
+    customer: str,
+    account: str,
+    amount: int,
+    reference: str,
+    *,
+    to: str | None,
+    beneficiary: tuple[str, str, str] | None,
+) -> list[Step]:
+    """Requested on ``day`` in the evening, confirmed, approved the next morning."""
+    requested = day + timedelta(hours=19, minutes=rng.randrange(0, 150))
+    approved = day + timedelta(days=1, hours=9, minutes=rng.randrange(0, 120))
+    return [
+        Request(requested, key, customer, account, amount, reference, to, beneficiary),
+        Confirm(requested + timedelta(minutes=2), key, customer),
+        Approve(approved, key, account, amount, to),
+    ]
 
 
-def _request(user: User, source: Account, amount_minor: int, reference: str, **to: str) -> None:
-    payment, code = payments.create_request(
-        actor=user,
-        from_account=source.number,
-        amount=format_plain(amount_minor, source.currency),
-        reference=reference,
-        **to,
-    )
-    assert code is not None
-    payments.confirm(payment.id, actor=user, code=code)
-
-
-def seed_demo_payments(*, customer_email: str, admin: User) -> None:
-    """Three pending payments from ``customer_email``'s EUR account."""
-    user = users.find_by_email(customer_email)
-    assert user is not None
-    assert user.customer_id is not None
-    source = _eur_account(user.customer_id)
-    assert source is not None
-    threshold = current_app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"]
-    ledger.deposit(source, threshold + 500_000, actor=admin, description="Savings moved in")
-    target = beneficiary_account(admin)
-    _request(user, source, 12_000, "Rent share November", to_account=target.number)
-    _request(
-        user, source, 8_990, "Electricity 2026-11",
-        beneficiary_name="Northwind Utilities", beneficiary_iban="DE89370400440532013000",
-    )  # fmt: skip
-    _request(
-        user, source, threshold + 250_000, "Deposit flat 3B",
-        beneficiary_name="Harbour Estates Ltd", beneficiary_iban="GB82WEST12345698765432",
-    )  # fmt: skip
+def _month_start(moment: datetime) -> datetime:
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

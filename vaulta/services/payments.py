@@ -65,6 +65,7 @@ def create_request(
     to_account: str = "",
     beneficiary_name: str = "",
     beneficiary_iban: str = "",
+    beneficiary_bic: str = "",
     idempotency_key: str = "",
 ) -> tuple[Payment, str | None]:
     """Create the request and its confirmation code: (payment, code to mail).
@@ -84,12 +85,17 @@ def create_request(
             field="to_account",
         )
     target: Account | None = None
-    name = normalised_iban = None
+    name = normalised_iban = bic = None
     if external:
         name = clean_text(
             beneficiary_name, field="beneficiary_name", label="a name", maximum=NAME_MAX
         )
         normalised_iban = iban.validate(beneficiary_iban)
+        bic = iban.validate_bic(beneficiary_bic)
+    elif (beneficiary_bic or "").strip():
+        raise InvalidInput(
+            "A BIC goes with an external beneficiary's IBAN.", field="beneficiary_bic"
+        )
     else:
         target = beneficiary_account(to_account, source)
     amount_minor = payment_amount(amount, source.currency)
@@ -102,6 +108,7 @@ def create_request(
                 beneficiary_account_id=target.id if target else None,
                 beneficiary_name=name,
                 beneficiary_iban=normalised_iban,
+                beneficiary_bic=bic,
                 amount_minor=amount_minor,
                 currency=source.currency,
                 reference=reference,
@@ -124,6 +131,7 @@ def create_request(
                     "currency": source.currency,
                     "from": source.number,
                     "to": target.number if target else normalised_iban,
+                    **({"bic": bic} if bic else {}),
                 },
             )
     except sa.exc.IntegrityError:

@@ -60,6 +60,21 @@ def test_the_same_form_token_gives_the_same_payment(customer_user: User, source:
     assert len(outbox()) == 1
 
 
+def test_an_external_payment_keeps_its_bic(customer_user: User, source: Account) -> None:
+    payment = payments.request_payment(
+        actor=customer_user, from_account=source.number, beneficiary_name="Acme GmbH",
+        beneficiary_iban="de89 3704 0044 0532 0130 00", beneficiary_bic="coba de ff xxx",
+        amount="5", reference="Order 8",
+    )  # fmt: skip
+    assert payment.beneficiary_iban == "DE89370400440532013000"
+    assert payment.beneficiary_bic == "COBADEFFXXX"
+    details = db.session.scalar(
+        sa.select(AuditEvent.details).where(AuditEvent.action == "payment.request")
+    )
+    assert details["to"] == "DE89370400440532013000"
+    assert details["bic"] == "COBADEFFXXX"
+
+
 def test_another_user_cannot_reuse_a_form_token(
     customer_user: User, other_customer_user: User, source: Account, target: Account
 ) -> None:
@@ -85,6 +100,17 @@ def test_another_user_cannot_reuse_a_form_token(
         ({"to_account": "", "beneficiary_iban": VALID_IBAN}, "beneficiary_name", "name"),
         ({"beneficiary_name": "Acme", "beneficiary_iban": VALID_IBAN}, "to_account", "not both"),
         ({"to_account": "", "beneficiary_name": "A", "beneficiary_iban": "GB00"}, None, "IBAN"),
+        (
+            {
+                "to_account": "",
+                "beneficiary_name": "A",
+                "beneficiary_iban": VALID_IBAN,
+                "beneficiary_bic": "DEUTZZFF",
+            },
+            "beneficiary_bic",
+            "not a country code",
+        ),
+        ({"beneficiary_bic": "DEUTDEFF"}, "beneficiary_bic", "external beneficiary's IBAN"),
         ({"amount": "1.234"}, "amount", "2 decimal places"),
         ({"amount": "0"}, "amount", "greater than zero"),
         ({"amount": "ten"}, "amount", "like 1234.56 or 1,234.56"),

@@ -25,6 +25,7 @@ def _form(source: Account, **fields: str) -> dict[str, str]:
         "to_account": "",
         "beneficiary_name": "",
         "beneficiary_iban": "",
+        "beneficiary_bic": "",
         "amount": "12.50",
         "reference": "Rent",
         "idempotency_key": "11111111-2222-3333-4444-555555555555",
@@ -97,6 +98,21 @@ def test_invalid_request_rerenders_the_form_with_the_error_in_place(
     assert "HX-Request" in response.headers["Vary"]
 
 
+def test_an_external_payment_with_a_bic_shows_it(
+    customer_client: WebClient, source: Account
+) -> None:
+    data = _form(
+        source, beneficiary_name="Acme", beneficiary_iban=VALID_IBAN, beneficiary_bic="nwbkgb2l"
+    )
+    response = customer_client.post_form("/payments/new", data)
+    assert response.status_code == 302
+    db.session.rollback()
+    payment = db.session.scalars(sa.select(Payment)).one()
+    assert payment.beneficiary_bic == "NWBKGB2L"
+    page = customer_client.get(f"/payments/{payment.id}").get_data(as_text=True)
+    assert "GB82 WEST 1234 5698 7654 32 · BIC NWBKGB2L" in page
+
+
 def test_request_without_csrf_token_is_refused(customer_client: WebClient, source: Account) -> None:
     assert customer_client.post("/payments/new", data=_form(source)).status_code == 400
 
@@ -112,6 +128,8 @@ def test_request_without_csrf_token_is_refused(customer_client: WebClient, sourc
         ("beneficiary_iban", VALID_IBAN, None),
         ("beneficiary_name", "Acme \u202eLtd", "invisible text-direction character U+202E"),
         ("beneficiary_name", "Acme Ltd", None),
+        ("beneficiary_bic", "DEUTZZFF", "ZZ in this BIC is not a country code."),
+        ("beneficiary_bic", "deut de ff", None),
     ],
 )
 def test_fields_are_checked_as_they_are_typed(

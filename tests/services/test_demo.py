@@ -1,0 +1,118 @@
+"""The demo book: 90 days of dated history through the real services, consistent at every
+moment, written once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from vaulta.extensions import db
+from vaulta.models import OTP, Account, AuditEvent, Customer, Payment, Transaction, User, utcnow
+from vaulta.models.account import KIND_CUSTOMER
+from vaulta.models.base import clock_set_to
+from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_PENDING
+from vaulta.models.transaction import TX_DEPOSIT, TX_WITHDRAWAL
+from vaulta.services.demo import HISTORY_DAYS, seed_demo
+from vaulta.services.demo_history import Approve, Post, Request, affordable
+from vaulta.services.ledger_checks import verify_ledger
+
+TABLES = (User, Customer, Account, Transaction, AuditEvent, Payment, OTP)
+PAYDAY_BEFORE_DAWN = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # a Wednesday
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+        for model in TABLES
+    }
+
+
+def test_the_demo_has_90_days_of_consistent_history_and_is_written_once(app: Flask) -> None:
+    # Seeded early on a payday: that day's salaries are due later, not already posted.
+    with clock_set_to(PAYDAY_BEFORE_DAWN):
+        _check_the_demo()
+
+
+def _check_the_demo() -> None:
+    before = utcnow()
+    assert seed_demo() is True
+    transactions = db.session.scalars(sa.select(Transaction).order_by(Transaction.id)).all()
+    times = [t.created_at for t in transactions]
+    assert len({t.date() for t in times}) >= 60
+    assert before - timedelta(days=HISTORY_DAYS + 1) < min(times) < before - timedelta(days=88)
+    assert max(times) < utcnow()
+    assert times == sorted(times)  # posted in time order
+    assert verify_ledger() == []
+
+    # Each account's balance, replayed in time order, is never below zero.
+    customer_accounts = set(
+        db.session.scalars(sa.select(Account.id).where(Account.kind == KIND_CUSTOMER))
+    )
+    balances: dict[int, int] = defaultdict(int)
+    for t in sorted(transactions, key=lambda t: (t.created_at, t.id)):
+        balances[t.debit_account_id] -= t.amount_minor
+        balances[t.credit_account_id] += t.amount_minor
+        assert balances[t.debit_account_id] >= 0 or t.debit_account_id not in customer_accounts
+
+    # Every movement's audit event carries the movement's own time.
+    events = {
+        int(e.object_id): e.created_at
+        for e in db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.object_type == "transaction")
+        )
+    }
+    assert {t.id: t.created_at for t in transactions} == events
+    # Customers joined before their accounts opened, which opened before they moved money.
+    for account in db.session.scalars(sa.select(Account).where(Account.kind == KIND_CUSTOMER)):
+        first = min(t.created_at for t in transactions if account.id in _sides(t))
+        assert account.customer.created_at < account.opened_at < first
+
+    kinds = {t.kind for t in transactions}
+    assert {"deposit", "withdrawal", "transfer", "payment"} <= kinds
+    payments = db.session.scalars(sa.select(Payment)).all()
+    executed = [p for p in payments if p.status == PAYMENT_EXECUTED]
+    assert executed
+    for payment in executed:
+        assert payment.created_at < payment.confirmed_at < payment.approved_at
+        assert payment.transaction.created_at == payment.approved_at
+        assert payment.admin_approved_by != payment.requested_by_id
+    assert sum(p.status == PAYMENT_PENDING for p in payments) == 3
+
+    counts = _counts()
+    assert seed_demo() is False
+    assert _counts() == counts
+
+
+def _sides(t: Transaction) -> tuple[int, int]:
+    return t.debit_account_id, t.credit_account_id
+
+
+def test_the_plan_leaves_out_what_an_account_could_not_pay_at_that_moment() -> None:
+    day = datetime(2026, 3, 2, tzinfo=UTC)
+    steps = [
+        Post(day + timedelta(hours=9), TX_DEPOSIT, "a", 1_000, "Salary"),
+        Post(day + timedelta(hours=8), TX_WITHDRAWAL, "a", 500, "Too early"),
+        Post(day + timedelta(hours=10), TX_WITHDRAWAL, "a", 800, "Rent"),
+        Request(day + timedelta(hours=11), "p", "casey", "a", 300, "Bill", to="b"),
+        Approve(day + timedelta(hours=12), "p", "a", 300, to="b"),
+        Post(day + timedelta(hours=13), TX_WITHDRAWAL, "a", 200, "Card"),
+    ]
+    kept = affordable(steps)
+    assert [getattr(s, "description", type(s).__name__) for s in kept] == [
+        "Salary",
+        "Rent",
+        "Card",
+    ]
+
+
+def test_the_clock_is_set_only_inside_the_block() -> None:
+    moment = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    with clock_set_to(moment):
+        assert utcnow() == moment
+    assert utcnow() > moment
+    with pytest.raises(ValueError, match="not a UTC timestamp"), clock_set_to(datetime(2026, 1, 5)):
+        pass
