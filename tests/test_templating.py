@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from vaulta.application import VaultaFlask
 from vaulta.templating import _datetime, endpoint_query_url, escape_html, url_halves
 
 
@@ -45,41 +44,6 @@ def test_url_halves_rebuild_url_for(sqlite_app: Flask) -> None:
             for customer_id in (1, 42, 918273):
                 expected = url_for("customers.detail", customer_id=customer_id)
                 assert f"{head}{customer_id}{tail}" == expected
-
-
-def test_ensure_sync_is_remembered_per_callable() -> None:
-    app = VaultaFlask(__name__)
-
-    def view() -> str:
-        return "ok"
-
-    assert app.ensure_sync(view) is view
-    assert app._sync[view] is view
-    assert app.ensure_sync(view) is view
-
-    class Unhashable:
-        __hash__ = None  # type: ignore[assignment]
-
-        def __call__(self) -> str:
-            return "ok"
-
-    unhashable = Unhashable()
-    assert app.ensure_sync(unhashable) is unhashable
-
-
-def test_ensure_sync_still_refuses_async_views_without_asgiref() -> None:
-    app = VaultaFlask(__name__)
-
-    async def view() -> str:
-        return "ok"
-
-    try:
-        import asgiref  # noqa: F401
-    except ImportError:
-        with pytest.raises(RuntimeError):
-            app.ensure_sync(view)
-    else:
-        assert app.ensure_sync(view) is not view
 
 
 @pytest.mark.parametrize(

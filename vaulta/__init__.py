@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask
 
 from vaulta import config as config_module
-from vaulta.application import VaultaFlask
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY_HEADERS = ("for", "proto", "host", "port", "prefix")
@@ -22,7 +21,7 @@ def create_app(
 
     ``overrides`` are applied last (tests use them to point at their own database).
     """
-    app = VaultaFlask(
+    app = Flask(
         __name__,
         template_folder=os.path.join(PROJECT_ROOT, "templates"),
         static_folder=os.path.join(PROJECT_ROOT, "static"),
