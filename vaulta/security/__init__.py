@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 from vaulta.errors import error_response
 from vaulta.extensions import limiter
 from vaulta.security import headers, sessions
-from vaulta.security.cookie_session import CookieSessionInterface
 
 TOO_MANY_MESSAGE = "Too many attempts in a short time. Wait {seconds} seconds, then try again."
 
@@ -92,7 +91,6 @@ def _shortcut_limit_check(app: Flask) -> None:
 
 
 def init_security(app: Flask) -> None:
-    app.session_interface = CookieSessionInterface()
     limiter.init_app(app)
     _shortcut_limit_check(app)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
