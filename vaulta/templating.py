@@ -10,7 +10,6 @@ from flask import Flask, current_app, request, url_for
 
 from vaulta.models import utcnow
 from vaulta.money import format_amount, format_plain
-from vaulta.security.csrf_tokens import page_token
 
 DEFAULT_DATETIME = "%Y-%m-%d %H:%M"
 
@@ -143,18 +142,10 @@ def endpoint_query_url(endpoint: str, **params: object) -> str:
     return f"{base}?{urlencode(items, safe=_QUERY_SAFE)}" if items else base
 
 
-_CSRF_CONTEXT = {"csrf_token": page_token}
-
-
 def register(app: Flask) -> None:
     app.add_template_global(layout_urls)
     app.add_template_global(endpoint_url)
     app.add_template_global(endpoint_query_url)
-    # Replaces Flask-WTF's csrf_token: signed once per session (security/csrf_tokens.py), one
-    # token per request. Flask-WTF puts its own in every template context, so this must be a
-    # later context processor.
-    app.add_template_global(page_token, "csrf_token")
-    app.context_processor(lambda: _CSRF_CONTEXT)
     app.add_template_global(has_endpoint)
     app.add_template_global(url_halves)
     app.add_template_global(utcnow, "now")
