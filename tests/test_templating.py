@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from vaulta.templating import _datetime, endpoint_query_url, escape_html, url_halves
+from vaulta.templating import _datetime, escape_html, url_halves
 
 
 @given(st.text())
@@ -44,20 +44,3 @@ def test_url_halves_rebuild_url_for(sqlite_app: Flask) -> None:
             for customer_id in (1, 42, 918273):
                 expected = url_for("customers.detail", customer_id=customer_id)
                 assert f"{head}{customer_id}{tail}" == expected
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {},
-        {"q": None},
-        {"q": "Ann Lee", "after_name": "Zoë O'Brien & Co/2", "after_id": 12345},
-        {"currency": "EUR", "min_amount": "1,000.50", "sort": "oldest", "after": 7},
-        {"customer": "100% <sure>?#=+", "sort": "amount_desc"},
-    ],
-)
-def test_endpoint_query_url_matches_url_for(sqlite_app: Flask, params: dict) -> None:
-    for script_root in ("", "/bank"):
-        with sqlite_app.test_request_context("/", environ_base={"SCRIPT_NAME": script_root}):
-            for endpoint in ("customers.index", "approvals.index"):
-                assert endpoint_query_url(endpoint, **params) == url_for(endpoint, **params)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
 
 from flask import Flask, current_app, request, url_for
 
@@ -129,23 +128,9 @@ def endpoint_url(endpoint: str) -> str:
     return url
 
 
-# What url_for leaves unescaped in a query string (werkzeug's _urlencode).
-_QUERY_SAFE = "!$'()*,/:;?@"
-
-
-def endpoint_query_url(endpoint: str, **params: object) -> str:
-    """``url_for(endpoint, **params)`` for an endpoint without path arguments: its memoised
-    URL (``endpoint_url``) and the query string encoded as url_for encodes it (pagers build
-    one or two per page; url_for's route matching cost more than the rest of the pager)."""
-    items = [(key, str(value)) for key, value in params.items() if value is not None]
-    base = endpoint_url(endpoint)
-    return f"{base}?{urlencode(items, safe=_QUERY_SAFE)}" if items else base
-
-
 def register(app: Flask) -> None:
     app.add_template_global(layout_urls)
     app.add_template_global(endpoint_url)
-    app.add_template_global(endpoint_query_url)
     app.add_template_global(has_endpoint)
     app.add_template_global(url_halves)
     app.add_template_global(utcnow, "now")
