@@ -22,29 +22,6 @@ def _datetime(value: datetime | None, fmt: str = DEFAULT_DATETIME) -> str:
     return value.strftime(fmt) + " UTC"
 
 
-def escape_html(value: object) -> str:
-    """The ``h`` filter: ``value`` as HTML text, for loops with autoescape turned off.
-
-    The same entities as Jinja's autoescape (markupsafe), and markup (``__html__``) passes
-    through unchanged, but a plain ``str`` comes back instead of a ``Markup``: about three
-    times faster, which counts in tables with hundreds of values (approval queue rows).
-    """
-    if type(value) is not str:
-        as_html = getattr(value, "__html__", None)
-        if as_html is not None:
-            return str(as_html())
-        value = str(value)
-    if not ("&" in value or "<" in value or ">" in value or "'" in value or '"' in value):
-        return value  # most texts (names, numbers, emails): five scans, no copies
-    return (
-        value.replace("&", "&amp;")
-        .replace(">", "&gt;")
-        .replace("<", "&lt;")
-        .replace("'", "&#39;")
-        .replace('"', "&#34;")
-    )
-
-
 def has_endpoint(name: str) -> bool:
     """True when a view with this endpoint exists (navigation shows only what is there)."""
     return name in current_app.view_functions
@@ -137,4 +114,3 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_amount, "money")
     app.add_template_filter(format_plain, "money_plain")
     app.add_template_filter(_datetime, "dt")
-    app.add_template_filter(escape_html, "h")
