@@ -30,20 +30,22 @@ def has_endpoint(name: str) -> bool:
 _MARK = 918273645  # an id no route would produce by itself
 
 
-def url_halves(endpoint: str, key: str) -> tuple[str, str]:
-    """The URL of ``endpoint`` cut around its integer argument ``key``: (head, tail).
+def url_prefix(endpoint: str, key: str) -> str:
+    """The URL of ``endpoint`` up to its last argument, the integer ``key``.
 
-    Tables link every row to one endpoint; ``{{ head }}{{ id }}{{ tail }}`` costs a string
-    join instead of a ``url_for`` (or even a call) per row. Memoised per application and
-    mount point, like ``layout_urls``.
+    Tables link every row to one endpoint: ``{{ prefix }}{{ id }}`` is one ``url_for`` per
+    page instead of one per row. Only for routes whose URL ends with that argument (a
+    ValueError otherwise). Memoised per application and mount point, like ``layout_urls``.
     """
-    memo = current_app.extensions.setdefault("vaulta_url_halves", {})
+    memo = current_app.extensions.setdefault("vaulta_url_prefixes", {})
     memo_key = (request.script_root, endpoint, key)
-    halves = memo.get(memo_key)
-    if halves is None:
-        head, _, tail = url_for(endpoint, **{key: _MARK}).partition(str(_MARK))
-        halves = memo[memo_key] = (head, tail)
-    return halves
+    prefix = memo.get(memo_key)
+    if prefix is None:
+        url = url_for(endpoint, **{key: _MARK})
+        if not url.endswith(str(_MARK)):
+            raise ValueError(f"the URL of {endpoint} does not end with its {key}: {url}")
+        prefix = memo[memo_key] = url.removesuffix(str(_MARK))
+    return prefix
 
 
 # The navigation: (endpoint, label); links to features an app lacks are left out.
@@ -109,7 +111,7 @@ def register(app: Flask) -> None:
     app.add_template_global(layout_urls)
     app.add_template_global(endpoint_url)
     app.add_template_global(has_endpoint)
-    app.add_template_global(url_halves)
+    app.add_template_global(url_prefix)
     app.add_template_global(utcnow, "now")
     app.add_template_filter(format_amount, "money")
     app.add_template_filter(format_plain, "money_plain")
