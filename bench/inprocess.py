@@ -13,6 +13,8 @@ the mailed second-factor code, and the demo customer) and keeps its clients; the
 page is requested in bursts of 20 that alternate between the processes, ROUNDS times
 (default 40), so load from elsewhere on the machine hits all three alike. It prints, per
 page, the median over the bursts of each burst's median wall-clock and CPU milliseconds.
+After signing in, each process sets up its garbage collector as gunicorn.conf.py does for
+a worker.
 CPU time is the app process's own (Python, and SQLite's work); on a busy machine it moves
 less than wall-clock time, which also holds PostgreSQL's work and the waits. The
 production configuration is used (``SECRET_KEY`` is a throwaway value if not set).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import statistics
 import subprocess
 import sys
@@ -133,6 +136,8 @@ def serve(url: str, ceiling: bool) -> None:
         if path is not None:
             client = clients.get(who) or clients.setdefault(who, signed_in(app, who))
             median_ms(client, path, 20)  # warm-up
+    # The garbage collector as in a gunicorn worker (the tree's own gunicorn.conf.py).
+    runpy.run_path("gunicorn.conf.py")["post_worker_init"](None)
     print(json.dumps([name for name, _who, _path in measured]), flush=True)
     for line in sys.stdin:
         index, count = map(int, line.split())
