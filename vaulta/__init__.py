@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from vaulta import config as config_module
-from vaulta.application import VaultaFlask
+from vaulta.jsonlimits import DepthLimitedJSONProvider
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY_HEADERS = ("for", "proto", "host", "port", "prefix")
@@ -22,12 +22,13 @@ def create_app(
 
     ``overrides`` are applied last (tests use them to point at their own database).
     """
-    app = VaultaFlask(
+    app = Flask(
         __name__,
         template_folder=os.path.join(PROJECT_ROOT, "templates"),
         static_folder=os.path.join(PROJECT_ROOT, "static"),
         instance_path=os.path.join(PROJECT_ROOT, "instance"),
     )
+    app.json = DepthLimitedJSONProvider(app)  # JSON nested deeper than JSON_MAX_DEPTH: 400
     config_class = config_module.resolve(config)
     app.config.from_object(config_class)
     config_module.apply_environment(app.config, app.instance_path)

@@ -3,7 +3,7 @@
 Python's parser recurses once per level: ``[`` x 100,000 raises RecursionError (a 500) and
 costs a deep stack for nothing. ``nesting_exceeds`` finds the depth with no recursion and
 stops at the first bracket past the limit; ``DepthLimitedJSONProvider`` (Flask's public
-JSON provider API, set as the app's ``json_provider_class``) runs it before every
+JSON provider API, set as the app's ``app.json`` in create_app) runs it before every
 ``loads``, so ``request.get_json`` answers a too-deep body as invalid JSON (a ValueError).
 vaulta/security/input.py turns that into a 400 with a clear message.
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
+from flask import Flask
 from limits.storage import MemoryStorage
 
 from tests import factories
@@ -39,7 +39,7 @@ class ApiTestClient(WebClient):
 
 @pytest.fixture(autouse=True)
 def _fresh_api_state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
-    """Zero rate-limit counts, a private mail outbox, and no user cached on ``g``."""
+    """Zero rate-limit counts and a private mail outbox."""
     if "app" not in request.fixturenames:
         yield
         return
@@ -48,13 +48,7 @@ def _fresh_api_state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     app.test_client_class = ApiTestClient
     if isinstance(limiter.storage, MemoryStorage):
         limiter.reset()
-
-    def forget_user(sender: Flask, **_extra: object) -> None:
-        g.pop("_login_user", None)
-
-    request_started.connect(forget_user, app)
     yield
-    request_started.disconnect(forget_user, app)
 
 
 def make_key(user: User, scopes: tuple[str, ...] = BOTH_SCOPES, **kwargs: Any) -> str:

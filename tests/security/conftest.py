@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
-from flask import Flask, g, request_started
+from flask import Flask
 from limits.storage import MemoryStorage
 
 from tests import factories
@@ -23,27 +22,6 @@ def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("app")
         if isinstance(limiter.storage, MemoryStorage):
             limiter.reset()
-
-
-@pytest.fixture(autouse=True)
-def _requests_do_not_share_g(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test request loads its own user, as in production.
-
-    tests/conftest.py keeps one app context open for a whole test, and Flask reuses it for
-    every request, so ``g`` (where Flask-Login caches the user) would carry the previous
-    request's user into the next one, hiding revoked sessions.
-    """
-    if "app" not in request.fixturenames:
-        yield
-        return
-    app = request.getfixturevalue("app")
-
-    def forget_user(sender: Flask, **_extra: object) -> None:
-        g.pop("_login_user", None)
-
-    request_started.connect(forget_user, app)
-    yield
-    request_started.disconnect(forget_user, app)
 
 
 REDIS_URL = os.environ.get("VAULTA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

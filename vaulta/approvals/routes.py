@@ -17,7 +17,6 @@ from vaulta.security.limits import PASSCODE_LIMIT, by_user
 from vaulta.services import approval_queue, approvals, bulk_decisions, payments
 from vaulta.services.approval_queue import QueueFilter
 from vaulta.services.errors import DomainError, InvalidInput
-from vaulta.templating import endpoint_query_url
 from vaulta.web import redirect_to, render, wants_partial
 
 CHANGED = {"HX-Trigger": "payments-changed"}
@@ -72,10 +71,8 @@ def _pages(filters: QueueFilters, next_after: int | None) -> dict[str, str | Non
     """Links to the first page (when not on it) and the next one (when there is one)."""
     kept = {f.name: f.data for f in filters if f.data and f.name != "after"}
     return {
-        "first": endpoint_query_url("approvals.index", **kept) if filters.after.data else None,
-        "next": (
-            endpoint_query_url("approvals.index", **kept, after=next_after) if next_after else None
-        ),
+        "first": url_for("approvals.index", **kept) if filters.after.data else None,
+        "next": url_for("approvals.index", **kept, after=next_after) if next_after else None,
     }
 
 

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import url_for
 
 from vaulta.models import User
-from vaulta.services.signed_in import SignedInUser
 
 
 def safe_next(target: str | None) -> str | None:
@@ -20,5 +19,5 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def home_for(user: User | SignedInUser) -> str:
+def home_for(user: User) -> str:
     return url_for("admin.index") if user.is_admin else url_for("accounts.index")

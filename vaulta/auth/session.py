@@ -6,14 +6,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, g, request, url_for
+from flask import Flask, abort, request, url_for
 from flask_login import current_user, login_required
 
 from vaulta.extensions import login_manager
 from vaulta.models import User
 from vaulta.outages import during_outage
 from vaulta.services import signed_in
-from vaulta.services.signed_in import SignedInUser
 from vaulta.web import is_htmx, redirect_to
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,7 +28,7 @@ def init_login(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
 
-def _load_user(session_token: str) -> SignedInUser | None:
+def _load_user(session_token: str) -> User | None:
     # The session holds the user's rotating session identifier, never the primary key.
     if during_outage():
         return None  # this request already got its 503: no second try at the database
@@ -37,14 +36,10 @@ def _load_user(session_token: str) -> SignedInUser | None:
 
 
 def acting_user() -> User:
-    """The signed-in user as the ORM ``User`` that services take (``current_user`` is a
-    ``SignedInUser`` snapshot, see services/signed_in.py).
-
-    Loaded once per request; it then also becomes ``current_user``, so that whatever the
-    request renders after a service changed the user shows the change.
-    """
-    user = signed_in.as_user(current_user._get_current_object())
-    g._login_user = user  # Flask-Login's per-request user (tests/web/test_acting_user.py)
+    """The signed-in user (``current_user``'s object): the actor views pass to services."""
+    user = current_user._get_current_object()
+    if not isinstance(user, User):  # pragma: no cover - views call it behind login_required
+        raise RuntimeError("acting_user() needs a signed-in user")
     return user
 
 

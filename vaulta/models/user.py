@@ -31,37 +31,12 @@ def second_factor_of(role: str, two_factor_method: str | None) -> str | None:
     return two_factor_method
 
 
-class SignInIdentity:
-    """What Flask-Login and the access checks ask of a signed-in user, from its ``role``,
-    ``two_factor_method`` and ``session_token``: shared by ``User`` and the per-request
-    snapshot ``services.signed_in.SignedInUser``.
-
-    The session stores the rotating token, never the primary key, so rotating it signs the
-    user out everywhere.
-    """
-
-    __slots__ = ()
-    is_authenticated = True
-    is_anonymous = False
-
-    def get_id(self) -> str:
-        return self.session_token  # type: ignore[attr-defined, no-any-return]
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == ROLE_ADMIN  # type: ignore[attr-defined, no-any-return]
-
-    @property
-    def second_factor(self) -> str | None:
-        return second_factor_of(self.role, self.two_factor_method)  # type: ignore[attr-defined]
-
-
 def new_session_token() -> str:
     """A fresh random session identifier; rotating it ends every session of the user."""
     return secrets.token_urlsafe(32)
 
 
-class User(SignInIdentity, CreatedAtMixin, Base):
+class User(CreatedAtMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint(in_list("role", ROLES), name="role"),
@@ -99,6 +74,23 @@ class User(SignInIdentity, CreatedAtMixin, Base):
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     customer: Mapped[Customer | None] = relationship(back_populates="users")
+
+    # What Flask-Login asks of its user (``is_active`` is the column above). The session
+    # stores the rotating token, never the primary key, so rotating it signs the user out
+    # everywhere.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ROLE_ADMIN
+
+    @property
+    def second_factor(self) -> str | None:
+        return second_factor_of(self.role, self.two_factor_method)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -13,7 +13,6 @@ from werkzeug.wrappers import Response
 from vaulta.errors import error_response
 from vaulta.extensions import limiter
 from vaulta.security import headers, input, sessions
-from vaulta.security.cookie_session import CookieSessionInterface
 
 TOO_MANY_MESSAGE = "Too many attempts in a short time. Wait {seconds} seconds, then try again."
 
@@ -28,7 +27,6 @@ def _too_many_requests(err: RateLimitExceeded) -> Response:
 
 
 def init_security(app: Flask) -> None:
-    app.session_interface = CookieSessionInterface()
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
     sessions.init_app(app)

@@ -20,7 +20,6 @@ from flask_login import current_user, logout_user, user_logged_in
 from werkzeug.wrappers import Response
 
 from vaulta.errors import error_response, wants_json
-from vaulta.security.csrf_tokens import forget_request_token, page_token
 from vaulta.web import is_htmx, redirect_to
 
 LOGIN_AT = "_vaulta_login_at"
@@ -51,11 +50,6 @@ def _on_login(_app: Flask, **_extra: Any) -> None:
     # password change keeps the original sign-in time (the absolute limit still applies).
     if LOGIN_AT not in session:
         start()
-    # The CSRF secret is made with the new session, so the sign-in response's cookie already
-    # holds it: the first page does not have to change the session and send the cookie again.
-    # A token made earlier in this request belongs to the cleared session: forget it.
-    forget_request_token()
-    page_token()
 
 
 def expiry_message() -> str | None:

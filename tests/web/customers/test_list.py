@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from markupsafe import escape
 from sqlalchemy import event
 
 from tests import factories
@@ -19,6 +20,8 @@ from vaulta.models import Customer, User
 from vaulta.services import customers
 
 URL = "/admin/customers/"
+# Markup, and an attribute break-out that htmx would run on load with the page's CSRF header.
+HOSTILE = ["<img src=x onerror=alert(1)>", '" hx-post="/x" hx-trigger="load']
 
 
 @pytest.fixture
@@ -146,8 +149,8 @@ def test_list_page_queries_do_not_grow_with_the_rows_shown(
 
 
 def test_customer_list_escapes_what_people_typed(admin_client: WebClient, admin: User) -> None:
-    """The rows are built with autoescape off (for speed): each text column escapes itself
-    (the status column holds one of a fixed list of words, checked by the database)."""
+    """Every text column is escaped (the status column holds one of a fixed list of words,
+    checked by the database)."""
     customer = customers.create_customer(
         full_name="<i>name</i> & 'co'", email='"<i>mail</i>"@example.com', actor=admin
     )
@@ -165,3 +168,23 @@ def test_customer_list_escapes_what_people_typed(admin_client: WebClient, admin:
         for text in ("phone", "no"):
             assert f"&lt;i&gt;{text}&lt;/i&gt;" in html, text
         assert f'href="/admin/customers/{customer.id}"' in html
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_hostile_name_is_shown_as_text(
+    admin_client: WebClient, admin: User, hostile: str
+) -> None:
+    customers.create_customer(full_name=f"Eve {hostile}", email="eve@example.com", actor=admin)
+    pages = [
+        admin_client.get(URL),
+        admin_client.htmx("GET", URL),
+        admin_client.get(URL, query_string={"q": hostile}),  # also in the search box
+        admin_client.htmx("GET", URL, query_string={"q": "Eve"}),
+    ]
+    for page in pages:
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert hostile not in html
+        assert "<img" not in html
+        assert 'hx-post="/x"' not in html
+        assert f"Eve {escape(hostile)}" in html

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from markupsafe import escape
 
 from tests import factories
 from tests.services.payments.factories import last_code, make_payment, status_of
@@ -293,7 +294,7 @@ def test_queue_rows_show_payer_and_either_kind_of_beneficiary(
 def test_queue_escapes_what_people_typed(
     admin_client: WebClient, customer_user: User, source: Account, target: Account
 ) -> None:
-    """The rows are built with autoescape off (for speed): each text column escapes itself."""
+    """Every text column is escaped."""
     external = make_payment(customer_user, source)
     internal = make_payment(customer_user, source, to=target)
     for payment in (external, internal):
@@ -332,6 +333,32 @@ def test_queue_escapes_what_people_typed(
     )
     assert "<i>" not in rejected.get_data(as_text=True)
     assert "Rejected: &#34;&gt;&lt;i&gt;reason" in rejected.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "hostile", ["<img src=x onerror=alert(1)>", '" hx-post="/x" hx-trigger="load']
+)
+def test_a_hostile_name_or_reference_is_shown_as_text(
+    admin_client: WebClient, customer_user: User, source: Account, hostile: str
+) -> None:
+    make_payment(customer_user, source, reference=f"Ref {hostile}")
+    db.session.execute(
+        sa.update(Customer)
+        .where(Customer.id == source.customer_id)
+        .values(full_name=f"Eve {hostile}")
+    )
+    db.session.commit()
+    for page in (
+        admin_client.get("/admin/approvals/"),
+        admin_client.htmx("GET", "/admin/approvals/"),
+    ):
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert hostile not in html
+        assert "<img" not in html
+        assert 'hx-post="/x"' not in html
+        assert f"Eve {escape(hostile)}" in html
+        assert f"Ref {escape(hostile)}" in html
 
 
 def test_refused_reason_keeps_the_row_and_marks_the_field(

@@ -79,7 +79,7 @@ def test_an_unknown_payment_has_no_reason_form(admin_client: WebClient) -> None:
 
 
 def test_filters_escape_what_people_typed(admin_client: WebClient) -> None:
-    """The filter and bulk fields are written with autoescape off: each value escapes itself."""
+    """What people typed into the filters comes back escaped in the fields."""
     hostile = '"><i>x</i>'
     response = admin_client.get(
         "/admin/approvals/", query_string={"customer": hostile, "min_amount": hostile}
