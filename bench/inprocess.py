@@ -63,13 +63,13 @@ def seed(url: str) -> None:
 
 
 def signed_in(app: Flask, email: str) -> FlaskClient:
-    from vaulta.services.demo import DEMO_PASSWORD
+    from vaulta.ops.seeding.demo import DEMO_PASSWORD
 
     client = app.test_client()
     assert _post_form(client, "/login", email=email, password=DEMO_PASSWORD) == 302
     with app.app_context():
         from vaulta.models import User
-        from vaulta.services.db import session
+        from vaulta.services.unit_of_work import session
 
         role = session().scalar(sa.select(User.role).where(User.email == email))
     if role == "admin":  # admins always have a second factor: mailed codes here
@@ -83,8 +83,8 @@ def signed_in(app: Flask, email: str) -> FlaskClient:
 def pages(app: Flask) -> list[tuple[str, str, str]]:
     """(name, who, path) of the measured pages."""
     from vaulta.models import Account, User
-    from vaulta.services.db import session
-    from vaulta.services.demo import ADMIN_EMAIL, CUSTOMER_EMAIL
+    from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL
+    from vaulta.services.unit_of_work import session
 
     with app.app_context():
         s = session()

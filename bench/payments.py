@@ -51,8 +51,9 @@ def _worker(
     os.environ.update(app_environment(url))
     from vaulta import create_app
     from vaulta.models.payment import PAYMENT_EXECUTED
-    from vaulta.services import approvals, bulk_decisions, users
-    from vaulta.services.demo import ADMIN_EMAIL
+    from vaulta.ops.seeding.demo import ADMIN_EMAIL
+    from vaulta.services.identity import users
+    from vaulta.services.payments import approvals, bulk_decisions
 
     app = create_app()
     statuses: list[str] = []

@@ -20,7 +20,7 @@ from pyinstrument import Profiler
 
 from bench.servers import SECOND_FACTOR, _mailed_code
 from vaulta import create_app
-from vaulta.services.demo import ADMIN_EMAIL, DEMO_PASSWORD
+from vaulta.ops.seeding.demo import ADMIN_EMAIL, DEMO_PASSWORD
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -82,7 +82,7 @@ def pages(url: str) -> list[tuple[str, str, str]]:
 
 
 def measure_pages(url: str, report: list[str]) -> bool:
-    from vaulta.services.demo import ADMIN_EMAIL, DEMO_PASSWORD
+    from vaulta.ops.seeding.demo import ADMIN_EMAIL, DEMO_PASSWORD
 
     env = databases.app_environment(url)
     ok = True

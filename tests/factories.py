@@ -6,7 +6,9 @@ import itertools
 
 from vaulta.models import Account, Customer, User
 from vaulta.models.user import ROLE_ADMIN, ROLE_CUSTOMER
-from vaulta.services import accounts, customers, ledger, users
+from vaulta.services import ledger
+from vaulta.services.banking import accounts, customers
+from vaulta.services.identity import users
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)

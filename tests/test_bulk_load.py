@@ -13,8 +13,8 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import Transaction, User
-from vaulta.services.bulk_load import loading, write_rows
-from vaulta.services.db import write_transaction
+from vaulta.ops.seeding.bulk_load import loading, write_rows
+from vaulta.services.unit_of_work import write_transaction
 
 TABLE = Transaction.__table__
 COLUMNS = "debit_account_id credit_account_id amount_minor currency kind description "

@@ -9,8 +9,9 @@ from flask import Flask
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Customer, Transaction
 from vaulta.models.account import KIND_CUSTOMER, KIND_SYSTEM
-from vaulta.services import bulk_seed, demo, users
-from vaulta.services.numbers import is_valid_account_number
+from vaulta.ops.seeding import bulk_seed, demo
+from vaulta.services.banking.identifiers import is_valid_account_number
+from vaulta.services.identity import users
 
 
 def invoke(app: Flask, *args: str) -> Result:

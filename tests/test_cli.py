@@ -8,8 +8,8 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import Account, Customer, Transaction, User
-from vaulta.services import users
-from vaulta.services.demo import ADMIN_EMAIL, APPROVER_EMAIL, CUSTOMER_EMAIL
+from vaulta.ops.seeding.demo import ADMIN_EMAIL, APPROVER_EMAIL, CUSTOMER_EMAIL
+from vaulta.services.identity import users
 
 
 def invoke(app: Flask, *args: str, input: str | None = None):

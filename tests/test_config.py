@@ -184,7 +184,7 @@ def test_sqlite_connections_are_set_up_for_money(sqlite_app: Flask) -> None:
 
 
 def test_sqlite_write_transactions_begin_immediately(sqlite_app: Flask) -> None:
-    from vaulta.services.db import write_transaction
+    from vaulta.services.unit_of_work import write_transaction
 
     statements: list[str] = []
     sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))

@@ -45,10 +45,10 @@ def create_app(
     # Browsers ask every site for /favicon.ico: it is a static file like the others.
     app.add_url_rule("/favicon.ico", endpoint="static", defaults={"filename": "favicon.ico"})
 
-    from vaulta import errors, outages, templating, web
+    from vaulta import error_handlers, outages, templating, web
     from vaulta.cli import register_cli
 
-    errors.register(app)
+    error_handlers.register(app)
     outages.register(app)  # database or Redis outage: 503 with Retry-After
     templating.register(app)
     web.register(app)
@@ -71,7 +71,7 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from vaulta.auth.session import init_login
+    from vaulta.auth.access import init_login
     from vaulta.database import configure_engine
     from vaulta.extensions import csrf, db, migrate
 
@@ -81,7 +81,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
     init_login(app)
-    from vaulta.security import init_security
+    from vaulta.security.setup import init_security
 
     init_security(app)  # headers, session timeouts, rate limits (docs/security.md)
 

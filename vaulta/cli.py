@@ -11,11 +11,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from vaulta.models.user import ROLE_ADMIN
-from vaulta.services import api_idempotency, bulk_seed, demo, users
+from vaulta.ops.seeding import bulk_seed, demo
+from vaulta.services import api_idempotency
 from vaulta.services.errors import DomainError
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.identity import users
+from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.maintenance import UnderMaintenance
-from vaulta.services.payments import expire_due
+from vaulta.services.payments.expiry import expire_due
 
 
 class VaultaCommands(AppGroup):

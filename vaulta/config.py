@@ -177,7 +177,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # Sessions end after 30 minutes without a request or 12 hours after sign-in
-    # (vaulta/security/sessions.py); no remember-me cookie is ever set.
+    # (vaulta/security/session_timeouts.py); no remember-me cookie is ever set.
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

@@ -35,7 +35,7 @@ from flask import Flask, current_app, g, render_template, request
 from sqlalchemy import exc
 from werkzeug.wrappers import Response
 
-from vaulta.errors import error_response, wants_json
+from vaulta.error_handlers import error_response, wants_json
 from vaulta.web import is_htmx
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User
 from vaulta.models.base import utcnow
 from vaulta.models.payment import PAYMENT_PENDING
-from vaulta.services import api_keys
+from vaulta.services.identity import api_keys
 
 
 @dataclass

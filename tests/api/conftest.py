@@ -17,8 +17,8 @@ from tests import factories
 from tests.webclient import WebClient
 from vaulta.extensions import db, limiter
 from vaulta.models import Account, ApiKey, User, utcnow
-from vaulta.services import api_keys
-from vaulta.services.db import write_transaction
+from vaulta.services.identity import api_keys
+from vaulta.services.unit_of_work import write_transaction
 
 VALID_IBAN = "GB82WEST12345698765432"
 BOTH_SCOPES = ("read", "payments:write")

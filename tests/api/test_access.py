@@ -10,8 +10,8 @@ from tests.api.conftest import bearer, expire_key, force_key, make_key, payment_
 from tests.services.payments.factories import make_payment
 from tests.webclient import WebClient
 from vaulta.models import Account, User
-from vaulta.services import api_keys
-from vaulta.services.db import write_transaction
+from vaulta.services.identity import api_keys
+from vaulta.services.unit_of_work import write_transaction
 
 READ_URLS = (
     "/api/v1/accounts",

@@ -11,7 +11,8 @@ from tests.services.payments.factories import make_payment
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, ApiIdempotencyKey, AuditEvent, Payment, User
-from vaulta.services import approvals, customers
+from vaulta.services.banking import customers
+from vaulta.services.payments import approvals
 
 
 def _create(api: WebClient, body: dict, key: str = "key-1", **headers: str):  # type: ignore[no-untyped-def]

@@ -14,8 +14,8 @@ from tests.services.payments.factories import last_code
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, User
-from vaulta.services import payments
 from vaulta.services.errors import InvalidInput
+from vaulta.services.payments import payment_requests
 
 RAW_KEY = re.compile(r"vk_[A-Za-z0-9]{10}_[A-Za-z0-9_-]{43}")
 
@@ -63,15 +63,15 @@ def test_keys_and_passcodes_are_stored_and_logged_only_as_hashes(
     assert created.status_code == 201
     assert customer_client.get(f"/api/v1/accounts?api_key={raw}").status_code == 400
     # A web payment confirmed with its mailed passcode, after one wrong try.
-    payment = payments.request_payment(
+    payment = payment_requests.request_payment(
         actor=customer_user, from_account=source.number, to_account=target.number,
         amount="3.00", reference="Web payment",
     )  # fmt: skip
     code = last_code(customer_user.email)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     with pytest.raises(InvalidInput):
-        payments.confirm(payment.id, actor=customer_user, code=wrong)
-    payments.confirm(payment.id, actor=customer_user, code=code)
+        payment_requests.confirm(payment.id, actor=customer_user, code=wrong)
+    payment_requests.confirm(payment.id, actor=customer_user, code=code)
 
     stored = _text_columns()
     logged = caplog.text

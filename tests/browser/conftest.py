@@ -16,7 +16,7 @@ from tests.browser.console import BrowserConsole
 from tests.databases import SqliteTemplate
 from vaulta import create_app
 from vaulta.extensions import db
-from vaulta.services.demo import seed_demo
+from vaulta.ops.seeding.demo import seed_demo
 
 CHROMIUM = os.environ.get("VAULTA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

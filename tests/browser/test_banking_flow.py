@@ -11,7 +11,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.second_factor import pass_mailed_code
-from vaulta.services.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
+from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
 
 
 def sign_in(page: Page, base: str, email: str) -> None:

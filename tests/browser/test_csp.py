@@ -10,7 +10,7 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.browser.console import BrowserConsole
 from tests.browser.second_factor import pass_mailed_code
-from vaulta.services.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
+from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
 
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.second_factor import pass_mailed_code
-from vaulta.services.demo import APPROVER_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
-from vaulta.services.demo_payments import BENEFICIARY_EMAIL
+from vaulta.ops.seeding.demo import APPROVER_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
+from vaulta.ops.seeding.demo_payments import BENEFICIARY_EMAIL
 
 pytestmark = pytest.mark.browser
 AMOUNT = Decimal("25.00")

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.console import BrowserConsole
 from tests.browser.second_factor import pass_mailed_code
-from vaulta.services.demo import ADMIN_EMAIL, DEMO_PASSWORD
+from vaulta.ops.seeding.demo import ADMIN_EMAIL, DEMO_PASSWORD
 
 
 def test_admin_signs_in_and_sees_the_dashboard(live_server: str, page: Page) -> None:

@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from vaulta.services.demo import DEMO_PASSWORD
+from vaulta.ops.seeding.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 EMAIL = "barbara@vaulta.test"  # a demo login no other browser test uses

@@ -26,7 +26,7 @@ from tests.databases import (
 from vaulta import PROJECT_ROOT, create_app
 from vaulta.extensions import db
 from vaulta.models import Customer
-from vaulta.services.db import write_transaction
+from vaulta.services.unit_of_work import write_transaction
 
 MIGRATIONS = Path(PROJECT_ROOT) / "migrations"
 

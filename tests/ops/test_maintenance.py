@@ -19,7 +19,8 @@ from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, ApiKey, Customer, Payment, User, utcnow
 from vaulta.models.payment import PAYMENT_PENDING
-from vaulta.services import customers, maintenance
+from vaulta.services import maintenance
+from vaulta.services.banking import customers
 from vaulta.services.maintenance import UnderMaintenance
 
 REASON = "Upgrading to 2.4"

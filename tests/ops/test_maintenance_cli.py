@@ -14,7 +14,8 @@ from tests.ops.conftest import hold_a_write
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import User
-from vaulta.services import customers, maintenance
+from vaulta.services import maintenance
+from vaulta.services.banking import customers
 from vaulta.services.maintenance import BARRIER_HELD, WRITE_BARRIER_KEY, UnderMaintenance
 
 

@@ -31,7 +31,7 @@ from vaulta import create_app
 from vaulta import database as vaulta_database
 from vaulta.extensions import db
 from vaulta.outages import database_unavailable
-from vaulta.services import api_keys
+from vaulta.services.identity import api_keys
 
 POOL_SIZE = 3
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options")

@@ -24,7 +24,7 @@ from vaulta.extensions import db
 from vaulta.models import ApiIdempotencyKey, Payment, User
 from vaulta.models.payment import PAYMENT_EXECUTED
 from vaulta.ops.schema import current_revisions
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.ledger.checks import verify_ledger
 
 WAIT_SECONDS = 60
 

@@ -18,7 +18,7 @@ from tests.services.payments.factories import make_payment
 from vaulta import create_app
 from vaulta.extensions import db
 from vaulta.models import Payment, Transaction
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.ledger.checks import verify_ledger
 
 REDIS_URL = os.environ.get("VAULTA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # A database number of its own; counts are also keyed by a per-test client address.

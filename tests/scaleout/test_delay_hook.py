@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vaulta import create_app
-from vaulta.services import payment_execution
+from vaulta.services.payments import payment_execution
 
 SETTING = {payment_execution.TEST_EXECUTION_DELAY: 3}
 

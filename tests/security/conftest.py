@@ -12,7 +12,7 @@ from tests import factories
 from tests.security.two_factor_support import finish_second_factor
 from tests.webclient import WebClient
 from vaulta.extensions import limiter
-from vaulta.security import sessions
+from vaulta.security import session_timeouts
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +58,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr(sessions, "now", c)
+    monkeypatch.setattr(session_timeouts, "now", c)
     return c
 
 

@@ -12,8 +12,8 @@ from flask import Flask
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import ApiKey, AuditEvent, User, utcnow
-from vaulta.services import api_keys
 from vaulta.services.errors import Forbidden, InvalidInput, NotFound
+from vaulta.services.identity import api_keys
 
 KEY_FORMAT = re.compile(r"^vk_([A-Za-z0-9]{8,12})_([A-Za-z0-9_-]{32,})$")
 

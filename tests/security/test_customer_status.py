@@ -11,11 +11,13 @@ from tests import factories
 from tests.security.conftest import sign_in_with_form
 from tests.security.test_password_reset import ask, confirm, reset_code
 from tests.webclient import WebClient
+from vaulta import mail
 from vaulta.extensions import db
 from vaulta.models import ApiKey, AuditEvent, Customer, User
 from vaulta.models.customer import CUSTOMER_CLOSED, CUSTOMER_SUSPENDED
-from vaulta.services import api_keys, customers, mail, password_reset, users
+from vaulta.services.banking import customers
 from vaulta.services.errors import CustomerNotActive, InvalidCredentials, InvalidInput
+from vaulta.services.identity import api_keys, password_reset, users
 
 STATUSES = [CUSTOMER_SUSPENDED, CUSTOMER_CLOSED]
 

@@ -12,8 +12,11 @@ from tests import factories
 from tests.services.payments.factories import VALID_IBAN, make_payment
 from tests.webclient import WebClient
 from vaulta.models import Account, User
-from vaulta.services import api_keys, approvals, customers, ledger, payments, users
+from vaulta.services import ledger
+from vaulta.services.banking import customers
 from vaulta.services.errors import InvalidInput
+from vaulta.services.identity import api_keys, users
+from vaulta.services.payments import approvals, payment_queries, payment_requests
 from vaulta.text import BIDI_CONTROLS, display_problem
 
 BIDI = sorted(BIDI_CONTROLS)
@@ -41,7 +44,7 @@ def test_ordinary_text_of_any_script_is_accepted(text: str) -> None:
 
 
 def _payment_reference(user: User, account: Account, text: str) -> None:
-    payments.create_request(
+    payment_requests.create_request(
         actor=user,
         from_account=account.number,
         beneficiary_name="Acme",
@@ -52,7 +55,7 @@ def _payment_reference(user: User, account: Account, text: str) -> None:
 
 
 def _beneficiary_name(user: User, account: Account, text: str) -> None:
-    payments.create_request(
+    payment_requests.create_request(
         actor=user,
         from_account=account.number,
         beneficiary_name=text,
@@ -153,7 +156,7 @@ def test_the_payment_form_shows_a_422_field_error(
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "U+202E (RIGHT-TO-LEFT OVERRIDE)" in html
-    assert payments.list_for_customer(account.customer_id) == []
+    assert payment_queries.list_for_customer(account.customer_id) == []
 
 
 def test_the_api_key_form_shows_a_422_field_error(customer_client: WebClient) -> None:

@@ -17,10 +17,11 @@ from tests import factories
 from tests.security.conftest import copy_session, sign_in_with_form
 from tests.security.two_factor_support import SECOND_FACTOR_URL, mailed_code
 from tests.webclient import WebClient
+from vaulta import mail
 from vaulta.extensions import db
 from vaulta.models import OTP, AuditEvent, Base, User, utcnow
-from vaulta.services import mail, otp, password_reset
 from vaulta.services.errors import InvalidInput
+from vaulta.services.identity import otp, password_reset
 
 RESET_URL = "/login/reset"
 CONFIRM_URL = "/login/reset/confirm"

@@ -10,10 +10,10 @@ from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, User
 from vaulta.models.user import ROLE_ADMIN
-from vaulta.security.password_policy import common_passwords, password_problem
-from vaulta.services import passwords, users
-from vaulta.services.demo import DEMO_PASSWORD
+from vaulta.ops.seeding.demo import DEMO_PASSWORD
 from vaulta.services.errors import InvalidInput
+from vaulta.services.identity import passwords, users
+from vaulta.services.identity.password_policy import common_passwords, password_problem
 
 PASSPHRASE_100 = (
     "the quick brown fox jumps over the lazy dog while seven purple elephants quietly sing opera "

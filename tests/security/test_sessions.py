@@ -9,7 +9,7 @@ from tests import factories
 from tests.security.conftest import Clock, copy_session, sign_in_with_form
 from tests.webclient import WebClient
 from vaulta.models import User
-from vaulta.security import sessions
+from vaulta.security import session_timeouts
 
 
 def test_activity_within_the_idle_limit_keeps_the_session(
@@ -83,7 +83,7 @@ def test_a_session_without_stamps_starts_its_clock_at_the_first_request(
 ) -> None:
     assert admin_client.get("/admin/").status_code == 200  # signed in without the form
     with admin_client.session_transaction() as sess:
-        assert sess[sessions.LOGIN_AT] == sess[sessions.SEEN_AT] == int(clock.now)
+        assert sess[session_timeouts.LOGIN_AT] == sess[session_timeouts.SEEN_AT] == int(clock.now)
     clock.advance(minutes=31)
     assert admin_client.get("/admin/").status_code == 302
 
@@ -140,7 +140,7 @@ def test_password_change_keeps_the_original_sign_in_time(
     clock.advance(hours=11, minutes=50)
     client.get("/settings")  # a session of 11 h 50 min, active (stamps refreshed above)
     with client.session_transaction() as sess:
-        sess[sessions.SEEN_AT] = int(clock.now)
+        sess[session_timeouts.SEEN_AT] = int(clock.now)
     new_password = "another long passphrase for the test"
     client.post_form(
         "/settings/password",

@@ -17,8 +17,8 @@ from tests.webclient import WebClient
 from vaulta.auth.second_factor import PASSED, PENDING
 from vaulta.extensions import db
 from vaulta.models import OTP, AuditEvent, User, utcnow
-from vaulta.security import sessions
-from vaulta.services import two_factor
+from vaulta.security import session_timeouts
+from vaulta.services.identity import two_factor
 
 
 def password_step(client: WebClient, email: str, next_url: str | None = None):
@@ -206,7 +206,7 @@ def test_timeouts_count_from_the_full_sign_in(client: WebClient, admin: User, cl
     clock.advance(minutes=4)
     enter_code(client, mailed_code(admin.email))
     with client.session_transaction() as sess:
-        assert sess[sessions.LOGIN_AT] == int(clock.now)
+        assert sess[session_timeouts.LOGIN_AT] == int(clock.now)
     clock.advance(minutes=29)
     assert client.get("/admin/").status_code == 200
     clock.advance(minutes=31)

@@ -18,8 +18,8 @@ from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, User
 from vaulta.models.security import RecoveryCode
-from vaulta.services import two_factor
 from vaulta.services.errors import InvalidInput
+from vaulta.services.identity import two_factor
 
 T0 = 1_900_000_000.0  # a step boundary: 1_900_000_000 / 30 is whole
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from vaulta.services import mail
+from vaulta import mail
 
 SECOND_FACTOR_URL = "/login/second-factor"
 LOGIN_CODE_SUBJECT = "Your VAULTA sign-in code"

@@ -11,7 +11,8 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, User
-from vaulta.services import accounts, ledger
+from vaulta.services import ledger
+from vaulta.services.banking import account_queries, accounts
 from vaulta.services.errors import AccountNotAvailable, Conflict, NotFound
 
 ACTIONS: dict[str, Callable[..., Account]] = {
@@ -112,7 +113,7 @@ def test_missing_account(app: Flask, admin: User) -> None:
         with pytest.raises(NotFound):
             action(999_999, actor=admin)
     with pytest.raises(NotFound):
-        accounts.get_account(999_999)
+        account_queries.get_account(999_999)
 
 
 def test_customer_sees_only_their_own_account(
@@ -121,11 +122,11 @@ def test_customer_sees_only_their_own_account(
     mine = factories.make_account(factories.customer_of(customer_user))
     theirs = factories.make_account(factories.customer_of(other_customer_user))
     me = factories.customer_of(customer_user).id
-    assert accounts.get_account_for_customer(mine.number, me).id == mine.id
-    assert accounts.get_account(theirs.id).id == theirs.id
+    assert account_queries.get_account_for_customer(mine.number, me).id == mine.id
+    assert account_queries.get_account(theirs.id).id == theirs.id
     with pytest.raises(NotFound):
-        accounts.get_account_for_customer(theirs.number, me)
+        account_queries.get_account_for_customer(theirs.number, me)
     with pytest.raises(NotFound):
-        accounts.get_account_for_customer(accounts.system_account("EUR").number, me)
+        account_queries.get_account_for_customer(accounts.system_account("EUR").number, me)
     with pytest.raises(NotFound):
-        accounts.get_account_for_customer("0000000000", me)
+        account_queries.get_account_for_customer("0000000000", me)

@@ -11,9 +11,10 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, User
-from vaulta.services import audit, audit_log, ledger
-from vaulta.services.db import write_transaction
+from vaulta.services import audit, ledger
+from vaulta.services.audit import audit_queries
 from vaulta.services.errors import InvalidInput
+from vaulta.services.unit_of_work import write_transaction
 
 
 def record(actor: User | None, action: str, object_type: str, object_id: object) -> int:
@@ -29,7 +30,7 @@ def record(actor: User | None, action: str, object_type: str, object_id: object)
 
 
 def actions(**filters: object) -> list[str]:
-    return [e.event.action for e in audit_log.search(**filters).entries]  # type: ignore[arg-type]
+    return [e.event.action for e in audit_queries.search(**filters).entries]  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def set_created_at(event_id: int, when: datetime) -> None:
 
 
 def test_newest_first_with_actors(events: dict[str, int], admin: User) -> None:
-    page = audit_log.search()
+    page = audit_queries.search()
     assert [e.event.id for e in page.entries] == sorted(events.values(), reverse=True)
     assert page.next_before_id is None
     db.session.expunge_all()  # actors come with the events, not from a query per row
@@ -102,7 +103,7 @@ def test_date_range_is_whole_utc_days_inclusive(events: dict[str, int]) -> None:
     assert actions(date_to=date(2026, 2, 28)) == ["account.open"]
     assert actions(date_from=date(2026, 3, 2)) == ["customer.create", "transaction.reversal"]
     with pytest.raises(InvalidInput) as err:
-        audit_log.search(date_from=date(2026, 3, 2), date_to=march_1)
+        audit_queries.search(date_from=date(2026, 3, 2), date_to=march_1)
     assert err.value.field == "date_to"
 
 
@@ -110,15 +111,15 @@ def test_keyset_pages_cover_every_event_once(events: dict[str, int]) -> None:
     seen: list[int] = []
     before = None
     while True:
-        page = audit_log.search(before_id=before, limit=2)
+        page = audit_queries.search(before_id=before, limit=2)
         seen += [e.event.id for e in page.entries]
         if page.next_before_id is None:
             break
         before = page.next_before_id
     assert seen == sorted(events.values(), reverse=True)
-    filtered = audit_log.search(action="account.", limit=1)
+    filtered = audit_queries.search(action="account.", limit=1)
     assert [e.event.action for e in filtered.entries] == ["account.freeze"]
-    rest = audit_log.search(action="account.", limit=1, before_id=filtered.next_before_id)
+    rest = audit_queries.search(action="account.", limit=1, before_id=filtered.next_before_id)
     assert [e.event.action for e in rest.entries] == ["account.open"]
     assert rest.next_before_id is None
 
@@ -126,7 +127,7 @@ def test_keyset_pages_cover_every_event_once(events: dict[str, int]) -> None:
 def test_a_deposit_is_found_by_its_transaction(app: Flask, admin: User) -> None:
     account = factories.make_account(factories.make_customer(), "EUR")
     tx = ledger.deposit(account, 1_234, actor=admin, description="Counter deposit")
-    (entry,) = audit_log.search(object_type="transaction", object_id=str(tx.id)).entries
+    (entry,) = audit_queries.search(object_type="transaction", object_id=str(tx.id)).entries
     assert entry.event.action == "transaction.deposit"
     assert entry.event.details["amount_minor"] == 1_234
     assert entry.actor is not None

@@ -9,9 +9,9 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Customer, User
-from vaulta.services import customers
-from vaulta.services.db import write_transaction
+from vaulta.services.banking import customer_queries, customers
 from vaulta.services.errors import Conflict, InvalidInput, NotFound
+from vaulta.services.unit_of_work import write_transaction
 
 
 def audit_events(customer: Customer) -> list[AuditEvent]:
@@ -80,7 +80,7 @@ def test_update_changes_fields_and_audits_old_and_new(app: Flask, admin: User) -
         address="",
         actor=admin,
     )
-    fresh = customers.get_customer(customer.id)
+    fresh = customer_queries.get_customer(customer.id)
     assert (fresh.full_name, fresh.phone, fresh.address) == ("Ann Smith", "020 7946 0001", None)
     event = audit_events(customer)[-1]
     assert event.action == "customer.update"
@@ -155,7 +155,7 @@ def test_status_transitions(
     else:
         with pytest.raises(result):
             TRANSITIONS[action](customer.id, actor=admin)
-        assert customers.get_customer(customer.id).status == start
+        assert customer_queries.get_customer(customer.id).status == start
         assert len(audit_events(customer)) == before
 
 
@@ -181,7 +181,7 @@ def test_close_refused_while_an_account_is_not_closed(
             row.status = "frozen"
     with pytest.raises(Conflict, match="still open"):
         customers.close_customer(customer.id, actor=admin)
-    assert customers.get_customer(customer.id).status == "active"
+    assert customer_queries.get_customer(customer.id).status == "active"
     close_account(account)
     assert customers.close_customer(customer.id, actor=admin).status == "closed"
 
@@ -202,7 +202,7 @@ def people(app: Flask, admin: User) -> dict[str, Customer]:
 
 
 def names(query: str, **kwargs: object) -> list[str]:
-    return [c.full_name for c in customers.search_customers(query, **kwargs).rows]  # type: ignore[arg-type]
+    return [c.full_name for c in customer_queries.search_customers(query, **kwargs).rows]  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -235,7 +235,7 @@ def test_search_by_customer_number_exact_and_prefix(people: dict[str, Customer])
     assert names(number) == ["Ann Lee"]
     assert names(number.lower()) == ["Ann Lee"]
     prefix = number[:6].lower()
-    matches = customers.search_customers(prefix).rows
+    matches = customer_queries.search_customers(prefix).rows
     assert ann.id in [row.id for row in matches]
     assert all(c.customer_number.startswith(number[:6]) for c in matches)
     assert names(number[1:]) == ["Ann Lee"]  # the digits alone
@@ -254,7 +254,7 @@ def test_keyset_pagination_walks_every_row_once_with_duplicate_names(
     after = None
     pages = 0
     while True:
-        page = customers.search_customers("", after=after, limit=3)
+        page = customer_queries.search_customers("", after=after, limit=3)
         seen.extend((c.full_name, c.id) for c in page.rows)
         pages += 1
         if not page.has_more:
@@ -267,7 +267,7 @@ def test_keyset_pagination_walks_every_row_once_with_duplicate_names(
     sam = []
     after = None
     while True:
-        page = customers.search_customers("sam", after=after, limit=2)
+        page = customer_queries.search_customers("sam", after=after, limit=2)
         sam.extend(c.id for c in page.rows)
         if not page.has_more:
             break
@@ -278,7 +278,7 @@ def test_keyset_pagination_walks_every_row_once_with_duplicate_names(
 def test_last_full_page_has_no_next_cursor(app: Flask, admin: User) -> None:
     for name in ["A", "B"]:
         make(admin, name)
-    page = customers.search_customers("", limit=2)
+    page = customer_queries.search_customers("", limit=2)
     assert (len(page.rows), page.has_more, page.next_after) == (2, False, None)
 
 
@@ -289,11 +289,11 @@ def test_customer_detail_loads_accounts_and_logins(app: Flask, admin: User) -> N
     usd = factories.make_account(customer, "USD")
     customer_id, account_ids = customer.id, [eur.id, usd.id]
     db.session.expunge_all()
-    detail = customers.customer_detail(customer_id)
+    detail = customer_queries.customer_detail(customer_id)
     state = sa.inspect(detail)
     assert "accounts" not in state.unloaded
     assert "users" not in state.unloaded
     assert [a.id for a in detail.accounts] == account_ids
     assert [u.email for u in detail.users] == ["detail@example.test"]
     with pytest.raises(NotFound):
-        customers.customer_detail(customer_id + 1000)
+        customer_queries.customer_detail(customer_id + 1000)

@@ -16,9 +16,9 @@ from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.base import clock_set_to
 from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_PENDING
 from vaulta.models.transaction import TX_DEPOSIT, TX_WITHDRAWAL
-from vaulta.services.demo import HISTORY_DAYS, seed_demo
-from vaulta.services.demo_history import Approve, Post, Request, affordable
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.ops.seeding.demo import HISTORY_DAYS, seed_demo
+from vaulta.ops.seeding.demo_history import Approve, Post, Request, affordable
+from vaulta.services.ledger.checks import verify_ledger
 
 TABLES = (User, Customer, Account, Transaction, AuditEvent, Payment, OTP)
 PAYDAY_BEFORE_DAWN = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # a Wednesday

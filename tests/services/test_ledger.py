@@ -9,14 +9,10 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import Account, Transaction, User
-from vaulta.services import accounts, ledger
-from vaulta.services.errors import (
-    AccountNotAvailable,
-    Conflict,
-    InsufficientFunds,
-    InvalidInput,
-)
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services import ledger
+from vaulta.services.banking import accounts
+from vaulta.services.errors import AccountNotAvailable, Conflict, InsufficientFunds, InvalidInput
+from vaulta.services.ledger.checks import verify_ledger
 
 
 def balance(account: Account) -> int:

@@ -22,9 +22,10 @@ from tests.databases import truncate_all
 from vaulta import create_app
 from vaulta.extensions import db
 from vaulta.models import Account, Transaction, User
-from vaulta.services import accounts, ledger
+from vaulta.services import ledger
+from vaulta.services.banking import accounts
 from vaulta.services.errors import Conflict, InsufficientFunds
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.ledger.checks import verify_ledger
 
 THREADS = 8
 

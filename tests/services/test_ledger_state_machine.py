@@ -33,9 +33,10 @@ from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Transaction, User
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.transaction import TX_REVERSAL
-from vaulta.services import accounts, ledger
+from vaulta.services import ledger
+from vaulta.services.banking import accounts
 from vaulta.services.errors import Conflict, DomainError, InsufficientFunds, InvalidInput
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.ledger.checks import verify_ledger
 
 CURRENCIES = ("EUR", "EUR", "EUR", "EUR", "USD")  # the accounts of each example
 ACCOUNT = st.integers(0, len(CURRENCIES) - 1)

@@ -14,15 +14,16 @@ from tests import factories
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Customer, Payment, Transaction, User
-from vaulta.services import approvals, audit
-from vaulta.services.db import write_transaction
+from vaulta.services import audit
+from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.ledger.writes import (
     RESERVE_TRANSACTION_ID,
     FollowUp,
     _one_statement,
     write_movement,
 )
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.payments import approvals
+from vaulta.services.unit_of_work import write_transaction
 
 
 @contextmanager
@@ -61,8 +62,12 @@ def test_an_approval_takes_two_statements_on_postgresql_five_on_sqlite(
     with statements() as sent:
         done = approvals.approve(payment.id, actor=approver)
     assert done.status == "executed"
-    # The lock (which reserves the transaction's id on PostgreSQL), then the writes.
-    writes = [s for s in sent if not s.startswith(("BEGIN", "PRAGMA"))]
+    # The maintenance check (once on PostgreSQL, with the write barrier; before and after
+    # BEGIN IMMEDIATE on SQLite), then the lock (which reserves the transaction's id on
+    # PostgreSQL), then the writes.
+    checks = [s for s in sent if "maintenance_mode" in s]
+    assert len(checks) == (1 if backend == "postgresql" else 2), sent
+    writes = [s for s in sent if not s.startswith(("BEGIN", "PRAGMA")) and s not in checks]
     assert len(writes) == (2 if backend == "postgresql" else 5), writes
     assert "FOR UPDATE" in writes[0] or backend == "sqlite"
     tx = db.session.get(Transaction, done.transaction_id)

@@ -11,8 +11,10 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import Account, Transaction, User
-from vaulta.services import accounts, ledger, statements
+from vaulta.services import ledger
+from vaulta.services.banking import accounts
 from vaulta.services.errors import NotFound
+from vaulta.services.ledger import statements
 
 
 @pytest.fixture

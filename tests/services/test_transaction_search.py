@@ -12,9 +12,10 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import Account, Transaction, User
-from vaulta.services import ledger, transaction_search
+from vaulta.services import ledger
 from vaulta.services.errors import InvalidInput, NotFound
-from vaulta.services.transaction_search import TransactionFilters as F
+from vaulta.services.ledger import transaction_search
+from vaulta.services.ledger.transaction_search import TransactionFilters as F
 
 
 @dataclass

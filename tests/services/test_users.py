@@ -8,8 +8,8 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import User
-from vaulta.services import users
 from vaulta.services.errors import Conflict, InvalidCredentials, InvalidInput
+from vaulta.services.identity import users
 
 
 def test_passwords_are_stored_as_argon2id(app: Flask) -> None:

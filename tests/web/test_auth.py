@@ -11,7 +11,7 @@ from tests import factories
 from tests.security.two_factor_support import finish_second_factor
 from tests.webclient import WebClient
 from vaulta.models import User
-from vaulta.services.users import GENERIC_LOGIN_ERROR
+from vaulta.services.identity.users import GENERIC_LOGIN_ERROR
 
 
 def login(client: WebClient, email: str, password: str, next_url: str | None = None):

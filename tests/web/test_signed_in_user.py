@@ -11,10 +11,10 @@ from sqlalchemy import event
 
 from tests import factories
 from tests.webclient import WebClient
-from vaulta.auth.session import acting_user
+from vaulta.auth.access import acting_user
 from vaulta.extensions import db
 from vaulta.models import User
-from vaulta.services import signed_in, users
+from vaulta.services.identity import signed_in, users
 
 
 def test_by_session_token_finds_the_active_user(app: Flask, admin: User) -> None:

@@ -1,7 +1,7 @@
 """Accounts: customers' own accounts and statements; the admin account page.
 
 Customers reach an account by its number, always through
-``accounts.get_account_for_customer`` (another customer's number is a 404). Admins reach
+``account_queries.get_account_for_customer`` (another customer's number is a 404). Admins reach
 any account by id, change its status and move money in and out; their page reads the
 account with its statement page in one statement (``statements.account_statement``).
 """
@@ -20,12 +20,14 @@ from wtforms import Field
 from vaulta.accounts import bp, confirmation
 from vaulta.accounts.confirmation import ConfirmationInvalid, PendingMovement
 from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, StatusForm
-from vaulta.auth.session import acting_user, admin_required, customer_required
+from vaulta.auth.access import acting_user, admin_required, customer_required
 from vaulta.models import Account, User
 from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.money import format_amount, format_plain, to_decimal
-from vaulta.services import accounts, ledger, statements
+from vaulta.services import ledger
+from vaulta.services.banking import account_queries, accounts
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
+from vaulta.services.ledger import statements
 from vaulta.web import redirect_to, render, stream_csv, wants_partial
 
 MONEY_ACTIONS: dict[str, Callable[..., Any]] = {
@@ -98,12 +100,13 @@ def index() -> Response:
     if current_user.customer_id is None:  # pragma: no cover - forbidden by a check constraint
         return render("accounts/index.html", accounts=[])
     return render(
-        "accounts/index.html", accounts=accounts.accounts_of_customer(current_user.customer_id)
+        "accounts/index.html",
+        accounts=account_queries.accounts_of_customer(current_user.customer_id),
     )
 
 
 def _own_account(number: str) -> Account:
-    return accounts.get_account_for_customer(number, current_user.customer_id)
+    return account_queries.get_account_for_customer(number, current_user.customer_id)
 
 
 @bp.route("/accounts/<number>")
@@ -174,7 +177,7 @@ def admin_statement(account_id: int) -> Response:
 @bp.route("/admin/accounts/<int:account_id>/statement.csv")
 @admin_required
 def admin_statement_csv(account_id: int) -> Response:
-    return _csv_response(accounts.get_account(account_id))
+    return _csv_response(account_queries.get_account(account_id))
 
 
 @bp.route("/admin/accounts/<int:account_id>/<any(deposit, withdraw):action>", methods=["POST"])
@@ -183,7 +186,7 @@ def move_money(account_id: int, action: str) -> Response:
     """Deposit or withdraw in two steps: the form, checked, is shown for confirmation
     (vaulta/accounts/confirmation.py); only Confirm posts. htmx gets the confirmation or
     the form in place of the form, and the refreshed panel once posted."""
-    account = accounts.get_account(account_id)
+    account = account_queries.get_account(account_id)
     if request.form.get(f"{action}-step"):
         return _confirmation_step(account, action)
     form = MoneyForm(account.currency, prefix=action)
@@ -295,7 +298,7 @@ def _show_error(form: MoneyForm, err: DomainError) -> None:
 )
 @admin_required
 def change_status(account_id: int, action: str) -> Response:
-    account = accounts.get_account(account_id)
+    account = account_queries.get_account(account_id)
     form = StatusForm()
     if form.validate_on_submit():
         change, message = STATUS_ACTIONS[action]

@@ -7,9 +7,10 @@ from werkzeug.wrappers import Response
 
 from vaulta.admin import bp
 from vaulta.admin.forms import AuditSearchForm
-from vaulta.auth.session import admin_required
-from vaulta.services import audit_log, overview
+from vaulta.auth.access import admin_required
+from vaulta.services.audit import audit_queries
 from vaulta.services.errors import DomainError
+from vaulta.services.reports import overview
 from vaulta.web import render
 
 
@@ -27,7 +28,7 @@ def audit() -> Response:
     status = 200
     if form.validate():
         try:
-            page = audit_log.search(
+            page = audit_queries.search(
                 actor=form.actor.data,
                 action=form.action.data,
                 object_type=form.object_type.data,

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from vaulta.api.schemas import ApiError
 from vaulta.models import ApiKey, User
-from vaulta.services import api_keys
+from vaulta.services.identity import api_keys
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -16,8 +16,11 @@ from vaulta.security.limits import (
     by_client_address,
     refused_authentication,
 )
-from vaulta.services import accounts, api_idempotency, api_payments, payments, statements
+from vaulta.services import api_idempotency
+from vaulta.services.banking import account_queries
 from vaulta.services.errors import NotFound
+from vaulta.services.ledger import statements
+from vaulta.services.payments import api_payments, payment_queries
 
 NO_AUTH_ENDPOINTS = frozenset({"api.openapi_document"})
 
@@ -68,13 +71,13 @@ def _own_account(number: str) -> Account:
     checked = schemas.path_account_number(number)
     if checked is None:
         raise NotFound("No such account.")
-    return accounts.get_account_for_customer(checked, _customer_id())
+    return account_queries.get_account_for_customer(checked, _customer_id())
 
 
 @bp.get("/accounts")
 @requires_scope(READ)
 def list_accounts() -> Response:
-    found = accounts.accounts_of_customer(_customer_id())
+    found = account_queries.accounts_of_customer(_customer_id())
     return jsonify(items=[schemas.account_json(a) for a in found])
 
 
@@ -100,7 +103,7 @@ def list_payments() -> Response:
     status = schemas.parse_status(request.args.get("status"))
     limit = schemas.parse_limit(request.args.get("limit"))
     before_id = schemas.decode_cursor(request.args.get("cursor"), "p")
-    found, next_id = api_payments.page_for_customer(
+    found, next_id = payment_queries.page_for_customer(
         _customer_id(), status=status, before_id=before_id, limit=limit
     )
     return jsonify(schemas.page_json([schemas.payment_json(p) for p in found], next_id, "p"))
@@ -111,7 +114,9 @@ def list_payments() -> Response:
 def get_payment(payment_id: int) -> Response:
     if schemas.path_id(payment_id) is None:
         raise NotFound("No such payment.")
-    return jsonify(schemas.payment_json(payments.get_for_customer(payment_id, auth.current_user())))
+    return jsonify(
+        schemas.payment_json(payment_queries.get_for_customer(payment_id, auth.current_user()))
+    )
 
 
 @bp.post("/payments")

@@ -19,8 +19,8 @@ from flask import current_app
 from vaulta.models import Account, Payment
 from vaulta.models.payment import PAYMENT_STATUSES
 from vaulta.money import CURRENCIES
-from vaulta.services.api_payments import ApiPaymentRequest
-from vaulta.services.statements import StatementRow
+from vaulta.services.ledger.statements import StatementRow
+from vaulta.services.payments.api_payments import ApiPaymentRequest
 from vaulta.text import display_problem
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 200

@@ -10,13 +10,18 @@ from werkzeug.wrappers import Response
 
 from vaulta.approvals import bp
 from vaulta.approvals.forms import BulkForm, DecisionForm, QueueFilters
-from vaulta.auth.session import acting_user, admin_required
+from vaulta.auth.access import acting_user, admin_required
 from vaulta.extensions import limiter
 from vaulta.models import Payment, User, utcnow
 from vaulta.security.limits import PASSCODE_LIMIT, by_user
-from vaulta.services import approval_queue, approvals, bulk_decisions, payments
-from vaulta.services.approval_queue import QueueFilter
 from vaulta.services.errors import DomainError, InvalidInput
+from vaulta.services.payments import (
+    approval_queue,
+    approvals,
+    bulk_decisions,
+    payment_queries,
+)
+from vaulta.services.payments.approval_queue import QueueFilter
 from vaulta.web import redirect_to, render, wants_partial
 
 CHANGED = {"HX-Trigger": "payments-changed"}
@@ -112,7 +117,7 @@ def reject_form(payment_id: int) -> Response:
     """The row with its reason form open (htmx swaps it in); without htmx, the queue with it."""
     if not wants_partial():
         return redirect_to(url_for("approvals.index", reject=payment_id))
-    return _row(payments.get(payment_id), DecisionForm(formdata=None), rejecting=True)
+    return _row(payment_queries.get(payment_id), DecisionForm(formdata=None), rejecting=True)
 
 
 def _no_step_up_code() -> bool:
@@ -131,7 +136,7 @@ def approve(payment_id: int) -> Response:
         decision = approvals.approve(payment_id, actor=_actor(), otp_code=form.code.data or None)
     except approvals.StepUpRequired as err:
         if wants_partial():
-            return _row(payments.get(payment_id), form, step_up=True, note=err.message)
+            return _row(payment_queries.get(payment_id), form, step_up=True, note=err.message)
         flash(err.message, "info")
         return redirect_to(url_for("approvals.index", step_up=payment_id))
     except InvalidInput as err:
@@ -160,7 +165,7 @@ def reject(payment_id: int) -> Response:
 
 def _decided(payment_id: int, message: str, *, ok: bool) -> Response:
     if wants_partial():
-        response = _row(payments.get(payment_id), DecisionForm(formdata=None))
+        response = _row(payment_queries.get(payment_id), DecisionForm(formdata=None))
         response.headers.update(CHANGED)
         return response
     flash(message, "success" if ok else "error")
@@ -181,7 +186,7 @@ def _refused(payment_id: int, form: DecisionForm, err: DomainError) -> Response:
         )
     field = getattr(form, err.field or "reason")
     field.errors = [err.message]
-    payment = payments.get(payment_id)
+    payment = payment_queries.get(payment_id)
     code = err.field == "code"
     return _row(payment, form, status=422, step_up=code, rejecting=not code)
 

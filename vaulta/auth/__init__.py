@@ -5,9 +5,4 @@ from flask import Blueprint
 bp = Blueprint("auth", __name__)
 
 # Importing the modules registers their views on bp.
-from vaulta.auth import (  # noqa: E402,F401
-    password_reset,
-    routes,
-    second_factor,
-    two_factor_settings,
-)
+from vaulta.auth import password_reset, routes, second_factor, two_factor_settings  # noqa: E402,F401

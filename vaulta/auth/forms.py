@@ -9,8 +9,8 @@ from wtforms import DateField, EmailField, PasswordField, SelectMultipleField, S
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from vaulta.security.password_policy import MAX_LENGTH, MIN_LENGTH
-from vaulta.services.api_keys import NAME_MAX_LENGTH, SCOPES
+from vaulta.services.identity.api_keys import NAME_MAX_LENGTH, SCOPES
+from vaulta.services.identity.password_policy import MAX_LENGTH, MIN_LENGTH
 from vaulta.validators import DisplaySafe
 
 SCOPE_LABELS = {"read": "read — accounts and payments", "payments:write": "payments:write"}

@@ -1,7 +1,7 @@
 """Password reset: ask for a code at /login/reset, set a new password at /login/reset/confirm.
 
 Both steps answer the same whatever the address (no account enumeration, see
-vaulta/services/password_reset.py). Neither signs anyone in: the reset ends every session
+vaulta/services/identity/password_reset.py). Neither signs anyone in: the reset ends every session
 and the next sign-in still asks for the second factor. Both POSTs are throttled per client
 address and per email.
 """
@@ -15,8 +15,8 @@ from vaulta.auth import bp
 from vaulta.auth.forms import ResetConfirmForm, ResetRequestForm
 from vaulta.extensions import limiter
 from vaulta.security.limits import LOGIN_ACCOUNT_LIMIT, LOGIN_LIMIT, PASSCODE_LIMIT, by_login_email
-from vaulta.services import password_reset
 from vaulta.services.errors import InvalidInput
+from vaulta.services.identity import password_reset
 from vaulta.web import redirect_to, render
 
 RESET_DONE = "Your password is reset and every session has been signed out. Sign in with it."

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from vaulta.auth import bp, second_factor
+from vaulta.auth.access import acting_user
 from vaulta.auth.forms import (
     ApiKeyForm,
     ChangePasswordForm,
@@ -18,7 +19,6 @@ from vaulta.auth.forms import (
     PasswordConfirmForm,
 )
 from vaulta.auth.landing import home_for, safe_next
-from vaulta.auth.session import acting_user
 from vaulta.extensions import limiter
 from vaulta.models import utcnow
 from vaulta.models.user import TWO_FACTOR_TOTP
@@ -32,8 +32,8 @@ from vaulta.security.limits import (
     failed,
     login_email,
 )
-from vaulta.services import api_keys, two_factor, users
 from vaulta.services.errors import CustomerNotActive, DomainError, InvalidCredentials
+from vaulta.services.identity import api_keys, two_factor, users
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.web import redirect_to, render, wants_partial
 

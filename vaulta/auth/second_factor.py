@@ -29,11 +29,11 @@ from vaulta.auth.landing import home_for
 from vaulta.extensions import limiter
 from vaulta.models import User
 from vaulta.models.user import TWO_FACTOR_EMAIL
-from vaulta.security import sessions
+from vaulta.security import session_timeouts
 from vaulta.security.device_cookies import remember_device
 from vaulta.security.limits import PASSCODE_LIMIT
-from vaulta.services import two_factor, users
 from vaulta.services.errors import DomainError
+from vaulta.services.identity import two_factor, users
 from vaulta.web import redirect_to, render
 
 PENDING = "_vaulta_2fa_pending"
@@ -61,7 +61,7 @@ def begin(user: User, next_url: str | None) -> Response:
     session[PENDING] = {
         "token": user.session_token,
         "uid": user.id,
-        "at": int(sessions.now()),
+        "at": int(session_timeouts.now()),
         "attempt": attempt,
         "next": next_url,
     }
@@ -74,7 +74,7 @@ def _pending() -> dict[str, Any] | None:
     pending = session.get(PENDING)
     if not isinstance(pending, dict):
         return None
-    if sessions.now() - int(pending.get("at", 0)) > PENDING_SECONDS:
+    if session_timeouts.now() - int(pending.get("at", 0)) > PENDING_SECONDS:
         return None
     return pending
 
@@ -141,7 +141,7 @@ def resend_login_code() -> Response:
 
 @bp.before_app_request
 def enforce_second_factor() -> Response | None:
-    """Pending sessions go to the second step; unconfirmed signed-in sessions end."""
+    """Pending sign-ins go to the second step; unconfirmed signed-in sessions end."""
     if request.endpoint is None or request.blueprint in OPEN_BLUEPRINTS:
         return None
     if current_user.is_authenticated:

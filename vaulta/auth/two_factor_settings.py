@@ -9,15 +9,15 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from vaulta.auth import bp
+from vaulta.auth.access import acting_user
 from vaulta.auth.forms import ApiKeyForm, CredentialForm, PasswordConfirmForm, SecondFactorForm
 from vaulta.auth.routes import settings_context
 from vaulta.auth.second_factor import PASSED
-from vaulta.auth.session import acting_user
 from vaulta.extensions import limiter
 from vaulta.models.user import TWO_FACTOR_TOTP
 from vaulta.security.limits import PASSCODE_LIMIT, by_user
-from vaulta.services import two_factor
 from vaulta.services.errors import DomainError
+from vaulta.services.identity import two_factor
 from vaulta.web import redirect_to, render
 
 

@@ -11,11 +11,11 @@ from flask import current_app, flash, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from vaulta.auth.session import acting_user, admin_required
+from vaulta.auth.access import acting_user, admin_required
 from vaulta.customers import bp
 from vaulta.customers.forms import CustomerForm, OpenAccountForm
 from vaulta.models import Customer
-from vaulta.services import accounts, customers
+from vaulta.services.banking import accounts, customer_queries, customers
 from vaulta.services.errors import DomainError, NotFound
 from vaulta.web import redirect_to, render, wants_partial
 
@@ -56,7 +56,9 @@ def _detail_url(customer_id: int) -> str:
 def index() -> Response:
     q = request.args.get("q", "").strip()
     after = _cursor()
-    results = customers.search_customers(q, after=after, limit=current_app.config["PAGE_SIZE"])
+    results = customer_queries.search_customers(
+        q, after=after, limit=current_app.config["PAGE_SIZE"]
+    )
     return render(
         "customers/index.html", "customers/_table.html", q=q, after=after, results=results
     )
@@ -89,7 +91,7 @@ def new() -> Response:
 def detail(customer_id: int) -> Response:
     return render(
         "customers/detail.html",
-        customer=customers.customer_detail(customer_id),
+        customer=customer_queries.customer_detail(customer_id),
         account_form=OpenAccountForm(formdata=None),
     )
 
@@ -97,7 +99,7 @@ def detail(customer_id: int) -> Response:
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit(customer_id: int) -> Response:
-    customer = customers.get_customer(customer_id)
+    customer = customer_queries.get_customer(customer_id)
     form = CustomerForm(obj=customer)
     status = None
     if form.validate_on_submit():
@@ -131,7 +133,7 @@ def _change_status(customer_id: int, change: Callable[..., Customer], done: str)
         return render(
             "customers/detail.html",
             "customers/_status.html",
-            customer=customers.customer_detail(customer_id),
+            customer=customer_queries.customer_detail(customer_id),
             status_error=err.message,
             status=err.status,
         )
@@ -142,7 +144,7 @@ def _change_status(customer_id: int, change: Callable[..., Customer], done: str)
     return render(
         "customers/detail.html",
         "customers/_status.html",
-        customer=customers.customer_detail(customer_id),
+        customer=customer_queries.customer_detail(customer_id),
         account_form=OpenAccountForm(formdata=None),
         status_notice=done,
         oob=True,
@@ -172,7 +174,7 @@ def close(customer_id: int) -> Response:
 @bp.route("/<int:customer_id>/accounts", methods=["POST"])
 @admin_required
 def open_account(customer_id: int) -> Response:
-    customer = customers.get_customer(customer_id)
+    customer = customer_queries.get_customer(customer_id)
     form = OpenAccountForm()
     status = 422
     notice = None
@@ -190,7 +192,7 @@ def open_account(customer_id: int) -> Response:
     return render(
         "customers/detail.html",
         "customers/_accounts.html",
-        customer=customers.customer_detail(customer_id),
+        customer=customer_queries.customer_detail(customer_id),
         account_form=form,
         accounts_notice=notice,
         status=status,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort
 from werkzeug.wrappers import Response
 
+from vaulta import mail
 from vaulta.dev import bp
-from vaulta.services import mail
 from vaulta.web import render
 
 

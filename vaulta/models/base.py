@@ -37,7 +37,7 @@ def clock_set_to(when: datetime) -> Iterator[None]:
     """Within the block (this thread or task only), ``utcnow()`` returns ``when``.
 
     The demo seed writes its dated history through the real services this way
-    (vaulta/services/demo_history.py); no request ever sets it.
+    (vaulta/ops/seeding/demo_history.py); no request ever sets it.
     """
     if when.utcoffset() != timedelta(0):
         raise ValueError(f"not a UTC timestamp: {when!r}")

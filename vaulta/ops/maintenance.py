@@ -15,7 +15,7 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.wrappers import Response
 
-from vaulta.errors import error_response
+from vaulta.error_handlers import error_response
 from vaulta.extensions import db
 from vaulta.ops import bp
 from vaulta.services import maintenance

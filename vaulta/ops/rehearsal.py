@@ -25,17 +25,11 @@ from sqlalchemy.pool import NullPool
 
 from vaulta import create_app
 from vaulta.extensions import db
-from vaulta.ops.backup import (
-    Progress,
-    copy_sqlite,
-    dump_postgres,
-    restore_postgres,
-    sqlite_file,
-)
+from vaulta.ops.backup import Progress, copy_sqlite, dump_postgres, restore_postgres, sqlite_file
 from vaulta.ops.schema import schema_status, script_directory
 from vaulta.ops.startup import migrations_directory
 from vaulta.ops.upgrade import alembic_config, failure_reason
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.ledger.checks import verify_ledger
 
 OK = "ok"
 

@@ -8,7 +8,7 @@ from flask import jsonify
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from vaulta.auth.session import admin_required
+from vaulta.auth.access import admin_required
 from vaulta.extensions import db
 from vaulta.ops import bp, health_bp
 from vaulta.ops.schema import schema_status

@@ -43,7 +43,7 @@ from vaulta.ops.schema import SchemaStatus, current_revisions, schema_status
 from vaulta.ops.startup import migrations_directory
 from vaulta.ops.watermark import newer_rows
 from vaulta.services import maintenance
-from vaulta.services.ledger_checks import ledger_problems
+from vaulta.services.ledger.checks import ledger_problems
 
 Shape = dict[str, tuple[list[str], list[str]]]
 

@@ -6,14 +6,14 @@ from flask import flash, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from vaulta.auth.session import acting_user, customer_required
+from vaulta.auth.access import acting_user, customer_required
 from vaulta.extensions import limiter
 from vaulta.models import Account, User
 from vaulta.payments import bp
 from vaulta.payments.forms import LIVE_FIELDS, ButtonForm, ConfirmForm, PaymentForm
 from vaulta.security.limits import ACCOUNT_LOOKUP_LIMIT, PASSCODE_LIMIT, PAYMENT_LIMIT, by_user
-from vaulta.services import iban, payment_fields, payments
 from vaulta.services.errors import DomainError, InvalidInput
+from vaulta.services.payments import iban, payment_fields, payment_queries, payment_requests
 from vaulta.web import redirect_to, render
 
 bp.add_app_template_filter(iban.display, "iban")
@@ -26,7 +26,7 @@ def _user() -> User:
 @bp.route("/")
 @customer_required
 def index() -> Response:
-    rows = payments.list_for_customer(current_user.customer_id)
+    rows = payment_queries.list_for_customer(current_user.customer_id)
     return render("payments/index.html", "payments/_table.html", payments=rows)
 
 
@@ -34,10 +34,10 @@ def index() -> Response:
 @customer_required
 @limiter.limit(PAYMENT_LIMIT, key_func=by_user, methods=["POST"])
 def new() -> Response:
-    form = PaymentForm(payments.active_accounts(current_user.customer_id))
+    form = PaymentForm(payment_queries.active_accounts(current_user.customer_id))
     if form.validate_on_submit():
         try:
-            payment = payments.request_payment(actor=_user(), **form.service_fields())
+            payment = payment_requests.request_payment(actor=_user(), **form.service_fields())
         except InvalidInput as err:
             _show_error(form, err)
         else:
@@ -59,7 +59,9 @@ def _show_error(form: PaymentForm | ConfirmForm, err: DomainError) -> None:
 @customer_required
 def validate(name: str) -> Response:
     """One field checked while typing (htmx): its partial, with the error if there is one."""
-    form = PaymentForm(payments.active_accounts(current_user.customer_id), meta={"csrf": False})
+    form = PaymentForm(
+        payment_queries.active_accounts(current_user.customer_id), meta={"csrf": False}
+    )
     source: Account | None = None
     try:
         source = payment_fields.own_account(current_user.customer_id, form.from_account.data or "")
@@ -98,7 +100,7 @@ def _look_up_account(number: str, source: Account | None) -> None:
 @bp.route("/<int:payment_id>")
 @customer_required
 def detail(payment_id: int) -> Response:
-    payment = payments.get_for_customer(payment_id, _user())
+    payment = payment_queries.get_for_customer(payment_id, _user())
     return render("payments/detail.html", payment=payment, button=ButtonForm())
 
 
@@ -106,13 +108,13 @@ def detail(payment_id: int) -> Response:
 @customer_required
 @limiter.limit(PASSCODE_LIMIT, key_func=by_user, methods=["POST"])
 def confirm(payment_id: int) -> Response:
-    payment = payments.get_for_customer(payment_id, _user())
+    payment = payment_queries.get_for_customer(payment_id, _user())
     if payment.status != "awaiting_confirmation":
         return redirect_to(url_for("payments.detail", payment_id=payment.id))
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            payments.confirm(payment.id, actor=_user(), code=form.code.data or "")
+            payment_requests.confirm(payment.id, actor=_user(), code=form.code.data or "")
         except InvalidInput as err:
             _show_error(form, err)
         else:
@@ -128,7 +130,7 @@ def confirm(payment_id: int) -> Response:
 @customer_required
 @limiter.limit(PASSCODE_LIMIT, key_func=by_user)
 def resend(payment_id: int) -> Response:
-    payments.resend_code(payment_id, actor=_user())
+    payment_requests.resend_code(payment_id, actor=_user())
     flash("We mailed you a new code; the previous one no longer works.", "info")
     return redirect_to(url_for("payments.confirm", payment_id=payment_id))
 
@@ -136,6 +138,6 @@ def resend(payment_id: int) -> Response:
 @bp.route("/<int:payment_id>/cancel", methods=["POST"])
 @customer_required
 def cancel(payment_id: int) -> Response:
-    payments.cancel(payment_id, actor=_user())
+    payment_requests.cancel(payment_id, actor=_user())
     flash(f"Payment #{payment_id} is cancelled.", "success")
     return redirect_to(url_for("payments.detail", payment_id=payment_id))

@@ -1,34 +1,4 @@
-"""Cross-cutting protections: response headers, session timeouts and rate limiting.
-
-``init_security(app)`` wires them into an app; docs/security.md lists each protection, its
-configuration and the test that proves it.
+"""Cross-cutting protections: response headers, session timeouts, rate limits, sign-in device
+cookies and input checks. ``vaulta.security.setup.init_security(app)`` wires them into an
+app; docs/security.md lists each protection, its configuration and the test that proves it.
 """
-
-from __future__ import annotations
-
-from flask import Flask
-from flask_limiter.errors import RateLimitExceeded
-from werkzeug.wrappers import Response
-
-from vaulta.errors import error_response
-from vaulta.extensions import limiter
-from vaulta.security import headers, input, sessions
-
-TOO_MANY_MESSAGE = "Too many attempts in a short time. Wait {seconds} seconds, then try again."
-
-
-def _too_many_requests(err: RateLimitExceeded) -> Response:
-    seconds = int(err.limit.limit.get_expiry())
-    response = error_response(429, TOO_MANY_MESSAGE.format(seconds=seconds), "rate_limited")
-    response.headers["Retry-After"] = str(seconds)
-    if response.mimetype == "text/plain":  # error_response builds a bare werkzeug Response
-        response.mimetype = "text/html"
-    return response
-
-
-def init_security(app: Flask) -> None:
-    limiter.init_app(app)
-    app.register_error_handler(RateLimitExceeded, _too_many_requests)
-    sessions.init_app(app)
-    headers.init_app(app)
-    input.init_app(app)  # control characters, JSON depth: 400; MAX_CONTENT_LENGTH: 413

@@ -12,7 +12,7 @@ which PostgreSQL cannot store, and the rest of C0, DEL and C1. Values may hold t
 feed and carriage return (multi-line fields, pasted text); names and the path may not.
 A too-deep JSON body answers 400 (``json_too_deep``). A body larger than
 MAX_CONTENT_LENGTH answers **413** (``too_large``). Each goes through
-vaulta/errors.py ``error_response``: a page, an htmx partial, or JSON under /api/.
+vaulta/error_handlers.py ``error_response``: a page, an htmx partial, or JSON under /api/.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from vaulta.errors import error_response
+from vaulta.error_handlers import error_response
 from vaulta.jsonlimits import max_depth, nesting_exceeds
 from vaulta.text import CONTROL_CHARACTERS, describe
 

@@ -31,8 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from vaulta.models import ApiIdempotencyKey, User, utcnow
-from vaulta.services.db import session, write_transaction
 from vaulta.services.errors import Conflict
+from vaulta.services.unit_of_work import session, write_transaction
 
 KEY_MAX_LENGTH = 64
 

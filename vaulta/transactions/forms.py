@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from vaulta.models.transaction import TRANSACTION_KINDS
 from vaulta.money import CURRENCIES, AmountError, parse_amount
-from vaulta.services.transaction_search import TransactionFilters
+from vaulta.services.ledger.transaction_search import TransactionFilters
 from vaulta.validators import DisplaySafe
 
 ANY = [SelectChoice("", "Any")]

@@ -10,10 +10,11 @@ from flask import current_app, flash, request, stream_with_context, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from vaulta.auth.session import acting_user, admin_required
+from vaulta.auth.access import acting_user, admin_required
 from vaulta.money import format_plain
-from vaulta.services import ledger, transaction_search
+from vaulta.services import ledger
 from vaulta.services.errors import DomainError, NotFound
+from vaulta.services.ledger import transaction_search
 from vaulta.transactions import bp
 from vaulta.transactions.forms import ReverseForm, TransactionSearchForm
 from vaulta.web import redirect_to, render, stream_csv

@@ -11,7 +11,7 @@ from flask import current_app
 
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, User, utcnow
-from vaulta.services import payments
+from vaulta.services.payments import payment_requests
 
 VALID_IBAN = "GB82WEST12345698765432"
 
@@ -29,12 +29,12 @@ def make_payment(
     fields = {"to_account": to.number} if to else {
         "beneficiary_name": "Acme Ltd", "beneficiary_iban": VALID_IBAN
     }  # fmt: skip
-    payment, code = payments.create_request(
+    payment, code = payment_requests.create_request(
         actor=user, from_account=source.number, amount=amount, reference=reference, **fields
     )
     assert code is not None
     if confirm:
-        payment = payments.confirm(payment.id, actor=user, code=code)
+        payment = payment_requests.confirm(payment.id, actor=user, code=code)
     return payment
 
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from tests.services.payments.factories import VALID_IBAN
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, User
-from vaulta.services.api_payments import ApiPaymentRequest, request_payment_via_api
 from vaulta.services.errors import InvalidInput
+from vaulta.services.payments.api_payments import ApiPaymentRequest, request_payment_via_api
 
 
 def _request(source: Account, bic: str | None) -> ApiPaymentRequest:

@@ -10,10 +10,11 @@ from tests import factories
 from tests.services.payments.factories import backdate_expiry, last_code, make_payment, outbox
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Payment, Transaction, User
-from vaulta.services import accounts, approval_queue, approvals, bulk_decisions
-from vaulta.services.approval_queue import QueueFilter
+from vaulta.services.banking import accounts
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.payments import approval_queue, approvals, bulk_decisions
+from vaulta.services.payments.approval_queue import QueueFilter
 
 
 def _balance(account: Account) -> int:

@@ -14,8 +14,9 @@ from tests.concurrency import in_threads, threaded_app
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Payment, Transaction, User
-from vaulta.services import accounts, approvals, bulk_decisions
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.banking import accounts
+from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.payments import approvals, bulk_decisions
 
 
 def _balance(account: Account) -> int:

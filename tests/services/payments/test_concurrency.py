@@ -14,9 +14,9 @@ from tests.concurrency import in_threads, threaded_app
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User
-from vaulta.services import approvals
 from vaulta.services.errors import Conflict
-from vaulta.services.ledger_checks import verify_ledger
+from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.payments import approvals
 
 pytestmark = pytest.mark.postgres_only
 

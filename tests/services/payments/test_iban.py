@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schwifty import IBAN
 
-from vaulta.services import iban
 from vaulta.services.errors import InvalidInput
+from vaulta.services.payments import iban
 
 ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 COUNTRIES = ["AT", "BE", "CH", "DE", "ES", "FR", "GB", "IE", "IT", "MT", "NL", "NO", "PL", "SA"]

@@ -9,13 +9,13 @@ import pytest
 from flask import Flask
 
 from tests.services.payments.factories import outbox
-from vaulta.services import mail
+from vaulta import mail
 
 
 def test_console_keeps_the_message_and_logs_only_recipient_and_subject(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="vaulta.services.mail"):
+    with caplog.at_level(logging.INFO, logger="vaulta.mail"):
         mail.send("a@example.test", "First", "secret body 123456")
         mail.send("b@example.test", "Second", "another body")
     assert [m["subject"] for m in outbox()] == ["Second", "First"]

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from vaulta.extensions import db
 from vaulta.models import OTP, User, utcnow
-from vaulta.services import otp
 from vaulta.services.errors import InvalidInput
+from vaulta.services.identity import otp
 
 PURPOSE, SUBJECT = otp.PAYMENT_CONFIRM, "17"
 

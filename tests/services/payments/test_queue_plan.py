@@ -7,7 +7,7 @@ from flask import Flask
 
 from vaulta.extensions import db
 from vaulta.models import utcnow
-from vaulta.services import approval_queue
+from vaulta.services.payments import approval_queue
 
 
 def test_the_default_page_needs_no_sort(sqlite_app: Flask) -> None:

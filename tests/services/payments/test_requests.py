@@ -13,14 +13,14 @@ from tests.services.payments.factories import VALID_IBAN, last_code, make_paymen
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Payment, User, utcnow
 from vaulta.models.payment import PAYMENT_AWAITING, PAYMENT_CANCELLED, PAYMENT_PENDING
-from vaulta.services import payments
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from vaulta.services.payments import payment_queries, payment_requests
 
 
 def test_request_waits_for_the_mailed_code_then_enters_the_queue(
     customer_user: User, source: Account, target: Account
 ) -> None:
-    payment = payments.request_payment(
+    payment = payment_requests.request_payment(
         actor=customer_user,
         from_account=source.number,
         to_account=target.number,
@@ -33,7 +33,9 @@ def test_request_waits_for_the_mailed_code_then_enters_the_queue(
     [message] = outbox()
     assert message["to"] == customer_user.email
     assert "12.50 EUR" in message["body"]
-    confirmed = payments.confirm(payment.id, actor=customer_user, code=last_code(message["to"]))
+    confirmed = payment_requests.confirm(
+        payment.id, actor=customer_user, code=last_code(message["to"])
+    )
     assert confirmed.status == PAYMENT_PENDING
     assert confirmed.confirmed_at is not None
     assert confirmed.expires_at > utcnow() + timedelta(days=6)
@@ -52,8 +54,8 @@ def test_the_same_form_token_gives_the_same_payment(customer_user: User, source:
         "reference": "Order 7",
         "idempotency_key": "same-token",
     }
-    first = payments.request_payment(actor=customer_user, **fields)
-    second = payments.request_payment(actor=customer_user, **fields)
+    first = payment_requests.request_payment(actor=customer_user, **fields)
+    second = payment_requests.request_payment(actor=customer_user, **fields)
     assert first.id == second.id
     assert first.beneficiary_iban == VALID_IBAN
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
@@ -61,7 +63,7 @@ def test_the_same_form_token_gives_the_same_payment(customer_user: User, source:
 
 
 def test_an_external_payment_keeps_its_bic(customer_user: User, source: Account) -> None:
-    payment = payments.request_payment(
+    payment = payment_requests.request_payment(
         actor=customer_user, from_account=source.number, beneficiary_name="Acme GmbH",
         beneficiary_iban="de89 3704 0044 0532 0130 00", beneficiary_bic="coba de ff xxx",
         amount="5", reference="Order 8",
@@ -78,12 +80,12 @@ def test_an_external_payment_keeps_its_bic(customer_user: User, source: Account)
 def test_another_user_cannot_reuse_a_form_token(
     customer_user: User, other_customer_user: User, source: Account, target: Account
 ) -> None:
-    payments.request_payment(
+    payment_requests.request_payment(
         actor=customer_user, from_account=source.number, to_account=target.number,
         amount="1", reference="x", idempotency_key="shared",
     )  # fmt: skip
     with pytest.raises(Conflict):
-        payments.request_payment(
+        payment_requests.request_payment(
             actor=other_customer_user, from_account=target.number, to_account=source.number,
             amount="1", reference="x", idempotency_key="shared",
         )  # fmt: skip
@@ -137,7 +139,7 @@ def test_invalid_requests_name_the_field(
     substitutes = {"SOURCE": source.number, "USD": usd.number}
     values = {k: substitutes.get(v, v) for k, v in values.items()}
     with pytest.raises(InvalidInput, match=message) as err:
-        payments.request_payment(actor=customer_user, **values)
+        payment_requests.request_payment(actor=customer_user, **values)
     assert err.value.field == (field or "beneficiary_iban")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
 
@@ -146,7 +148,7 @@ def test_a_customer_cannot_pay_from_another_customers_account(
     customer_user: User, target: Account, source: Account
 ) -> None:
     with pytest.raises(InvalidInput, match="one of your accounts"):
-        payments.request_payment(
+        payment_requests.request_payment(
             actor=customer_user, from_account=target.number, to_account=source.number,
             amount="1", reference="x",
         )  # fmt: skip
@@ -164,12 +166,12 @@ def test_another_customer_cannot_see_confirm_or_cancel(
 ) -> None:
     payment = make_payment(customer_user, source, to=target, confirm=False)
     with pytest.raises(NotFound):
-        payments.get_for_customer(payment.id, other_customer_user)
+        payment_queries.get_for_customer(payment.id, other_customer_user)
     with pytest.raises(NotFound):
-        payments.confirm(payment.id, actor=other_customer_user, code="000000")
+        payment_requests.confirm(payment.id, actor=other_customer_user, code="000000")
     with pytest.raises(NotFound):
-        payments.cancel(payment.id, actor=other_customer_user)
-    assert payments.list_for_customer(factories.customer_of(other_customer_user).id) == []
+        payment_requests.cancel(payment.id, actor=other_customer_user)
+    assert payment_queries.list_for_customer(factories.customer_of(other_customer_user).id) == []
 
 
 def test_a_second_login_of_the_customer_cannot_confirm(
@@ -177,32 +179,35 @@ def test_a_second_login_of_the_customer_cannot_confirm(
 ) -> None:
     partner = factories.make_customer_login(customer=factories.customer_of(customer_user))
     payment = make_payment(customer_user, source, confirm=False)
-    payments.resend_code(payment.id, actor=customer_user)
+    payment_requests.resend_code(payment.id, actor=customer_user)
     with pytest.raises(Forbidden):
-        payments.confirm(payment.id, actor=partner, code=last_code(customer_user.email))
+        payment_requests.confirm(payment.id, actor=partner, code=last_code(customer_user.email))
 
 
 def test_cancel_while_open_then_never_again(customer_user: User, source: Account) -> None:
     payment = make_payment(customer_user, source)
-    cancelled = payments.cancel(payment.id, actor=customer_user)
+    cancelled = payment_requests.cancel(payment.id, actor=customer_user)
     assert cancelled.status == PAYMENT_CANCELLED
     assert cancelled.decided_by_id == customer_user.id
     with pytest.raises(Conflict, match="no longer be cancelled"):
-        payments.cancel(payment.id, actor=customer_user)
+        payment_requests.cancel(payment.id, actor=customer_user)
 
 
 def test_a_new_code_can_be_sent_and_only_it_works(customer_user: User, source: Account) -> None:
     payment = make_payment(customer_user, source, confirm=False)
-    payments.resend_code(payment.id, actor=customer_user)
+    payment_requests.resend_code(payment.id, actor=customer_user)
     first = last_code(customer_user.email)
-    payments.resend_code(payment.id, actor=customer_user)
+    payment_requests.resend_code(payment.id, actor=customer_user)
     second = last_code(customer_user.email)
     if first != second:
         with pytest.raises(InvalidInput):
-            payments.confirm(payment.id, actor=customer_user, code=first)
-    assert payments.confirm(payment.id, actor=customer_user, code=second).status == PAYMENT_PENDING
+            payment_requests.confirm(payment.id, actor=customer_user, code=first)
+    assert (
+        payment_requests.confirm(payment.id, actor=customer_user, code=second).status
+        == PAYMENT_PENDING
+    )
     with pytest.raises(Conflict):
-        payments.resend_code(payment.id, actor=customer_user)
+        payment_requests.resend_code(payment.id, actor=customer_user)
     resent = db.session.scalars(
         sa.select(AuditEvent.actor_id).where(
             AuditEvent.action == "payment.code_resent", AuditEvent.object_id == str(payment.id)
@@ -218,28 +223,30 @@ def test_a_request_above_the_ledger_maximum_is_refused_when_made(
     app.config["LEDGER_MAX_AMOUNT_MINOR"] = 100_000
     fields = {"from_account": source.number, "to_account": target.number, "reference": "Big"}
     with pytest.raises(InvalidInput, match=r"at most 1,000\.00 EUR") as refused:
-        payments.request_payment(actor=customer_user, amount="1000.01", **fields)
+        payment_requests.request_payment(actor=customer_user, amount="1000.01", **fields)
     assert refused.value.field == "amount"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
-    assert payments.request_payment(actor=customer_user, amount="1000.00", **fields).amount_minor
+    assert payment_requests.request_payment(
+        actor=customer_user, amount="1000.00", **fields
+    ).amount_minor
 
 
 def test_customers_list_is_newest_first(customer_user: User, source: Account) -> None:
     first = make_payment(customer_user, source)
     second = make_payment(customer_user, source, confirm=False)
-    listed = payments.list_for_customer(factories.customer_of(customer_user).id)
+    listed = payment_queries.list_for_customer(factories.customer_of(customer_user).id)
     assert [p.id for p in listed] == [second.id, first.id]
 
 
 def test_a_suspended_customer_cannot_request_payments(
     customer_user: User, source: Account, target: Account, admin: User
 ) -> None:
-    from vaulta.services import customers
+    from vaulta.services.banking import customers
     from vaulta.services.errors import AccountNotAvailable
 
     customers.suspend_customer(customer_user.customer_id, actor=admin)
     with pytest.raises(AccountNotAvailable, match="paused"):
-        payments.request_payment(
+        payment_requests.request_payment(
             actor=customer_user,
             from_account=source.number,
             to_account=target.number,

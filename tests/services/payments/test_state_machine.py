@@ -11,8 +11,9 @@ from tests.services.payments.factories import backdate_expiry, make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User
 from vaulta.models.payment import PAYMENT_STATUSES
-from vaulta.services import approvals, otp, payments
 from vaulta.services.errors import Conflict
+from vaulta.services.identity import otp
+from vaulta.services.payments import approvals, expiry, payment_requests
 
 AWAITING, PENDING, EXECUTED = "awaiting_confirmation", "pending_approval", "executed"
 REJECTED, CANCELLED, EXPIRED, FAILED = "rejected", "cancelled", "expired", "failed"
@@ -45,7 +46,7 @@ def _in_status(status: str, customer: User, admin: User, source: Account) -> Pay
     if status == REJECTED:
         return approvals.reject(payment.id, actor=admin, reason="No")
     if status == CANCELLED:
-        return payments.cancel(payment.id, actor=customer)
+        return payment_requests.cancel(payment.id, actor=customer)
     if status == EXPIRED:
         _expire(payment)
     return payment
@@ -53,16 +54,16 @@ def _in_status(status: str, customer: User, admin: User, source: Account) -> Pay
 
 def _expire(payment: Payment) -> None:
     backdate_expiry(payment)
-    payments.expire_due()
+    expiry.expire_due()
 
 
 def _act(action: str, payment: Payment, customer: User, admin: User) -> Callable[[], object]:
     pid = payment.id
     return {
-        "confirm": lambda: payments.confirm(
+        "confirm": lambda: payment_requests.confirm(
             pid, actor=customer, code=otp.issue(customer, otp.PAYMENT_CONFIRM, str(pid))
         ),
-        "cancel": lambda: payments.cancel(pid, actor=customer),
+        "cancel": lambda: payment_requests.cancel(pid, actor=customer),
         "approve": lambda: approvals.approve(pid, actor=admin),
         "reject": lambda: approvals.reject(pid, actor=admin, reason="Not today"),
         "expire": lambda: _expire(payment),

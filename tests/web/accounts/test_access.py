@@ -81,7 +81,7 @@ def test_htmx_load_more_of_a_foreign_account_is_404(
 
 
 def test_system_account_is_not_a_customer_page(customer_client: WebClient, owned: Account) -> None:
-    from vaulta.services.accounts import system_account
+    from vaulta.services.banking.accounts import system_account
 
     response = customer_client.get(f"/accounts/{system_account('EUR').number}")
     assert response.status_code == 404

@@ -21,7 +21,8 @@ from tests.webclient import WebClient
 from vaulta.accounts import confirmation
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, User
-from vaulta.services import accounts, ledger
+from vaulta.services import ledger
+from vaulta.services.banking import accounts
 
 
 def money_form(client: WebClient, account: Account, action: str, **fields: str) -> dict[str, str]:

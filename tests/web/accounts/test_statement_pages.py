@@ -17,7 +17,8 @@ from tests import factories
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, User
-from vaulta.services import accounts, ledger
+from vaulta.services import ledger
+from vaulta.services.banking import accounts
 
 ROW = re.compile(r"<tr>\s*<td>")
 

@@ -10,7 +10,7 @@ from tests import factories
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Customer, User
-from vaulta.services import customers
+from vaulta.services.banking import customer_queries, customers
 
 
 def page(customer: Customer, action: str = "") -> str:
@@ -112,9 +112,9 @@ def test_suspend_and_reactivate_without_js(admin_client: WebClient, customer: Cu
     assert "Customer suspended. Their logins are signed out" in html
     assert "Reactivate" in html
     assert "Accounts can be opened for active customers only." in html
-    assert customers.get_customer(customer.id).status == "suspended"
+    assert customer_queries.get_customer(customer.id).status == "suspended"
     admin_client.post_form(page(customer, "reactivate"))
-    assert customers.get_customer(customer.id).status == "active"
+    assert customer_queries.get_customer(customer.id).status == "active"
 
 
 def test_suspend_with_htmx_swaps_status_and_accounts(
@@ -143,7 +143,7 @@ def test_close_with_an_open_account_shows_why(admin_client: WebClient, customer:
     assert "<html" not in partial
     assert 'id="customer-status"' in partial
     assert "still open" in partial
-    assert customers.get_customer(customer.id).status == "active"
+    assert customer_queries.get_customer(customer.id).status == "active"
 
 
 def test_closed_customer_offers_no_actions(admin_client: WebClient, customer: Customer) -> None:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, Customer, User
-from vaulta.services import customers
+from vaulta.services.banking import customer_queries, customers
 
 NEW = "/admin/customers/new"
 
@@ -84,7 +84,7 @@ def test_edit_form_is_prefilled_and_saves(
     assert response.status_code == 302
     assert response.location == f"/admin/customers/{customer.id}"
     assert "Customer details saved." in admin_client.get(response.location).get_data(as_text=True)
-    fresh = customers.get_customer(customer.id)
+    fresh = customer_queries.get_customer(customer.id)
     assert (fresh.full_name, fresh.address) == ("Dana Smith", "2 High St")
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "customer.update"))
     assert event is not None
@@ -105,7 +105,7 @@ def test_edit_with_invalid_input_is_422(
     assert response.status_code == 422
     assert "Enter an email address like name@example.com." in html
     assert ("<html" in html) is not htmx
-    assert customers.get_customer(customer.id).email == "dana@example.test"
+    assert customer_queries.get_customer(customer.id).email == "dana@example.test"
 
 
 def test_editing_a_closed_customer_is_refused_with_a_message(
@@ -119,4 +119,4 @@ def test_editing_a_closed_customer_is_refused_with_a_message(
     assert response.status_code == 409
     assert "can no longer be edited" in html
     assert "Traceback" not in html
-    assert customers.get_customer(customer.id).full_name == "Dana Doe"
+    assert customer_queries.get_customer(customer.id).full_name == "Dana Doe"

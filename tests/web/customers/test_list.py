@@ -17,7 +17,7 @@ from tests import factories
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Customer, User
-from vaulta.services import customers
+from vaulta.services.banking import customers
 
 URL = "/admin/customers/"
 # Markup, and an attribute break-out that htmx would run on load with the page's CSRF header.

@@ -17,7 +17,7 @@ from tests.services.payments.factories import last_code, make_payment, status_of
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, Customer, Payment, User
-from vaulta.services import approval_queue
+from vaulta.services.payments import approval_queue
 
 
 def _status(payment: Payment) -> str:
@@ -393,7 +393,7 @@ def test_huge_amount_filters_find_nothing_instead_of_failing(
 @pytest.mark.parametrize("sort", ["oldest", "newest", "amount_desc", "amount_asc", "customer"])
 def test_the_page_statement_yields_the_fields_the_row_template_unpacks(sort: str) -> None:
     """_rows.html unpacks every row positionally, in QueueRow's order."""
-    from vaulta.services import approval_queue
+    from vaulta.services.payments import approval_queue
 
     query = approval_queue._page_query(sort, True, True, True, True, after=True, limit=51)
     assert [c.key for c in query.selected_columns] == list(approval_queue.QueueRow._fields)

@@ -16,7 +16,7 @@ from tests.services.payments.factories import (
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, User
-from vaulta.services import approvals
+from vaulta.services.payments import approvals
 
 
 def _form(source: Account, **fields: str) -> dict[str, str]:

@@ -9,16 +9,11 @@ from sqlalchemy.orm import Session
 from vaulta.models import Account, Transaction, User
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.transaction import TX_DEPOSIT, TX_REVERSAL, TX_TRANSFER, TX_WITHDRAWAL
-from vaulta.services.accounts import system_account
-from vaulta.services.audit import actor_id
-from vaulta.services.db import session, write_transaction
+from vaulta.services.audit.recording import actor_id
+from vaulta.services.banking.accounts import system_account
 from vaulta.services.errors import Conflict, InvalidInput, NotFound
-from vaulta.services.ledger.postings import (
-    DESCRIPTION_MAX,
-    _check_arguments,
-    lock_accounts,
-    move,
-)
+from vaulta.services.ledger.postings import DESCRIPTION_MAX, _check_arguments, lock_accounts, move
+from vaulta.services.unit_of_work import session, write_transaction
 from vaulta.text import display_problem
 
 

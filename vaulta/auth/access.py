@@ -1,0 +1,74 @@
+"""Flask-Login wiring and the access decorators every view uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort, request, url_for
+from flask_login import current_user, login_required
+
+from vaulta.extensions import login_manager
+from vaulta.models import User
+from vaulta.outages import during_outage
+from vaulta.services.identity import signed_in
+from vaulta.web import is_htmx, redirect_to
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+
+
+def _load_user(session_token: str) -> User | None:
+    # The session holds the user's rotating session identifier, never the primary key.
+    if during_outage():
+        return None  # this request already got its 503: no second try at the database
+    return signed_in.by_session_token(session_token)
+
+
+def acting_user() -> User:
+    """The signed-in user (``current_user``'s object): the actor views pass to services."""
+    user = current_user._get_current_object()
+    if not isinstance(user, User):  # pragma: no cover - views call it behind login_required
+        raise RuntimeError("acting_user() needs a signed-in user")
+    return user
+
+
+def _unauthorized() -> Any:
+    next_url = request.full_path.rstrip("?") if request.method == "GET" and not is_htmx() else None
+    return redirect_to(url_for("auth.login", next=next_url))
+
+
+def admin_required(view: F) -> F:
+    """Signed in and an admin; otherwise the login page or 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def customer_required(view: F) -> F:
+    """Signed in as a customer's login; admins get 403 (they use the admin pages)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_user.is_admin or current_user.customer_id is None:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,187 @@
+"""API keys: ``vk_<prefix>_<secret>`` bearer keys for a customer's login.
+
+The full key is returned once, by ``create``. The database keeps the public prefix (unique,
+used to find the row), the SHA-256 of the secret (256 random bits, so a plain hash is as good
+as a slow one and survives a SECRET_KEY rotation) and the last four characters for display.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from vaulta.models import ApiKey, User, utcnow
+from vaulta.services import audit
+from vaulta.services.errors import Forbidden, InvalidInput, NotFound
+from vaulta.services.identity import users
+from vaulta.services.maintenance import UnderMaintenance
+from vaulta.services.unit_of_work import session, write_transaction
+from vaulta.text import display_problem
+
+KEY_PREFIX = "vk_"
+PREFIX_LENGTH = 10
+PREFIX_ALPHABET = string.ascii_letters + string.digits  # no "_": the key splits on it
+SECRET_BYTES = 32  # 256 bits
+SCOPES = ("read", "payments:write")
+NAME_MAX_LENGTH = 100
+_DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """A key just created: ``raw`` is shown to its owner once and never stored."""
+
+    key: ApiKey
+    raw: str
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def scopes_of(key: ApiKey) -> list[str]:
+    return key.scopes.split()
+
+
+def is_usable(key: ApiKey, at: datetime | None = None) -> bool:
+    """Not revoked and not expired at ``at`` (now by default)."""
+    at = at or utcnow()
+    return key.revoked_at is None and (key.expires_at is None or key.expires_at > at)
+
+
+def _new_prefix() -> str:
+    return "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
+
+
+def _clean_scopes(scopes: Iterable[str]) -> list[str]:
+    chosen = set(scopes)
+    unknown = chosen - set(SCOPES)
+    if unknown:
+        raise InvalidInput(f"Unknown scope {sorted(unknown)[0]!r}.", field="scopes")
+    if not chosen:
+        raise InvalidInput("Choose at least one scope.", field="scopes")
+    return [s for s in SCOPES if s in chosen]
+
+
+def create(
+    user: User, name: str, scopes: Iterable[str], expires_at: datetime | None = None
+) -> NewApiKey:
+    """Create a key for ``user`` (a customer's login) and return it with its raw value.
+
+    Refused (CustomerNotActive) while the customer is suspended or closed."""
+    if user.is_admin or user.customer_id is None:
+        raise Forbidden("API keys belong to customers' logins; admin data has no API.")
+    users.ensure_customer_active(user)
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput(f"Name the key (at most {NAME_MAX_LENGTH} characters).", field="name")
+    if problem := display_problem(name):
+        raise InvalidInput(problem, field="name")
+    chosen = _clean_scopes(scopes)
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput("The expiry must be in the future.", field="expires_at")
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    with write_transaction() as s:
+        prefix = _new_prefix()
+        while s.scalar(sa.select(ApiKey.id).where(ApiKey.prefix == prefix)) is not None:
+            prefix = _new_prefix()
+        raw = f"{KEY_PREFIX}{prefix}_{secret}"
+        key = ApiKey(
+            user_id=user.id,
+            name=name,
+            prefix=prefix,
+            secret_hash=hash_secret(secret),
+            last_four=raw[-4:],
+            scopes=" ".join(chosen),
+            expires_at=expires_at,
+        )
+        s.add(key)
+        s.flush()
+        audit.record(
+            s,
+            actor=user,
+            action="api_key.created",
+            object_type="api_key",
+            object_id=key.id,
+            details={"name": name, "prefix": prefix, "scopes": chosen},
+        )
+    return NewApiKey(key=key, raw=raw)
+
+
+def list_keys(user: User) -> list[ApiKey]:
+    """The user's keys, newest first (revoked and expired ones included)."""
+    query = sa.select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id.desc())
+    return list(session().scalars(query))
+
+
+def revoke(user: User, key_id: int) -> ApiKey:
+    """Revoke one of the user's own keys; anyone else's key is NotFound."""
+    with write_transaction() as s:
+        key = s.scalar(
+            sa.select(ApiKey)
+            .where(ApiKey.id == key_id, ApiKey.user_id == user.id)
+            .with_for_update()
+        )
+        if key is None:
+            raise NotFound("There is no such key.")
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+            audit.record(
+                s,
+                actor=user,
+                action="api_key.revoked",
+                object_type="api_key",
+                object_id=key.id,
+                details={"name": key.name, "prefix": key.prefix},
+            )
+    return key
+
+
+def parse(raw_key: str) -> tuple[str, str] | None:
+    """``(prefix, secret)`` of a well-formed key, else None."""
+    if not raw_key.startswith(KEY_PREFIX):
+        return None
+    prefix, sep, secret = raw_key[len(KEY_PREFIX) :].partition("_")
+    if not sep or len(prefix) != PREFIX_LENGTH or not secret or len(secret) > 256:
+        return None
+    return prefix, secret
+
+
+def authenticate(raw_key: str) -> tuple[User, ApiKey] | None:
+    """The owner and key for a raw bearer key, or None.
+
+    The secret is compared in constant time, and an unknown prefix costs the same hash and
+    comparison. Revoked or expired keys, and keys of deactivated logins, are refused. A
+    valid key of a suspended or closed customer raises CustomerNotActive (403: the key is
+    right, the customer may not use it now). A successful use records ``last_used_at`` (not
+    while maintenance mode is on).
+    """
+    parsed = parse(raw_key or "")
+    prefix, secret = parsed if parsed else ("", "")
+    key = session().scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix)) if parsed else None
+    expected = key.secret_hash if key is not None else _DUMMY_HASH
+    matches = hmac.compare_digest(expected, hash_secret(secret))
+    if key is None or not matches or not is_usable(key):
+        return None
+    try:
+        with write_transaction() as s:
+            fresh = s.get(ApiKey, key.id)
+            user = s.get(User, key.user_id)
+            if fresh is None or user is None or not user.is_active:
+                return None
+            users.ensure_customer_active(user)
+            fresh.last_used_at = utcnow()
+    except UnderMaintenance:  # reads go on during maintenance: this use is not recorded
+        user = session().get(User, key.user_id)
+        if user is None or not user.is_active:
+            return None
+        users.ensure_customer_active(user)
+        return user, key
+    return user, fresh

@@ -1,0 +1,80 @@
+"""The ledger verifier behind ``flask vaulta verify-ledger``."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm
+from sqlalchemy.engine import Connection
+
+from vaulta.models import Account, Payment, Transaction
+from vaulta.models.account import KIND_CUSTOMER
+from vaulta.models.payment import PAYMENT_EXECUTED
+from vaulta.services.unit_of_work import snapshot
+
+
+def verify_ledger() -> list[str]:
+    """Every violated invariant of the books, as a sentence; an empty list means all hold.
+
+    All checks read one snapshot, so postings committed meanwhile cannot make them disagree.
+    """
+    with snapshot() as conn:
+        return ledger_problems(conn)
+
+
+def ledger_problems(s: Connection) -> list[str]:
+    """``verify_ledger``'s checks on a given connection, inside its transaction (an upgrade
+    verifies the books it has changed before it commits)."""
+    problems: list[str] = []
+    credits = (
+        sa.select(Transaction.credit_account_id.label("account_id"), Transaction.amount_minor)
+        .union_all(
+            sa.select(Transaction.debit_account_id.label("account_id"), -Transaction.amount_minor)
+        )
+        .subquery()
+    )
+    movements = (
+        sa.select(credits.c.account_id, sa.func.sum(credits.c.amount_minor).label("net"))
+        .group_by(credits.c.account_id)
+        .subquery()
+    )
+    rows = s.execute(
+        sa.select(Account.number, Account.balance_minor, sa.func.coalesce(movements.c.net, 0))
+        .outerjoin(movements, movements.c.account_id == Account.id)
+        .where(Account.balance_minor != sa.func.coalesce(movements.c.net, 0))
+        .order_by(Account.id)
+    ).all()
+    for number, balance, net in rows:
+        problems.append(f"account {number}: stored balance {balance} != credits minus debits {net}")
+    for currency, total in s.execute(
+        sa.select(Account.currency, sa.func.sum(Account.balance_minor))
+        .group_by(Account.currency)
+        .having(sa.func.sum(Account.balance_minor) != 0)
+    ):
+        problems.append(f"currency {currency}: balances sum to {total}, not zero")
+    for (number,) in s.execute(
+        sa.select(Account.number).where(Account.kind == KIND_CUSTOMER, Account.balance_minor < 0)
+    ):
+        problems.append(f"account {number}: customer balance is negative")
+    debit, credit = sa.orm.aliased(Account), sa.orm.aliased(Account)
+    for (tx_id,) in s.execute(
+        sa.select(Transaction.id)
+        .join(debit, debit.id == Transaction.debit_account_id)
+        .join(credit, credit.id == Transaction.credit_account_id)
+        .where(
+            sa.or_(debit.currency != Transaction.currency, credit.currency != Transaction.currency)
+        )
+    ):
+        problems.append(f"transaction {tx_id}: currency differs from one of its accounts")
+    for (payment_id,) in s.execute(
+        sa.select(Payment.id).where(
+            Payment.status == PAYMENT_EXECUTED, Payment.transaction_id.is_(None)
+        )
+    ):
+        problems.append(f"payment {payment_id}: executed without a transaction")
+    for (payment_id,) in s.execute(
+        sa.select(Payment.id).where(
+            Payment.status != PAYMENT_EXECUTED, Payment.transaction_id.is_not(None)
+        )
+    ):
+        problems.append(f"payment {payment_id}: has a transaction but is not executed")
+    return problems
