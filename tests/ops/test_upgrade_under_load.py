@@ -24,6 +24,7 @@ from vaulta.extensions import db
 from vaulta.models import ApiIdempotencyKey, Payment, User
 from vaulta.models.payment import PAYMENT_EXECUTED
 from vaulta.ops.schema import current_revisions
+from vaulta.services import maintenance
 from vaulta.services.ledger.checks import verify_ledger
 
 WAIT_SECONDS = 60
@@ -92,10 +93,28 @@ def test_no_write_answered_2xx_is_lost_when_an_upgrade_fails_under_load(
                 "approve", approved.status_code, payment_id, approved.headers.get("Retry-After")
             )
 
+    def probe_once_maintenance_is_on() -> None:
+        """A write begun while maintenance is on is refused (the writer above may instead
+        be held at the write lock for the whole run when it passed the check just before;
+        on SQLite that is its only way in, and it is answered after the run)."""
+        with ops_app.app_context():
+            while maintenance.read_state(db.engine) is None and not stop.is_set():
+                time.sleep(0.01)
+            api = ops_app.test_client()
+            api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+            headers = {"Idempotency-Key": "probe"}
+            probe = api.post("/api/v1/payments", json=body, headers=headers)
+            payment_id = probe.json.get("id") if probe.status_code == 201 else None
+            log.add("create", probe.status_code, payment_id, probe.headers.get("Retry-After"))
+            db.session.remove()
+
     def upgrade_meanwhile(_finished: Callable[[], int]) -> None:
+        prober = threading.Thread(target=probe_once_maintenance_is_on)
         try:
             _wait_for(lambda: len(log.ids("approve", 200)) >= 3)
+            prober.start()
             outcome.append(ops_app.test_cli_runner().invoke(args=["vaulta", "upgrade-safely"]))
+            prober.join(WAIT_SECONDS)
             done = len(log.ids("approve", 200))
             _wait_for(lambda: len(log.ids("approve", 200)) >= done + 3)  # writes resumed
         finally:
