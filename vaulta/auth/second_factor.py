@@ -27,6 +27,7 @@ from vaulta.auth import bp
 from vaulta.auth.forms import ButtonForm, SecondFactorForm
 from vaulta.auth.landing import home_for
 from vaulta.extensions import limiter
+from vaulta.forms import show_error
 from vaulta.models import User
 from vaulta.models.user import TWO_FACTOR_EMAIL
 from vaulta.security import session_timeouts
@@ -112,9 +113,7 @@ def second_factor() -> Response:
         try:
             two_factor.verify_login(user, str(pending["attempt"]), form.code.data or "")
         except DomainError as err:
-            if not err.field:
-                raise
-            form.code.errors = [*form.code.errors, err.message]
+            show_error(form, err, field="code", required=True)
         else:
             session.clear()  # a new session for the signed-in user: no fixation
             login_user(user)
