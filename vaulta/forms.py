@@ -27,6 +27,16 @@ class FilterForm(FlaskForm):
         """The keyset cursor of the requested page: results older than this id (``before``)."""
         return request.args.get("before", type=int)
 
+    def page_context(self, results: object) -> dict[str, Any]:
+        """What a filter page renders: the form, its results and, for the pager's links, the
+        filters as typed (``args``) and the current cursor (``before``)."""
+        return {
+            "form": self,
+            "results": results,
+            "args": self.query_args(),
+            "before": self.before_id,
+        }
+
     def query_args(self) -> dict[str, str]:
         """The filters as they were typed, for links that keep them (next page, CSV)."""
         args = {}

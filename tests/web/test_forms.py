@@ -75,6 +75,13 @@ def test_filter_form_reads_the_query_string_and_keeps_what_was_typed(sqlite_app:
         assert list(form.errors) == ["date_from"]
         assert form.query_args() == {"actor": "ann@example.test", "date_from": "2025-13-01"}
         assert form.before_id == 41
+        context = form.page_context(["a row"])
+        assert context == {
+            "form": form,
+            "results": ["a row"],
+            "args": {"actor": "ann@example.test", "date_from": "2025-13-01"},
+            "before": 41,
+        }
     with sqlite_app.test_request_context("/?before=soon"):
         form = _Filters.from_query()
         assert form.validate()

@@ -48,8 +48,5 @@ def audit() -> Response:
         "admin/audit.html",
         "admin/_audit_table.html",
         status=status,
-        form=form,
-        results=page,
-        args=form.query_args(),
-        before=form.before_id,
+        **form.page_context(page),
     )

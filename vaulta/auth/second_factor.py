@@ -34,7 +34,7 @@ from vaulta.security import session_timeouts
 from vaulta.security.device_cookies import remember_device
 from vaulta.security.limits import PASSCODE_LIMIT
 from vaulta.services.errors import DomainError
-from vaulta.services.identity import two_factor, users
+from vaulta.services.identity import signed_in, two_factor
 from vaulta.web import redirect_to, render
 
 PENDING = "_vaulta_2fa_pending"
@@ -83,7 +83,7 @@ def _pending() -> dict[str, Any] | None:
 def _pending_user(pending: dict[str, Any] | None) -> User | None:
     if pending is None:
         return None
-    user = users.load_by_session_token(str(pending.get("token", "")))
+    user = signed_in.by_session_token(str(pending.get("token", "")))
     return user if user is not None and user.second_factor else None
 
 

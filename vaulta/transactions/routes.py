@@ -43,10 +43,7 @@ def _render_search(
         "transactions/search.html",
         "transactions/_results.html",
         status=status,
-        form=form,
-        results=page,
-        args=form.query_args(),
-        before=form.before_id,
+        **form.page_context(page),
     )
 
 
