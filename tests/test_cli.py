@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.helpers import count_rows
 from vaulta.extensions import db
 from vaulta.models import Account, Customer, Transaction, User
 from vaulta.ops.seeding.demo import ADMIN_EMAIL, APPROVER_EMAIL, CUSTOMER_EMAIL
@@ -17,10 +18,7 @@ def invoke(app: Flask, *args: str, input: str | None = None):
 
 
 def counts() -> tuple[int, ...]:
-    return tuple(
-        db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
-        for model in (User, Customer, Account, Transaction)
-    )
+    return tuple(count_rows(model) for model in (User, Customer, Account, Transaction))
 
 
 def test_create_admin_reads_the_password_from_stdin(app: Flask) -> None:

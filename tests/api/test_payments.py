@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from tests import factories
 from tests.api.conftest import end_read_transaction, make_key, payment_body
+from tests.helpers import count_rows
 from tests.services.payments.factories import make_payment
 from tests.webclient import WebClient
 from vaulta.extensions import db
@@ -183,7 +184,7 @@ def test_refused_input_is_not_stored_so_a_corrected_retry_works(
 ) -> None:
     assert _create(api, payment_body(source, target, currency="USD"), "fix").status_code == 422
     end_read_transaction()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiIdempotencyKey)) == 0
+    assert count_rows(ApiIdempotencyKey) == 0
     assert _create(api, payment_body(source, target), "fix").status_code == 201
 
 

@@ -10,17 +10,8 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.second_factor import pass_mailed_code
-from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    pass_mailed_code(page, base, email)  # admins: the second factor
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+from tests.browser.sign_in import sign_in
+from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL
 
 
 def test_admin_deposit_then_customer_statement(

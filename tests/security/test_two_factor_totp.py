@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.security.two_factor_support import SECOND_FACTOR_URL
+from tests.helpers import count_rows
+from tests.sign_in import SECOND_FACTOR_URL, post_login
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, User
@@ -61,8 +62,7 @@ def enrol(client: WebClient, user: User, clock: TotpClock) -> tuple[str, list[st
 
 
 def sign_in_until_second_step(client: WebClient, email: str) -> None:
-    response = client.post_form("/login", {"email": email, "password": factories.PASSWORD})
-    assert response.location == SECOND_FACTOR_URL
+    assert post_login(client, email).location == SECOND_FACTOR_URL
 
 
 def test_enrolment_shows_a_qr_code_and_needs_a_valid_code(
@@ -188,7 +188,7 @@ def test_turning_the_authenticator_off_needs_a_code_or_the_password(
     db.session.refresh(customer_user)
     assert customer_user.two_factor_method is None
     assert customer_user.totp_secret is None
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
+    assert count_rows(RecoveryCode) == 0
     client.post_form("/logout")
     response = client.post_form(
         "/login", {"email": customer_user.email, "password": factories.PASSWORD}

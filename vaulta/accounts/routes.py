@@ -15,12 +15,12 @@ from typing import Any
 from flask import current_app, flash, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
-from wtforms import Field
 
 from vaulta.accounts import bp, confirmation
 from vaulta.accounts.confirmation import ConfirmationInvalid, PendingMovement
 from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, StatusForm
 from vaulta.auth.access import acting_user, admin_required, customer_required
+from vaulta.forms import show_error
 from vaulta.models import Account, User
 from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.money import format_amount, format_plain, to_decimal
@@ -242,7 +242,7 @@ def _confirmation_step(account: Account, action: str) -> Response:
             idempotency_key=movement.idempotency_key,
         )
     except DomainError as err:
-        _show_error(form, err)
+        show_error(form, err)
         return _money_step(account, action, form=form, status=err.status)
     done = "Deposited" if action == "deposit" else "Withdrew"
     message = f"{done} {format_amount(tx.amount_minor, tx.currency)}."
@@ -283,14 +283,6 @@ def _money_step(
         response.headers["HX-Retarget"] = f"#{action}-form"
         response.headers["HX-Reswap"] = "outerHTML"
     return response
-
-
-def _show_error(form: MoneyForm, err: DomainError) -> None:
-    field = getattr(form, err.field, None) if err.field else None
-    if isinstance(field, Field):
-        field.errors = [*field.errors, err.message]
-    else:
-        form.form_errors.append(err.message)
 
 
 @bp.route(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 from werkzeug.wrappers import Response
 
 from vaulta.admin import bp
 from vaulta.admin.forms import AuditSearchForm
 from vaulta.auth.access import admin_required
+from vaulta.forms import show_error
 from vaulta.services.audit import audit_queries
 from vaulta.services.errors import DomainError
 from vaulta.services.reports import overview
@@ -23,7 +24,7 @@ def index() -> Response:
 @bp.route("/audit")
 @admin_required
 def audit() -> Response:
-    form = AuditSearchForm(formdata=request.args)
+    form = AuditSearchForm.from_query()
     page = None
     status = 200
     if form.validate():
@@ -35,13 +36,11 @@ def audit() -> Response:
                 object_id=form.object_id.data,
                 date_from=form.date_from.data,
                 date_to=form.date_to.data,
-                before_id=request.args.get("before", type=int),
+                before_id=form.before_id,
                 limit=current_app.config["PAGE_SIZE"],
             )
         except DomainError as err:
-            if err.field is None or err.field not in form:
-                raise
-            form[err.field].errors.append(err.message)
+            show_error(form, err, required=True)
             status = err.status
     else:
         status = 422
@@ -49,8 +48,5 @@ def audit() -> Response:
         "admin/audit.html",
         "admin/_audit_table.html",
         status=status,
-        form=form,
-        results=page,
-        args=form.query_args(),
-        before=request.args.get("before", type=int),
+        **form.page_context(page),
     )

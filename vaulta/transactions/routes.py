@@ -6,11 +6,11 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, flash, request, stream_with_context, url_for
-from flask_wtf import FlaskForm
+from flask import current_app, flash, stream_with_context, url_for
 from werkzeug.wrappers import Response
 
 from vaulta.auth.access import acting_user, admin_required
+from vaulta.forms import show_error
 from vaulta.money import format_plain
 from vaulta.services import ledger
 from vaulta.services.errors import DomainError, NotFound
@@ -34,18 +34,6 @@ CSV_HEADER = (
 )
 
 
-def show_on_form(form: FlaskForm, err: DomainError) -> None:
-    """Put a domain error on its field when the form has it, otherwise above the form."""
-    if err.field and err.field in form:
-        form[err.field].errors.append(err.message)
-    else:
-        form.form_errors.append(err.message)
-
-
-def _search_form() -> TransactionSearchForm:
-    return TransactionSearchForm(formdata=request.args)
-
-
 def _render_search(
     form: TransactionSearchForm,
     page: transaction_search.TransactionPage | None,
@@ -55,29 +43,24 @@ def _render_search(
         "transactions/search.html",
         "transactions/_results.html",
         status=status,
-        form=form,
-        results=page,
-        args=form.query_args(),
-        before=request.args.get("before", type=int),
+        **form.page_context(page),
     )
 
 
 @bp.route("/")
 @admin_required
 def search() -> Response:
-    form = _search_form()
+    form = TransactionSearchForm.from_query()
     if not form.validate():
         return _render_search(form, None, 422)
     try:
         page = transaction_search.search(
             form.filters(),
-            before_id=request.args.get("before", type=int),
+            before_id=form.before_id,
             limit=current_app.config["PAGE_SIZE"],
         )
     except DomainError as err:
-        if err.field is None:
-            raise
-        show_on_form(form, err)
+        show_error(form, err, required=True)
         return _render_search(form, None, err.status)
     return _render_search(form, page, 200)
 
@@ -85,15 +68,13 @@ def search() -> Response:
 @bp.route("/export.csv")
 @admin_required
 def export() -> Response:
-    form = _search_form()
+    form = TransactionSearchForm.from_query()
     if not form.validate():
         return _render_search(form, None, 422)
     try:
         rows = transaction_search.iter_search(form.filters())
     except DomainError as err:
-        if err.field is None:
-            raise
-        show_on_form(form, err)
+        show_error(form, err, required=True)
         return _render_search(form, None, err.status)
     filename = f"transactions-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
     return stream_csv(filename, CSV_HEADER, stream_with_context(_csv_rows(rows)))
@@ -145,7 +126,7 @@ def reverse(tx_id: int) -> Response:
     except NotFound:
         raise
     except DomainError as err:
-        show_on_form(form, err)
+        show_error(form, err)
         return _render_detail(tx_id, form, err.status)
     flash(f"Transaction #{tx_id} was reversed by transaction #{reversal.id}.", "success")
     return redirect_to(url_for("transactions.detail", tx_id=tx_id))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
+from tests.helpers import count_rows
 from tests.services.payments.factories import VALID_IBAN
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, User
@@ -48,4 +48,4 @@ def test_an_invalid_bic_names_the_api_field(customer_user: User, source: Account
     with pytest.raises(InvalidInput, match="8 or 11 characters") as err:
         _send(customer_user, _request(source, "NWBKGB"), "k-bad-bic")
     assert err.value.field == "beneficiary.bic"
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+    assert count_rows(Payment) == 0

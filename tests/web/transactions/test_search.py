@@ -7,7 +7,8 @@ import re
 import pytest
 
 from tests import factories
-from tests.web.transactions.conftest import Book, count_queries
+from tests.helpers import sql_statements
+from tests.web.transactions.conftest import Book
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import User
@@ -128,14 +129,14 @@ def test_queries_do_not_grow_with_the_rows_shown(
         ledger.deposit(account, 1_000, actor=admin, description="Few")
     admin_client.get(URL).close()  # warm up (first request of the client)
     db.session.commit()  # the test shares the session: start each request from the same state
-    with count_queries() as few:
+    with sql_statements() as few:
         html = admin_client.get(URL).get_data(as_text=True)
     assert len(detail_links(html)) == 5
     more = [factories.make_account(factories.make_customer(), "EUR") for _ in range(20)]
     for account in more:
         ledger.deposit(account, 1_000, actor=admin, description="Many")
     db.session.commit()
-    with count_queries() as many:
+    with sql_statements() as many:
         html = admin_client.get(URL).get_data(as_text=True)
     assert len(detail_links(html)) == 25
     assert len(many) == len(few)
