@@ -44,6 +44,7 @@ from vaulta.services.banking import account_queries
 from vaulta.services.errors import NotFound
 from vaulta.services.ledger import statements
 from vaulta.services.payments import api_payments, payment_queries
+from vaulta.services.payments.payment_creation import PaymentOrder
 
 NO_AUTH_ENDPOINTS = frozenset({"api.openapi_document"})
 ACCOUNT_NUMBER = re.compile(ACCOUNT_NUMBER_PATTERN)
@@ -165,15 +166,15 @@ def create_payment(
     beneficiary = json.beneficiary
     result = api_payments.request_payment_via_api(
         actor=auth.current_user(),
-        request=api_payments.ApiPaymentRequest(
+        order=PaymentOrder(
             from_account=json.from_account,
+            reference=json.reference,
             amount_minor=json.amount_minor,
             currency=json.currency,
-            reference=json.reference,
-            to_account=json.to_account,
-            beneficiary_name=beneficiary.name if beneficiary else None,
-            beneficiary_iban=beneficiary.iban if beneficiary else None,
-            beneficiary_bic=beneficiary.bic if beneficiary else None,
+            to_account=json.to_account or "",
+            beneficiary_name=beneficiary.name if beneficiary else "",
+            beneficiary_iban=beneficiary.iban if beneficiary else "",
+            beneficiary_bic=(beneficiary.bic or "") if beneficiary else "",
         ),
         idempotency_key=headers.idempotency_key,
         request_hash=api_idempotency.request_hash(request.method, request.path, request.get_json()),
