@@ -54,7 +54,40 @@ def test_pays_an_external_iban(api: WebClient, source: Account) -> None:
     response = _create(api, payment_body(source))
     assert response.status_code == 201
     assert response.json["to_account"] is None
-    assert response.json["beneficiary"] == {"name": "Acme Ltd", "iban": "GB82WEST12345698765432"}
+    assert response.json["beneficiary"] == {
+        "name": "Acme Ltd",
+        "iban": "GB82WEST12345698765432",
+        "bic": None,
+    }
+
+
+def test_an_external_payment_takes_and_returns_the_bic(api: WebClient, source: Account) -> None:
+    beneficiary = {"name": "Acme Ltd", "iban": "GB82WEST12345698765432", "bic": "NWBKGB2L"}
+    response = _create(api, payment_body(source, beneficiary=beneficiary))
+    assert response.status_code == 201, response.json
+    assert response.json["beneficiary"]["bic"] == "NWBKGB2L"
+    assert api.get(response.headers["Location"]).json["beneficiary"] == beneficiary
+    [payment] = _payments()
+    assert payment.beneficiary_bic == "NWBKGB2L"
+
+
+@pytest.mark.parametrize(
+    ("bic", "message"),
+    [
+        ("NWBKGB", "^[A-Z0-9]{8}"),  # out of shape: the model's pattern
+        ("NWBKZZ2L", "ZZ in this BIC is not a country code."),  # schwifty
+    ],
+)
+def test_an_invalid_bic_is_a_422_on_its_field(
+    api: WebClient, source: Account, bic: str, message: str
+) -> None:
+    beneficiary = {"name": "Acme Ltd", "iban": "GB82WEST12345698765432", "bic": bic}
+    response = _create(api, payment_body(source, beneficiary=beneficiary))
+    assert response.status_code == 422, response.json
+    [detail] = response.json["error"]["details"]
+    assert detail["field"] == "beneficiary.bic"
+    assert message in detail["message"]
+    assert _payments() == []
 
 
 def test_an_approved_api_payment_moves_the_money(
@@ -91,7 +124,9 @@ def test_an_approved_api_payment_moves_the_money(
         ({"from_account": 12}, "from_account"),
         ({"to_account": "0000000000"}, "to_account"),
         ({"beneficiary": {"name": "A", "iban": "GB00WEST12345698765432"}}, "beneficiary.iban"),
-        ({"beneficiary": {"name": "A"}}, "beneficiary"),
+        ({"beneficiary": {"name": "A"}}, "beneficiary.iban"),
+        ({"beneficiary": {"name": "A", "iban": "GB82WEST12345698765432", "x": 1}}, "beneficiary.x"),
+        ({"to_account": None}, "to_account"),
         ({"surprise": 1}, "surprise"),
     ],
 )
