@@ -28,3 +28,14 @@ class AuditSearchForm(FlaskForm):
             if value:
                 args[name] = value
         return args
+
+
+class AuditExportForm(FlaskForm):
+    """The period of an audit-chain export (GET: a download, no CSRF); left empty, the
+    last 30 days up to today."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField("From (UTC)", validators=[Optional()])
+    date_to = DateField("To (UTC)", validators=[Optional()])

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+import tempfile
+import zipfile
+from datetime import timedelta
+
+from flask import current_app, request, send_file
 from werkzeug.wrappers import Response
 
 from vaulta.admin import bp
-from vaulta.admin.forms import AuditSearchForm
-from vaulta.auth.access import admin_required
-from vaulta.services.audit import audit_queries
-from vaulta.services.errors import DomainError
+from vaulta.admin.forms import AuditExportForm, AuditSearchForm
+from vaulta.auth.access import acting_user, admin_required
+from vaulta.models import utcnow
+from vaulta.services.audit import audit_queries, export
+from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.reports import overview
 from vaulta.web import render
 
@@ -50,7 +55,34 @@ def audit() -> Response:
         "admin/_audit_table.html",
         status=status,
         form=form,
+        export_form=AuditExportForm(formdata=None, prefix="export"),
         results=page,
         args=form.query_args(),
         before=request.args.get("before", type=int),
+    )
+
+
+@bp.route("/audit/export.zip")
+@admin_required
+def audit_export() -> Response:
+    """The audit chain of a period as a zip: JSON Lines plus its manifest (the same files as
+    ``flask vaulta export-audit``); the download is audited."""
+    form = AuditExportForm(formdata=request.args, prefix="export")
+    if not form.validate():
+        raise InvalidInput("Give the first and last day of the export as YYYY-MM-DD.")
+    date_to = form.date_to.data or utcnow().date()
+    period = export.Period(form.date_from.data or date_to - timedelta(days=30), date_to)
+    archive = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
+    try:
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+            with zf.open(f"{period.name}.jsonl", "w") as lines:
+                manifest = export.export_chain(period, lines)
+            zf.writestr(f"{period.name}.jsonl.manifest.json", export.manifest_json(manifest))
+        export.record_export(acting_user(), manifest, via="web")
+    except BaseException:
+        archive.close()
+        raise
+    archive.seek(0)
+    return send_file(
+        archive, mimetype="application/zip", as_attachment=True, download_name=f"{period.name}.zip"
     )

@@ -26,7 +26,6 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +40,6 @@ EVENTS = AuditEvent.__table__
 HEAD = AuditChainHead.__table__
 PENDING_KEY = "vaulta_audit_pending"
 WRITING_KEY = "vaulta_audit_writing"
-_SINGLE_STATEMENT_EVENTS = 8  # up to this many: insert and head update in one statement
 
 INSERT = sa.insert(EVENTS)
 _MOVE_HEAD = (
@@ -112,19 +110,19 @@ def seal(s: Session) -> None:
     previous, ids = _lock_head(conn, len(rows))
     chained = list(_chain(previous, ids, rows))
     head = {"head_id": chained[-1]["id"], "head_hash": chained[-1]["chain_hash"]}
-    if conn.dialect.name == "postgresql" and len(chained) <= _SINGLE_STATEMENT_EVENTS:
-        params = dict(head)
-        for i, row in enumerate(chained):
-            params |= {f"e{i}_{key}": value for key, value in row.items()}
-        conn.execute(_insert_and_move_head(len(chained)), params)
+    if conn.dialect.name == "postgresql":
+        columns = {c: [row[c] for row in chained] for c in _EVENT_COLUMNS}
+        columns["details"] = [row["details_json"] for row in chained]  # the hashed text
+        conn.execute(_INSERT_POSTGRESQL, head | columns)
     else:
-        conn.execute(INSERT, chained)
+        conn.execute(INSERT, [{c: row[c] for c in _EVENT_COLUMNS} for row in chained])
         conn.execute(_MOVE_HEAD, head)
     rows.clear()
 
 
 def _chain(previous: str, ids: list[int], rows: list[dict[str, Any]]) -> Iterable[dict]:
     for event_id, row in zip(ids, rows, strict=True):
+        details = json.dumps(row["details"])
         text = canonical(
             event_id,
             row["created_at"],
@@ -132,11 +130,11 @@ def _chain(previous: str, ids: list[int], rows: list[dict[str, Any]]) -> Iterabl
             row["action"],
             row["object_type"],
             row["object_id"],
-            json.dumps(row["details"]),
+            details,
             row["client_address"],
         )
         previous = link(previous, text)
-        yield row | {"id": event_id, "chain_hash": previous}
+        yield row | {"id": event_id, "chain_hash": previous, "details_json": details}
 
 
 def _lock_head(conn: Connection, count: int) -> tuple[str, list[int]]:
@@ -184,17 +182,16 @@ _EVENT_COLUMNS = (
     "created_at",
     "chain_hash",
 )
-
-
-@lru_cache(maxsize=_SINGLE_STATEMENT_EVENTS)
-def _insert_and_move_head(count: int) -> sa.Insert:
-    """PostgreSQL: ``WITH moved_head AS (UPDATE …) INSERT … SELECT … UNION ALL SELECT …``
-    of ``count`` events; built once per count (bound parameters only), so SQLAlchemy
-    compiles it once and psycopg prepares it."""
-    rows = [
-        sa.select(*(sa.bindparam(f"e{i}_{c}", type_=EVENTS.c[c].type) for c in _EVENT_COLUMNS))
-        for i in range(count)
-    ]
-    source = rows[0] if count == 1 else sa.union_all(*rows)
-    insert = sa.insert(EVENTS).from_select(list(_EVENT_COLUMNS), source)
-    return insert.add_cte(_MOVE_HEAD.cte("moved_head"))
+# PostgreSQL: every event and the head's move in one statement, whatever their number (one
+# array per column), so a batch costs what a single event does.
+_INSERT_POSTGRESQL = sa.text(
+    "WITH moved_head AS (UPDATE audit_chain_head SET last_event_id = :head_id, "
+    "last_hash = :head_hash WHERE id = 1) "
+    "INSERT INTO audit_events (id, actor_id, action, object_type, object_id, details, "
+    "client_address, created_at, chain_hash) "
+    "SELECT * FROM unnest(CAST(:id AS integer[]), CAST(:actor_id AS integer[]), "
+    "CAST(:action AS varchar[]), CAST(:object_type AS varchar[]), "
+    "CAST(:object_id AS varchar[]), CAST(:details AS json[]), "
+    "CAST(:client_address AS varchar[]), CAST(:created_at AS timestamptz[]), "
+    "CAST(:chain_hash AS varchar[]))"
+)
