@@ -28,6 +28,7 @@ from vaulta.money import CURRENCY_EXPONENTS, exponent, to_decimal
 from vaulta.web import safe_cell
 
 TEXT, INTEGER, DATE, MONEY = "text", "integer", "date", "money"
+MAX_DATA_ROWS = 1_048_576 - 2  # a sheet's rows, less the header and the truncation note
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -61,8 +62,15 @@ def send_xlsx(
 
 
 def write_xlsx(
-    out: Any, sheet: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
+    out: Any,
+    sheet: str,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    *,
+    max_rows: int = MAX_DATA_ROWS,
 ) -> None:
+    """Write the rows to ``out``; beyond ``max_rows`` a bold note says the rest is in the
+    CSV (an XLSX sheet holds 1,048,576 rows)."""
     book = xlsxwriter.Workbook(
         out, {"constant_memory": True, "strings_to_formulas": False, "in_memory": False}
     )
@@ -79,6 +87,10 @@ def write_xlsx(
             ws.write_string(0, col, column.header, bold)
         ws.freeze_panes(1, 0)
         for r, row in enumerate(rows, start=1):
+            if r > max_rows:
+                note = f"Truncated after {max_rows:,} rows (the XLSX limit): use the CSV."
+                ws.write_string(r, 0, note, bold)
+                break
             for col, (column, value) in enumerate(zip(columns, row, strict=True)):
                 if value is None or value == "":
                     continue
