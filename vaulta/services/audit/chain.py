@@ -41,7 +41,8 @@ HEAD = AuditChainHead.__table__
 PENDING_KEY = "vaulta_audit_pending"
 WRITING_KEY = "vaulta_audit_writing"
 
-INSERT = sa.insert(EVENTS)
+# The details go in as the very text that was hashed (not re-serialised by the JSON type).
+INSERT = sa.insert(EVENTS).values(details=sa.bindparam("details_json", type_=sa.Text))
 _MOVE_HEAD = (
     sa.update(HEAD)
     .where(HEAD.c.id == CHAIN_HEAD_ROW_ID)
@@ -115,7 +116,8 @@ def seal(s: Session) -> None:
         columns["details"] = [row["details_json"] for row in chained]  # the hashed text
         conn.execute(_INSERT_POSTGRESQL, head | columns)
     else:
-        conn.execute(INSERT, [{c: row[c] for c in _EVENT_COLUMNS} for row in chained])
+        keys = [c for c in _EVENT_COLUMNS if c != "details"] + ["details_json"]
+        conn.execute(INSERT, [{c: row[c] for c in keys} for row in chained])
         conn.execute(_MOVE_HEAD, head)
     rows.clear()
 
