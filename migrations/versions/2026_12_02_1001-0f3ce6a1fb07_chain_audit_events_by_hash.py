@@ -11,7 +11,8 @@ hash (64 zeros), and the head row is written.
 
 - PostgreSQL: in SQL (``flask db upgrade --sql`` prints it), one PL/pgSQL loop that hashes
   ``json_build_array(...)::text`` (the same text the app hashes) with ``sha256()`` and writes
-  the hashes 10,000 rows per ``UPDATE … FROM unnest(...)``.
+  the hashes 10,000 rows per ``UPDATE … FROM unnest(...)``; ``statement_timeout`` is lifted
+  for that one statement and restored after it.
 - SQLite has no SHA-256 in SQL (and no offline mode): the rows are read and written back
   in id-ordered batches of 10,000, plain Core, no app code.
 
@@ -97,6 +98,16 @@ $chain$
 """
 
 
+SAVE_TIMEOUT = (
+    "SELECT set_config('vaulta.saved_statement_timeout', current_setting('statement_timeout'), "
+    "true)"
+)
+RESTORE_TIMEOUT = (
+    "SELECT set_config('statement_timeout', "
+    "current_setting('vaulta.saved_statement_timeout'), true)"
+)
+
+
 def upgrade():
     op.create_table(
         "audit_chain_head",
@@ -109,7 +120,14 @@ def upgrade():
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("chain_hash", sa.String(length=64), nullable=True))
     if op.get_context().dialect.name == "postgresql":
+        # The fill is one statement that grows with the log (about 20 s per 200,000 events
+        # on a busy machine): MIGRATION_STATEMENT_TIMEOUT is lifted for it alone, then put
+        # back for whatever runs next in this transaction. audit_events is locked by the
+        # ADD COLUMN above until the commit anyway; lock_timeout still applies.
+        op.execute(sa.text(SAVE_TIMEOUT))
+        op.execute(sa.text("SET LOCAL statement_timeout = 0"))
         op.execute(sa.text(CHAIN_POSTGRESQL))
+        op.execute(sa.text(RESTORE_TIMEOUT))
     else:
         _chain_in_batches(op.get_bind())
 
