@@ -53,6 +53,7 @@ ACCESS: dict[str, str] = {
     "accounts.statement": OWNER,
     "accounts.statement_rows": OWNER,
     "accounts.statement_csv": OWNER,
+    "accounts.statement_xlsx": OWNER,
     "payments.index": CUSTOMER,
     "payments.new": CUSTOMER,
     "payments.validate": CUSTOMER,
@@ -72,6 +73,7 @@ ADMIN_ENDPOINTS = (
     "accounts.admin_detail",
     "accounts.admin_statement",
     "accounts.admin_statement_csv",
+    "accounts.admin_statement_xlsx",
     "accounts.change_status",
     "accounts.move_money",
 )

@@ -24,7 +24,7 @@ from vaulta.services.payments import approvals
 from vaulta.services.unit_of_work import write_transaction
 
 
-def test_an_approval_takes_two_statements_on_postgresql_five_on_sqlite(
+def test_an_approval_takes_four_statements_on_postgresql_seven_on_sqlite(
     backend: str, customer_user: User, approver: User
 ) -> None:
     source = factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
@@ -36,12 +36,17 @@ def test_an_approval_takes_two_statements_on_postgresql_five_on_sqlite(
     assert done.status == "executed"
     # The maintenance check (once on PostgreSQL, with the write barrier; before and after
     # BEGIN IMMEDIATE on SQLite), then the lock (which reserves the transaction's id on
-    # PostgreSQL), then the writes.
+    # PostgreSQL), then the writes, then the audit events chained as it commits: the chain
+    # head locked (with the events' ids on PostgreSQL), the events inserted and the head
+    # moved (one statement on PostgreSQL).
     checks = [s for s in sent if "maintenance_mode" in s]
     assert len(checks) == (1 if backend == "postgresql" else 2), sent
     writes = [s for s in sent if not s.startswith(("BEGIN", "PRAGMA")) and s not in checks]
-    assert len(writes) == (2 if backend == "postgresql" else 5), writes
+    assert len(writes) == (4 if backend == "postgresql" else 7), writes
     assert "FOR UPDATE" in writes[0] or backend == "sqlite"
+    chained = 2 if backend == "postgresql" else 3
+    assert "audit_chain_head" in writes[-chained]
+    assert "INSERT INTO audit_events" in writes[-chained + 1]
     tx = db.session.get(Transaction, done.transaction_id)
     assert tx is not None
     assert (tx.debit_account_id, tx.credit_account_id, tx.amount_minor) == (
@@ -112,12 +117,8 @@ def _write(
     with write_transaction() as s:
         conn = s.connection()
         reserved = conn.scalar(sa.select(RESERVE_TRANSACTION_ID)) if reserve else None
-        tx_id = write_movement(
-            conn,
-            _movement(admin, debit, credit, reserved),
-            events=lambda tx_id: [audit.Event(admin.id, "test.moved", "transaction", tx_id)],
-            follow_up=follow_up,
-        )
+        tx_id = write_movement(conn, _movement(admin, debit, credit, reserved), follow_up=follow_up)
+        audit.record_all(s, [audit.Event(admin.id, "test.moved", "transaction", tx_id)])
     return tx_id, reserved
 
 
@@ -159,5 +160,5 @@ def test_a_follow_up_parameter_named_like_a_column_is_refused() -> None:
     a table it writes (here accounts.customer_id) to that table's SET."""
     clashing = sa.update(Customer).where(Customer.id == sa.bindparam("customer_id"))
     with pytest.raises(ValueError, match=r"\['customer_id'\]"):
-        _one_statement(1, clashing.values(updated_at=sa.func.now()), inserts=True)
-    assert _one_statement(1, _RENAME, inserts=True) is not None
+        _one_statement(clashing.values(updated_at=sa.func.now()), inserts=True)
+    assert _one_statement(_RENAME, inserts=True) is not None

@@ -28,6 +28,7 @@ from vaulta.services import ledger
 from vaulta.services.banking import account_queries, accounts
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
 from vaulta.services.ledger import statements
+from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
 from vaulta.web import redirect_to, render, stream_csv, wants_partial
 
 MONEY_ACTIONS: dict[str, Callable[..., Any]] = {
@@ -49,6 +50,17 @@ CSV_HEADER = (
     "amount",
     "currency",
     "balance",
+)
+XLSX_COLUMNS = (
+    Column("date (UTC)", DATE, 20),
+    Column("id", INTEGER, 10),
+    Column("kind"),
+    Column("description", width=40),
+    Column("reference", width=20),
+    Column("counterparty", width=28),
+    Column("amount", MONEY),
+    Column("currency", width=9),
+    Column("balance", MONEY, 16),
 )
 ADMIN_PAGE = "accounts/admin_detail.html"
 
@@ -130,6 +142,12 @@ def statement_csv(number: str) -> Response:
     return _csv_response(_own_account(number))
 
 
+@bp.route("/accounts/<number>/statement.xlsx")
+@customer_required
+def statement_xlsx(number: str) -> Response:
+    return _xlsx_response(_own_account(number))
+
+
 # --- admins ----------------------------------------------------------------------------
 
 
@@ -178,6 +196,12 @@ def admin_statement(account_id: int) -> Response:
 @admin_required
 def admin_statement_csv(account_id: int) -> Response:
     return _csv_response(account_queries.get_account(account_id))
+
+
+@bp.route("/admin/accounts/<int:account_id>/statement.xlsx")
+@admin_required
+def admin_statement_xlsx(account_id: int) -> Response:
+    return _xlsx_response(account_queries.get_account(account_id))
 
 
 @bp.route("/admin/accounts/<int:account_id>/<any(deposit, withdraw):action>", methods=["POST"])
@@ -340,3 +364,25 @@ def _csv_response(account: Account) -> Response:
             )
 
     return stream_csv(f"statement-{number}.csv", CSV_HEADER, stream_with_context(lines()))
+
+
+def _xlsx_response(account: Account) -> Response:
+    """The statement as XLSX cells (the CSV's columns), written to a temporary file."""
+    date_from, date_to = _date_arg("from"), _date_arg("to")
+    currency = account.currency
+    rows = statements.iter_statement(account, date_from=date_from, date_to=date_to)
+    cells = (
+        (
+            row.created_at,
+            row.id,
+            row.kind,
+            row.description,
+            row.reference,
+            row.counterparty,
+            Money(row.amount_minor, currency),
+            currency,
+            Money(row.balance_minor, currency),
+        )
+        for row in rows
+    )
+    return send_xlsx(f"statement-{account.number}.xlsx", "Statement", XLSX_COLUMNS, cells)

@@ -2,7 +2,7 @@
 
 from vaulta.models.account import Account
 from vaulta.models.api import ApiIdempotencyKey
-from vaulta.models.audit import AuditEvent
+from vaulta.models.audit import AuditChainHead, AuditEvent
 from vaulta.models.base import Base, utcnow
 from vaulta.models.customer import Customer
 from vaulta.models.maintenance import MaintenanceMode
@@ -19,6 +19,7 @@ __all__ = [
     "Account",
     "ApiIdempotencyKey",
     "ApiKey",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "Customer",

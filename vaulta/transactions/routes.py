@@ -15,6 +15,7 @@ from vaulta.money import format_plain
 from vaulta.services import ledger
 from vaulta.services.errors import DomainError, NotFound
 from vaulta.services.ledger import transaction_search
+from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
 from vaulta.transactions import bp
 from vaulta.transactions.forms import ReverseForm, TransactionSearchForm
 from vaulta.web import redirect_to, render, stream_csv
@@ -31,6 +32,20 @@ CSV_HEADER = (
     "reference",
     "reverses_id",
     "created_by",
+)
+# The same columns as the CSV, as cells: numbers, UTC date-times, amounts in major units.
+XLSX_COLUMNS = (
+    Column("id", INTEGER, 10),
+    Column("created_at (UTC)", DATE, 20),
+    Column("kind"),
+    Column("debit_account", width=16),
+    Column("credit_account", width=16),
+    Column("amount", MONEY),
+    Column("currency", width=9),
+    Column("description", width=40),
+    Column("reference", width=20),
+    Column("reverses_id", INTEGER, 12),
+    Column("created_by", width=28),
 )
 
 
@@ -68,6 +83,16 @@ def search() -> Response:
 @bp.route("/export.csv")
 @admin_required
 def export() -> Response:
+    return _export("csv")
+
+
+@bp.route("/export.xlsx")
+@admin_required
+def export_xlsx() -> Response:
+    return _export("xlsx")
+
+
+def _export(kind: str) -> Response:
     form = TransactionSearchForm.from_query()
     if not form.validate():
         return _render_search(form, None, 422)
@@ -76,8 +101,27 @@ def export() -> Response:
     except DomainError as err:
         show_error(form, err, required=True)
         return _render_search(form, None, err.status)
-    filename = f"transactions-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
-    return stream_csv(filename, CSV_HEADER, stream_with_context(_csv_rows(rows)))
+    filename = f"transactions-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    if kind == "xlsx":
+        return send_xlsx(f"{filename}.xlsx", "Transactions", XLSX_COLUMNS, _xlsx_rows(rows))
+    return stream_csv(f"{filename}.csv", CSV_HEADER, stream_with_context(_csv_rows(rows)))
+
+
+def _xlsx_rows(rows: Iterable[Any]) -> Iterator[list[Any]]:
+    for row in rows:
+        yield [
+            row.id,
+            row.created_at,
+            row.kind,
+            row.debit_number,
+            row.credit_number,
+            Money(row.amount_minor, row.currency),
+            row.currency,
+            row.description,
+            row.reference,
+            row.reverses_id,
+            row.created_by_email,
+        ]
 
 
 def _csv_rows(rows: Iterable[Any]) -> Iterator[list[Any]]:
