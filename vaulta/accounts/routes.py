@@ -28,6 +28,7 @@ from vaulta.services import ledger
 from vaulta.services.banking import account_queries, accounts
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
 from vaulta.services.ledger import statements
+from vaulta.services.reports import statement_archive
 from vaulta.web import redirect_to, render, stream_csv, wants_partial
 
 MONEY_ACTIONS: dict[str, Callable[..., Any]] = {
@@ -86,7 +87,8 @@ def _customer_context(number: str) -> dict[str, Any]:
     page = statements.statement_page(
         account, before_id=_before_id(), limit=current_app.config["PAGE_SIZE"]
     )
-    return _statement_context(account, page, ".statement", ".statement_rows", number=number)
+    context = _statement_context(account, page, ".statement", ".statement_rows", number=number)
+    return context | {"months": statement_archive.month_entries(account.id)}
 
 
 # --- customers -------------------------------------------------------------------------
@@ -151,6 +153,7 @@ def _admin_context(
     )
     # Status actions and money forms only for open customer accounts (the template shows
     # them then); a system or closed account's page builds no forms.
+    context["months"] = statement_archive.month_entries(account.id)
     context["actionable"] = not account.is_system and account.status != ACCOUNT_CLOSED
     if context["actionable"]:
         for action in MONEY_ACTIONS:
