@@ -55,6 +55,7 @@ ACCESS: dict[str, str] = {
     "accounts.statement_rows": OWNER,
     "accounts.statement_csv": OWNER,
     "accounts.statement_pdf": OWNER_OR_STAFF,
+    "accounts.statement_documents": OWNER_OR_STAFF,
     "accounts.monthly_statement_pdf": OWNER_OR_STAFF,
     "payments.index": CUSTOMER,
     "payments.new": CUSTOMER,

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import Field
 
-from vaulta.accounts import bp, confirmation
+from vaulta.accounts import bp, confirmation, dashboard
 from vaulta.accounts.confirmation import ConfirmationInvalid, PendingMovement
 from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, StatusForm
 from vaulta.auth.access import acting_user, admin_required, customer_required
@@ -28,7 +28,6 @@ from vaulta.services import ledger
 from vaulta.services.banking import account_queries, accounts
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
 from vaulta.services.ledger import statements
-from vaulta.services.reports import statement_archive
 from vaulta.web import redirect_to, render, stream_csv, wants_partial
 
 MONEY_ACTIONS: dict[str, Callable[..., Any]] = {
@@ -87,8 +86,7 @@ def _customer_context(number: str) -> dict[str, Any]:
     page = statements.statement_page(
         account, before_id=_before_id(), limit=current_app.config["PAGE_SIZE"]
     )
-    context = _statement_context(account, page, ".statement", ".statement_rows", number=number)
-    return context | {"months": statement_archive.month_entries(account.id)}
+    return _statement_context(account, page, ".statement", ".statement_rows", number=number)
 
 
 # --- customers -------------------------------------------------------------------------
@@ -101,10 +99,8 @@ def index() -> Response:
         return redirect_to(url_for("admin.index"))
     if current_user.customer_id is None:  # pragma: no cover - forbidden by a check constraint
         return render("accounts/index.html", accounts=[])
-    return render(
-        "accounts/index.html",
-        accounts=account_queries.accounts_of_customer(current_user.customer_id),
-    )
+    owned = account_queries.accounts_of_customer(current_user.customer_id)
+    return render("accounts/index.html", accounts=owned, charts=dashboard.customer_charts(owned))
 
 
 def _own_account(number: str) -> Account:
@@ -153,7 +149,6 @@ def _admin_context(
     )
     # Status actions and money forms only for open customer accounts (the template shows
     # them then); a system or closed account's page builds no forms.
-    context["months"] = statement_archive.month_entries(account.id)
     context["actionable"] = not account.is_system and account.status != ACCOUNT_CLOSED
     if context["actionable"]:
         for action in MONEY_ACTIONS:

@@ -1,5 +1,6 @@
 """Statements as PDF, for the owning customer and for staff, by account number.
 
+``/accounts/<number>/statements`` lists them (a page, or the account pages' htmx part).
 ``/accounts/<number>/statement.pdf?from=…&to=…`` renders any period on request.
 ``/accounts/<number>/statements/<YYYY-MM>.pdf`` is a past month's statement: produced on
 its first request, then stored (vaulta/services/reports/statement_archive.py) and served
@@ -24,6 +25,7 @@ from vaulta.services.errors import DomainError
 from vaulta.services.ledger import statement_periods
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.reports import statement_archive
+from vaulta.web import render
 
 
 def viewable_account(number: str) -> Account:
@@ -52,6 +54,22 @@ def _pdf(pdf: bytes, filename: str, etag: str | None = None) -> Response:
     if etag:
         response.set_etag(etag)
     return response
+
+
+@bp.route("/accounts/<number>/statements")
+@login_required
+def statement_documents(number: str) -> Response:
+    """The PDF statements of an account: a period on request, and the monthly ones. The
+    account pages load it with htmx (so their own statements stay as they are) and link
+    to it as a page without JS."""
+    account = viewable_account(number)
+    return render(
+        "accounts/statement_documents.html",
+        "accounts/_statement_documents.html",
+        account=account,
+        number=account.number,
+        months=statement_archive.month_entries(account),
+    )
 
 
 @bp.route("/accounts/<number>/statement.pdf")

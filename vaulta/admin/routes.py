@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.wrappers import Response
 
-from vaulta.admin import bp
+from vaulta.admin import bp, dashboard
 from vaulta.admin.forms import AuditSearchForm
 from vaulta.auth.access import admin_required
 from vaulta.services.audit import audit_queries
@@ -17,7 +17,14 @@ from vaulta.web import render
 @bp.route("/")
 @admin_required
 def index() -> Response:
-    return render("admin/index.html", summary=overview.admin_summary())
+    """Counters, charts (each with its table) and the latest transactions;
+    ``?days=90`` widens the payments charts from 30 days."""
+    window = 90 if request.args.get("days") == "90" else 30
+    return render(
+        "admin/index.html",
+        summary=overview.admin_summary(),
+        **dashboard.dashboard_context(window),
+    )
 
 
 @bp.route("/audit")

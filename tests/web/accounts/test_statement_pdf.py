@@ -141,10 +141,14 @@ def test_monthly_statement_is_kept_as_first_issued(
     client: WebClient, customer_user: User, admin: User, history: Account
 ) -> None:
     client.sign_in(customer_user)
+    documents = f"/accounts/{history.number}/statements"
     page = client.get(f"/accounts/{history.number}").get_data(as_text=True)
+    assert f'hx-get="{documents}"' in page  # the account page loads the list
+    part = client.htmx("GET", documents).get_data(as_text=True)
+    assert "<html" not in part
     month = LAST_MONTH.isoformat()[:7]
-    assert month_url(history, month) in page
-    assert "issued on first download" in page
+    assert month_url(history, month) in part
+    assert "issued on first download" in part
 
     first = client.get(month_url(history, month))
     assert first.status_code == 200
@@ -169,6 +173,8 @@ def test_monthly_statement_is_kept_as_first_issued(
     client.sign_in(admin)
     assert client.get(month_url(history, month)).data == first.data
     page = client.get(f"/admin/accounts/{history.id}").get_data(as_text=True)
+    assert f'hx-get="{documents}"' in page
+    page = client.get(documents).get_data(as_text=True)  # the page without JS
     assert month_url(history, month) in page
     assert digest[:16] in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MonthlyStatement)) == 1

@@ -24,7 +24,6 @@ from vaulta.services.unit_of_work import session, write_transaction
 LISTED_MONTHS = 24
 
 _m = MonthlyStatement.__table__
-_accounts = Account.__table__
 
 
 class StoredStatement(NamedTuple):
@@ -83,14 +82,13 @@ def check_month(account: Account, month: date) -> None:
         raise NotFound("No statement for that month.")
 
 
-def month_entries(account_id: int) -> list[MonthEntry]:
+def month_entries(account: Account) -> list[MonthEntry]:
     """The account's past months, newest first, each with its digest if already issued."""
-    s = session()
-    opened_at = s.scalar(sa.select(_accounts.c.opened_at).where(_accounts.c.id == account_id))
-    months = past_months(opened_at) if opened_at is not None else []
+    months = past_months(account.opened_at)
     if not months:
         return []
-    rows = s.execute(
+    account_id = account.id
+    rows = session().execute(
         sa.select(_m.c.month, _m.c.sha256).where(
             _m.c.account_id == account_id, _m.c.month >= months[-1]
         )
