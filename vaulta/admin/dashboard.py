@@ -29,7 +29,9 @@ def duration(seconds: float) -> str:
     return f"{minutes} min"
 
 
-def _series(names: list[str], per_day: dict[date, dict[str, int]], days: list[date]) -> list:
+def _series(
+    names: list[str], per_day: dict[date, dict[str, int]], days: list[date]
+) -> list[Series]:
     return [
         Series(name.replace("_", " "), [per_day[d].get(name, 0) for d in days], f"series-{i % 7}")
         for i, name in enumerate(names)

@@ -38,6 +38,7 @@ _p = Payment.__table__
 _t = Transaction.__table__
 _a = Account.__table__
 DECIDED = (PAYMENT_EXECUTED, PAYMENT_REJECTED, PAYMENT_FAILED)
+REQUEST_LOOKBACK_DAYS = 31
 # Age buckets of the approval backlog: (label, upper bound of the age).
 BACKLOG_AGES: tuple[tuple[str, timedelta | None], ...] = (
     ("under 1 hour", timedelta(hours=1)),
@@ -149,8 +150,9 @@ def decision_times(weeks: int, *, now: datetime | None = None) -> list[DecisionW
     rows = session().execute(
         sa.select(requested_at, decided_at).where(
             _p.c.status.in_(DECIDED),
-            # Requested at most the expiry window before the first week (indexed) …
-            _p.c.created_at >= start - timedelta(days=31),
+            # Requested at most 31 days before the first week (indexed; an unapproved
+            # payment expires after PAYMENT_EXPIRY_DAYS, 7 by default) …
+            _p.c.created_at >= start - timedelta(days=REQUEST_LOOKBACK_DAYS),
             decided_at >= start,  # … and decided in the window.
         )
     )
