@@ -76,3 +76,16 @@ def test_customer_dashboard_charts(live_server: str, page: Page) -> None:
     first = sections.first
     assert first.locator("table").first.locator("tbody tr").count() == 90
     screenshot(page, "dashboard-customer-tables.png")
+
+
+def test_account_page_lists_monthly_pdf_statements(live_server: str, page: Page) -> None:
+    """The account page loads its PDF statements with htmx; a month downloads as a PDF."""
+    sign_in(page, live_server, CUSTOMER_EMAIL)
+    page.locator("table").first.get_by_role("link").first.click()
+    months = page.locator("#monthly-statements")
+    expect(months).to_be_visible()  # swapped in after the page loaded
+    with page.expect_download() as download:
+        months.get_by_role("link", name="PDF").first.click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    path = download.value.path()
+    assert path.read_bytes().startswith(b"%PDF-")
