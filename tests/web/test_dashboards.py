@@ -78,3 +78,14 @@ def test_customer_sees_charts_of_their_own_accounts(
 
 def test_customers_get_no_staff_dashboard(customer_client: WebClient) -> None:
     assert customer_client.get("/admin/?days=90").status_code == 403
+
+
+def test_the_transactions_counter_counts_today(admin_client: WebClient, admin: User) -> None:
+    account = factories.make_account(factories.make_customer(), "EUR")
+    deposit_on(account, TODAY - timedelta(days=1), 1_00, admin, "Yesterday")
+    deposit_on(account, TODAY, 2_00, admin, "Today")
+    deposit_on(account, TODAY, 3_00, admin, "Today again")
+    html = admin_client.get("/admin/").get_data(as_text=True)
+    counter = re.search(r'<header>Transactions today</header><p class="stat">(\d+)</p>', html)
+    assert counter is not None
+    assert counter.group(1) == "2"
