@@ -17,6 +17,7 @@ from tests.webclient import WebClient
 PUBLIC = "public"  # anyone
 ADMIN = "admin"  # admins only: anonymous -> login, customers -> 403
 OWNER = "owner"  # a customer's own object: another customer -> 404, admins -> 403
+OWNER_OR_STAFF = "owner_or_staff"  # the owner and admins; another customer -> 404
 CUSTOMER = "customer"  # any customer, nothing of another's involved; admins -> 403
 SIGNED_IN = "signed_in"  # any signed-in user
 HOME = "home"  # the start page: customers see it, admins are sent to their dashboard
@@ -54,6 +55,9 @@ ACCESS: dict[str, str] = {
     "accounts.statement_rows": OWNER,
     "accounts.statement_csv": OWNER,
     "accounts.statement_xlsx": OWNER,
+    "accounts.statement_pdf": OWNER_OR_STAFF,
+    "accounts.statement_documents": OWNER_OR_STAFF,
+    "accounts.monthly_statement_pdf": OWNER_OR_STAFF,
     "payments.index": CUSTOMER,
     "payments.new": CUSTOMER,
     "payments.validate": CUSTOMER,
@@ -119,6 +123,7 @@ def expected(access: str, role: str) -> set[int] | str:
     table = {
         ADMIN: {"admin": "ok", "customer": {403}, "other": {403}},
         OWNER: {"admin": {403}, "customer": "ok", "other": {404}},
+        OWNER_OR_STAFF: {"admin": "ok", "customer": "ok", "other": {404}},
         CUSTOMER: {"admin": {403}, "customer": "ok", "other": "ok"},
         SIGNED_IN: {"admin": "ok", "customer": "ok", "other": "ok"},
         HOME: {"admin": {302}, "customer": "ok", "other": "ok"},
@@ -142,7 +147,10 @@ def url_for_rule(rule: Rule, world: World) -> str:
             "customer_id": world.account.customer_id,
             "key_id": world.key_id,
             "filename": "app.css",
+            "month": world.past_month,
         }[argument]
+    if rule.endpoint == "accounts.statement_pdf":
+        values |= {"from": world.past_month + "-01", "to": world.past_month + "-28"}
     with current_app.test_request_context():
         return url_for(rule.endpoint, **values)
 

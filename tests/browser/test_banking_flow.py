@@ -58,8 +58,8 @@ def test_admin_deposit_then_customer_statement(
     customer = open_page()
     sign_in(customer, live_server, CUSTOMER_EMAIL)
     customer.get_by_role("row", name=re.compile("EUR")).get_by_role("link").click()
-    expect(customer.locator("table")).to_contain_text(description)
-    expect(customer.locator("table")).to_contain_text("12.34")
+    expect(customer.locator("#statement table")).to_contain_text(description)
+    expect(customer.locator("#statement table")).to_contain_text("12.34")
 
 
 def _amount(text: str) -> int:

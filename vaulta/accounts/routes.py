@@ -16,7 +16,7 @@ from flask import current_app, flash, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from vaulta.accounts import bp, confirmation
+from vaulta.accounts import bp, confirmation, dashboard
 from vaulta.accounts.confirmation import ConfirmationInvalid, PendingMovement
 from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, StatusForm
 from vaulta.auth.access import acting_user, admin_required, customer_required
@@ -111,10 +111,8 @@ def index() -> Response:
         return redirect_to(url_for("admin.index"))
     if current_user.customer_id is None:  # pragma: no cover - forbidden by a check constraint
         return render("accounts/index.html", accounts=[])
-    return render(
-        "accounts/index.html",
-        accounts=account_queries.accounts_of_customer(current_user.customer_id),
-    )
+    owned = account_queries.accounts_of_customer(current_user.customer_id)
+    return render("accounts/index.html", accounts=owned, charts=dashboard.customer_charts(owned))
 
 
 def _own_account(number: str) -> Account:

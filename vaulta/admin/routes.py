@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, request, send_file, stream_with_context
 from werkzeug.wrappers import Response
 
-from vaulta.admin import bp
+from vaulta.admin import bp, dashboard
 from vaulta.admin.forms import AuditExportForm, AuditSearchForm
 from vaulta.auth.access import acting_user, admin_required
 from vaulta.forms import show_error
@@ -27,7 +27,14 @@ from vaulta.web import render, stream_csv
 @bp.route("/")
 @admin_required
 def index() -> Response:
-    return render("admin/index.html", summary=overview.admin_summary())
+    """Counters, charts (each with its table) and the latest transactions;
+    ``?days=90`` widens the payments charts from 30 days."""
+    window = 90 if request.args.get("days") == "90" else 30
+    return render(
+        "admin/index.html",
+        summary=overview.admin_summary(),
+        **dashboard.dashboard_context(window),
+    )
 
 
 @bp.route("/audit")

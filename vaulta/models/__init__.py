@@ -8,6 +8,7 @@ from vaulta.models.customer import Customer
 from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.payment import Payment
 from vaulta.models.security import OTP, ApiKey
+from vaulta.models.statement import MonthlyStatement
 from vaulta.models.transaction import Transaction
 from vaulta.models.user import User
 
@@ -24,6 +25,7 @@ __all__ = [
     "Base",
     "Customer",
     "MaintenanceMode",
+    "MonthlyStatement",
     "Payment",
     "Transaction",
     "User",
