@@ -1,5 +1,6 @@
 """Readers that tests share: balances, row counts, audit trails, the SQL a block sends and
-mailed codes. tests/factories.py builds; these only look (they need an app context)."""
+mailed codes (tests/factories.py builds; these only look, in an app context); and the
+``flask vaulta`` commands run in-process."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from click.testing import Result
+from flask import Flask
 
 from vaulta import mail
 from vaulta.extensions import db
@@ -84,3 +87,8 @@ def mailed_code(to: str, subject: str | None = None) -> str:
 def sign_in_code(email: str) -> str:
     """The newest sign-in code mailed to ``email`` (the second factor)."""
     return mailed_code(email, SIGN_IN_CODE_SUBJECT)
+
+
+def vaulta_cli(app: Flask, *args: str, input: str | None = None) -> Result:
+    """Run ``flask vaulta ARGS`` in-process; ``input`` is what it reads from stdin."""
+    return app.test_cli_runner().invoke(args=["vaulta", *args], input=input)
