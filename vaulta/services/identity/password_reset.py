@@ -75,8 +75,7 @@ def reset_password(email: str, code: str, new_password: str) -> User:
     except InvalidInput:
         raise InvalidInput(INVALID_CODE, field="code") from None
     with write_transaction() as s:
-        # FOR NO KEY UPDATE: an audit event's actor foreign key may still be checked.
-        fresh = s.get(User, user.id, with_for_update={"key_share": True})
+        fresh = s.get(User, user.id, with_for_update=True)
         if fresh is None or not fresh.is_active:
             raise InvalidInput(INVALID_CODE, field="code")
         fresh.password_hash = new_hash

@@ -276,9 +276,7 @@ def _locked(s: Session, user: User) -> User:
     fresh = s.scalar(
         sa.select(User)
         .where(User.id == user.id)
-        # FOR NO KEY UPDATE: serialises writers of this login, yet lets an audit event's
-        # actor foreign key be checked meanwhile (the audit chain: no deadlock at its head).
-        .with_for_update(key_share=True)
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
     if fresh is None:

@@ -126,8 +126,7 @@ def rotate_session(user: User) -> None:
 def sign_out_everywhere(user: User) -> User:
     """End every session of ``user`` (a copied cookie stops working) and audit it."""
     with write_transaction() as s:
-        # FOR NO KEY UPDATE: an audit event's actor foreign key may still be checked.
-        fresh = s.get(User, user.id, with_for_update={"key_share": True})
+        fresh = s.get(User, user.id, with_for_update=True)
         if fresh is None:
             raise NotFound("There is no such login.")
         fresh.session_token = new_session_token()
@@ -156,8 +155,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
         raise InvalidInput("Choose a password you have not used here.", field="new_password")
     new_hash = passwords.hash_password(new_password)
     with write_transaction() as s:
-        # FOR NO KEY UPDATE: an audit event's actor foreign key may still be checked.
-        fresh = s.get(User, user.id, with_for_update={"key_share": True})
+        fresh = s.get(User, user.id, with_for_update=True)
         if fresh is None:
             raise NotFound("There is no such login.")
         fresh.password_hash = new_hash
