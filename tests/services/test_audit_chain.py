@@ -5,6 +5,8 @@ chain (PostgreSQL, threads)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,3 +190,35 @@ def test_concurrent_writers_leave_one_chain(pg_app: Flask) -> None:
     report = verify_chain()
     assert report.ok, report.problem
     assert report.events == len(_ids()) == before + THREADS * EVENTS_PER_THREAD
+
+
+def test_a_writer_waiting_for_its_actor_does_not_hold_the_chain_head(pg_app: Flask) -> None:
+    """Another transaction has changed a login's session token (a unique column, so the row
+    is locked FOR UPDATE, as a sign-out everywhere does) and will want the chain head next.
+    A writer whose event names that login as actor waits for it before taking the head
+    (its foreign key's lock comes first), so the other transaction still gets the head:
+    no deadlock. Taking the head first would make them wait for each other."""
+    user = factories.make_admin("locked@example.test")
+    user_id = user.id
+    _record("test.first")  # the head row exists
+    outcome: list[object] = []
+
+    def writer(_i: int) -> None:
+        _record("test.same_actor", db.session.get(User, user_id))
+
+    with db.engine.connect() as other:
+        other.exec_driver_sql("SET lock_timeout = '3s'")
+        other.execute(
+            sa.update(User.__table__).where(User.id == user_id).values(session_token="rotated")
+        )
+        thread = threading.Thread(
+            target=lambda: outcome.extend(in_threads(pg_app, 1, writer)), daemon=True
+        )
+        thread.start()
+        time.sleep(1)  # the writer is sealing: waiting for the login
+        head = other.execute(sa.text("SELECT 1 FROM audit_chain_head WHERE id = 1 FOR UPDATE"))
+        assert head.scalar() == 1  # not held by the waiting writer
+        other.rollback()
+    thread.join(30)
+    assert outcome == [None]
+    assert verify_chain().ok

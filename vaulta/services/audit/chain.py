@@ -14,7 +14,8 @@ links to ``GENESIS``. The hash is hex, over UTF-8: ``sha256((prev + canonical).e
 Writers never fork the chain: events recorded during a ``write_transaction`` wait in the
 session (``pending``) and are sealed just before it commits (``seal``): the one
 ``audit_chain_head`` row is locked (PostgreSQL ``FOR UPDATE``, taken after every other
-lock the transaction holds, so no lock is ever awaited while holding it; SQLite's
+lock the transaction needs, the events' actors ``FOR KEY SHARE`` included, so no lock is
+ever awaited while holding it; SQLite's
 ``BEGIN IMMEDIATE`` already serialises writers), ids are allocated under that lock, the
 events are inserted with their hashes and the head moves to the newest one. A rolled back
 transaction leaves nothing: its events and its move of the head go together.
@@ -108,7 +109,8 @@ def seal(s: Session) -> None:
     if s.new or s.dirty or s.deleted:
         s.flush()  # rows the events point at (actors) go in first
     conn = s.connection()
-    previous, ids = _lock_head(conn, len(rows))
+    actors = sorted({row["actor_id"] for row in rows if row["actor_id"] is not None})
+    previous, ids = _lock_head(conn, len(rows), actors)
     chained = list(_chain(previous, ids, rows))
     head = {"head_id": chained[-1]["id"], "head_hash": chained[-1]["chain_hash"]}
     if conn.dialect.name == "postgresql":
@@ -139,18 +141,19 @@ def _chain(previous: str, ids: list[int], rows: list[dict[str, Any]]) -> Iterabl
         yield row | {"id": event_id, "chain_hash": previous, "details_json": details}
 
 
-def _lock_head(conn: Connection, count: int) -> tuple[str, list[int]]:
+def _lock_head(conn: Connection, count: int, actors: list[int]) -> tuple[str, list[int]]:
     """Lock the chain head: the newest hash and ``count`` new event ids, allocated under
     the lock (so ids grow in chain order). Creates the head if it is missing."""
     postgres = conn.dialect.name == "postgresql"
     statement = _HEAD_POSTGRESQL if postgres else _HEAD_SQLITE
-    found = conn.execute(statement, {"count": count}).all()
+    params = {"count": count, "actors": actors}
+    found = conn.execute(statement, params).all()
     if not found:
         insert = (postgresql if postgres else sqlite).insert(HEAD)
         conn.execute(
             insert.values(id=CHAIN_HEAD_ROW_ID, last_hash=GENESIS).on_conflict_do_nothing()
         )
-        found = conn.execute(statement, {"count": count}).all()
+        found = conn.execute(statement, params).all()
     previous = found[0][0]
     if postgres:
         return previous, [int(r[1]) for r in found]
@@ -158,19 +161,24 @@ def _lock_head(conn: Connection, count: int) -> tuple[str, list[int]]:
     return previous, list(range(newest + 1, newest + 1 + count))
 
 
-# PostgreSQL: the head row locked first (the subquery's FOR UPDATE waits for the writer
-# before, then reads its committed head), then the ids: the LATERAL depends on the locked
-# row, so nextval runs only once the lock is held.
+# PostgreSQL, in this order (each LATERAL depends on what comes before it, so the plan
+# cannot reorder them): the events' actors locked FOR KEY SHARE (what their foreign keys
+# need: a transaction that changed such a login, e.g. rotated its session token, is waited
+# for now, before the head is held, never while holding it), then the head row (the
+# subquery's FOR UPDATE waits for the writer before, then reads its committed head), then
+# the ids: nextval runs only once the lock is held.
 _HEAD_POSTGRESQL = sa.text(
     "SELECT h.last_hash, ids.id FROM "
-    "(SELECT last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE) AS h "
+    "(SELECT count(*) AS n FROM (SELECT id FROM users "
+    "WHERE id = ANY(CAST(:actors AS integer[])) ORDER BY id FOR KEY SHARE) AS a) AS actors "
+    "CROSS JOIN LATERAL (SELECT last_hash FROM audit_chain_head "
+    "WHERE id = 1 AND actors.n >= 0 FOR UPDATE) AS h "
     "CROSS JOIN LATERAL (SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) AS id "
     "FROM generate_series(1, :count) WHERE h.last_hash IS NOT NULL) AS ids"
 )
 # SQLite: the writer already holds the database's write lock (BEGIN IMMEDIATE).
 _HEAD_SQLITE = sa.text(
-    "SELECT last_hash, (SELECT max(id) FROM audit_events), :count "
-    "FROM audit_chain_head WHERE id = 1"
+    "SELECT last_hash, (SELECT max(id) FROM audit_events) FROM audit_chain_head WHERE id = 1"
 )
 
 _EVENT_COLUMNS = (

@@ -71,9 +71,13 @@ def record(
 ) -> None:
     """Record an audit event in the current write transaction (committed or rolled back
     with it). ``actor`` is the acting user or their id."""
+    if s.new:
+        s.flush()  # an actor added in this transaction gets its id first
     chain.pending(s).append(Event(actor, action, object_type, object_id, details).row())
 
 
 def record_all(s: Session, events: Sequence[Event]) -> None:
     """Record several events in the current write transaction."""
+    if s.new:
+        s.flush()
     chain.pending(s).extend(event.row() for event in events)
