@@ -70,6 +70,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
     },
     "d7857d094736": {},
     "8e7ba3437353": {"prefer-text-field": NEW_TABLE_TYPES["prefer-text-field"]},
+    "9303079a1018": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+    },
 }
 
 

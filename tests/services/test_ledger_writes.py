@@ -13,7 +13,15 @@ from flask import Flask
 from tests import factories
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
-from vaulta.models import Account, AuditEvent, Customer, Payment, Transaction, User
+from vaulta.models import (
+    Account,
+    AuditEvent,
+    Customer,
+    OutboxEvent,
+    Payment,
+    Transaction,
+    User,
+)
 from vaulta.services import audit
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.ledger.writes import (
@@ -52,7 +60,7 @@ def _balances(*accounts: Account) -> list[int]:
     ]
 
 
-def test_an_approval_takes_two_statements_on_postgresql_five_on_sqlite(
+def test_an_approval_takes_two_statements_on_postgresql_six_on_sqlite(
     backend: str, customer_user: User, approver: User
 ) -> None:
     source = factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
@@ -64,11 +72,11 @@ def test_an_approval_takes_two_statements_on_postgresql_five_on_sqlite(
     assert done.status == "executed"
     # The maintenance check (once on PostgreSQL, with the write barrier; before and after
     # BEGIN IMMEDIATE on SQLite), then the lock (which reserves the transaction's id on
-    # PostgreSQL), then the writes.
+    # PostgreSQL), then the writes (on SQLite one statement each, the outbox's included).
     checks = [s for s in sent if "maintenance_mode" in s]
     assert len(checks) == (1 if backend == "postgresql" else 2), sent
     writes = [s for s in sent if not s.startswith(("BEGIN", "PRAGMA")) and s not in checks]
-    assert len(writes) == (2 if backend == "postgresql" else 5), writes
+    assert len(writes) == (2 if backend == "postgresql" else 6), writes
     assert "FOR UPDATE" in writes[0] or backend == "sqlite"
     tx = db.session.get(Transaction, done.transaction_id)
     assert tx is not None
@@ -92,6 +100,12 @@ def test_an_approval_takes_two_statements_on_postgresql_five_on_sqlite(
     ).all()
     assert sorted(e.action for e in events) == ["payment.approve", "transaction.payment"]
     assert all(e.actor_id == approver.id and e.created_at is not None for e in events)
+    outbox = db.session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id)).all()
+    assert [(e.type, e.payload["id"]) for e in outbox[-2:]] == [
+        ("transaction.posted", tx.id),
+        ("payment.executed", payment.id),
+    ]
+    assert outbox[-1].payload["transaction_id"] == tx.id
     assert verify_ledger() == []
 
 

@@ -16,6 +16,7 @@ from vaulta.models.account import ACCOUNT_STATUSES
 from vaulta.models.payment import PAYMENT_STATUSES
 from vaulta.models.transaction import TRANSACTION_KINDS
 from vaulta.money import CURRENCIES
+from vaulta.services.events.payloads import schema_components as event_schemas
 
 JSON = "application/json"
 REF = "#/components/schemas/"
@@ -297,7 +298,8 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": _component_schemas(),
+            # Webhook bodies and each event's data (vaulta/services/events/payloads.py).
+            "schemas": _component_schemas() | event_schemas(),
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",

@@ -5,11 +5,13 @@ from vaulta.models.api import ApiIdempotencyKey
 from vaulta.models.audit import AuditEvent
 from vaulta.models.base import Base, utcnow
 from vaulta.models.customer import Customer
+from vaulta.models.event import OutboxEvent
 from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.payment import Payment
 from vaulta.models.security import OTP, ApiKey
 from vaulta.models.transaction import Transaction
 from vaulta.models.user import User
+from vaulta.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 # The metadata every migration is compared against (env.py imports this package).
 metadata = Base.metadata
@@ -23,9 +25,13 @@ __all__ = [
     "Base",
     "Customer",
     "MaintenanceMode",
+    "OutboxEvent",
     "Payment",
     "Transaction",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
     "utcnow",
 ]

@@ -1,16 +1,16 @@
-"""Writing one checked movement: its transaction row, both balances, its audit events and
-the caller's follow-up write (the payment it executes), in as few statements as the
-database allows.
+"""Writing one checked movement: its transaction row, both balances, its audit events, its
+business events (the outbox, vaulta/services/events) and the caller's follow-up write
+(the payment it executes), in as few statements as the database allows.
 
 The transaction's id goes into the events and the follow-up, so it comes first: reserved
 by the statement that locked the accounts (``RESERVE_TRANSACTION_ID``, PostgreSQL only),
 or returned by the transaction's ``INSERT``. Then:
 
-- PostgreSQL: the balances, the events and the follow-up (and the transaction itself, when
-  its id was reserved) are one statement, each a data-modifying ``WITH`` clause. Such
-  clauses run exactly once and to completion, in the statement's transaction; they touch
-  different rows, so none needs to see another's. Foreign keys are checked at the end of
-  the statement, when the transaction row is there.
+- PostgreSQL: the balances, the audit and outbox events and the follow-up (and the
+  transaction itself, when its id was reserved) are one statement, each a data-modifying
+  ``WITH`` clause. Such clauses run exactly once and to completion, in the statement's
+  transaction; they touch different rows, so none needs to see another's. Foreign keys
+  are checked at the end of the statement, when the transaction row is there.
 - SQLite has no data-modifying ``WITH`` and no sequences: the same writes go one
   statement at a time.
 
@@ -31,12 +31,14 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from vaulta.models import Account, AuditEvent, Transaction, utcnow
+from vaulta.models import Account, AuditEvent, OutboxEvent, Transaction, utcnow
 from vaulta.services import audit
 
 ACCOUNTS = Account.__table__
 TRANSACTIONS = Transaction.__table__
 EVENTS = AuditEvent.__table__
+OUTBOX = OutboxEvent.__table__
+OUTBOX_COLUMNS = ("public_id", "type", "occurred_at", "payload")
 EVENT_COLUMNS = (
     "actor_id",
     "action",
@@ -117,9 +119,11 @@ def write_movement(
     *,
     events: Callable[[int], Sequence[audit.Event]],
     follow_up: FollowUp | None = None,
+    outbox: Callable[[int], Sequence[Mapping[str, object]]] | None = None,
 ) -> int:
     """Insert the transaction ``row``, move both balances, insert the audit events that
-    ``events(transaction_id)`` returns and run ``follow_up``.
+    ``events(transaction_id)`` returns and the outbox rows (``events.event_row``) that
+    ``outbox(transaction_id)`` returns, and run ``follow_up``.
 
     ``row["id"]`` is the id reserved for it (``RESERVE_TRANSACTION_ID``) or None. Returns
     the new transaction's id. The balance update must change exactly two rows; anything
@@ -139,6 +143,7 @@ def write_movement(
         "amount": row["amount_minor"],
     }
     event_rows = [event.row() for event in events(tx_id)]
+    outbox_rows = [] if outbox is None else list(outbox(tx_id))
     follow = {}
     if follow_up is not None:
         given = {**follow_up.params, "new_transaction_id": tx_id}
@@ -152,14 +157,21 @@ def write_movement(
         for i, event_row in enumerate(event_rows):
             params |= {f"e{i}_{key}": value for key, value in event_row.items()}
             params[f"e{i}_created_at"] = now
+        for i, outbox_row in enumerate(outbox_rows):
+            params |= {f"o{i}_{key}": outbox_row[key] for key in OUTBOX_COLUMNS}
         statement = _one_statement(
-            len(event_rows), follow_up and follow_up.statement, inserts=reserved is not None
+            len(event_rows),
+            follow_up and follow_up.statement,
+            inserts=reserved is not None,
+            outbox=len(outbox_rows),
         )
         changed = conn.execute(statement, params).scalar_one()
     else:
         changed = conn.execute(MOVE_BALANCES, balances).rowcount
         if event_rows:
             conn.execute(audit.INSERT, event_rows)
+        if outbox_rows:
+            conn.execute(sa.insert(OUTBOX), outbox_rows)
         if follow_up is not None:
             conn.execute(follow_up.statement, follow)
     if changed != 2:
@@ -168,11 +180,13 @@ def write_movement(
 
 
 @lru_cache(maxsize=32)
-def _one_statement(events: int, follow_up: sa.Update | None, *, inserts: bool) -> sa.Select:
+def _one_statement(
+    events: int, follow_up: sa.Update | None, *, inserts: bool, outbox: int = 0
+) -> sa.Select:
     """PostgreSQL: the transaction (when ``inserts``: its id was reserved), the balances,
-    ``events`` audit rows and the follow-up as one statement that returns how many
-    balances changed. Built once per shape (bound parameters only), so SQLAlchemy
-    compiles it once and psycopg prepares it."""
+    ``events`` audit rows, ``outbox`` business events and the follow-up as one statement
+    that returns how many balances changed. Built once per shape (bound parameters only),
+    so SQLAlchemy compiles it once and psycopg prepares it."""
     balances = MOVE_BALANCES.returning(ACCOUNTS.c.id).cte("moved_balances")
     statement = sa.select(sa.func.count()).select_from(balances)
     if inserts:
@@ -182,9 +196,11 @@ def _one_statement(events: int, follow_up: sa.Update | None, *, inserts: bool) -
         statement = statement.add_cte(sa.insert(TRANSACTIONS).values(values).cte("new_transaction"))
     if events:
         statement = statement.add_cte(_events_insert(events).cte("audit_rows"))
+    if outbox:
+        statement = statement.add_cte(_outbox_insert(outbox).cte("outbox_rows"))
     if follow_up is not None:
         statement = statement.add_cte(follow_up.cte("follow_up"))
-    written = [ACCOUNTS, EVENTS, TRANSACTIONS]
+    written = [ACCOUNTS, EVENTS, OUTBOX, TRANSACTIONS]
     if follow_up is not None:
         written.append(follow_up.table)  # type: ignore[arg-type]
     clashes = bind_names(statement) & {c.key for table in written for c in table.columns}
@@ -212,3 +228,13 @@ def _events_insert(count: int) -> sa.Insert:
     ]
     source = rows[0] if count == 1 else sa.union_all(*rows)
     return sa.insert(EVENTS).from_select(list(EVENT_COLUMNS), source)
+
+
+def _outbox_insert(count: int) -> sa.Insert:
+    """The outbox rows, as ``_events_insert`` does the audit rows."""
+    rows = [
+        sa.select(*(sa.bindparam(f"o{i}_{c}", type_=OUTBOX.c[c].type) for c in OUTBOX_COLUMNS))
+        for i in range(count)
+    ]
+    source = rows[0] if count == 1 else sa.union_all(*rows)
+    return sa.insert(OUTBOX).from_select(list(OUTBOX_COLUMNS), source)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from vaulta.models import Account, Payment, User, utcnow
 from vaulta.models.payment import PAYMENT_PENDING
-from vaulta.services import api_idempotency, audit
+from vaulta.services import api_idempotency, audit, events
 from vaulta.services.api_idempotency import StoredResponse
 from vaulta.services.errors import InvalidInput
 from vaulta.services.payments import iban, payment_requests
@@ -119,6 +119,7 @@ def _create_in(s: Session, actor: User, checked: _Checked, key_prefix: str) -> P
             "api_key_prefix": key_prefix,
         },
     )
+    events.emit(s, "payment.created", events.PaymentData.model_validate(payment))
     return payment
 
 

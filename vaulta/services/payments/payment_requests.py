@@ -23,7 +23,7 @@ from vaulta.models.payment import (
     PAYMENT_PENDING,
 )
 from vaulta.money import format_amount
-from vaulta.services import audit
+from vaulta.services import audit, events
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
 from vaulta.services.identity import otp
 from vaulta.services.payments import iban, payment_queries
@@ -133,6 +133,7 @@ def create_request(
                     **({"bic": bic} if bic else {}),
                 },
             )
+            events.emit(s, "payment.created", events.PaymentData.model_validate(payment))
     except sa.exc.IntegrityError:
         existing = _existing(key) if key else None
         if existing is None:
@@ -208,6 +209,7 @@ def cancel(payment_id: int, *, actor: User) -> Payment:
         if moved.rowcount != 1:
             raise Conflict("This payment can no longer be cancelled: it was already decided.")
         audit.record(s, actor=actor, action="payment.cancel", **_object(payment))
+        events.emit_payment(s, "payment.cancelled", payment.id)
     return payment_queries.load(payment.id)
 
 
