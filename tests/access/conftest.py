@@ -11,10 +11,11 @@ from flask import Flask
 
 from tests import factories
 from vaulta.extensions import db
-from vaulta.models import Account, Payment, Transaction, User
+from vaulta.models import Account, Payment, Transaction, User, WebhookDelivery
 from vaulta.models.base import utcnow
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.services.identity import api_keys
+from vaulta.services.webhooks import dispatch, endpoints
 
 
 @dataclass
@@ -26,6 +27,8 @@ class World:
     payment_id: int
     transaction_id: int
     key_id: int
+    webhook_endpoint_id: str
+    webhook_delivery_id: int
 
     def user(self, role: str) -> User | None:
         return {
@@ -57,4 +60,18 @@ def world(app: Flask) -> World:
     db.session.commit()
     tx_id = db.session.scalar(sa.select(sa.func.max(Transaction.id)))
     key = api_keys.create(customer, "walk", ["read"])
-    return World(admin, customer, other, account, payment.id, tx_id, key.key.id)
+    hook = endpoints.create_endpoint(actor=admin, url="https://example.com/h", event_types=["*"])
+    dispatch.fan_out()
+    delivery_id = db.session.scalar(sa.select(sa.func.max(WebhookDelivery.id)))
+    assert delivery_id is not None
+    return World(
+        admin,
+        customer,
+        other,
+        account,
+        payment.id,
+        tx_id,
+        key.key.id,
+        hook.endpoint.public_id,
+        delivery_id,
+    )
