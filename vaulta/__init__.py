@@ -57,6 +57,9 @@ def create_app(
     from vaulta.ops import startup
 
     startup.init_app(app)  # SCHEMA_CHECK: refuse (production) / banner (development)
+    from vaulta.ops import queue
+
+    queue.init_app(app)  # Huey: background jobs and webhook delivery (vaulta/ops/jobs.py)
     return app
 
 
