@@ -60,7 +60,7 @@ def world(app: Flask) -> World:
     db.session.commit()
     tx_id = db.session.scalar(sa.select(sa.func.max(Transaction.id)))
     key = api_keys.create(customer, "walk", ["read"])
-    hook = endpoints.create_endpoint(actor=admin, url="https://example.com/h", event_types=["*"])
+    hook = endpoints.create_endpoint(actor=admin, url="http://127.0.0.1:9/h", event_types=["*"])
     dispatch.fan_out()
     delivery_id = db.session.scalar(sa.select(sa.func.max(WebhookDelivery.id)))
     assert delivery_id is not None

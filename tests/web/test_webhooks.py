@@ -28,14 +28,18 @@ def _json(client: WebClient, method: str, url: str, body: Any = None) -> Any:
 def test_admin_adds_an_endpoint_and_sees_the_secret_once(admin_client: WebClient) -> None:
     response = admin_client.post_form(
         "/admin/webhooks/",
-        {"url": "https://example.com/hook", "event_types": ["payment.*"], "description": "ERP"},
+        {
+            "url": "https://hooks.example.test/hook",
+            "event_types": ["payment.*"],
+            "description": "ERP",
+        },
     )
     assert response.status_code == 201
     page = response.get_data(as_text=True)
     assert "whsec_" in page
     secret = page.split("whsec_", 1)[1].split("<", 1)[0]
     listing = admin_client.get("/admin/webhooks/").get_data(as_text=True)
-    assert "https://example.com/hook" in listing
+    assert "https://hooks.example.test/hook" in listing
     assert secret not in listing
     endpoint = db.session.scalars(sa.select(WebhookEndpoint)).one()
     detail = admin_client.get(f"/admin/webhooks/{endpoint.public_id}")
@@ -79,7 +83,11 @@ def test_the_api_manages_endpoints(admin_client: WebClient, app: Flask) -> None:
         admin_client,
         "POST",
         API,
-        {"url": "https://example.com/a", "event_types": ["account.opened"], "description": "x"},
+        {
+            "url": "https://hooks.example.test/a",
+            "event_types": ["account.opened"],
+            "description": "x",
+        },
     )
     assert created.status_code == 201
     body = created.json
@@ -92,7 +100,7 @@ def test_the_api_manages_endpoints(admin_client: WebClient, app: Flask) -> None:
     changed = _json(admin_client, "PATCH", f"{API}/{public_id}", {"enabled": False})
     assert changed.status_code == 200
     assert changed.json["enabled"] is False
-    assert changed.json["url"] == "https://example.com/a"
+    assert changed.json["url"] == "https://hooks.example.test/a"
     rotated = _json(admin_client, "POST", f"{API}/{public_id}/rotate-secret", {"grace_hours": 2})
     assert rotated.json["secret"] != body["secret"]
     assert rotated.json["secret_rotation_ends_at"]
@@ -111,9 +119,9 @@ def test_the_api_manages_endpoints(admin_client: WebClient, app: Flask) -> None:
 
 def test_the_api_refuses_bad_bodies(admin_client: WebClient) -> None:
     for body in (
-        {"url": "https://example.com/a"},
-        {"url": "https://example.com/a", "event_types": "payment.*"},
-        {"url": "https://example.com/a", "event_types": ["*"], "secret": "mine"},
+        {"url": "https://hooks.example.test/a"},
+        {"url": "https://hooks.example.test/a", "event_types": "payment.*"},
+        {"url": "https://hooks.example.test/a", "event_types": ["*"], "secret": "mine"},
         {"url": "ftp://example.com/a", "event_types": ["*"]},
         ["not", "an", "object"],
     ):
@@ -133,7 +141,7 @@ def test_the_api_is_for_signed_in_admins_with_the_csrf_token(
     assert anonymous.status_code == 401
     assert anonymous.json["error"]["code"] == "unauthorized"
     client.sign_in(admin)
-    forged = client.post(API, json={"url": "https://example.com/", "event_types": ["*"]})
+    forged = client.post(API, json={"url": "https://hooks.example.test/", "event_types": ["*"]})
     assert forged.status_code == 400
 
 

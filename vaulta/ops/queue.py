@@ -59,6 +59,11 @@ def queue(app: Flask | None = None) -> Huey:
     return (app or current_app).extensions[EXTENSION].huey
 
 
+def deliver_soon() -> None:
+    """Enqueue a delivery run now (a view's "send"; in tests it runs at once)."""
+    current_app.extensions[EXTENSION].deliver_webhooks()
+
+
 def _forget(session: Session) -> None:
     session.info.pop(PENDING, None)
 

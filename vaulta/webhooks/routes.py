@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from vaulta.auth.access import acting_user, admin_required
+from vaulta.ops import queue
 from vaulta.services.errors import DomainError
 from vaulta.services.webhooks import endpoint_queries, endpoints
 from vaulta.web import redirect_to, render
@@ -136,6 +137,17 @@ def replay_one(public_id: str, delivery_id: int) -> Response:
         return _detail(public_id, status=400)
     endpoints.replay(public_id, actor=acting_user(), delivery_id=delivery_id)
     flash("The delivery will be sent again.", "success")
+    return redirect_to(url_for("webhooks.detail", public_id=public_id))
+
+
+@bp.post("/<public_id>/test")
+@admin_required
+def send_test(public_id: str) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        return _detail(public_id, status=400)
+    event_id = endpoints.send_test(public_id, actor=acting_user())
+    queue.deliver_soon()
+    flash(f"Test event {event_id} queued: its delivery shows below.", "success")
     return redirect_to(url_for("webhooks.detail", public_id=public_id))
 
 

@@ -16,13 +16,13 @@ from vaulta.services.webhooks import endpoints, secrets, urls
 def test_only_admins_manage_endpoints(app: Flask, customer_user: User) -> None:
     with pytest.raises(Forbidden):
         endpoints.create_endpoint(
-            actor=customer_user, url="https://example.com/h", event_types=["*"]
+            actor=customer_user, url="https://hooks.example.test/h", event_types=["*"]
         )
 
 
 def test_the_secret_is_shown_once_and_stored_encrypted(app: Flask, admin: User) -> None:
     made = endpoints.create_endpoint(
-        actor=admin, url="https://example.com/h", event_types=["payment.executed"]
+        actor=admin, url="https://hooks.example.test/h", event_types=["payment.executed"]
     )
     stored = db.session.scalars(sa.select(WebhookEndpoint)).one()
     assert made.secret not in stored.secret_encrypted
@@ -97,12 +97,14 @@ def test_public_addresses_pass_the_production_check(app: Flask) -> None:
 
 
 def test_update_rotate_and_delete(app: Flask, admin: User) -> None:
-    made = endpoints.create_endpoint(actor=admin, url="https://example.com/a", event_types=["*"])
+    made = endpoints.create_endpoint(
+        actor=admin, url="https://hooks.example.test/a", event_types=["*"]
+    )
     public_id = made.endpoint.public_id
     updated = endpoints.update_endpoint(
-        public_id, actor=admin, url="https://example.com/b", description="Ledger sync"
+        public_id, actor=admin, url="https://hooks.example.test/b", description="Ledger sync"
     )
-    assert (updated.url, updated.description) == ("https://example.com/b", "Ledger sync")
+    assert (updated.url, updated.description) == ("https://hooks.example.test/b", "Ledger sync")
     with pytest.raises(InvalidInput):
         endpoints.rotate_secret(public_id, actor=admin, grace_hours=10_000)
     endpoints.delete_endpoint(public_id, actor=admin)

@@ -17,7 +17,8 @@ from vaulta.models import OutboxEvent, User, WebhookDelivery, WebhookEndpoint, u
 from vaulta.models.webhook import DELIVERY_PENDING, DESCRIPTION_MAX
 from vaulta.services import audit
 from vaulta.services.errors import Forbidden, InvalidInput, NotFound
-from vaulta.services.events.payloads import EVENT_TYPES
+from vaulta.services.events.outbox import event_row
+from vaulta.services.events.payloads import EVENT_TYPES, WebhookTestData
 from vaulta.services.unit_of_work import write_transaction
 from vaulta.services.webhooks import secrets, urls
 from vaulta.text import display_problem
@@ -268,3 +269,34 @@ def _replay_since(
     if new:
         s.execute(sa.insert(WebhookDelivery), new)
     return len(wanted)
+
+
+def send_test(public_id: str, *, actor: User) -> str:
+    """A ``webhook.test`` event for this endpoint only (its delivery made at once, due now);
+    returns the event's ``evt_…`` id."""
+    _admin(actor)
+    now = utcnow()
+    with write_transaction() as s:
+        endpoint = _find(s, public_id)
+        data = WebhookTestData(endpoint_id=public_id, message="A test event from VAULTA.")
+        row = event_row("webhook.test", data, occurred_at=now) | {"dispatched_at": now}
+        event_id = s.execute(sa.insert(OutboxEvent).returning(OutboxEvent.id), row).scalar_one()
+        s.add(
+            WebhookDelivery(
+                endpoint_id=endpoint.id,
+                event_id=event_id,
+                status=DELIVERY_PENDING,
+                attempt_count=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+        audit.record(
+            s,
+            actor=actor,
+            action="webhook_endpoint.test",
+            object_type="webhook_endpoint",
+            object_id=public_id,
+            details={"event_id": row["public_id"]},
+        )
+    return str(row["public_id"])
