@@ -85,10 +85,10 @@ def register(huey: Huey, app: Flask) -> Jobs:
         return run
 
     def deliver_and_schedule_retries() -> int:
-        outcomes_before = deliver_webhooks_now()
+        attempts = deliver_webhooks_now()
         for delivery_id, delay in _soon_retries():
             deliver_one.schedule(args=(delivery_id,), delay=delay)
-        return outcomes_before
+        return attempts
 
     def one(delivery_id: int) -> bool:
         outcome = dispatch.attempt(delivery_id)
