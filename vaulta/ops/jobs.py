@@ -23,7 +23,7 @@ from vaulta.services import api_idempotency
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments import expiry
-from vaulta.services.webhooks import dispatch
+from vaulta.services.webhooks import backlog, dispatch
 
 log = logging.getLogger(__name__)
 # Retries due sooner than this are scheduled as their own task; later ones wait for the
@@ -115,4 +115,4 @@ def register(huey: Huey, app: Flask) -> Jobs:
 
 def _soon_retries() -> list[tuple[int, float]]:
     """Pending deliveries whose next attempt comes within SCHEDULE_RETRIES_WITHIN_SECONDS."""
-    return dispatch.upcoming(SCHEDULE_RETRIES_WITHIN_SECONDS)
+    return backlog.upcoming(SCHEDULE_RETRIES_WITHIN_SECONDS)

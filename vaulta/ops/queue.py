@@ -85,7 +85,7 @@ def health(app: Flask) -> dict[str, Any]:
     """The queue for /healthz: reachable, tasks waiting, and the age in seconds of the oldest
     work not yet done (undispatched events and overdue deliveries in the database: they
     grow while no worker runs)."""
-    from vaulta.services.webhooks.dispatch import oldest_pending_age
+    from vaulta.services.webhooks.backlog import oldest_pending_age
 
     report: dict[str, Any] = {"backend": "redis" if app.config.get("TASK_QUEUE_URL") else "sqlite"}
     try:
