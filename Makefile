@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: run test serve lint format install install-dev clean bench
+.PHONY: run worker test serve lint format install install-dev clean bench
 
 # The virtualenv with runtime dependencies; reinstalled when requirements.txt changes.
 # WeasyPrint's Debian libraries are installed too when missing (.ci/weasyprint-libs).
@@ -24,11 +24,19 @@ install: $(BIN)/.installed
 install-dev: $(BIN)/.installed-dev
 
 ## run: migrate, seed demo data into an empty database, serve on http://127.0.0.1:5000
+## with a task-queue worker beside it (webhooks, expiry, purges); Ctrl-C stops both
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask vaulta seed-demo --if-empty
-	@echo "VAULTA on http://127.0.0.1:5000 (Ctrl-C stops it)"
+	@echo "VAULTA on http://127.0.0.1:5000 with a worker (Ctrl-C stops both)"
+	@$(BIN)/flask vaulta worker --workers 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## worker: a task-queue consumer alone (TASK_QUEUE_URL=redis://… to share one queue
+## between machines; see docs/deploy.md "Background jobs")
+worker: install
+	$(BIN)/flask vaulta worker
 
 ## test: the whole suite (PostgreSQL too when VAULTA_TEST_DATABASE_URL is set)
 test: install-dev

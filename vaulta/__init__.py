@@ -57,6 +57,9 @@ def create_app(
     from vaulta.ops import startup
 
     startup.init_app(app)  # SCHEMA_CHECK: refuse (production) / banner (development)
+    from vaulta.ops import queue
+
+    queue.init_app(app)  # Huey: background jobs and webhook delivery (vaulta/ops/jobs.py)
     return app
 
 
@@ -107,6 +110,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(api_bp, url_prefix="/api/v1")  # bearer keys only (vaulta/api/auth.py)
     csrf.exempt(api_bp)
+    from vaulta.webhooks import api_bp as webhooks_api_bp
+    from vaulta.webhooks import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp, url_prefix="/admin/webhooks")
+    app.register_blueprint(webhooks_api_bp, url_prefix="/api/v1/webhook-endpoints")  # admins
     from vaulta.dev import bp as dev_bp
 
     app.register_blueprint(dev_bp, url_prefix="/dev")  # /dev/outbox (console mail only)

@@ -137,6 +137,25 @@ def purge_idempotency_keys_command() -> None:
     click.echo(f"Deleted {deleted} stored idempotency response(s) older than {hours} h.")
 
 
+@vaulta_cli.command("worker")
+@click.option("--workers", "-w", default=2, show_default=True, help="Worker threads.")
+@click.option(
+    "--no-periodic", is_flag=True, help="Do not run the periodic jobs (another worker does)."
+)
+def worker_command(workers: int, no_periodic: bool) -> None:
+    """Run a task-queue consumer (Huey): webhooks, expiry, purges, the nightly ledger check.
+
+    Run any number, on any number of machines sharing TASK_QUEUE_URL (docs/deploy.md)."""
+    from vaulta.ops.queue import queue
+
+    huey = queue()
+    if huey.immediate:
+        raise click.ClickException("TASK_QUEUE_IMMEDIATE is on: tasks run in the caller.")
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=not no_periodic)
+    click.echo(f"VAULTA worker: {workers} thread(s) on {type(huey).__name__}; Ctrl-C stops it.")
+    consumer.run()
+
+
 def register_cli(app: Flask) -> None:
     from vaulta.audit_cli import register_audit_commands
     from vaulta.ops.cli import register_ops_commands

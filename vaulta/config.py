@@ -82,6 +82,8 @@ INT_SETTINGS = (
     "UPGRADE_DRAIN_SECONDS",
     "MAX_CONTENT_LENGTH",
     "JSON_MAX_DEPTH",
+    "WEBHOOK_RETRY_HOURS",
+    "WEBHOOK_TIMEOUT_SECONDS",
 )
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
@@ -90,6 +92,9 @@ SCHEMA_CHECK_MODES = ("refuse", "banner", "off")
 TRUE_VALUES = ("1", "true", "yes", "on")
 # Text settings that may be overridden from the environment.
 STR_SETTINGS = (
+    "TASK_QUEUE_URL",
+    "TASK_QUEUE_SQLITE_PATH",
+    "WEBHOOK_SECRETS_KEY",
     "MAIL_BACKEND",
     "MAIL_FROM",
     "MAIL_OUTBOX_DIR",
@@ -251,6 +256,20 @@ class Config:
     # JSON nested deeper than JSON_MAX_DEPTH answers 400 (vaulta/security/input.py).
     MAX_CONTENT_LENGTH = 1024 * 1024
     JSON_MAX_DEPTH = 32
+    # Webhooks (docs/security.md "Webhooks"): deliveries are retried this long, each POST
+    # waits this long; an endpoint failing for WEBHOOK_RETRY_HOURS is disabled. URLs that
+    # reach loopback, private or link-local addresses are allowed only where
+    # WEBHOOK_ALLOW_PRIVATE_URLS is on (development, testing). Secrets are encrypted with
+    # WEBHOOK_SECRETS_KEY, or SECRET_KEY when it is unset.
+    WEBHOOK_RETRY_HOURS = 72
+    WEBHOOK_TIMEOUT_SECONDS = 10
+    WEBHOOK_ALLOW_PRIVATE_URLS = True
+    WEBHOOK_SECRETS_KEY: str | None = None
+    # The task queue (vaulta/ops/queue.py, docs/deploy.md "Background jobs"): Huey on Redis
+    # when TASK_QUEUE_URL is redis://…, else SQLite in <instance>/tasks.db (or this file).
+    TASK_QUEUE_URL: str | None = None
+    TASK_QUEUE_SQLITE_PATH: str | None = None
+    TASK_QUEUE_IMMEDIATE = False
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> None:
@@ -281,6 +300,8 @@ class TestingConfig(Config):
     RATELIMIT_ACCOUNT_LOOKUP = "10000/minute"
     RATELIMIT_API = "10000/minute"
     RATELIMIT_API_AUTH_FAILURES = "10000/minute"
+    # Background tasks run at once, in the caller (Huey's immediate mode): no sleeping.
+    TASK_QUEUE_IMMEDIATE = True
 
 
 class ProductionConfig(Config):
@@ -290,6 +311,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
     MAIL_BACKEND = "smtp"
+    WEBHOOK_ALLOW_PRIVATE_URLS = False
     SCHEMA_CHECK = "refuse"
 
     @classmethod
@@ -365,6 +387,9 @@ def apply_environment(config: dict[str, Any], instance_path: str) -> None:
     for key in STR_SETTINGS:
         if os.environ.get(key):
             config[key] = os.environ[key]
+    if os.environ.get("WEBHOOK_ALLOW_PRIVATE_URLS"):
+        allowed = os.environ["WEBHOOK_ALLOW_PRIVATE_URLS"].strip().lower()
+        config["WEBHOOK_ALLOW_PRIVATE_URLS"] = allowed in TRUE_VALUES
     if os.environ.get("SMTP_STARTTLS"):
         config["SMTP_STARTTLS"] = os.environ["SMTP_STARTTLS"].lower() not in ("0", "false", "no")
     if not config.get("MAIL_OUTBOX_DIR"):

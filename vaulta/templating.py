@@ -55,6 +55,7 @@ ADMIN_NAV = (
     ("transactions.search", "Transactions"),
     ("approvals.index", "Approvals"),
     ("admin.audit", "Audit log"),
+    ("webhooks.index", "Webhooks"),
     ("ops.system", "System"),
 )
 CUSTOMER_NAV = (("accounts.index", "My accounts"), ("payments.index", "Payments"))

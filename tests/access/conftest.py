@@ -12,10 +12,11 @@ from flask import Flask
 
 from tests import factories
 from vaulta.extensions import db
-from vaulta.models import Account, Payment, Transaction, User
+from vaulta.models import Account, Payment, Transaction, User, WebhookDelivery
 from vaulta.models.base import clock_set_to, utcnow
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.services.identity import api_keys
+from vaulta.services.webhooks import dispatch, endpoints
 
 
 @dataclass
@@ -28,6 +29,8 @@ class World:
     transaction_id: int
     key_id: int
     past_month: str  # YYYY-MM: a complete month of the account (it has a statement)
+    webhook_endpoint_id: str
+    webhook_delivery_id: int
 
     def user(self, role: str) -> User | None:
         return {
@@ -62,4 +65,19 @@ def world(app: Flask) -> World:
     tx_id = db.session.scalar(sa.select(sa.func.max(Transaction.id)))
     key = api_keys.create(customer, "walk", ["read"])
     past_month = (utcnow().date().replace(day=1) - timedelta(days=1)).isoformat()[:7]
-    return World(admin, customer, other, account, payment.id, tx_id, key.key.id, past_month)
+    hook = endpoints.create_endpoint(actor=admin, url="http://127.0.0.1:9/h", event_types=["*"])
+    dispatch.fan_out()
+    delivery_id = db.session.scalar(sa.select(sa.func.max(WebhookDelivery.id)))
+    assert delivery_id is not None
+    return World(
+        admin,
+        customer,
+        other,
+        account,
+        payment.id,
+        tx_id,
+        key.key.id,
+        past_month,
+        hook.endpoint.public_id,
+        delivery_id,
+    )

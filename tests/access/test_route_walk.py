@@ -24,6 +24,7 @@ HOME = "home"  # the start page: customers see it, admins are sent to their dash
 API = "api"  # bearer API keys only: a browser session is never enough (401)
 OWN_KEY = "own_key"  # the user's own API key: anyone else's is a 404, admins' included
 PENDING = "pending"  # the second-factor step: without a pending sign-in, back to /login
+ADMIN_API = "admin_api"  # admins' JSON (session): anonymous -> 401, customers -> 403
 
 ACCESS: dict[str, str] = {
     "static": PUBLIC,
@@ -72,7 +73,7 @@ ACCESS: dict[str, str] = {
     "api.get_payment": API,
     "api.list_payments": API,
 }
-ADMIN_BLUEPRINTS = ("admin.", "customers.", "transactions.", "approvals.", "ops.")
+ADMIN_BLUEPRINTS = ("admin.", "customers.", "transactions.", "approvals.", "ops.", "webhooks.")
 ADMIN_ENDPOINTS = (
     "accounts.admin_detail",
     "accounts.admin_statement",
@@ -95,6 +96,8 @@ def access_of(endpoint: str) -> str:
         return ACCESS[endpoint]
     if endpoint.startswith(ADMIN_BLUEPRINTS) or endpoint in ADMIN_ENDPOINTS:
         return ADMIN
+    if endpoint.startswith("webhooks_api."):
+        return ADMIN_API
     raise KeyError(endpoint)
 
 
@@ -118,6 +121,8 @@ def expected(access: str, role: str) -> set[int] | str:
         return "ok"
     if access == API:
         return {401}
+    if access == ADMIN_API:
+        return {"anonymous": {401}, "customer": {403}, "other": {403}, "admin": "ok"}[role]
     if role == "anonymous" or access == PENDING:
         return {302}
     table = {
@@ -146,6 +151,8 @@ def url_for_rule(rule: Rule, world: World) -> str:
             "tx_id": world.transaction_id,
             "customer_id": world.account.customer_id,
             "key_id": world.key_id,
+            "public_id": world.webhook_endpoint_id,
+            "delivery_id": world.webhook_delivery_id,
             "filename": "app.css",
             "month": world.past_month,
         }[argument]
@@ -169,13 +176,19 @@ def test_route_answers_each_role_as_classified(
     access = access_of(endpoint)
     for rule in app.url_map.iter_rules(endpoint):
         url = url_for_rule(rule, world)
-        method = "GET" if "GET" in (rule.methods or ()) else "POST"
+        methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
+        method = "GET" if "GET" in methods else "POST" if "POST" in methods else min(methods)
         for role in ROLES:
             client.delete_cookie("session")
             user = world.user(role)
             if user is not None:
                 client.sign_in(user)
-            response = client.get(url) if method == "GET" else client.post_form(url, {})
+            if method in ("GET", "POST"):
+                response = client.get(url) if method == "GET" else client.post_form(url, {})
+            else:  # PATCH, DELETE: JSON routes, the token in the header as htmx sends it
+                response = client.open(
+                    url, method=method, headers={"X-CSRFToken": client.csrf_token()}
+                )
             response.close()
             # Security headers on every answer, whatever its status.
             assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
@@ -195,5 +208,5 @@ def test_route_answers_each_role_as_classified(
                 assert got in ok, f"{where}: {got}"
             else:
                 assert got in want, f"{where}: {got}, expected {want}"
-            if role == "anonymous" and got == 302:
+            if role == "anonymous" and got == 302 and access != ADMIN_API:
                 assert response.location.startswith("/login"), where

@@ -75,6 +75,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         **NEW_TABLE_TYPES,
         "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
     },
+    "9303079a1018": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+    },
 }
 
 

@@ -32,7 +32,14 @@ def _stamp(revision: str) -> None:
 def test_healthz_ok_without_login_or_cookies(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "schema": f"{HEAD} (head)"}
+    body = response.json
+    assert body.pop("queue") == {
+        "backend": "sqlite",
+        "reachable": True,
+        "pending_tasks": 0,
+        "oldest_pending_age_seconds": None,
+    }
+    assert body == {"status": "ok", "database": "ok", "schema": f"{HEAD} (head)"}
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
     assert client.head("/healthz").status_code == 200

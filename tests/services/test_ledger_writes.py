@@ -11,7 +11,15 @@ from tests import factories
 from tests.helpers import balance, count_rows, sql_statements
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
-from vaulta.models import Account, AuditEvent, Customer, Payment, Transaction, User
+from vaulta.models import (
+    Account,
+    AuditEvent,
+    Customer,
+    OutboxEvent,
+    Payment,
+    Transaction,
+    User,
+)
 from vaulta.services import audit
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.ledger.writes import (
@@ -24,7 +32,7 @@ from vaulta.services.payments import approvals
 from vaulta.services.unit_of_work import write_transaction
 
 
-def test_an_approval_takes_four_statements_on_postgresql_seven_on_sqlite(
+def test_an_approval_takes_four_statements_on_postgresql_eight_on_sqlite(
     backend: str, customer_user: User, approver: User
 ) -> None:
     source = factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
@@ -38,11 +46,12 @@ def test_an_approval_takes_four_statements_on_postgresql_seven_on_sqlite(
     # BEGIN IMMEDIATE on SQLite), then the lock (which reserves the transaction's id on
     # PostgreSQL), then the writes, then the audit events chained as it commits: the chain
     # head locked (with the events' ids on PostgreSQL), the events inserted and the head
-    # moved (one statement on PostgreSQL).
+    # moved (one statement on PostgreSQL). The outbox's business events go with the writes
+    # (in the one statement on PostgreSQL, one more on SQLite).
     checks = [s for s in sent if "maintenance_mode" in s]
     assert len(checks) == (1 if backend == "postgresql" else 2), sent
     writes = [s for s in sent if not s.startswith(("BEGIN", "PRAGMA")) and s not in checks]
-    assert len(writes) == (4 if backend == "postgresql" else 7), writes
+    assert len(writes) == (4 if backend == "postgresql" else 8), writes
     assert "FOR UPDATE" in writes[0] or backend == "sqlite"
     chained = 2 if backend == "postgresql" else 3
     assert "audit_chain_head" in writes[-chained]
@@ -69,6 +78,12 @@ def test_an_approval_takes_four_statements_on_postgresql_seven_on_sqlite(
     ).all()
     assert sorted(e.action for e in events) == ["payment.approve", "transaction.payment"]
     assert all(e.actor_id == approver.id and e.created_at is not None for e in events)
+    outbox = db.session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id)).all()
+    assert [(e.type, e.payload["id"]) for e in outbox[-2:]] == [
+        ("transaction.posted", tx.id),
+        ("payment.executed", payment.id),
+    ]
+    assert outbox[-1].payload["transaction_id"] == tx.id
     assert verify_ledger() == []
 
 

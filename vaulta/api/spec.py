@@ -36,6 +36,7 @@ from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from vaulta.api.auth import requires_scope
 from vaulta.api.errors import ApiError, invalid_values, malformed_request
 from vaulta.api.models import Error, IdempotencyHeaders
+from vaulta.services.events.payloads import schema_components as event_schemas
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -164,8 +165,10 @@ def operation(
 
 @cache
 def document() -> dict[str, Any]:
-    """spectree's document with the response headers that each status carries."""
+    """spectree's document with the response headers that each status carries, and the
+    webhook body and each event's data among its components (vaulta/services/events)."""
     result = copy.deepcopy(api_spec.spec)
+    result.setdefault("components", {}).setdefault("schemas", {}).update(event_schemas())
     for operations in result["paths"].values():
         for op in operations.values():
             idempotent = any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))

@@ -5,12 +5,14 @@ from vaulta.models.api import ApiIdempotencyKey
 from vaulta.models.audit import AuditChainHead, AuditEvent
 from vaulta.models.base import Base, utcnow
 from vaulta.models.customer import Customer
+from vaulta.models.event import OutboxEvent
 from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.payment import Payment
 from vaulta.models.security import OTP, ApiKey
 from vaulta.models.statement import MonthlyStatement
 from vaulta.models.transaction import Transaction
 from vaulta.models.user import User
+from vaulta.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 # The metadata every migration is compared against (env.py imports this package).
 metadata = Base.metadata
@@ -26,9 +28,13 @@ __all__ = [
     "Customer",
     "MaintenanceMode",
     "MonthlyStatement",
+    "OutboxEvent",
     "Payment",
     "Transaction",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
     "utcnow",
 ]

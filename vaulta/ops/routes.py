@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify
+from flask import current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from vaulta.auth.access import admin_required
 from vaulta.extensions import db
-from vaulta.ops import bp, health_bp
+from vaulta.ops import bp, health_bp, queue
 from vaulta.ops.schema import schema_status
 from vaulta.ops.startup import migrations_directory
 from vaulta.services import maintenance
@@ -46,7 +46,8 @@ def healthz() -> tuple[Response, int]:
         }
         return _no_store(jsonify(body)), 200
     if status.can_serve:  # newer than the code too: it serves while the new code rolls out
-        return _no_store(jsonify(status="ok", database="ok", schema=status.describe())), 200
+        body = {"status": "ok", "database": "ok", "schema": status.describe()}
+        return _no_store(jsonify(body | {"queue": queue.health(current_app)})), 200
     body = {
         "status": "error",
         "database": "ok",

@@ -16,12 +16,18 @@ from vaulta.models.account import (
 )
 from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.money import CURRENCY_EXPONENTS, format_amount
-from vaulta.services import audit
+from vaulta.services import audit, events
 from vaulta.services.banking.identifiers import random_account_number
 from vaulta.services.errors import AccountNotAvailable, Conflict, InvalidInput, NotFound
 from vaulta.services.unit_of_work import session, write_transaction
 
 REASON_MAX = 500
+# The business event of each status change (vaulta/services/events).
+STATUS_EVENTS = {
+    "account.freeze": "account.frozen",
+    "account.unfreeze": "account.unfrozen",
+    "account.close": "account.closed",
+}
 
 
 def _unused_account_number() -> str:
@@ -61,6 +67,7 @@ def open_account(customer: Customer, currency: str, *, actor: User) -> Account:
             object_id=account.id,
             details={"number": account.number, "currency": currency, "customer_id": fresh.id},
         )
+        events.emit(s, "account.opened", events.AccountData.model_validate(account))
     return account
 
 
@@ -142,6 +149,7 @@ def _change_status(
                 "reason": _clean_reason(reason),
             },
         )
+        events.emit(s, STATUS_EVENTS[action], events.AccountData.model_validate(account))
     return account
 
 

@@ -16,7 +16,7 @@ from vaulta.models import Account, Customer, User
 from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.models.customer import CUSTOMER_ACTIVE, CUSTOMER_CLOSED, CUSTOMER_SUSPENDED
 from vaulta.models.user import new_session_token
-from vaulta.services import audit
+from vaulta.services import audit, events
 from vaulta.services.banking.identifiers import random_customer_number
 from vaulta.services.errors import Conflict, InvalidInput, NotFound
 from vaulta.services.unit_of_work import write_transaction
@@ -32,6 +32,13 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Digits with the separators people type; at least three digits (checked separately).
 _PHONE_RE = re.compile(r"^\+?[0-9 ()./-]+$")
 PHONE_SEPARATORS = " ()./-+"
+
+# The business event of each status change (vaulta/services/events).
+STATUS_EVENTS = {
+    "customer.suspend": "customer.suspended",
+    "customer.reactivate": "customer.reactivated",
+    "customer.close": "customer.closed",
+}
 
 
 def _clean(
@@ -87,6 +94,7 @@ def create_customer(
             object_id=customer.id,
             details={"customer_number": number, "full_name": fields["full_name"]},
         )
+        events.emit(s, "customer.created", events.CustomerData.model_validate(customer))
     return customer
 
 
@@ -128,6 +136,10 @@ def update_customer(
                 object_id=customer.id,
                 details={"changes": changes},
             )
+            data = events.CustomerData.model_validate(customer).model_copy(
+                update={"changed": sorted(changes)}
+            )
+            events.emit(s, "customer.updated", data)
     return customer
 
 
@@ -162,6 +174,7 @@ def _change_status(
             object_id=customer.id,
             details=details,
         )
+        events.emit(s, STATUS_EVENTS[action], events.CustomerData.model_validate(customer))
     return customer
 
 

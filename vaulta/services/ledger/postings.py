@@ -26,6 +26,8 @@ from vaulta.services.errors import (
     InvalidInput,
     NotFound,
 )
+from vaulta.services.events import TransactionData, event_row
+from vaulta.services.events.outbox import emit_rows, mark_pending
 from vaulta.services.ledger.writes import FollowUp, write_movement
 from vaulta.text import display_problem
 
@@ -141,6 +143,31 @@ def _movement_event(
     return audit.Event(actor_id, f"transaction.{kind}", "transaction", tx_id, details)
 
 
+def _posted_event(
+    tx_id: int,
+    debit: LockedAccount,
+    credit: LockedAccount,
+    amount_minor: int,
+    kind: str,
+    description: str,
+    reference: str | None,
+    reverses_id: int | None,
+) -> dict[str, object]:
+    """The outbox row of ``transaction.posted`` (vaulta/services/events)."""
+    data = TransactionData(
+        id=tx_id,
+        kind=kind,
+        amount_minor=amount_minor,
+        currency=debit.currency,
+        debit_account=debit.number,
+        credit_account=credit.number,
+        description=description,
+        reference=reference,
+        reverses_id=reverses_id,
+    )
+    return event_row("transaction.posted", data)
+
+
 def move(
     s: Session,
     debit: LockedAccount,
@@ -156,6 +183,7 @@ def move(
     also_record: Callable[[int], audit.Event] | None = None,
     follow_up: FollowUp | None = None,
     transaction_id: int | None = None,
+    also_emit: Callable[[int], dict[str, object]] | None = None,
 ) -> int:
     """Move money between two accounts the caller has locked; the new transaction's id.
 
@@ -164,7 +192,9 @@ def move(
     ``also_record(transaction_id)`` when the caller has one of its own (chained and
     inserted as the transaction commits), and the caller's ``follow_up`` write goes with
     the movement (``writes.write_movement``: one statement on PostgreSQL when the lock
-    reserved ``transaction_id``, two otherwise).
+    reserved ``transaction_id``, two otherwise). So do the business events:
+    ``transaction.posted`` and the caller's ``also_emit(transaction_id)`` (an
+    ``events.event_row``), in the same statement on PostgreSQL.
     """
     description = _check_arguments(debit.id, credit.id, amount_minor, kind, description)
     _check_move(debit, credit, amount_minor)
@@ -178,9 +208,16 @@ def move(
         )
         return [event] if also_record is None else [event, also_record(tx_id)]
 
+    def outbox(tx_id: int) -> list[dict[str, object]]:
+        posted = _posted_event(
+            tx_id, debit, credit, amount_minor, kind, description, reference, reverses_id
+        )
+        return [posted] if also_emit is None else [posted, also_emit(tx_id)]
+
     if s.new:
         s.flush()
-    tx_id = write_movement(s.connection(), row, follow_up=follow_up)
+    mark_pending(s)
+    tx_id = write_movement(s.connection(), row, follow_up=follow_up, outbox=outbox)
     audit.record_all(s, events(tx_id))
     return tx_id
 
@@ -233,8 +270,9 @@ def move_many(
     Each is checked against the balances the ones before it left, exactly as if they
     were posted one by one; a refused one posts nothing and its error takes its place in
     the result (the others' transaction ids). The writes are one INSERT of every
-    transaction, one balance UPDATE per account and one audit INSERT (each movement's
-    event, plus ``also_record(index, transaction_id)`` when given).
+    transaction, one balance UPDATE per account, one audit INSERT (each movement's
+    event, plus ``also_record(index, transaction_id)`` when given) and one outbox INSERT
+    (each movement's ``transaction.posted``).
     """
     balances = {account_id: account.balance_minor for account_id, account in accounts.items()}
     outcomes: list[int | DomainError] = []
@@ -270,7 +308,13 @@ def move_many(
     }
     conn.execute(_ADD, [{"account_id": a, "delta": d} for a, d in sorted(changes.items())])
     events = []
+    posted = []
     for (index, m, description, debit, credit), tx_id in zip(accepted, tx_ids, strict=True):
+        posted.append(
+            _posted_event(
+                tx_id, debit, credit, m.amount_minor, m.kind, description, m.reference, None
+            )
+        )
         outcomes[index] = tx_id
         events.append(
             _movement_event(
@@ -280,4 +324,5 @@ def move_many(
         if also_record is not None:
             events.append(also_record(index, tx_id))
     audit.record_all(s, events)
+    emit_rows(s, conn, posted)
     return outcomes

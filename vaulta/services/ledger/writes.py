@@ -1,15 +1,16 @@
-"""Writing one checked movement: its transaction row, both balances and the caller's
-follow-up write (the payment it executes), in as few statements as the database allows.
+"""Writing one checked movement: its transaction row, both balances, its business events
+(the outbox, vaulta/services/events) and the caller's follow-up write (the payment it
+executes), in as few statements as the database allows.
 
 The transaction's id goes into the follow-up (and the caller's audit events), so it comes
 first: reserved by the statement that locked the accounts (``RESERVE_TRANSACTION_ID``,
 PostgreSQL only), or returned by the transaction's ``INSERT``. Then:
 
-- PostgreSQL: the balances and the follow-up (and the transaction itself, when its id was
-  reserved) are one statement, each a data-modifying ``WITH`` clause. Such clauses run
-  exactly once and to completion, in the statement's transaction; they touch different
-  rows, so none needs to see another's. Foreign keys are checked at the end of the
-  statement, when the transaction row is there.
+- PostgreSQL: the balances, the outbox events and the follow-up (and the transaction
+  itself, when its id was reserved) are one statement, each a data-modifying ``WITH``
+  clause. Such clauses run exactly once and to completion, in the statement's
+  transaction; they touch different rows, so none needs to see another's. Foreign keys
+  are checked at the end of the statement, when the transaction row is there.
 - SQLite has no data-modifying ``WITH`` and no sequences: the same writes go one
   statement at a time.
 
@@ -22,7 +23,7 @@ locks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -32,10 +33,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from vaulta.models import Account, Transaction, utcnow
+from vaulta.models import Account, OutboxEvent, Transaction, utcnow
 
 ACCOUNTS = Account.__table__
 TRANSACTIONS = Transaction.__table__
+OUTBOX = OutboxEvent.__table__
+OUTBOX_COLUMNS = ("public_id", "type", "occurred_at", "payload")
 
 TRANSACTION_COLUMNS = (
     "id",
@@ -106,8 +109,10 @@ def write_movement(
     row: Mapping[str, object],
     *,
     follow_up: FollowUp | None = None,
+    outbox: Callable[[int], Sequence[Mapping[str, object]]] | None = None,
 ) -> int:
-    """Insert the transaction ``row``, move both balances and run ``follow_up``.
+    """Insert the transaction ``row``, move both balances, insert the outbox rows
+    (``events.event_row``) that ``outbox(transaction_id)`` returns and run ``follow_up``.
 
     ``row["id"]`` is the id reserved for it (``RESERVE_TRANSACTION_ID``) or None. Returns
     the new transaction's id. The balance update must change exactly two rows; anything
@@ -126,6 +131,7 @@ def write_movement(
         "credit": row["credit_account_id"],
         "amount": row["amount_minor"],
     }
+    outbox_rows = [] if outbox is None else list(outbox(tx_id))
     follow = {}
     if follow_up is not None:
         given = {**follow_up.params, "new_transaction_id": tx_id}
@@ -135,10 +141,18 @@ def write_movement(
         if reserved is not None:
             params |= {f"t_{key}": row.get(key) for key in TRANSACTION_COLUMNS}
             params["t_created_at"] = utcnow()
-        statement = _one_statement(follow_up and follow_up.statement, inserts=reserved is not None)
+        for i, outbox_row in enumerate(outbox_rows):
+            params |= {f"o{i}_{key}": outbox_row[key] for key in OUTBOX_COLUMNS}
+        statement = _one_statement(
+            follow_up and follow_up.statement,
+            inserts=reserved is not None,
+            outbox=len(outbox_rows),
+        )
         changed = conn.execute(statement, params).scalar_one()
     else:
         changed = conn.execute(MOVE_BALANCES, balances).rowcount
+        if outbox_rows:
+            conn.execute(sa.insert(OUTBOX), outbox_rows)
         if follow_up is not None:
             conn.execute(follow_up.statement, follow)
     if changed != 2:
@@ -147,9 +161,9 @@ def write_movement(
 
 
 @lru_cache(maxsize=32)
-def _one_statement(follow_up: sa.Update | None, *, inserts: bool) -> sa.Select:
-    """PostgreSQL: the transaction (when ``inserts``: its id was reserved), the balances
-    and the follow-up as one statement that returns how many
+def _one_statement(follow_up: sa.Update | None, *, inserts: bool, outbox: int = 0) -> sa.Select:
+    """PostgreSQL: the transaction (when ``inserts``: its id was reserved), the balances,
+    ``outbox`` business events and the follow-up as one statement that returns how many
     balances changed. Built once per shape (bound parameters only), so SQLAlchemy
     compiles it once and psycopg prepares it."""
     balances = MOVE_BALANCES.returning(ACCOUNTS.c.id).cte("moved_balances")
@@ -159,9 +173,11 @@ def _one_statement(follow_up: sa.Update | None, *, inserts: bool) -> sa.Select:
             c: sa.bindparam(f"t_{c}", type_=TRANSACTIONS.c[c].type) for c in TRANSACTION_COLUMNS
         }
         statement = statement.add_cte(sa.insert(TRANSACTIONS).values(values).cte("new_transaction"))
+    if outbox:
+        statement = statement.add_cte(_outbox_insert(outbox).cte("outbox_rows"))
     if follow_up is not None:
         statement = statement.add_cte(follow_up.cte("follow_up"))
-    written = [ACCOUNTS, TRANSACTIONS]
+    written = [ACCOUNTS, OUTBOX, TRANSACTIONS]
     if follow_up is not None:
         written.append(follow_up.table)  # type: ignore[arg-type]
     clashes = bind_names(statement) & {c.key for table in written for c in table.columns}
@@ -178,3 +194,14 @@ def bind_names(statement: sa.Executable) -> frozenset[str]:
         for element in sa.sql.visitors.iterate(statement)
         if isinstance(element, sa.BindParameter) and not element.unique
     )
+
+
+def _outbox_insert(count: int) -> sa.Insert:
+    """``INSERT … SELECT … UNION ALL SELECT …`` of ``count`` outbox rows: unlike a
+    multi-row ``VALUES``, SQLAlchemy caches its compiled form."""
+    rows = [
+        sa.select(*(sa.bindparam(f"o{i}_{c}", type_=OUTBOX.c[c].type) for c in OUTBOX_COLUMNS))
+        for i in range(count)
+    ]
+    source = rows[0] if count == 1 else sa.union_all(*rows)
+    return sa.insert(OUTBOX).from_select(list(OUTBOX_COLUMNS), source)

@@ -15,7 +15,7 @@ from vaulta import mail
 from vaulta.models import Payment, User, utcnow
 from vaulta.models.payment import PAYMENT_PENDING, PAYMENT_REJECTED
 from vaulta.money import format_amount
-from vaulta.services import audit
+from vaulta.services import audit, events
 from vaulta.services.banking.accounts import system_account
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
 from vaulta.services.identity import otp
@@ -139,4 +139,5 @@ def reject(payment_id: int, *, actor: User, reason: str) -> Payment:
             object_id=payment.id,
             details={"reason": reason},
         )
+        events.emit_payment(s, "payment.rejected", payment.id, reason=reason)
     return payment_queries.get(payment.id)

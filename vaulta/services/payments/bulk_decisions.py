@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from vaulta.models import Account, Payment, User, utcnow
 from vaulta.models.account import KIND_SYSTEM
-from vaulta.models.payment import PAYMENT_FAILED
+from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_FAILED
 from vaulta.models.transaction import TX_PAYMENT
-from vaulta.services import audit, ledger
+from vaulta.services import audit, events, ledger
 from vaulta.services.errors import DomainError, Forbidden, InvalidInput
 from vaulta.services.payments.approvals import StepUpRequired, approve, reject
 from vaulta.services.payments.payment_execution import (
@@ -181,12 +181,13 @@ def _post(s: Session, claimed: list[sa.Row[Any]], actor_id: int, now: datetime) 
         )
 
     outcomes = ledger.move_many(s, accounts, moves, actor_id=actor_id, also_record=approved)
-    executed, failed, events = [], [], []
+    executed, failed, audits, outbox = [], [], [], []
     for row, outcome in zip(claimed, outcomes, strict=True):
+        outbox.append(_payment_event(row, outcome))
         if isinstance(outcome, DomainError):
             failed.append({"payment_id": row.id} | failure(outcome, actor_id, now))
             details = {"amount_minor": row.amount_minor, "currency": row.currency}
-            events.append(
+            audits.append(
                 audit.Event(
                     actor_id,
                     "payment.fail",
@@ -201,4 +202,16 @@ def _post(s: Session, claimed: list[sa.Row[Any]], actor_id: int, now: datetime) 
         conn.execute(_SET_TRANSACTION, executed)
     if failed:
         conn.execute(_SET_FAILED, failed)
-        audit.record_all(s, events)
+        audit.record_all(s, audits)
+    events.emit_rows(s, conn, outbox)
+
+
+def _payment_event(row: sa.Row[Any], outcome: int | DomainError) -> dict[str, object]:
+    """The outbox row of a batch-decided payment: executed, or failed with the reason."""
+    if isinstance(outcome, DomainError):
+        return events.payment_row(
+            "payment.failed", row.id, row, status=PAYMENT_FAILED, reason=outcome.message
+        )
+    return events.payment_row(
+        "payment.executed", row.id, row, status=PAYMENT_EXECUTED, transaction_id=outcome
+    )

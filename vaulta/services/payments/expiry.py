@@ -12,7 +12,7 @@ from vaulta.models.payment import (
     PAYMENT_EXPIRED,
     PAYMENT_OPEN_STATUSES,
 )
-from vaulta.services import audit
+from vaulta.services import audit, events
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.unit_of_work import session, write_transaction
 
@@ -50,6 +50,7 @@ def _expire(ids: list[int], now: datetime) -> int:
                 audit.record(
                     s, actor=None, action="payment.expire", object_type="payment", object_id=pid
                 )
+                events.emit_payment(s, "payment.expired", pid)
     return expired
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from vaulta.models import Account, Payment, User
 from vaulta.models.payment import PAYMENT_AWAITING, PAYMENT_PENDING
-from vaulta.services import audit
+from vaulta.services import audit, events
 from vaulta.services.errors import InvalidInput
 from vaulta.services.payments import iban, payment_fields
 
@@ -161,4 +161,5 @@ def add_payment(
             **(audit_details or {}),
         },
     )
+    events.emit(s, "payment.created", events.PaymentData.model_validate(payment))
     return payment

@@ -27,7 +27,7 @@ from vaulta.models import Account, Payment, Transaction, utcnow
 from vaulta.models.account import KIND_SYSTEM
 from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_FAILED, PAYMENT_PENDING
 from vaulta.models.transaction import TX_PAYMENT
-from vaulta.services import audit, ledger
+from vaulta.services import audit, events, ledger
 from vaulta.services.errors import AccountNotAvailable, DomainError, InsufficientFunds, InvalidInput
 from vaulta.services.ledger.writes import RESERVE_TRANSACTION_ID, FollowUp
 from vaulta.services.unit_of_work import write_transaction
@@ -237,6 +237,13 @@ def _execute(
             ),
             follow_up=FollowUp(_EXECUTED, params),
             transaction_id=claimed.transaction_id,
+            also_emit=lambda tx_id: events.payment_row(
+                "payment.executed",
+                payment_id,
+                claimed,
+                status=PAYMENT_EXECUTED,
+                transaction_id=tx_id,
+            ),
         )
     except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
         s.connection().execute(_FAILED, params | {"failure_reason": err.message})
@@ -248,6 +255,7 @@ def _execute(
             object_id=payment_id,
             details=details | {"reason": err.message},
         )
+        events.emit_payment(s, "payment.failed", payment_id, reason=err.message)
         return Decision(payment_id, PAYMENT_FAILED, failure_reason=err.message)
     return Decision(payment_id, PAYMENT_EXECUTED, transaction_id=tx_id)
 

@@ -21,7 +21,7 @@ from vaulta.models.payment import (
     PAYMENT_PENDING,
 )
 from vaulta.money import format_amount
-from vaulta.services import audit
+from vaulta.services import audit, events
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
 from vaulta.services.identity import otp
 from vaulta.services.payments import payment_queries
@@ -168,6 +168,7 @@ def cancel(payment_id: int, *, actor: User) -> Payment:
         if moved.rowcount != 1:
             raise Conflict("This payment can no longer be cancelled: it was already decided.")
         audit.record(s, actor=actor, action="payment.cancel", **_object(payment))
+        events.emit_payment(s, "payment.cancelled", payment.id)
     return payment_queries.load(payment.id)
 
 

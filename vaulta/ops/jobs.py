@@ -1,0 +1,118 @@
+"""The background jobs, registered on the app's Huey (vaulta/ops/queue.py).
+
+Periodic jobs replace cron: deliver webhooks (every minute, and a second after any commit
+that wrote events), expire payments (every 5 minutes), purge stored idempotency responses
+(hourly), verify the ledger (nightly at 02:30 UTC; admins are mailed when it finds a
+problem). Each runs in its own application context; during maintenance mode a job skips
+its run (the next one catches up).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from huey import Huey, crontab
+
+from vaulta import mail
+from vaulta.services import api_idempotency
+from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.maintenance import UnderMaintenance
+from vaulta.services.payments import expiry
+from vaulta.services.webhooks import backlog, dispatch
+
+log = logging.getLogger(__name__)
+# Retries due sooner than this are scheduled as their own task; later ones wait for the
+# minutely run.
+SCHEDULE_RETRIES_WITHIN_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Jobs:
+    """The app's Huey and its tasks (called to enqueue; ``.schedule(delay=…)`` to delay)."""
+
+    huey: Huey
+    deliver_webhooks: Any
+    deliver_one: Any
+    expire_payments: Any
+    purge_idempotency_keys: Any
+    nightly_verify_ledger: Any
+
+
+def deliver_webhooks_now() -> int:
+    """Fan the outbox out and attempt every due delivery; how many attempts were made."""
+    dispatch.fan_out()
+    outcomes = dispatch.deliver_due()
+    while len(outcomes) == dispatch.BATCH:  # more were due than one batch
+        outcomes += dispatch.deliver_due()
+    return len(outcomes)
+
+
+def expire_payments_now() -> int:
+    return expiry.expire_due()
+
+
+def purge_idempotency_keys_now() -> int:
+    hours = current_app.config["API_IDEMPOTENCY_RETENTION_HOURS"]
+    return api_idempotency.purge_older_than(timedelta(hours=hours))
+
+
+def verify_ledger_now() -> list[str]:
+    """Verify the ledger; mail every active admin the problems when there are any."""
+    problems = verify_ledger()
+    if problems:
+        body = "The nightly ledger check found problems:\n\n" + "\n".join(problems)
+        for address in dispatch.admin_addresses():
+            mail.send(address, "VAULTA: the ledger check failed", body)
+    return problems
+
+
+def register(huey: Huey, app: Flask) -> Jobs:
+    def in_app(name: str, work: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any) -> Any:
+            with app.app_context():
+                try:
+                    return work(*args)
+                except UnderMaintenance:
+                    log.info("job %s skipped: maintenance mode is on", name)
+                    return None
+
+        run.__name__ = name
+        return run
+
+    def deliver_and_schedule_retries() -> int:
+        attempts = deliver_webhooks_now()
+        for delivery_id, delay in _soon_retries():
+            deliver_one.schedule(args=(delivery_id,), delay=delay)
+        return attempts
+
+    def one(delivery_id: int) -> bool:
+        outcome = dispatch.attempt(delivery_id)
+        if outcome and outcome.retry_in and outcome.retry_in < SCHEDULE_RETRIES_WITHIN_SECONDS:
+            deliver_one.schedule(args=(delivery_id,), delay=outcome.retry_in)
+        return bool(outcome and outcome.succeeded)
+
+    every_minute = crontab(minute="*")
+    deliver_webhooks = huey.periodic_task(every_minute, name="vaulta.deliver_webhooks")(
+        in_app("deliver_webhooks", deliver_and_schedule_retries)
+    )
+    deliver_one = huey.task(name="vaulta.deliver_one")(in_app("deliver_one", one))
+    expire_payments = huey.periodic_task(crontab(minute="*/5"), name="vaulta.expire_payments")(
+        in_app("expire_payments", expire_payments_now)
+    )
+    purge = huey.periodic_task(crontab(minute="17"), name="vaulta.purge_idempotency_keys")(
+        in_app("purge_idempotency_keys", purge_idempotency_keys_now)
+    )
+    nightly = huey.periodic_task(
+        crontab(minute="30", hour="2"), name="vaulta.nightly_verify_ledger"
+    )(in_app("nightly_verify_ledger", verify_ledger_now))
+    return Jobs(huey, deliver_webhooks, deliver_one, expire_payments, purge, nightly)
+
+
+def _soon_retries() -> list[tuple[int, float]]:
+    """Pending deliveries whose next attempt comes within SCHEDULE_RETRIES_WITHIN_SECONDS."""
+    return backlog.upcoming(SCHEDULE_RETRIES_WITHIN_SECONDS)

@@ -1,0 +1,114 @@
+"""The data of every business event: one pydantic model per kind, the schema receivers see.
+
+``EVENT_TYPES`` maps each event type to its model. The OpenAPI document lists each model
+under ``components.schemas`` (``vaulta/api/openapi.py``), and a webhook's body is
+``{"type", "timestamp", "data"}`` with ``data`` one of these (docs/architecture.md "Events").
+Amounts are integer minor units with their ISO currency, never floats.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventData(BaseModel):
+    """Base of every event's data: frozen, no extra keys; ``model_validate(orm_object)`` works."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
+
+
+class PaymentData(EventData):
+    """A payment at the moment of the event (``payment.*``)."""
+
+    id: int
+    status: str
+    amount_minor: int = Field(description="Integer minor units of the currency.")
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str
+    transaction_id: int | None = Field(None, description="The posting, once executed.")
+    reason: str | None = Field(None, description="Why it was rejected or failed.")
+
+
+class TransactionData(EventData):
+    """A posted ledger transaction (``transaction.posted``): money moved debit → credit."""
+
+    id: int
+    kind: str
+    amount_minor: int
+    currency: str = Field(min_length=3, max_length=3)
+    debit_account: str = Field(description="Account number debited.")
+    credit_account: str = Field(description="Account number credited.")
+    description: str
+    reference: str | None = None
+    reverses_id: int | None = None
+
+
+class AccountData(EventData):
+    """An account (``account.opened``, ``.frozen``, ``.unfrozen``, ``.closed``)."""
+
+    id: int
+    number: str
+    customer_id: int | None
+    currency: str = Field(min_length=3, max_length=3)
+    status: str
+
+
+class CustomerData(EventData):
+    """A customer (``customer.created``, ``customer.updated``, ``customer.suspended`` …).
+
+    Contact details are not sent: ``changed`` names the fields an update changed."""
+
+    id: int
+    customer_number: str
+    status: str
+    changed: list[str] = Field(default_factory=list)
+
+
+class WebhookTestData(EventData):
+    """A test message an admin sent to an endpoint (``webhook.test``)."""
+
+    endpoint_id: str
+    message: str
+
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    "payment.created": PaymentData,
+    "payment.executed": PaymentData,
+    "payment.failed": PaymentData,
+    "payment.rejected": PaymentData,
+    "payment.expired": PaymentData,
+    "payment.cancelled": PaymentData,
+    "transaction.posted": TransactionData,
+    "account.opened": AccountData,
+    "account.frozen": AccountData,
+    "account.unfrozen": AccountData,
+    "account.closed": AccountData,
+    "customer.created": CustomerData,
+    "customer.updated": CustomerData,
+    "customer.suspended": CustomerData,
+    "customer.reactivated": CustomerData,
+    "customer.closed": CustomerData,
+    "webhook.test": WebhookTestData,
+}
+
+
+def schema_components() -> dict[str, dict[str, Any]]:
+    """JSON Schemas of every event's data and of the webhook body, for OpenAPI components."""
+    components: dict[str, dict[str, Any]] = {}
+    for model in dict.fromkeys(EVENT_TYPES.values()):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components[model.__name__] = schema
+    components["WebhookMessage"] = {
+        "type": "object",
+        "description": "The body of every webhook (Standard Webhooks): the event's type, "
+        "when it occurred (RFC 3339) and its data. Its id is the webhook-id header.",
+        "required": ["type", "timestamp", "data"],
+        "properties": {
+            "type": {"type": "string", "enum": sorted(EVENT_TYPES)},
+            "timestamp": {"type": "string", "format": "date-time"},
+            "data": {"oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in components]},
+        },
+    }
+    return components

@@ -1,0 +1,1 @@
+"""Webhooks: endpoints (commands and queries), signing, URL checks, dispatch and delivery."""

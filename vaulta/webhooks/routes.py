@@ -1,0 +1,161 @@
+"""Admin pages for webhook endpoints: list and add, details with the delivery log, edit,
+rotate the secret (shown once), replay, delete. Each view calls one service."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask import flash, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from vaulta.auth.access import acting_user, admin_required
+from vaulta.ops import queue
+from vaulta.services.errors import DomainError
+from vaulta.services.webhooks import endpoint_queries, endpoints
+from vaulta.web import redirect_to, render
+from vaulta.webhooks import bp
+from vaulta.webhooks.forms import ConfirmForm, EndpointForm, ReplaySinceForm, RotateForm
+
+
+def _show_error(form: FlaskForm, err: DomainError) -> int:
+    target = getattr(form, err.field, None) if err.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, err.message]
+        return 422
+    form.form_errors.append(err.message)
+    return err.status
+
+
+def _index(form: EndpointForm, status: int = 200) -> Response:
+    return render(
+        "webhooks/index.html", endpoints=endpoint_queries.list_endpoints(), form=form, status=status
+    )
+
+
+@bp.get("/")
+@admin_required
+def index() -> Response:
+    return _index(EndpointForm())
+
+
+@bp.post("/")
+@admin_required
+def create() -> Response:
+    form = EndpointForm()
+    if not form.validate_on_submit():
+        return _index(form, 422)
+    try:
+        made = endpoints.create_endpoint(
+            actor=acting_user(),
+            url=form.url.data or "",
+            event_types=form.event_types.data or [],
+            description=form.description.data or "",
+            enabled=bool(form.enabled.data),
+        )
+    except DomainError as err:
+        return _index(form, _show_error(form, err))
+    return render("webhooks/secret.html", endpoint=made.endpoint, secret=made.secret, status=201)
+
+
+def _detail(public_id: str, *, status: int = 200, **forms: FlaskForm) -> Response:
+    endpoint = endpoint_queries.get_endpoint(public_id)
+    edit = forms.get("edit") or EndpointForm(
+        url=endpoint.url,
+        event_types=endpoint.event_types,
+        description=endpoint.description,
+        enabled=endpoint.enabled,
+        formdata=None,
+    )
+    return render(
+        "webhooks/detail.html",
+        endpoint=endpoint,
+        deliveries=endpoint_queries.delivery_log(endpoint.id),
+        edit=edit,
+        rotate=forms.get("rotate") or RotateForm(formdata=None),
+        replay=forms.get("replay") or ReplaySinceForm(formdata=None),
+        confirm=ConfirmForm(formdata=None),
+        status=status,
+    )
+
+
+@bp.get("/<public_id>")
+@admin_required
+def detail(public_id: str) -> Response:
+    return _detail(public_id)
+
+
+@bp.post("/<public_id>/edit")
+@admin_required
+def edit(public_id: str) -> Response:
+    form = EndpointForm()
+    if not form.validate_on_submit():
+        return _detail(public_id, status=422, edit=form)
+    try:
+        endpoints.update_endpoint(
+            public_id,
+            actor=acting_user(),
+            url=form.url.data or "",
+            event_types=form.event_types.data or [],
+            description=form.description.data or "",
+            enabled=bool(form.enabled.data),
+        )
+    except DomainError as err:
+        return _detail(public_id, status=_show_error(form, err), edit=form)
+    flash("Endpoint saved.", "success")
+    return redirect_to(url_for("webhooks.detail", public_id=public_id))
+
+
+@bp.post("/<public_id>/rotate")
+@admin_required
+def rotate(public_id: str) -> Response:
+    form = RotateForm()
+    if not form.validate_on_submit():
+        return _detail(public_id, status=422, rotate=form)
+    rotated = endpoints.rotate_secret(
+        public_id, actor=acting_user(), grace_hours=form.grace_hours.data or 0
+    )
+    return render("webhooks/secret.html", endpoint=rotated.endpoint, secret=rotated.secret)
+
+
+@bp.post("/<public_id>/replay")
+@admin_required
+def replay_since(public_id: str) -> Response:
+    form = ReplaySinceForm()
+    if not form.validate_on_submit() or form.since.data is None:
+        return _detail(public_id, status=422, replay=form)
+    since = form.since.data.replace(tzinfo=UTC)
+    count = endpoints.replay(public_id, actor=acting_user(), since=since)
+    flash(f"{count} event(s) will be sent again.", "success")
+    return redirect_to(url_for("webhooks.detail", public_id=public_id))
+
+
+@bp.post("/<public_id>/deliveries/<int:delivery_id>/replay")
+@admin_required
+def replay_one(public_id: str, delivery_id: int) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        return _detail(public_id, status=400)
+    endpoints.replay(public_id, actor=acting_user(), delivery_id=delivery_id)
+    flash("The delivery will be sent again.", "success")
+    return redirect_to(url_for("webhooks.detail", public_id=public_id))
+
+
+@bp.post("/<public_id>/test")
+@admin_required
+def send_test(public_id: str) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        return _detail(public_id, status=400)
+    event_id = endpoints.send_test(public_id, actor=acting_user())
+    queue.deliver_soon()
+    flash(f"Test event {event_id} queued: its delivery shows below.", "success")
+    return redirect_to(url_for("webhooks.detail", public_id=public_id))
+
+
+@bp.post("/<public_id>/delete")
+@admin_required
+def delete(public_id: str) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        return _detail(public_id, status=400)
+    endpoints.delete_endpoint(public_id, actor=acting_user())
+    flash("Endpoint deleted.", "success")
+    return redirect_to(url_for("webhooks.index"))
