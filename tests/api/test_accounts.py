@@ -106,6 +106,8 @@ def test_default_limit_and_last_page(api: WebClient, source: Account) -> None:
         ("cursor=nonsense", "cursor"),
         ("cursor=", "cursor"),
         ("cursor=cDox", "cursor"),  # a payments cursor ("p:1")
+        ("=false", ""),  # an unknown (here: nameless) parameter is refused, not ignored
+        ("page=2", "page"),
     ],
 )
 def test_bad_paging_parameters_get_422(

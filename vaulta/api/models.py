@@ -196,14 +196,15 @@ Limit = Annotated[int, Field(ge=1, le=LIMIT_MAX, description="Page size")]
 
 
 class TransactionQuery(BaseModel):
-    model_config = ConfigDict(json_schema_extra=_left_out_not_null)
+    # Unknown query parameters are refused (422), as unknown body fields are.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_left_out_not_null)
 
     limit: Limit = LIMIT_DEFAULT
     cursor: _cursor("t") | None = None  # type: ignore[valid-type]
 
 
 class PaymentQuery(BaseModel):
-    model_config = ConfigDict(json_schema_extra=_left_out_not_null)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_left_out_not_null)
 
     status: Annotated[PaymentStatus, Field(description="Only this status")] | None = None
     limit: Limit = LIMIT_DEFAULT
