@@ -1,5 +1,6 @@
-"""Payment fixtures (funded accounts, a private mail outbox) for the event tests."""
+"""A private mail outbox for the event tests (the funded ``source``/``target`` accounts are
+tests/conftest.py's)."""
 
-from tests.services.payments.conftest import _private_outbox, source, target
+from tests.services.payments.conftest import _private_outbox
 
-__all__ = ["_private_outbox", "source", "target"]
+__all__ = ["_private_outbox"]
