@@ -17,9 +17,11 @@ from tests import factories
 from tests.services.payments.factories import make_payment
 from tests.webhook_receiver import receiver
 from vaulta.extensions import db
-from vaulta.models import Account, ApiIdempotencyKey, Payment, User, utcnow
+from vaulta.models import Account, ApiIdempotencyKey, AuditEvent, Payment, User, utcnow
 from vaulta.models.base import clock_set_to
 from vaulta.ops.queue import EXTENSION, build, health, queue
+from vaulta.services import audit
+from vaulta.services.unit_of_work import write_transaction
 from vaulta.services.webhooks import endpoints
 
 
@@ -123,6 +125,24 @@ def test_the_nightly_ledger_check_mails_admins_when_it_fails(app: Flask, admin: 
     app.extensions[EXTENSION].nightly_verify_ledger()
     sent = [m for m in _mails(app) if "ledger check failed" in m["subject"]]
     assert admin.email in {m["to"] for m in sent}
+
+
+def test_the_nightly_audit_check_mails_admins_when_the_chain_is_broken(
+    app: Flask, admin: User
+) -> None:
+    with write_transaction() as s:
+        audit.record(s, actor=admin, action="test.one", object_type="test", details={})
+    app.extensions[EXTENSION].nightly_verify_audit()  # a periodic task: no stored result
+    assert not [m for m in _mails(app) if "audit chain" in m["subject"]]
+    first = db.session.scalar(sa.select(sa.func.min(AuditEvent.id)))
+    db.session.execute(
+        sa.update(AuditEvent).where(AuditEvent.id == first).values(action="edited.by_hand")
+    )
+    db.session.commit()
+    app.extensions[EXTENSION].nightly_verify_audit()
+    sent = [m for m in _mails(app) if "audit chain check failed" in m["subject"]]
+    assert admin.email in {m["to"] for m in sent}
+    assert all(f"event #{first} does not match its hash" in m["body"] for m in sent)
 
 
 def test_jobs_skip_their_run_during_maintenance(app: Flask, customer_user: User) -> None:

@@ -2,9 +2,9 @@
 
 Periodic jobs replace cron: deliver webhooks (every minute, and a second after any commit
 that wrote events), expire payments (every 5 minutes), purge stored idempotency responses
-(hourly), verify the ledger (nightly at 02:30 UTC; admins are mailed when it finds a
-problem). Each runs in its own application context; during maintenance mode a job skips
-its run (the next one catches up).
+(hourly), verify the ledger (nightly at 02:30 UTC) and the audit log's hash chain (02:45
+UTC); admins are mailed when either finds a problem. Each runs in its own application
+context; during maintenance mode a job skips its run (the next one catches up).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from huey import Huey, crontab
 
 from vaulta import mail
 from vaulta.services import api_idempotency
+from vaulta.services.audit.verification import verify_chain
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments import expiry
@@ -41,6 +42,7 @@ class Jobs:
     expire_payments: Any
     purge_idempotency_keys: Any
     nightly_verify_ledger: Any
+    nightly_verify_audit: Any
 
 
 def deliver_webhooks_now() -> int:
@@ -69,6 +71,20 @@ def verify_ledger_now() -> list[str]:
         for address in dispatch.admin_addresses():
             mail.send(address, "VAULTA: the ledger check failed", body)
     return problems
+
+
+def verify_audit_now() -> str | None:
+    """Walk the audit log's hash chain; mail every active admin the first mismatch."""
+    report = verify_chain()
+    if report.problem:
+        body = (
+            "The nightly audit-chain check (flask vaulta verify-audit) found a mismatch:\n\n"
+            f"{report.problem}\n\n{report.events} events checked; the last good one is "
+            f"{report.head_id}. Compare with your latest export manifest (docs/security.md)."
+        )
+        for address in dispatch.admin_addresses():
+            mail.send(address, "VAULTA: the audit chain check failed", body)
+    return report.problem
 
 
 def register(huey: Huey, app: Flask) -> Jobs:
@@ -110,7 +126,10 @@ def register(huey: Huey, app: Flask) -> Jobs:
     nightly = huey.periodic_task(
         crontab(minute="30", hour="2"), name="vaulta.nightly_verify_ledger"
     )(in_app("nightly_verify_ledger", verify_ledger_now))
-    return Jobs(huey, deliver_webhooks, deliver_one, expire_payments, purge, nightly)
+    nightly_audit = huey.periodic_task(
+        crontab(minute="45", hour="2"), name="vaulta.nightly_verify_audit"
+    )(in_app("nightly_verify_audit", verify_audit_now))
+    return Jobs(huey, deliver_webhooks, deliver_one, expire_payments, purge, nightly, nightly_audit)
 
 
 def _soon_retries() -> list[tuple[int, float]]:
