@@ -7,11 +7,14 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests import factories
 from tests.statement_support import deposit_on, open_account_on, withdraw_on
 from tests.webclient import WebClient
-from vaulta.models import User, utcnow
+from vaulta.extensions import db
+from vaulta.models import User, WebhookEndpoint, utcnow
+from vaulta.services.webhooks import endpoints
 
 STAFF_FIGURES = (
     "payments-status",
@@ -89,3 +92,26 @@ def test_the_transactions_counter_counts_today(admin_client: WebClient, admin: U
     counter = re.search(r'<header>Transactions today</header><p class="stat">(\d+)</p>', html)
     assert counter is not None
     assert counter.group(1) == "2"
+
+
+def test_staff_dashboard_shows_failing_webhooks_once_there_are_endpoints(
+    admin_client: WebClient, admin: User
+) -> None:
+    assert 'id="integration-health"' not in admin_client.get("/admin/").get_data(as_text=True)
+    made = endpoints.create_endpoint(actor=admin, url="http://127.0.0.1:9/h", event_types=["*"])
+    page = admin_client.get("/admin/").get_data(as_text=True)
+    assert 'id="integration-health"' in page
+    assert "Every endpoint is answering." in page
+    db.session.execute(
+        sa.update(WebhookEndpoint)
+        .where(WebhookEndpoint.public_id == made.endpoint.public_id)
+        .values(
+            failing_since=utcnow() - timedelta(hours=5),
+            enabled=False,
+            disabled_reason="<b>down</b>",
+        )
+    )
+    db.session.commit()
+    page = admin_client.get("/admin/").get_data(as_text=True)
+    assert made.endpoint.public_id in page
+    assert "disabled: &lt;b&gt;down&lt;/b&gt;" in page

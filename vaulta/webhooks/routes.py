@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from vaulta.auth.access import acting_user, admin_required
+from vaulta.forms import show_error
 from vaulta.ops import queue
 from vaulta.services.errors import DomainError
 from vaulta.services.webhooks import endpoint_queries, endpoints
@@ -19,12 +20,8 @@ from vaulta.webhooks.forms import ConfirmForm, EndpointForm, ReplaySinceForm, Ro
 
 
 def _show_error(form: FlaskForm, err: DomainError) -> int:
-    target = getattr(form, err.field, None) if err.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*target.errors, err.message]
-        return 422
-    form.form_errors.append(err.message)
-    return err.status
+    """The error on its field (422) or above the form (the error's own status)."""
+    return 422 if show_error(form, err) else err.status
 
 
 def _index(form: EndpointForm, status: int = 200) -> Response:
