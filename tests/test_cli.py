@@ -34,7 +34,8 @@ def test_create_admin_reads_the_password_from_stdin(app: Flask) -> None:
     )
     assert result.exit_code == 0, result.output
     user = users.authenticate("ops@example.test", "a very long passphrase")
-    assert user.is_admin
+    assert user.is_staff
+    assert user.role_names == {"admin"}
 
 
 def test_create_admin_prompts_twice(app: Flask) -> None:

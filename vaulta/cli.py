@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from vaulta.models.user import ROLE_ADMIN
+from vaulta.models.user import ROLE_STAFF, STAFF_ADMIN
 from vaulta.ops.seeding import bulk_seed, demo
 from vaulta.services import api_idempotency
 from vaulta.services.errors import DomainError
@@ -47,7 +47,9 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = users.create_user(email, password, role=ROLE_ADMIN, full_name=name)
+        user = users.create_user(
+            email, password, role=ROLE_STAFF, full_name=name, staff_roles=[STAFF_ADMIN]
+        )
     except DomainError as err:
         raise click.ClickException(err.message) from None
     click.echo(f"Created admin {user.email}.")

@@ -23,7 +23,7 @@ def test_by_session_token_finds_the_active_user(app: Flask, admin: User) -> None
     assert user.id == admin.id
     assert (user.is_authenticated, user.is_active, user.is_anonymous) == (True, True, False)
     assert user.get_id() == admin.session_token
-    assert user.is_admin
+    assert user.is_staff
 
 
 def test_no_user_for_a_missing_rotated_or_inactive_token(app: Flask, admin: User) -> None:

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from vaulta.admin import bp
 from vaulta.admin.forms import AuditSearchForm
-from vaulta.auth.access import admin_required
+from vaulta.auth.access import require_permission
 from vaulta.services.audit import audit_queries
 from vaulta.services.errors import DomainError
 from vaulta.services.reports import overview
@@ -15,13 +15,13 @@ from vaulta.web import render
 
 
 @bp.route("/")
-@admin_required
+@require_permission("staff.dashboard")
 def index() -> Response:
     return render("admin/index.html", summary=overview.admin_summary())
 
 
 @bp.route("/audit")
-@admin_required
+@require_permission("audit.read")
 def audit() -> Response:
     form = AuditSearchForm(formdata=request.args)
     page = None

@@ -81,7 +81,7 @@ def authenticate() -> None:
             "This API key is not valid: it is unknown, revoked or expired.", error="invalid_token"
         )
     user, key = found
-    if user.is_admin or user.customer_id is None:
+    if user.is_staff or user.customer_id is None:
         raise ApiError(403, "forbidden", "Admin logins have no API access.")
     g.api_user, g.api_key = user, key
 

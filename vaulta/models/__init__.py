@@ -9,7 +9,7 @@ from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.payment import Payment
 from vaulta.models.security import OTP, ApiKey
 from vaulta.models.transaction import Transaction
-from vaulta.models.user import User
+from vaulta.models.user import User, UserRole
 
 # The metadata every migration is compared against (env.py imports this package).
 metadata = Base.metadata
@@ -26,6 +26,7 @@ __all__ = [
     "Payment",
     "Transaction",
     "User",
+    "UserRole",
     "metadata",
     "utcnow",
 ]

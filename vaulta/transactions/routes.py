@@ -10,7 +10,7 @@ from flask import current_app, flash, request, stream_with_context, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from vaulta.auth.access import acting_user, admin_required
+from vaulta.auth.access import acting_user, require_permission
 from vaulta.money import format_plain
 from vaulta.services import ledger
 from vaulta.services.errors import DomainError, NotFound
@@ -63,7 +63,7 @@ def _render_search(
 
 
 @bp.route("/")
-@admin_required
+@require_permission("ledger.read")
 def search() -> Response:
     form = _search_form()
     if not form.validate():
@@ -83,7 +83,7 @@ def search() -> Response:
 
 
 @bp.route("/export.csv")
-@admin_required
+@require_permission("ledger.export")
 def export() -> Response:
     form = _search_form()
     if not form.validate():
@@ -129,13 +129,13 @@ def _render_detail(tx_id: int, form: ReverseForm, status: int = 200) -> Response
 
 
 @bp.route("/<int:tx_id>")
-@admin_required
+@require_permission("ledger.read")
 def detail(tx_id: int) -> Response:
     return _render_detail(tx_id, ReverseForm())
 
 
 @bp.route("/<int:tx_id>/reverse", methods=["POST"])
-@admin_required
+@require_permission("ledger.reversal.request")
 def reverse(tx_id: int) -> Response:
     form = ReverseForm()
     if not form.validate():

@@ -112,13 +112,18 @@ def test_a_batch_runs_the_same_statements_for_two_or_six_payments(
 
 
 def test_what_the_batch_cannot_take_is_decided_one_by_one(
-    app: Flask, customer_user: User, admin: User, approver: User, source: Account, target: Account
+    app: Flask,
+    customer_user: User,
+    second_approver: User,
+    approver: User,
+    source: Account,
+    target: Account,
 ) -> None:
     app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 50_000
     mine = make_payment(customer_user, source, to=target, amount="1.00")
     big = make_payment(customer_user, source, to=target, amount="600.00")
     fine = make_payment(customer_user, source, to=target, amount="2.00")
-    approvals.approve(mine.id, actor=admin)
+    approvals.approve(mine.id, actor=second_approver)
     results = bulk_decisions.decide_many(
         [mine.id, big.id, fine.id], actor=approver, action="approve"
     )

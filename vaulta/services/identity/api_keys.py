@@ -76,7 +76,7 @@ def create(
     """Create a key for ``user`` (a customer's login) and return it with its raw value.
 
     Refused (CustomerNotActive) while the customer is suspended or closed."""
-    if user.is_admin or user.customer_id is None:
+    if user.is_staff or user.customer_id is None:
         raise Forbidden("API keys belong to customers' logins; admin data has no API.")
     users.ensure_customer_active(user)
     name = (name or "").strip()
