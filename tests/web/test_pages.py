@@ -52,14 +52,19 @@ def test_customer_sees_only_their_own_accounts(
     assert "9,999.99" not in html
 
 
-def test_admin_dashboard_shows_figures_and_latest_transactions(
-    admin_client: WebClient, admin: User
+def test_the_dashboard_shows_figures_to_readers_and_not_to_admins(
+    teller_client: WebClient, teller: User, admin: User
 ) -> None:
     account = factories.make_account(factories.make_customer(), "EUR")
-    ledger.deposit(account, 5_000, actor=admin, description="Opening deposit")
-    html = admin_client.get("/admin/").get_data(as_text=True)
+    ledger.deposit(account, 5_000, actor=teller, description="Opening deposit")
+    html = teller_client.get("/admin/").get_data(as_text=True)
     assert "Opening deposit" in html
     assert "50.00 EUR" in html
+    assert 'href="/admin/roles#role-teller">teller</a>' in html
+    teller_client.sign_in(admin)  # runs the system, reads no customer's money
+    html = teller_client.get("/admin/").get_data(as_text=True)
+    assert "Opening deposit" not in html
+    assert 'href="/admin/staff"' in html
 
 
 def test_pages_carry_the_csrf_header_for_htmx_and_vendored_assets(admin_client: WebClient) -> None:

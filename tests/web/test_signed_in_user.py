@@ -38,7 +38,8 @@ def test_no_user_for_a_missing_rotated_or_inactive_token(app: Flask, admin: User
     assert signed_in.by_session_token(fresh.session_token) is None
 
 
-def test_a_page_checks_the_user_with_one_statement(admin_client: WebClient) -> None:
+def test_a_page_checks_the_user_with_one_statement(teller_client: WebClient) -> None:
+    """The login and its roles (the permission check): one statement."""
     statements: list[str] = []
 
     def listener(*args: object) -> None:
@@ -46,11 +47,13 @@ def test_a_page_checks_the_user_with_one_statement(admin_client: WebClient) -> N
 
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        assert admin_client.get("/admin/customers/").status_code == 200
+        assert teller_client.get("/admin/customers/").status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     [check] = [s for s in statements if "FROM users" in s]
     assert "session_token" in check.split("WHERE", 1)[1]
+    assert "user_roles" in check
+    assert not [s for s in statements if "FROM user_roles" in s]
     assert "password_hash" not in check  # no secrets in every request's user
     assert "totp_secret" not in check
 

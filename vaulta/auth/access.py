@@ -26,6 +26,8 @@ def init_login(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorized)
+    app.add_template_global(may)
+    app.add_template_global(staff_permissions)
 
 
 def _load_user(session_token: str) -> User | None:
@@ -103,6 +105,14 @@ def customer_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def staff_permissions() -> frozenset[str] | None:
+    """For the layout: the signed-in staff member's permissions; None for anyone else."""
+    user = current_user._get_current_object()
+    if isinstance(user, User) and user.is_staff:
+        return permissions.permissions_of(user)
+    return None
 
 
 def may(name: str) -> bool:
