@@ -1,5 +1,6 @@
 """A small world for walking every route: one customer owns an account, a payment and an
-API key; another customer owns nothing of theirs; an admin sees the back-office."""
+API key; another customer owns nothing of theirs; one staff login per role (admin, approver,
+teller, auditor) works in the back office."""
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User
 from vaulta.models.base import utcnow
 from vaulta.models.payment import PAYMENT_PENDING
+from vaulta.models.user import STAFF_ROLES
 from vaulta.services.identity import api_keys
 
 
 @dataclass
 class World:
     admin: User
+    approver: User
+    teller: User
+    auditor: User
     customer: User
     other: User
     account: Account
@@ -33,12 +38,16 @@ class World:
             "customer": self.customer,
             "other": self.other,
             "admin": self.admin,
+            "approver": self.approver,
+            "teller": self.teller,
+            "auditor": self.auditor,
         }[role]
 
 
 @pytest.fixture
 def world(app: Flask) -> World:
     admin = factories.make_admin("walk-admin@example.test")
+    staff = [factories.make_staff(f"walk-{r}@example.test", r) for r in STAFF_ROLES[1:]]
     customer = factories.make_customer_login("walk-owner@example.test")
     other = factories.make_customer_login("walk-other@example.test")
     account = factories.make_account(factories.customer_of(customer), "EUR", 50_000)
@@ -57,4 +66,4 @@ def world(app: Flask) -> World:
     db.session.commit()
     tx_id = db.session.scalar(sa.select(sa.func.max(Transaction.id)))
     key = api_keys.create(customer, "walk", ["read"])
-    return World(admin, customer, other, account, payment.id, tx_id, key.key.id)
+    return World(admin, *staff, customer, other, account, payment.id, tx_id, key.key.id)

@@ -17,7 +17,14 @@ from flask import Flask
 
 from tests.access.conftest import World
 from tests.access.test_csrf_walk import state_changing_rules
-from tests.access.test_route_walk import ADMIN, API, PUBLIC, access_of, url_for_rule
+from tests.access.test_route_walk import (
+    ADMIN,
+    API,
+    PUBLIC,
+    access_of,
+    first_role_for,
+    url_for_rule,
+)
 from tests.webclient import WebClient
 
 NUL = "a\x00b"
@@ -43,7 +50,7 @@ def role_for(endpoint: str) -> str:
     access = access_of(endpoint)
     if access == PUBLIC:
         return "anonymous"
-    return "admin" if access == ADMIN else "customer"
+    return first_role_for(endpoint) if access == ADMIN else "customer"
 
 
 def assert_refused(response: object, where: str) -> None:

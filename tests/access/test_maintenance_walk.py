@@ -38,7 +38,11 @@ def test_route_answers_each_role_during_maintenance(
                 client.sign_in(user)
             response = client.get(url) if method == "GET" else client.post_form(url, {})
             response.close()
-            got, want, where = response.status_code, expected(access, role), f"{url} as {role}"
+            got, want, where = (
+                response.status_code,
+                expected(access, role, endpoint),
+                f"{url} as {role}",
+            )
             if method == "GET":
                 ok = {200, 302} if endpoint in MAY_REDIRECT else {200}
                 assert got in (ok if want == "ok" else want), f"GET {where}: {got}"

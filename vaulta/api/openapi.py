@@ -30,7 +30,8 @@ ERRORS = {
     "a control character in the path, query or JSON body (control_character), or JSON nested "
     "deeper than JSON_MAX_DEPTH (json_too_deep)",
     "401": "No API key, or an unknown, revoked or expired one",
-    "403": "The key lacks the scope (insufficient_scope) or belongs to an admin, or its "
+    "403": "The key's user lacks the operation's permission (forbidden: e.g. a staff key on a "
+    "customer's operation), the key's scopes leave it out (insufficient_scope), or its "
     "customer is suspended or closed (customer_suspended, customer_closed)",
     "404": "No such object among the key owner's customer's",
     "409": "Idempotency-Key reused with another request (idempotency_key_reused), or an "
@@ -67,6 +68,7 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 def _component_schemas() -> dict[str, Any]:
     maximum = current_app.config["LEDGER_MAX_AMOUNT_MINOR"]
     amount = {"type": "integer", "minimum": 1, "maximum": maximum, "description": "minor units"}
+    names = {"type": "array", "items": {"type": "string"}}
     beneficiary = _obj(
         {"name": TEXT, "iban": {"type": "string", "pattern": schemas.IBAN_SHAPE.pattern}}
     )
@@ -150,6 +152,15 @@ def _component_schemas() -> dict[str, Any]:
             "oneOf": [{"required": ["to_account"]}, {"required": ["beneficiary"]}],
             "description": "Pay a VAULTA account (to_account) or an external IBAN (beneficiary).",
         },
+        "Me": _obj(
+            {
+                "email": {"type": "string"},
+                "roles": names,
+                "scopes": names,
+                "permissions": {**names, "description": "the user's, narrowed by the scopes"},
+            },
+            required=["email", "roles", "scopes", "permissions"],
+        ),
     }
 
 
@@ -271,6 +282,13 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/me": {
+                "get": {
+                    "summary": "The key's user, roles, scopes and permissions (any valid key)",
+                    "security": [{"bearerAuth": []}],
+                    "responses": _responses("200", "Me", ("400", "401", "429", "503")),
+                }
+            },
             "/accounts": {"get": _read("The customer's accounts", "AccountList", [], AUTH_ONLY)},
             "/accounts/{number}": {
                 "get": _read("One account", "Account", [ACCOUNT_PARAM], (*AUTH_ONLY, "404"))
@@ -302,7 +320,9 @@ def document() -> dict[str, Any]:
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API key from Settings: scopes 'read', 'payments:write'.",
+                    "description": "A customer's API key from Settings (scopes 'read', "
+                    "'payments:write'), or a staff key from `flask vaulta create-api-key` "
+                    "(scopes 'read' or permission names: its user's permissions, narrowed).",
                 }
             },
         },

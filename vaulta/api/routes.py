@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, g, jsonify, request, url_for
 
 from vaulta.api import auth, bp, openapi, schemas
-from vaulta.api.auth import PAYMENTS_WRITE, READ, requires_scope
+from vaulta.api.auth import requires_permission
 from vaulta.api.schemas import ApiError
 from vaulta.extensions import limiter
 from vaulta.models import Account
@@ -19,6 +19,7 @@ from vaulta.security.limits import (
 from vaulta.services import api_idempotency
 from vaulta.services.banking import account_queries
 from vaulta.services.errors import NotFound
+from vaulta.services.identity import api_keys, permissions
 from vaulta.services.ledger import statements
 from vaulta.services.payments import api_payments, payment_queries
 
@@ -61,9 +62,22 @@ def openapi_document() -> Response:
     return jsonify(openapi.document())
 
 
+@bp.get("/me")
+def me() -> Response:
+    """Who the key is: its user's roles and what this key may do (any valid key)."""
+    user, key = auth.current_user(), auth.current_key()
+    scopes = api_keys.scopes_of(key)
+    return jsonify(
+        email=user.email,
+        roles=sorted(permissions.roles_of(user)),
+        scopes=scopes,
+        permissions=sorted(permissions.key_permissions(user, scopes)),
+    )
+
+
 def _customer_id() -> int:
     customer_id = auth.current_user().customer_id
-    assert customer_id is not None  # auth.authenticate lets only customers' logins in
+    assert customer_id is not None  # the own.* permissions are customers' logins' only
     return customer_id
 
 
@@ -75,20 +89,20 @@ def _own_account(number: str) -> Account:
 
 
 @bp.get("/accounts")
-@requires_scope(READ)
+@requires_permission("own.accounts.read")
 def list_accounts() -> Response:
     found = account_queries.accounts_of_customer(_customer_id())
     return jsonify(items=[schemas.account_json(a) for a in found])
 
 
 @bp.get("/accounts/<number>")
-@requires_scope(READ)
+@requires_permission("own.accounts.read")
 def get_account(number: str) -> Response:
     return jsonify(schemas.account_json(_own_account(number)))
 
 
 @bp.get("/accounts/<number>/transactions")
-@requires_scope(READ)
+@requires_permission("own.accounts.read")
 def list_transactions(number: str) -> Response:
     limit = schemas.parse_limit(request.args.get("limit"))
     before_id = schemas.decode_cursor(request.args.get("cursor"), "t")
@@ -98,7 +112,7 @@ def list_transactions(number: str) -> Response:
 
 
 @bp.get("/payments")
-@requires_scope(READ)
+@requires_permission("own.payments.read")
 def list_payments() -> Response:
     status = schemas.parse_status(request.args.get("status"))
     limit = schemas.parse_limit(request.args.get("limit"))
@@ -110,7 +124,7 @@ def list_payments() -> Response:
 
 
 @bp.get("/payments/<int:payment_id>")
-@requires_scope(READ)
+@requires_permission("own.payments.read")
 def get_payment(payment_id: int) -> Response:
     if schemas.path_id(payment_id) is None:
         raise NotFound("No such payment.")
@@ -120,7 +134,7 @@ def get_payment(payment_id: int) -> Response:
 
 
 @bp.post("/payments")
-@requires_scope(PAYMENTS_WRITE)
+@requires_permission("own.payments.request")
 def create_payment() -> Response:
     key = schemas.idempotency_key(request.headers.get("Idempotency-Key"))
     body = request.get_json(silent=True) if request.is_json else None
