@@ -3,11 +3,14 @@ roles (audited), and the payment decisions that need ``requests.decide``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from vaulta import PROJECT_ROOT
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, User, UserRole
 from vaulta.models.user import ROLE_CUSTOMER, ROLE_STAFF
@@ -16,6 +19,7 @@ from vaulta.services.identity import permissions, roles, users
 from vaulta.services.identity.permissions import has_permission, permissions_of
 from vaulta.services.payments import approvals, bulk_decisions
 
+ORDER = ("admin", "approver", "teller", "auditor", "customer")
 MONEY = ("ledger.deposit.request", "ledger.withdrawal.request", "ledger.reversal.request")
 
 
@@ -187,3 +191,15 @@ def test_deciding_payments_needs_requests_decide(
             approvals.reject(1, actor=actor, reason="No")
         with pytest.raises(Forbidden):
             bulk_decisions.execute_batch([1], actor=actor)
+
+
+def test_the_security_doc_table_matches_the_registry() -> None:
+    doc = (Path(PROJECT_ROOT) / "docs" / "security.md").read_text()
+    rows = {}
+    for line in doc.splitlines():
+        if line.startswith("| `") and line.count("|") == 8:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows[cells[0].strip("`")] = {n for n, c in zip(ORDER, cells[2:], strict=True) if c}
+    assert set(rows) == set(permissions.PERMISSIONS)
+    for name, holders in rows.items():
+        assert holders == {r for r in ORDER if name in permissions.ROLE_PERMISSIONS[r]}, name
