@@ -1,4 +1,4 @@
-"""Issue 3 in a real browser: an admin finds a customer, posts a deposit (shown for
+"""Issue 3 in a real browser: a teller finds a customer, posts a deposit (shown for
 confirmation first) without a full page reload, and the customer sees it on their own
 statement."""
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.second_factor import pass_mailed_code
-from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
+from vaulta.ops.seeding.demo import CUSTOMER_EMAIL, DEMO_PASSWORD, TELLER_EMAIL
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
@@ -19,15 +19,15 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
-    pass_mailed_code(page, base, email)  # admins: the second factor
+    pass_mailed_code(page, base, email)  # staff: the second factor
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
-def test_admin_deposit_then_customer_statement(
+def test_teller_deposit_then_customer_statement(
     live_server: str, page: Page, open_page: Callable[[], Page]
 ) -> None:
     description = f"Branch deposit {uuid.uuid4().hex[:8]}"
-    sign_in(page, live_server, ADMIN_EMAIL)
+    sign_in(page, live_server, TELLER_EMAIL)
     page.get_by_role("link", name="Customers").click()
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
     page.evaluate("window.__noReload = true")

@@ -46,7 +46,7 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
-    pass_mailed_code(page, base, email)  # admins: the second factor
+    pass_mailed_code(page, base, email)  # staff: the second factor
     expect(page.locator("nav")).to_contain_text("Settings")
 
 
@@ -59,7 +59,7 @@ def test_pages_load_without_csp_violations(
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert_no_violations(page)
     sign_in(page, live_server, ADMIN_EMAIL)
-    for path in ["/admin/", "/settings", "/settings/password"]:
+    for path in ["/admin/", "/admin/roles", "/admin/staff", "/settings", "/settings/password"]:
         page.goto(live_server + path)
         assert page.evaluate("window.htmx && window.htmx.version").startswith("2.")
         assert_no_violations(page)

@@ -140,13 +140,13 @@ def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.mark.postgres_only
 def test_overlapping_bulk_approvals_execute_each_payment_once(pg_app: Flask) -> None:
-    """PostgreSQL: four admins bulk-approve overlapping selections at the same moment."""
+    """PostgreSQL: four approvers bulk-approve overlapping selections at the same moment."""
     customer_user = factories.make_customer_login()
     other = factories.make_customer_login()
     source = factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
     target = factories.make_account(factories.customer_of(other), "EUR", 0)
     ids = [make_payment(customer_user, source, to=target, amount="150.00").id for _ in range(8)]
-    admins = [factories.make_admin().id for _ in range(4)]
+    admins = [factories.make_staff(None, "approver").id for _ in range(4)]
     source_id = source.id
     db.session.remove()
 
