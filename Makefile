@@ -7,10 +7,12 @@ export FLASK_APP := wsgi.py
 .PHONY: run test serve lint format install install-dev clean bench
 
 # The virtualenv with runtime dependencies; reinstalled when requirements.txt changes.
+# WeasyPrint's Debian libraries are installed too when missing (.ci/weasyprint-libs).
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	.ci/weasyprint-libs $(BIN)/python
 	touch $@
 
 # Test and lint tools on top.

@@ -18,10 +18,10 @@ from tests.databases import (
     require_postgres,
     truncate_all,
 )
-from tests.webclient import WebClient
+from tests.webclient import WebClient, web_client
 from vaulta import create_app
 from vaulta.extensions import db as _db
-from vaulta.models import User
+from vaulta.models import Account, User
 from vaulta.models.user import STAFF_APPROVER, STAFF_AUDITOR, STAFF_TELLER
 
 
@@ -78,9 +78,7 @@ def backend(app: Flask) -> str:
 
 @pytest.fixture
 def client(app: Flask) -> WebClient:
-    c = app.test_client()
-    assert isinstance(c, WebClient)
-    return c
+    return web_client(app)
 
 
 @pytest.fixture
@@ -146,3 +144,15 @@ def auditor_client(client: WebClient, auditor: User) -> FlaskClient:
 def customer_client(client: WebClient, customer_user: User) -> FlaskClient:
     client.sign_in(customer_user)
     return client
+
+
+@pytest.fixture
+def source(customer_user: User) -> Account:
+    """The customer's EUR account holding 1,000.00 (pays in payment tests)."""
+    return factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
+
+
+@pytest.fixture
+def target(other_customer_user: User) -> Account:
+    """Another customer's EUR account, empty."""
+    return factories.make_account(factories.customer_of(other_customer_user), "EUR")

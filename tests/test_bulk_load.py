@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.helpers import count_rows
 from vaulta.extensions import db
 from vaulta.models import Transaction, User
 from vaulta.ops.seeding.bulk_load import loading, write_rows
@@ -34,14 +35,10 @@ def _rows(admin: User, debit: int, credit: int, times: list[datetime]) -> list[t
     return [(debit, credit, 100, "EUR", "transfer", "Loaded", admin.id, t) for t in times]
 
 
-def _count() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Transaction)) or 0
-
-
 def test_a_load_puts_indexes_and_foreign_keys_back(app: Flask, admin: User) -> None:
     a = factories.make_account(factories.make_customer(), "EUR")
     b = factories.make_account(factories.make_customer(), "EUR")
-    before, before_count = _schema(), _count()
+    before, before_count = _schema(), count_rows(Transaction)
     assert len(before[0]) >= 4
     assert len(before[1]) >= 3
     start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -49,7 +46,7 @@ def test_a_load_puts_indexes_and_foreign_keys_back(app: Flask, admin: User) -> N
     with write_transaction() as s, loading(s, TABLE):
         write_rows(s, TABLE, COLUMNS, iter(_rows(admin, a.id, b.id, times)), 2, lambda _n: None)
     assert _schema() == before
-    assert _count() == before_count + 3
+    assert count_rows(Transaction) == before_count + 3
     loaded = db.session.scalars(
         sa.select(Transaction.created_at).where(Transaction.description == "Loaded")
     ).all()
@@ -64,7 +61,7 @@ def _load(admin: User, rows: list[tuple]) -> None:
 def test_a_failed_load_leaves_the_table_as_it_was(app: Flask, admin: User) -> None:
     a = factories.make_account(factories.make_customer(), "EUR")
     b = factories.make_account(factories.make_customer(), "EUR")
-    before, before_count = _schema(), _count()
+    before, before_count = _schema(), count_rows(Transaction)
     # The second row credits an account that does not exist: the foreign key refuses it,
     # when the row goes in (SQLite) or when the constraint is added back (PostgreSQL).
     now = datetime.now(UTC)
@@ -72,7 +69,7 @@ def test_a_failed_load_leaves_the_table_as_it_was(app: Flask, admin: User) -> No
     with pytest.raises(sa.exc.IntegrityError):
         _load(admin, rows)
     assert _schema() == before
-    assert _count() == before_count
+    assert count_rows(Transaction) == before_count
 
 
 @pytest.mark.parametrize(

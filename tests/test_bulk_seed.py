@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from click.testing import Result
 from flask import Flask
 
+from tests.helpers import count_rows, vaulta_cli
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Customer, Transaction
 from vaulta.models.account import KIND_CUSTOMER, KIND_SYSTEM
@@ -14,23 +14,19 @@ from vaulta.services.banking.identifiers import is_valid_account_number
 from vaulta.services.identity import users
 
 
-def invoke(app: Flask, *args: str) -> Result:
-    return app.test_cli_runner().invoke(args=["vaulta", *args])
-
-
-def count(model: type, *where: sa.ColumnElement[bool]) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
-
-
 def counts() -> tuple[int, int, int]:
-    return count(Customer), count(Account, Account.kind == KIND_CUSTOMER), count(Transaction)
+    return (
+        count_rows(Customer),
+        count_rows(Account, Account.kind == KIND_CUSTOMER),
+        count_rows(Transaction),
+    )
 
 
 def test_bulk_seed_builds_a_consistent_book(app: Flask) -> None:
-    assert invoke(app, "seed-demo").exit_code == 0
+    assert vaulta_cli(app, "seed-demo").exit_code == 0
     customers, accounts, transactions = counts()
 
-    result = invoke(app, "seed-demo", "--customers", "200", "--transactions", "2000")
+    result = vaulta_cli(app, "seed-demo", "--customers", "200", "--transactions", "2000")
 
     assert result.exit_code == 0, result.output
     assert "Added 200 customers" in result.output
@@ -38,11 +34,11 @@ def test_bulk_seed_builds_a_consistent_book(app: Flask) -> None:
     assert new_customers == customers + 200
     assert 200 <= new_accounts - accounts <= 400
     assert new_transactions == transactions + 2000
-    verified = invoke(app, "verify-ledger")
+    verified = vaulta_cli(app, "verify-ledger")
     assert verified.exit_code == 0, verified.output
-    assert count(Account, Account.kind == KIND_CUSTOMER, Account.balance_minor < 0) == 0
-    assert count(Account, Account.kind == KIND_SYSTEM) == 2
-    assert count(Transaction, Transaction.amount_minor <= 0) == 0
+    assert count_rows(Account, Account.kind == KIND_CUSTOMER, Account.balance_minor < 0) == 0
+    assert count_rows(Account, Account.kind == KIND_SYSTEM) == 2
+    assert count_rows(Transaction, Transaction.amount_minor <= 0) == 0
     numbers = db.session.scalars(sa.select(Account.number)).all()
     assert all(is_valid_account_number(n) for n in numbers)
     kinds = set(db.session.scalars(sa.select(Transaction.kind).distinct()))
@@ -55,10 +51,10 @@ def test_bulk_seed_builds_a_consistent_book(app: Flask) -> None:
 
 def test_every_run_adds_another_batch_with_fresh_numbers(app: Flask) -> None:
     for _ in range(2):
-        result = invoke(app, "seed-demo", "--customers", "50", "--transactions", "300")
+        result = vaulta_cli(app, "seed-demo", "--customers", "50", "--transactions", "300")
         assert result.exit_code == 0, result.output
-    assert count(Customer) == len(demo.FURTHER_CUSTOMERS) + 1 + 100
-    assert invoke(app, "verify-ledger").exit_code == 0
+    assert count_rows(Customer) == len(demo.FURTHER_CUSTOMERS) + 1 + 100
+    assert vaulta_cli(app, "verify-ledger").exit_code == 0
     events = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "demo.bulk_seed")
     ).all()
@@ -66,7 +62,7 @@ def test_every_run_adds_another_batch_with_fresh_numbers(app: Flask) -> None:
     assert events[0].actor_id == users.find_by_email(demo.ADMIN_EMAIL).id
     # The plain command stays idempotent afterwards.
     before = counts()
-    assert "already present" in invoke(app, "seed-demo").output
+    assert "already present" in vaulta_cli(app, "seed-demo").output
     assert counts() == before
 
 
@@ -77,12 +73,12 @@ def test_the_service_creates_the_demo_admins_and_reports_progress(app: Flask) ->
     assert sum(seen) == 30 + 250
     assert max(seen) <= 40
     assert users.find_by_email(demo.ADMIN_EMAIL) is not None
-    assert count(Transaction, Transaction.created_by_id.is_(None)) == 0
-    assert invoke(app, "verify-ledger").exit_code == 0
+    assert count_rows(Transaction, Transaction.created_by_id.is_(None)) == 0
+    assert vaulta_cli(app, "verify-ledger").exit_code == 0
 
 
 def test_transactions_need_customers(app: Flask) -> None:
-    result = invoke(app, "seed-demo", "--transactions", "10")
+    result = vaulta_cli(app, "seed-demo", "--transactions", "10")
     assert result.exit_code != 0
     assert "--customers" in result.output
-    assert count(Customer) == 0
+    assert count_rows(Customer) == 0

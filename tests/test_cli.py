@@ -8,27 +8,20 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.helpers import count_rows, vaulta_cli
 from vaulta.extensions import db
 from vaulta.models import Account, ApiKey, AuditEvent, Customer, Transaction, User
 from vaulta.ops.seeding.demo import ADMIN_EMAIL, APPROVER_EMAIL, CUSTOMER_EMAIL
 from vaulta.services.identity import api_keys, users
 
 
-def invoke(app: Flask, *args: str, input: str | None = None):
-    return app.test_cli_runner().invoke(args=list(args), input=input)
-
-
 def counts() -> tuple[int, ...]:
-    return tuple(
-        db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
-        for model in (User, Customer, Account, Transaction)
-    )
+    return tuple(count_rows(model) for model in (User, Customer, Account, Transaction))
 
 
 def test_create_admin_reads_the_password_from_stdin(app: Flask) -> None:
-    result = invoke(
+    result = vaulta_cli(
         app,
-        "vaulta",
         "create-admin",
         "Ops@Example.test",
         "--password-stdin",
@@ -41,9 +34,8 @@ def test_create_admin_reads_the_password_from_stdin(app: Flask) -> None:
 
 
 def test_create_admin_prompts_twice(app: Flask) -> None:
-    result = invoke(
+    result = vaulta_cli(
         app,
-        "vaulta",
         "create-admin",
         "ops@example.test",
         input="a very long passphrase\na very long passphrase\n",
@@ -52,15 +44,15 @@ def test_create_admin_prompts_twice(app: Flask) -> None:
 
 
 def test_create_admin_refuses_a_short_password(app: Flask) -> None:
-    result = invoke(
-        app, "vaulta", "create-admin", "ops@example.test", "--password-stdin", input="short\n"
+    result = vaulta_cli(
+        app, "create-admin", "ops@example.test", "--password-stdin", input="short\n"
     )
     assert result.exit_code != 0
     assert "12 characters" in result.output
 
 
 def test_seed_demo_is_idempotent_and_prints_logins(app: Flask) -> None:
-    first = invoke(app, "vaulta", "seed-demo")
+    first = vaulta_cli(app, "seed-demo")
     assert first.exit_code == 0, first.output
     for email in (ADMIN_EMAIL, APPROVER_EMAIL, CUSTOMER_EMAIL):
         assert email in first.output
@@ -77,37 +69,36 @@ def test_seed_demo_is_idempotent_and_prints_logins(app: Flask) -> None:
     after_first = counts()
     assert after_first[1] >= 13
     assert after_first[3] > 20
-    second = invoke(app, "vaulta", "seed-demo")
+    second = vaulta_cli(app, "seed-demo")
     assert second.exit_code == 0
     assert "already present" in second.output
     assert counts() == after_first
     customer = users.authenticate(CUSTOMER_EMAIL, "vaulta-demo-password")
     currencies = {a.currency for a in customer.customer.accounts}
     assert currencies == {"EUR", "USD"}
-    assert invoke(app, "vaulta", "verify-ledger").exit_code == 0
+    assert vaulta_cli(app, "verify-ledger").exit_code == 0
 
 
 def test_seed_demo_if_empty_skips_a_used_database(app: Flask) -> None:
     factories.make_admin()
-    result = invoke(app, "vaulta", "seed-demo", "--if-empty")
+    result = vaulta_cli(app, "seed-demo", "--if-empty")
     assert "skipped" in result.output
     assert users.find_by_email(ADMIN_EMAIL) is None
 
 
 def test_verify_ledger_fails_and_lists_violations(app: Flask, admin: User) -> None:
     account = factories.make_account(factories.make_customer(), "EUR", 1_000)
-    assert invoke(app, "vaulta", "verify-ledger").exit_code == 0
+    assert vaulta_cli(app, "verify-ledger").exit_code == 0
     db.session.execute(sa.update(Account).where(Account.id == account.id).values(balance_minor=5))
     db.session.commit()
-    result = invoke(app, "vaulta", "verify-ledger")
+    result = vaulta_cli(app, "verify-ledger")
     assert result.exit_code == 1
     assert f"account {account.number}" in result.output
 
 
 def test_create_user_with_several_roles_is_audited(app: Flask) -> None:
-    result = invoke(
+    result = vaulta_cli(
         app,
-        "vaulta",
         "create-user",
         "Tess@Example.test",
         "--role",
@@ -132,15 +123,15 @@ def test_create_user_with_several_roles_is_audited(app: Flask) -> None:
 
 
 def test_create_user_refuses_an_unknown_role(app: Flask) -> None:
-    result = invoke(app, "vaulta", "create-user", "x@example.test", "--role", "banker")
+    result = vaulta_cli(app, "create-user", "x@example.test", "--role", "banker")
     assert result.exit_code != 0
     assert users.find_by_email("x@example.test") is None
 
 
 def test_create_api_key_prints_the_key_once_and_stores_its_hash(app: Flask) -> None:
     auditor = factories.make_staff("keys@example.test", "auditor")
-    result = invoke(
-        app, "vaulta", "create-api-key", "keys@example.test", "--name", "Export", "--scope",
+    result = vaulta_cli(
+        app, "create-api-key", "keys@example.test", "--name", "Export", "--scope",
         "audit.read", "--scope", "audit.export",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -155,9 +146,8 @@ def test_create_api_key_prints_the_key_once_and_stores_its_hash(app: Flask) -> N
     ).one()
     assert event.actor_id is None
     assert event.details["owner_id"] == auditor.id
-    refused = invoke(
+    refused = vaulta_cli(
         app,
-        "vaulta",
         "create-api-key",
         "keys@example.test",
         "--name",

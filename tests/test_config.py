@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from tests.helpers import sql_statements
 from vaulta import create_app
 from vaulta.config import ConfigError, normalise_database_url, secret_key_problem
 from vaulta.extensions import db
@@ -186,8 +187,6 @@ def test_sqlite_connections_are_set_up_for_money(sqlite_app: Flask) -> None:
 def test_sqlite_write_transactions_begin_immediately(sqlite_app: Flask) -> None:
     from vaulta.services.unit_of_work import write_transaction
 
-    statements: list[str] = []
-    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    with write_transaction() as s:
+    with sql_statements() as statements, write_transaction() as s:
         s.execute(sa.text("SELECT 1"))
     assert "BEGIN IMMEDIATE" in statements

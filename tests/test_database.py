@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests.databases import require_postgres
+from tests.helpers import count_rows, sql_statements
 from tests.webclient import WebClient
 from vaulta import create_app
 from vaulta.extensions import db
@@ -74,12 +75,11 @@ def test_postgresql_reads_run_in_autocommit_and_writes_in_a_transaction(pg_app: 
 
 
 def test_sqlite_reads_run_in_autocommit_and_writes_begin_immediately(sqlite_app: Flask) -> None:
-    statements: list[str] = []
-    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    db.session.execute(sa.text("SELECT 1"))
-    with write_transaction() as s:
-        s.execute(sa.text("SELECT 2"))
-    db.session.execute(sa.text("SELECT 3"))
+    with sql_statements() as statements:
+        db.session.execute(sa.text("SELECT 1"))
+        with write_transaction() as s:
+            s.execute(sa.text("SELECT 2"))
+        db.session.execute(sa.text("SELECT 3"))
     # The maintenance check runs before waiting for the write lock and again inside the
     # transaction (vaulta/services/maintenance.py); both read one row by primary key.
     checks = [i for i, sql in enumerate(statements) if "FROM maintenance_mode" in sql]
@@ -89,9 +89,7 @@ def test_sqlite_reads_run_in_autocommit_and_writes_begin_immediately(sqlite_app:
 
 
 def test_snapshot_reads_in_one_transaction(app: Flask) -> None:
-    statements: list[str] = []
-    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    with snapshot() as conn:
+    with sql_statements() as statements, snapshot() as conn:
         conn.execute(sa.text("SELECT 1"))
         conn.execute(sa.text("SELECT 2"))
         if conn.dialect.name == "postgresql":
@@ -112,4 +110,4 @@ def test_writes_roll_back_whole_on_error(app: Flask) -> None:
 
     with pytest.raises(RuntimeError):
         two_events_then_a_failure()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+    assert count_rows(AuditEvent) == 0

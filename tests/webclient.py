@@ -6,7 +6,7 @@ import hashlib
 import os
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
@@ -52,3 +52,10 @@ class WebClient(FlaskClient):
         headers = {"HX-Request": "true", "X-CSRFToken": self.csrf_token()}
         headers.update(kwargs.pop("headers", {}))
         return self.open(url, method=method, headers=headers, **kwargs)
+
+
+def web_client(app: Flask) -> WebClient:
+    """A test client of ``app`` (another browser, with cookies of its own)."""
+    client = app.test_client()
+    assert isinstance(client, WebClient)
+    return client

@@ -194,7 +194,9 @@ def purge_idempotency_keys_command() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from vaulta.audit_cli import register_audit_commands
     from vaulta.ops.cli import register_ops_commands
 
     register_ops_commands(vaulta_cli)
+    register_audit_commands(vaulta_cli)
     app.cli.add_command(vaulta_cli)

@@ -96,6 +96,7 @@ STR_SETTINGS = (
     "SMTP_HOST",
     "SMTP_USERNAME",
     "SMTP_PASSWORD",
+    "BANK_NAME",
 )
 
 # Security text settings that may be overridden from the environment (docs/security.md).
@@ -207,6 +208,8 @@ class Config:
     RATELIMIT_API = "120/minute"  # JSON API calls per authenticated key
     RATELIMIT_API_AUTH_FAILURES = "20/minute"  # JSON API calls refused 401, per client address
     PAGE_SIZE = 25
+    # The bank's name at the head of PDF statements.
+    BANK_NAME = "VAULTA Bank"
     # Largest single ledger posting, in minor units of any currency.
     LEDGER_MAX_AMOUNT_MINOR = 10_000_000_000
     # Argon2id parameters (argon2-cffi's RFC 9106 low-memory profile).

@@ -56,7 +56,7 @@ def stream_csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for index, row in enumerate(_chain([header], rows)):
-            writer.writerow([_safe_cell(v) for v in row])
+            writer.writerow([safe_cell(v) for v in row])
             if index % 500 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -73,7 +73,8 @@ def _chain(*iterables: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
         yield from iterable
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula, with a leading quote (CSV and XLSX)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value

@@ -16,7 +16,7 @@ not hold the admin role are deactivated (``is_active`` false) rather than promot
 upgrade after that does not reactivate them. Then the table goes.
 
 Revision ID: 3f1c0a7e5b21
-Revises: 8e7ba3437353
+Revises: cb619078af99
 Create Date: 2026-12-02 09:59:25.709352+00:00
 
 """
@@ -26,7 +26,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "3f1c0a7e5b21"
-down_revision = "8e7ba3437353"
+down_revision = "cb619078af99"
 branch_labels = None
 depends_on = None
 

@@ -5,6 +5,7 @@ teller, auditor) works in the back office."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from flask import Flask
 from tests import factories
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User
-from vaulta.models.base import utcnow
+from vaulta.models.base import clock_set_to, utcnow
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.models.user import STAFF_ROLES
 from vaulta.services.identity import api_keys
@@ -31,6 +32,7 @@ class World:
     payment_id: int
     transaction_id: int
     key_id: int
+    past_month: str  # YYYY-MM: a complete month of the account (it has a statement)
 
     def user(self, role: str) -> User | None:
         return {
@@ -50,7 +52,9 @@ def world(app: Flask) -> World:
     staff = [factories.make_staff(f"walk-{r}@example.test", r) for r in STAFF_ROLES[1:]]
     customer = factories.make_customer_login("walk-owner@example.test")
     other = factories.make_customer_login("walk-other@example.test")
-    account = factories.make_account(factories.customer_of(customer), "EUR", 50_000)
+    opened = datetime.combine(utcnow().date().replace(day=1) - timedelta(days=40), time(9), UTC)
+    with clock_set_to(opened):
+        account = factories.make_account(factories.customer_of(customer), "EUR", 50_000)
     target = factories.make_account(factories.customer_of(other), "EUR")
     payment = Payment(
         from_account_id=account.id,
@@ -66,4 +70,5 @@ def world(app: Flask) -> World:
     db.session.commit()
     tx_id = db.session.scalar(sa.select(sa.func.max(Transaction.id)))
     key = api_keys.create(customer, "walk", ["read"])
-    return World(admin, *staff, customer, other, account, payment.id, tx_id, key.key.id)
+    past_month = (utcnow().date().replace(day=1) - timedelta(days=1)).isoformat()[:7]
+    return World(admin, *staff, customer, other, account, payment.id, tx_id, key.key.id, past_month)

@@ -21,6 +21,7 @@ from vaulta.services.identity.permissions import ROLE_PERMISSIONS
 PUBLIC = "public"  # anyone
 ADMIN = "staff"  # back office: the roles in STAFF; anonymous -> login, everyone else -> 403
 OWNER = "owner"  # a customer's own object: another customer -> 404, staff -> 403
+OWNER_OR_STAFF = "owner_or_staff"  # the owner and staff who read accounts; another customer -> 404
 CUSTOMER = "customer"  # any customer, nothing of another's involved; staff -> 403
 SIGNED_IN = "signed_in"  # any signed-in user
 HOME = "home"  # the start page: customers see it, staff are sent to their dashboard
@@ -57,6 +58,10 @@ ACCESS: dict[str, str] = {
     "accounts.statement": OWNER,
     "accounts.statement_rows": OWNER,
     "accounts.statement_csv": OWNER,
+    "accounts.statement_xlsx": OWNER,
+    "accounts.statement_pdf": OWNER_OR_STAFF,
+    "accounts.statement_documents": OWNER_OR_STAFF,
+    "accounts.monthly_statement_pdf": OWNER_OR_STAFF,
     "payments.index": CUSTOMER,
     "payments.new": CUSTOMER,
     "payments.validate": CUSTOMER,
@@ -80,6 +85,8 @@ STAFF: dict[str, tuple[str | tuple[str, ...], set[str]]] = {
     "admin.roles": ("roles.read", ALL_STAFF),
     "admin.staff": ("users.read", {"admin", "auditor"}),
     "admin.audit": ("audit.read", {"auditor"}),
+    "admin.audit_events": ("audit.export", {"auditor"}),
+    "admin.audit_export": ("audit.export", {"auditor"}),
     "ops.system": ("system.read", {"admin", "auditor"}),
     "customers.index": ("customers.read", READERS),
     "customers.detail": ("customers.read", READERS),
@@ -92,11 +99,13 @@ STAFF: dict[str, tuple[str | tuple[str, ...], set[str]]] = {
     "accounts.admin_detail": ("accounts.read", READERS),
     "accounts.admin_statement": ("accounts.read", READERS),
     "accounts.admin_statement_csv": ("accounts.read", READERS),
+    "accounts.admin_statement_xlsx": ("accounts.read", READERS),
     "accounts.change_status": ("accounts.manage", {"teller"}),
     "accounts.move_money": (("ledger.deposit.request", "ledger.withdrawal.request"), {"teller"}),
     "transactions.search": ("ledger.read", READERS),
     "transactions.detail": ("ledger.read", READERS),
     "transactions.export": ("ledger.export", {"auditor"}),
+    "transactions.export_xlsx": ("ledger.export", {"auditor"}),
     "transactions.reverse": ("ledger.reversal.request", {"teller"}),
     "approvals.index": ("payments.read", READERS),
     "approvals.count": ("payments.read", READERS),
@@ -166,9 +175,12 @@ def expected(access: str, role: str, endpoint: str = "") -> set[int] | str:
         return {302}
     if access == ADMIN:
         return "ok" if role in STAFF[endpoint][1] else {403}
+    if access == OWNER_OR_STAFF and role in ALL_STAFF:
+        return "ok" if role in READERS else {403}  # accounts.read
     who = "staff" if role in ALL_STAFF else role
     table = {
         OWNER: {"staff": {403}, "customer": "ok", "other": {404}},
+        OWNER_OR_STAFF: {"customer": "ok", "other": {404}},
         CUSTOMER: {"staff": {403}, "customer": "ok", "other": "ok"},
         SIGNED_IN: {"staff": "ok", "customer": "ok", "other": "ok"},
         HOME: {"staff": {302}, "customer": "ok", "other": "ok"},
@@ -192,7 +204,10 @@ def url_for_rule(rule: Rule, world: World) -> str:
             "customer_id": world.account.customer_id,
             "key_id": world.key_id,
             "filename": "app.css",
+            "month": world.past_month,
         }[argument]
+    if rule.endpoint == "accounts.statement_pdf":
+        values |= {"from": world.past_month + "-01", "to": world.past_month + "-28"}
     with current_app.test_request_context():
         return url_for(rule.endpoint, **values)
 

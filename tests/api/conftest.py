@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from flask import Flask
 from limits.storage import MemoryStorage
 
-from tests import factories
 from tests.webclient import WebClient
 from vaulta.extensions import db, limiter
 from vaulta.models import Account, ApiKey, User, utcnow
@@ -87,18 +86,6 @@ def expire_key(raw: str) -> None:
 
 def bearer(raw: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}", **extra}
-
-
-@pytest.fixture
-def source(customer_user: User) -> Account:
-    """The customer's EUR account holding 1,000.00."""
-    return factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
-
-
-@pytest.fixture
-def target(other_customer_user: User) -> Account:
-    """Another customer's EUR account."""
-    return factories.make_account(factories.customer_of(other_customer_user), "EUR")
 
 
 @pytest.fixture

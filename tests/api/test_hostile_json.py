@@ -8,13 +8,12 @@ import json
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.api.conftest import end_read_transaction, payment_body
+from tests.helpers import count_rows
 from tests.webclient import WebClient
-from vaulta.extensions import db
 from vaulta.jsonlimits import nesting_exceeds
 from vaulta.models import Account, Payment
 
@@ -30,7 +29,7 @@ def _post(api: WebClient, body: str | bytes) -> Any:
 
 def _no_payments() -> bool:
     end_read_transaction()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+    return count_rows(Payment) == 0
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
 from tests.api.conftest import bearer, make_key, payment_body
 from tests.concurrency import in_threads, threaded_app
+from tests.helpers import count_rows
 from vaulta.extensions import db
 from vaulta.models import ApiIdempotencyKey, AuditEvent, Payment
 
@@ -38,11 +38,6 @@ def _post(app: Flask, raw: str, body: dict, key: str) -> tuple[int, dict, str | 
     return response.status_code, response.json, response.headers.get("Idempotent-Replayed")
 
 
-def _count(model: type) -> int:
-    db.session.rollback()
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
-
-
 def test_concurrent_first_requests_create_one_payment(pg_app: Flask) -> None:
     raw, body = _setup()
     db.session.remove()
@@ -52,14 +47,9 @@ def test_concurrent_first_requests_create_one_payment(pg_app: Flask) -> None:
     assert len({r[1]["id"] for r in results}) == 1
     assert all(r[1] == results[0][1] for r in results)  # every answer is the stored one
     assert sum(1 for r in results if r[2] is None) == 1  # one creation, the rest replays
-    assert _count(Payment) == 1
-    assert _count(ApiIdempotencyKey) == 1
-    requested = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(AuditEvent)
-        .where(AuditEvent.action == "payment.request_api")
-    )
-    assert requested == 1
+    assert count_rows(Payment, fresh=True) == 1
+    assert count_rows(ApiIdempotencyKey, fresh=True) == 1
+    assert count_rows(AuditEvent, AuditEvent.action == "payment.request_api") == 1
 
 
 def test_concurrent_requests_with_one_key_and_different_bodies(pg_app: Flask) -> None:
@@ -79,4 +69,4 @@ def test_concurrent_requests_with_one_key_and_different_bodies(pg_app: Flask) ->
         for i, r in enumerate(results)
         if r[0] == 201
     )
-    assert _count(Payment) == 1
+    assert count_rows(Payment, fresh=True) == 1

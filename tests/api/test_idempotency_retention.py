@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests.api.conftest import end_read_transaction, payment_body
+from tests.helpers import count_rows
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, ApiIdempotencyKey, Payment, utcnow
@@ -48,7 +49,7 @@ def test_old_responses_are_purged_and_their_key_is_new_again(
     assert again.status_code == 201
     assert "Idempotent-Replayed" not in again.headers
     assert again.json["id"] not in (old.json["id"], recent.json["id"])
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 3
+    assert count_rows(Payment) == 3
 
 
 def test_purge_keeps_what_is_younger_than_the_retention_and_refuses_zero(

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.api.conftest import bearer, end_read_transaction, payment_body
-from tests.services.payments.factories import last_code
+from tests.helpers import mailed_code
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, User
@@ -67,7 +67,7 @@ def test_keys_and_passcodes_are_stored_and_logged_only_as_hashes(
         actor=customer_user, from_account=source.number, to_account=target.number,
         amount="3.00", reference="Web payment",
     )  # fmt: skip
-    code = last_code(customer_user.email)
+    code = mailed_code(customer_user.email)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     with pytest.raises(InvalidInput):
         payment_requests.confirm(payment.id, actor=customer_user, code=wrong)

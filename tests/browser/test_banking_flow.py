@@ -10,17 +10,8 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.second_factor import pass_mailed_code
-from vaulta.ops.seeding.demo import CUSTOMER_EMAIL, DEMO_PASSWORD, TELLER_EMAIL
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    pass_mailed_code(page, base, email)  # staff: the second factor
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+from tests.browser.sign_in import sign_in
+from vaulta.ops.seeding.demo import CUSTOMER_EMAIL, TELLER_EMAIL
 
 
 def test_teller_deposit_then_customer_statement(
@@ -67,8 +58,8 @@ def test_teller_deposit_then_customer_statement(
     customer = open_page()
     sign_in(customer, live_server, CUSTOMER_EMAIL)
     customer.get_by_role("row", name=re.compile("EUR")).get_by_role("link").click()
-    expect(customer.locator("table")).to_contain_text(description)
-    expect(customer.locator("table")).to_contain_text("12.34")
+    expect(customer.locator("#statement table")).to_contain_text(description)
+    expect(customer.locator("#statement table")).to_contain_text("12.34")
 
 
 def _amount(text: str) -> int:

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.browser.console import BrowserConsole
-from tests.browser.second_factor import pass_mailed_code
-from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
+from tests.browser.sign_in import sign_in
+from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL
 
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
@@ -39,15 +39,6 @@ def assert_no_violations(page: Page) -> None:
     assert page.evaluate("window.__cspViolations") == []
     csp = page.evaluate("document.querySelector('meta[name=htmx-config]') !== null")
     assert csp  # htmx reads its config from the meta tag, not from an inline script
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    pass_mailed_code(page, base, email)  # staff: the second factor
-    expect(page.locator("nav")).to_contain_text("Settings")
 
 
 def test_pages_load_without_csp_violations(

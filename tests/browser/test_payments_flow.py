@@ -10,21 +10,12 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.second_factor import pass_mailed_code
-from vaulta.ops.seeding.demo import APPROVER_EMAIL, CUSTOMER_EMAIL, DEMO_PASSWORD
+from tests.browser.sign_in import sign_in
+from vaulta.ops.seeding.demo import APPROVER_EMAIL, CUSTOMER_EMAIL
 from vaulta.ops.seeding.demo_payments import BENEFICIARY_EMAIL
 
 pytestmark = pytest.mark.browser
 AMOUNT = Decimal("25.00")
-
-
-def _sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    pass_mailed_code(page, base, email)  # admins: the second factor
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def _first_eur_account(page: Page, base: str) -> tuple[str, Decimal]:
@@ -40,10 +31,10 @@ def test_customer_pays_admin_approves_without_reload(
     live_server: str, page: Page, open_page: Callable[[], Page]
 ) -> None:
     ada = open_page()
-    _sign_in(ada, live_server, BENEFICIARY_EMAIL)
+    sign_in(ada, live_server, BENEFICIARY_EMAIL)
     target_number, target_before = _first_eur_account(ada, live_server)
 
-    _sign_in(page, live_server, CUSTOMER_EMAIL)
+    sign_in(page, live_server, CUSTOMER_EMAIL)
     source_number, source_before = _first_eur_account(page, live_server)
     page.goto(live_server + "/payments/new")
     page.select_option("select[name=from_account]", source_number)
@@ -66,7 +57,7 @@ def test_customer_pays_admin_approves_without_reload(
     expect(page.get_by_text("waits for approval")).to_be_visible()
 
     admin = open_page()
-    _sign_in(admin, live_server, APPROVER_EMAIL)
+    sign_in(admin, live_server, APPROVER_EMAIL)
     admin.goto(live_server + "/admin/approvals/")
     # The badge loads its number after the page (hx-trigger="load").
     expect(admin.locator("#approvals-count")).to_have_text(re.compile(r"^\d+$"))
@@ -88,7 +79,7 @@ def test_customer_pays_admin_approves_without_reload(
 
 def test_admin_rejects_from_the_queue_with_a_reason(live_server: str, page: Page) -> None:
     """ "Reject…" opens the row's reason form in place (focused); rejecting swaps the row."""
-    _sign_in(page, live_server, APPROVER_EMAIL)
+    sign_in(page, live_server, APPROVER_EMAIL)
     page.goto(live_server + "/admin/approvals/")
     page.evaluate("window.__noReload = 'still here'")
     row = page.locator("tr[data-status=pending_approval]").first

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.console import BrowserConsole
-from tests.browser.second_factor import pass_mailed_code
+from tests.browser.sign_in import pass_mailed_code
 from vaulta.ops.seeding.demo import ADMIN_EMAIL, DEMO_PASSWORD, TELLER_EMAIL
 
 

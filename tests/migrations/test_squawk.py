@@ -70,6 +70,11 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
     },
     "d7857d094736": {},
     "8e7ba3437353": {"prefer-text-field": NEW_TABLE_TYPES["prefer-text-field"]},
+    "0f3ce6a1fb07": {"prefer-text-field": "VARCHAR(64): a SHA-256 in hex, always 64 characters"},
+    "cb619078af99": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+    },
     "3f1c0a7e5b21": {
         **NEW_TABLE_TYPES,
         "ban-drop-constraint": "ck_users_role is re-created for the new kinds of login in the "

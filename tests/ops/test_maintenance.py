@@ -14,6 +14,7 @@ from flask import Flask
 
 from tests import factories
 from tests.api.conftest import make_key, payment_body
+from tests.helpers import balance, count_rows
 from tests.services.payments.factories import backdate_expiry, make_payment, status_of
 from tests.webclient import WebClient
 from vaulta.extensions import db
@@ -38,11 +39,6 @@ def account(customer_user: User) -> Account:
     return factories.make_account(factories.customer_of(customer_user), "EUR", 50_000)
 
 
-def _balance(account_id: int) -> int:
-    db.session.rollback()
-    return db.session.scalar(sa.select(Account.balance_minor).where(Account.id == account_id))
-
-
 def test_a_web_form_write_gets_a_503_page_and_changes_nothing(
     teller_client: WebClient, account: Account, under_maintenance: None
 ) -> None:
@@ -59,7 +55,7 @@ def test_a_web_form_write_gets_a_503_page_and_changes_nothing(
     assert f"VAULTA is under maintenance ({REASON})" in page
     assert "nothing was changed" in page
     assert "Content-Security-Policy" in response.headers
-    assert _balance(account.id) == 50_000
+    assert balance(account.id, fresh=True) == 50_000
 
 
 def test_an_htmx_write_gets_the_message_in_the_message_area(
@@ -89,7 +85,7 @@ def test_an_api_write_gets_json_503_and_reads_keep_working(
     assert response.headers["Retry-After"] == "120"
     assert response.json["error"]["code"] == "maintenance"
     assert REASON in response.json["error"]["message"]
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+    assert count_rows(Payment) == 0
 
     listed = client.get("/api/v1/accounts")
     assert listed.status_code == 200
@@ -176,4 +172,4 @@ def test_a_service_write_is_refused_inside_its_transaction(
     with pytest.raises(UnderMaintenance) as raised:
         customers.create_customer(full_name="Written Anyway", email=None, actor=teller)
     assert raised.value.state.reason == REASON
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 0
+    assert count_rows(Customer) == 0

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.helpers import vaulta_cli
 from tests.ops.conftest import hold_a_write
 from tests.webclient import WebClient
 from vaulta.extensions import db
@@ -19,37 +20,41 @@ from vaulta.services.banking import customers
 from vaulta.services.maintenance import BARRIER_HELD, WRITE_BARRIER_KEY, UnderMaintenance
 
 
-def invoke(app: Flask, *args: str):
-    return app.test_cli_runner().invoke(args=["vaulta", "maintenance", *args])
-
-
 def test_on_status_off(ops_app: Flask) -> None:
-    assert invoke(ops_app, "status").output == "Maintenance mode is off.\n"
-    result = invoke(ops_app, "on", "--reason", "Moving to the new  data centre", "--minutes", "15")
+    assert vaulta_cli(ops_app, "maintenance", "status").output == "Maintenance mode is off.\n"
+    result = vaulta_cli(
+        ops_app,
+        "maintenance",
+        "on",
+        "--reason",
+        "Moving to the new  data centre",
+        "--minutes",
+        "15",
+    )
     assert result.exit_code == 0, result.output
     assert "Maintenance mode on since" in result.output
     assert "expected to end at" in result.output
     assert "No write transaction is in progress." in result.output
 
-    status = invoke(ops_app, "status").output
+    status = vaulta_cli(ops_app, "maintenance", "status").output
     assert "Moving to the new data centre" in status
     assert "(Retry-After 9" in status  # 899 or 900 seconds
     health = ops_app.test_client().get("/healthz")
     assert (health.status_code, health.json["status"]) == (200, "maintenance")
 
-    again = invoke(ops_app, "on", "--reason", "Still moving", "--no-wait")
+    again = vaulta_cli(ops_app, "maintenance", "on", "--reason", "Still moving", "--no-wait")
     assert "was already on" in again.output
-    assert "Still moving" in invoke(ops_app, "status").output
+    assert "Still moving" in vaulta_cli(ops_app, "maintenance", "status").output
 
-    off = invoke(ops_app, "off")
+    off = vaulta_cli(ops_app, "maintenance", "off")
     assert off.exit_code == 0
     assert "Maintenance mode is off (it was on since" in off.output
-    assert invoke(ops_app, "off").output == "Maintenance mode was already off.\n"
+    assert vaulta_cli(ops_app, "maintenance", "off").output == "Maintenance mode was already off.\n"
     assert ops_app.test_client().get("/healthz").json["status"] == "ok"
 
 
 def test_a_reason_too_long_is_refused(ops_app: Flask) -> None:
-    result = invoke(ops_app, "on", "--reason", "x" * 201)
+    result = vaulta_cli(ops_app, "maintenance", "on", "--reason", "x" * 201)
     assert result.exit_code == 2
     assert "at most 200 characters" in result.output
     assert maintenance.read_state(db.engine) is None
@@ -58,14 +63,14 @@ def test_a_reason_too_long_is_refused(ops_app: Flask) -> None:
 @pytest.mark.parametrize("own_database_url", ["postgresql"], indirect=True)
 def test_on_waits_for_writes_in_progress_and_says_who(ops_app: Flask) -> None:
     def check(release: threading.Event) -> None:
-        result = invoke(ops_app, "on", "--drain-seconds", "0.5")
+        result = vaulta_cli(ops_app, "maintenance", "on", "--drain-seconds", "0.5")
         assert result.exit_code == 1
         assert "maintenance mode is on, but write transactions were still running" in (
             result.output
         )
         assert "pid " in result.output
         release.set()
-        result = invoke(ops_app, "on", "--drain-seconds", "10")
+        result = vaulta_cli(ops_app, "maintenance", "on", "--drain-seconds", "10")
         assert result.exit_code == 0, result.output
         assert "No write transaction is in progress." in result.output
 

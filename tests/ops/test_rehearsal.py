@@ -11,14 +11,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import downgrade
 
+from tests.helpers import vaulta_cli
 from tests.migrations.test_flask_db import HEAD, REVISIONS
 from tests.ops.conftest import fingerprint, use_migrations
 from vaulta.extensions import db
 from vaulta.ops.schema import current_revisions
-
-
-def invoke(app: Flask, *args: str):
-    return app.test_cli_runner().invoke(args=["vaulta", *args])
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +45,7 @@ def test_rehearsal_times_each_revision_and_leaves_live_untouched(
 ) -> None:
     use_migrations(ops_app, migrations_copy("good"))
     before = fingerprint()
-    result = invoke(ops_app, "rehearse-upgrade")
+    result = vaulta_cli(ops_app, "rehearse-upgrade")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     header = next(line for line in lines if line.startswith("Revision"))
@@ -71,7 +68,7 @@ def test_failing_revision_fails_the_rehearsal(
 ) -> None:
     use_migrations(ops_app, migrations_copy("failing"))
     before = fingerprint()
-    result = invoke(ops_app, "rehearse-upgrade")
+    result = vaulta_cli(ops_app, "rehearse-upgrade")
     assert result.exit_code == 1
     assert "FAIL: RuntimeError: deliberate failure after DDL" in result.output
     assert fingerprint() == before
@@ -84,9 +81,9 @@ def test_from_backup_rehearses_the_backups_pending_revisions(
     downgrade(revision=REVISIONS[-2])
     db.engine.dispose()
     backup = tmp_path / "older"
-    assert invoke(ops_app, "backup", str(backup)).exit_code == 0
+    assert vaulta_cli(ops_app, "backup", str(backup)).exit_code == 0
     live_before = fingerprint()
-    result = invoke(ops_app, "rehearse-upgrade", "--from-backup", str(backup))
+    result = vaulta_cli(ops_app, "rehearse-upgrade", "--from-backup", str(backup))
     assert result.exit_code == 0, result.output
     assert any(line.startswith(f"{HEAD} ") for line in result.output.splitlines())
     assert current_revisions(db.engine) == (REVISIONS[-2],)
@@ -94,6 +91,6 @@ def test_from_backup_rehearses_the_backups_pending_revisions(
 
 
 def test_nothing_pending_still_round_trips_the_newest_revision(ops_app: Flask) -> None:
-    result = invoke(ops_app, "rehearse-upgrade")
+    result = vaulta_cli(ops_app, "rehearse-upgrade")
     assert result.exit_code == 0, result.output
     assert f"{HEAD} down/up" in result.output

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import downgrade
 
+from tests.helpers import vaulta_cli
 from tests.ops.conftest import fingerprint, hold_a_write, use_migrations
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent
@@ -22,16 +23,12 @@ from vaulta.services import maintenance
 BEFORE_MAINTENANCE_MODE = "adecbb4f4996"  # d7857d094736 adds maintenance_mode on top of it
 
 
-def invoke(app: Flask, *args: str):
-    return app.test_cli_runner().invoke(args=["vaulta", *args])
-
-
 def test_upgrades_backs_up_and_verifies(
     ops_app: Flask, with_ledger_data: None, migrations_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
     use_migrations(ops_app, migrations_copy("good"))
     backup = tmp_path / ("before.db" if db.engine.dialect.name == "sqlite" else "before.dump")
-    result = invoke(ops_app, "upgrade-safely", "--backup", str(backup))
+    result = vaulta_cli(ops_app, "upgrade-safely", "--backup", str(backup))
     assert result.exit_code == 0, result.output
     assert "900d00000000 (head); ledger verified" in result.output
     assert current_revisions(db.engine) == ("900d00000000",)
@@ -39,7 +36,7 @@ def test_upgrades_backs_up_and_verifies(
 
 
 def test_nothing_pending_is_a_no_op(ops_app: Flask) -> None:
-    result = invoke(ops_app, "upgrade-safely")
+    result = vaulta_cli(ops_app, "upgrade-safely")
     assert result.exit_code == 0, result.output
     assert "Nothing to do" in result.output
     assert not Path(ops_app.instance_path, "backups").exists()
@@ -53,7 +50,7 @@ def test_failing_revision_leaves_the_database_unchanged(
     # One good revision runs, then the next one fails after DDL: the one transaction that
     # holds both (and verify-ledger) rolls back, so there is nothing to restore.
     use_migrations(ops_app, migrations_copy("good", "failing"))
-    result = invoke(ops_app, "upgrade-safely")
+    result = vaulta_cli(ops_app, "upgrade-safely")
     assert result.exit_code == 1
     assert "RuntimeError: deliberate failure after DDL" in result.output
     assert "The upgrade was rolled back; nothing to restore" in result.output
@@ -71,7 +68,7 @@ def test_broken_ledger_after_upgrade_restores(
     before_revision = current_revisions(db.engine)
     before = fingerprint()
     use_migrations(ops_app, migrations_copy("good"))
-    result = invoke(ops_app, "upgrade-safely")
+    result = vaulta_cli(ops_app, "upgrade-safely")
     assert result.exit_code == 1
     assert "verify-ledger" in result.output
     assert current_revisions(db.engine) == before_revision
@@ -82,7 +79,7 @@ def test_keep_maintenance_leaves_it_on_after_success(
     ops_app: Flask, migrations_copy: Callable[..., Path]
 ) -> None:
     use_migrations(ops_app, migrations_copy("good"))
-    result = invoke(ops_app, "upgrade-safely", "--keep-maintenance")
+    result = vaulta_cli(ops_app, "upgrade-safely", "--keep-maintenance")
     assert result.exit_code == 0, result.output
     assert "Maintenance mode stays on" in result.output
     state = maintenance.read_state(db.engine)
@@ -93,7 +90,7 @@ def test_keep_maintenance_leaves_it_on_after_success(
 def test_the_upgrade_that_brings_maintenance_mode(ops_app: Flask, with_ledger_data: None) -> None:
     downgrade(revision=BEFORE_MAINTENANCE_MODE)
     assert not maintenance.table_exists(db.engine)
-    result = invoke(ops_app, "upgrade-safely")
+    result = vaulta_cli(ops_app, "upgrade-safely")
     assert result.exit_code == 0, result.output
     assert "writes are not paused this time" in result.output
     assert maintenance.table_exists(db.engine)
@@ -107,7 +104,7 @@ def test_an_existing_backup_path_is_refused_before_anything_changes(
     taken = tmp_path / "taken.dump"
     taken.write_text("an older backup")
     use_migrations(ops_app, migrations_copy("good"))
-    result = invoke(ops_app, "upgrade-safely", "--backup", str(taken))
+    result = vaulta_cli(ops_app, "upgrade-safely", "--backup", str(taken))
     assert result.exit_code == 1
     assert "already exists" in result.output
     assert taken.read_text() == "an older backup"
@@ -123,7 +120,7 @@ def test_writes_that_do_not_finish_in_time_stop_it_before_anything_changes(
     use_migrations(ops_app, migrations_copy("good"))
 
     def check(_release: threading.Event) -> None:
-        result = invoke(ops_app, "upgrade-safely", "--drain-seconds", "0.5")
+        result = vaulta_cli(ops_app, "upgrade-safely", "--drain-seconds", "0.5")
         assert result.exit_code == 1
         assert "write transactions were still running after 0.5 s" in result.output
         assert "Maintenance mode is off." in result.output
@@ -139,7 +136,7 @@ def test_a_revision_that_committed_on_its_own_is_undone_from_the_backup(
 ) -> None:
     before = fingerprint()
     use_migrations(ops_app, migrations_copy("good", "committing"))
-    result = invoke(ops_app, "upgrade-safely")
+    result = vaulta_cli(ops_app, "upgrade-safely")
     assert result.exit_code == 1
     assert "deliberate failure after a commit of its own" in result.output
     assert "Part of it had been committed: the database was restored from" in result.output
@@ -152,7 +149,7 @@ def test_no_restore_over_a_write_newer_than_the_backup(
     ops_app: Flask, with_ledger_data: None, migrations_copy: Callable[..., Path]
 ) -> None:
     use_migrations(ops_app, migrations_copy("committing_a_write"))
-    result = invoke(ops_app, "upgrade-safely")
+    result = vaulta_cli(ops_app, "upgrade-safely")
     assert result.exit_code == 1
     assert "Refusing to restore" in result.output
     assert "audit_events: 1 row(s) added or changed since the backup" in result.output

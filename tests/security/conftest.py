@@ -8,9 +8,7 @@ import pytest
 from flask import Flask
 from limits.storage import MemoryStorage
 
-from tests import factories
-from tests.security.two_factor_support import finish_second_factor
-from tests.webclient import WebClient
+from tests.webclient import WebClient, web_client
 from vaulta.extensions import limiter
 from vaulta.security import session_timeouts
 
@@ -62,26 +60,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return c
 
 
-def post_login(client: WebClient, email: str, password: str, address: str = "127.0.0.1"):
-    """One POST of the sign-in form, from ``address``."""
-    return client.post_form(
-        "/login", {"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
-    )
-
-
-def sign_in_with_form(client: WebClient, email: str, password: str = factories.PASSWORD):
-    """Sign in through the real form (stamps the session like a browser sign-in); admins
-    enter the code mailed for their second factor."""
-    response = client.post_form("/login", {"email": email, "password": password})
-    return finish_second_factor(client, response, email)
-
-
 def copy_session(source: WebClient, app: Flask) -> WebClient:
     """A second client holding a copy of ``source``'s session cookie (a stolen cookie)."""
     name = app.config["SESSION_COOKIE_NAME"]
     cookie = source.get_cookie(name)
     assert cookie is not None
-    thief = app.test_client()
-    assert isinstance(thief, WebClient)
+    thief = web_client(app)
     thief.set_cookie(name, cookie.value)
     return thief

@@ -8,7 +8,7 @@ import re
 from flask import Flask
 
 from tests.factories import PASSWORD
-from tests.webclient import WebClient
+from tests.webclient import WebClient, web_client
 from vaulta.models import User
 
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -36,8 +36,7 @@ def test_a_pages_token_is_accepted_later_in_the_session(teller_client: WebClient
 def test_each_session_has_its_own_token(
     teller_client: WebClient, approver: User, app: Flask
 ) -> None:
-    other = app.test_client()
-    assert isinstance(other, WebClient)
+    other = web_client(app)
     other.sign_in(approver)
     theirs = _page_token(other)
     assert _page_token(teller_client) != theirs

@@ -8,16 +8,17 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.security.conftest import sign_in_with_form
+from tests.helpers import count_rows
 from tests.security.test_password_reset import ask, confirm, reset_code
-from tests.webclient import WebClient
+from tests.sign_in import sign_in_with_form
+from tests.webclient import WebClient, web_client
 from vaulta import mail
 from vaulta.extensions import db
 from vaulta.models import ApiKey, AuditEvent, Customer, User
 from vaulta.models.customer import CUSTOMER_CLOSED, CUSTOMER_SUSPENDED
 from vaulta.services.banking import customers
 from vaulta.services.errors import CustomerNotActive, InvalidCredentials, InvalidInput
-from vaulta.services.identity import api_keys, password_reset, users
+from vaulta.services.identity import api_keys, password_reset, signed_in, users
 
 STATUSES = [CUSTOMER_SUSPENDED, CUSTOMER_CLOSED]
 
@@ -31,24 +32,18 @@ def change_status(user: User, status: str, admin: User) -> None:
         customers.close_customer(user.customer_id, actor=admin)  # no open accounts
 
 
-def new_client(app: Flask) -> WebClient:
-    client = app.test_client()
-    assert isinstance(client, WebClient)
-    return client
-
-
 @pytest.mark.parametrize("status", STATUSES)
 def test_the_customers_logins_cannot_sign_in(
     app: Flask, customer_user: User, admin: User, status: str
 ) -> None:
     change_status(customer_user, status, admin)
-    client = new_client(app)
+    client = web_client(app)
     refused = sign_in_with_form(client, customer_user.email)
     assert refused.status_code == 403
     assert f"This customer profile is {status}. Contact the bank." in refused.text
     assert client.get("/").status_code == 302  # not signed in
     # A wrong password learns nothing about the profile: the one generic message.
-    wrong = sign_in_with_form(new_client(app), customer_user.email, "not the password at all")
+    wrong = sign_in_with_form(web_client(app), customer_user.email, "not the password at all")
     assert wrong.status_code == 422
     assert users.GENERIC_LOGIN_ERROR in wrong.text
     assert status not in wrong.text
@@ -70,7 +65,7 @@ def test_the_status_is_told_only_after_a_correct_password(
 def test_a_live_session_ends_at_the_next_request(
     app: Flask, customer_user: User, admin: User, status: str
 ) -> None:
-    client = new_client(app)
+    client = web_client(app)
     assert sign_in_with_form(client, customer_user.email).status_code == 302
     assert client.get("/").status_code == 200
     change_status(customer_user, status, admin)
@@ -98,7 +93,7 @@ def test_a_status_changed_outside_the_service_ends_the_session_too(
     )
     db.session.commit()
     assert customer_client.get("/").status_code == 302
-    assert users.load_by_session_token(customer_user.session_token) is None
+    assert signed_in.by_session_token(customer_user.session_token) is None
 
 
 @pytest.mark.parametrize("status", STATUSES)
@@ -107,7 +102,7 @@ def test_api_keys_answer_403_and_are_not_marked_used(
 ) -> None:
     raw = api_keys.create(customer_user, "integration", ["read"]).raw
     bearer = {"Authorization": f"Bearer {raw}"}
-    client = new_client(app)
+    client = web_client(app)
     assert client.get("/api/v1/accounts", headers=bearer).status_code == 200
     used_at = db.session.scalars(sa.select(ApiKey.last_used_at)).one()
     change_status(customer_user, status, admin)
@@ -123,7 +118,7 @@ def test_no_api_key_can_be_created_while_suspended(customer_user: User, admin: U
     change_status(customer_user, CUSTOMER_SUSPENDED, admin)
     with pytest.raises(CustomerNotActive):
         api_keys.create(customer_user, "sneaky", ["read", "payments:write"])
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiKey)) == 0
+    assert count_rows(ApiKey) == 0
 
 
 def test_password_reset_does_not_let_them_in(
@@ -133,7 +128,7 @@ def test_password_reset_does_not_let_them_in(
     code_before = reset_code(customer_user.email)  # asked while still active
     change_status(customer_user, CUSTOMER_SUSPENDED, admin)
     sent_before = len(mail.outbox(limit=200))
-    answer = ask(new_client(app), customer_user.email)
+    answer = ask(web_client(app), customer_user.email)
     assert answer.status_code == 200  # the same answer as for any address …
     assert len(mail.outbox(limit=200)) == sent_before  # … but no code for a frozen profile
     used = confirm(client, customer_user.email, code_before)
@@ -141,7 +136,7 @@ def test_password_reset_does_not_let_them_in(
     assert password_reset.INVALID_CODE in used.text
     with pytest.raises(InvalidInput):
         password_reset.reset_password(customer_user.email, code_before, "a brand new passphrase")
-    assert sign_in_with_form(new_client(app), customer_user.email).status_code == 403
+    assert sign_in_with_form(web_client(app), customer_user.email).status_code == 403
 
 
 def test_a_reactivated_customer_works_again_but_old_sessions_stay_ended(
@@ -149,13 +144,13 @@ def test_a_reactivated_customer_works_again_but_old_sessions_stay_ended(
 ) -> None:
     raw = api_keys.create(customer_user, "integration", ["read"]).raw
     bearer = {"Authorization": f"Bearer {raw}"}
-    old = new_client(app)
+    old = web_client(app)
     assert sign_in_with_form(old, customer_user.email).status_code == 302
     change_status(customer_user, CUSTOMER_SUSPENDED, admin)
     assert customer_user.customer_id is not None
     customers.reactivate_customer(customer_user.customer_id, actor=admin)
     assert old.get("/").status_code == 302  # its session identifier was rotated
-    fresh = new_client(app)
+    fresh = web_client(app)
     assert sign_in_with_form(fresh, customer_user.email).status_code == 302
     assert fresh.get("/").status_code == 200
     assert fresh.get("/api/v1/accounts", headers=bearer).status_code == 200
@@ -166,7 +161,7 @@ def test_admins_and_other_customers_are_untouched(
     app: Flask, customer_user: User, other_customer_user: User, admin: User
 ) -> None:
     change_status(customer_user, CUSTOMER_SUSPENDED, admin)
-    other = new_client(app)
+    other = web_client(app)
     assert sign_in_with_form(other, other_customer_user.email).status_code == 302
     assert other.get("/").status_code == 200
-    assert users.load_by_session_token(admin.session_token) is not None
+    assert signed_in.by_session_token(admin.session_token) is not None

@@ -12,21 +12,15 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.test import TestResponse
 
 from tests import factories
-from tests.security.conftest import post_login, redis_url_or_skip
-from tests.security.two_factor_support import SECOND_FACTOR_URL, finish_second_factor
-from tests.webclient import WebClient
+from tests.security.conftest import redis_url_or_skip
+from tests.sign_in import SECOND_FACTOR_URL, finish_second_factor, post_login
+from tests.webclient import WebClient, web_client
 from vaulta import create_app
 from vaulta.extensions import db
 from vaulta.models import User
 from vaulta.security import device_cookies
 
 WRONG = "not the password at all"
-
-
-def _browser(app: Flask) -> WebClient:
-    client = app.test_client()
-    assert isinstance(client, WebClient)
-    return client
 
 
 def _device_cookie_header(response: TestResponse) -> str:
@@ -38,7 +32,7 @@ def _device_cookie_header(response: TestResponse) -> str:
 
 def _owners_browser(app: Flask, user: User) -> WebClient:
     """A browser in which ``user`` signed in (and out again): it holds their device cookie."""
-    browser = _browser(app)
+    browser = web_client(app)
     assert post_login(browser, user.email, factories.PASSWORD, "192.0.2.10").status_code == 302
     assert browser.post_form("/logout").status_code == 302
     return browser
@@ -48,7 +42,7 @@ def _hammer(app: Flask, email: str, times: int) -> list[int]:
     """Wrong passwords from unknown devices, each from its own address."""
     statuses = []
     for n in range(times):
-        response = post_login(_browser(app), email, WRONG, f"203.0.113.{n + 1}")
+        response = post_login(web_client(app), email, WRONG, f"203.0.113.{n + 1}")
         statuses.append(response.status_code)
     return statuses
 
@@ -59,7 +53,7 @@ def test_the_owner_signs_in_while_unknown_devices_hammer_the_account(app: Flask)
     browser = _owners_browser(app, owner)
     assert _hammer(app, owner.email, 5) == [422, 422, 422, 429, 429]
     # Unknown devices are locked out, the right password too ...
-    late = post_login(_browser(app), owner.email, factories.PASSWORD, "203.0.113.99")
+    late = post_login(web_client(app), owner.email, factories.PASSWORD, "203.0.113.99")
     assert late.status_code == 429
     # ... but the owner's browser has its own budget.
     signed_in = post_login(browser, owner.email, factories.PASSWORD, "192.0.2.10")
@@ -88,7 +82,7 @@ def test_a_device_that_spent_its_budget_shares_the_account_budget(app: Flask) ->
     browser = _owners_browser(app, owner)
     statuses = [post_login(browser, owner.email, WRONG).status_code for _ in range(6)]
     assert statuses == [422, 422, 422, 422, 422, 429]  # 2 on the device, then 3 on the account
-    assert post_login(_browser(app), owner.email, factories.PASSWORD).status_code == 429
+    assert post_login(web_client(app), owner.email, factories.PASSWORD).status_code == 429
 
 
 def test_a_device_cookie_counts_only_for_its_own_account(app: Flask) -> None:
@@ -118,14 +112,14 @@ def test_forged_or_expired_device_cookies_count_as_unknown(app: Flask) -> None:
     ).dumps(payload)
     current = URLSafeTimedSerializer(app.secret_key, salt=device_cookies.SALT).dumps(payload)
     for value, status in ((forged, 429), (expired, 429), ("garbage", 429), (current, 302)):
-        browser = _browser(app)
+        browser = web_client(app)
         browser.set_cookie(device_cookies.COOKIE_NAME, value, path="/login")
         assert post_login(browser, owner.email, factories.PASSWORD).status_code == status
 
 
 def test_the_device_cookie_is_issued_at_sign_in_only(app: Flask) -> None:
     owner = factories.make_customer_login("cookie@example.test")
-    browser = _browser(app)
+    browser = web_client(app)
     failed = post_login(browser, owner.email, WRONG)
     assert failed.status_code == 422
     assert not any(
@@ -150,14 +144,14 @@ def test_the_device_cookie_is_issued_at_sign_in_only(app: Flask) -> None:
 def test_the_device_cookie_is_secure_where_the_session_cookie_is(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = True
     owner = factories.make_customer_login("secure@example.test")
-    response = post_login(_browser(app), owner.email, factories.PASSWORD)
+    response = post_login(web_client(app), owner.email, factories.PASSWORD)
     assert "Secure" in _device_cookie_header(response)
 
 
 def test_the_second_factor_comes_first_and_still_applies(app: Flask, admin: User) -> None:
     """A password alone makes no known device; a known device still needs the second factor."""
     app.config["RATELIMIT_LOGIN_ACCOUNT"] = "2/minute"
-    browser = _browser(app)
+    browser = web_client(app)
     halfway = post_login(browser, admin.email, factories.PASSWORD)
     assert halfway.location == SECOND_FACTOR_URL
     assert not any(
@@ -203,9 +197,9 @@ def test_device_cookies_and_budgets_hold_across_instances_on_redis(database_url:
             assert _hammer(first, email, 3) == [422, 422, 429]
         second = new_app()
         with second.app_context():
-            unknown = post_login(_browser(second), email, factories.PASSWORD, "203.0.113.50")
+            unknown = post_login(web_client(second), email, factories.PASSWORD, "203.0.113.50")
             assert unknown.status_code == 429
-            known = _browser(second)
+            known = web_client(second)
             known.set_cookie(device_cookies.COOKIE_NAME, cookie.value, path="/login")
             assert post_login(known, email, factories.PASSWORD).status_code == 302
     finally:

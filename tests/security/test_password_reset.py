@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.security.conftest import copy_session, sign_in_with_form
-from tests.security.two_factor_support import SECOND_FACTOR_URL, mailed_code
-from tests.webclient import WebClient
+from tests.helpers import count_rows, mailed_code, sql_statements
+from tests.security.conftest import copy_session
+from tests.sign_in import SECOND_FACTOR_URL, sign_in_with_form
+from tests.webclient import WebClient, web_client
 from vaulta import mail
 from vaulta.extensions import db
 from vaulta.models import OTP, AuditEvent, Base, User, utcnow
@@ -79,8 +80,7 @@ def test_known_and_unknown_addresses_get_the_same_answer(app: Flask, customer_us
     db.session.execute(sa.update(User).where(User.id == deactivated.id).values(is_active=False))
     answers = {}
     for email in (customer_user.email, unknown_email(), deactivated.email):
-        fresh = app.test_client()
-        assert isinstance(fresh, WebClient)
+        fresh = web_client(app)
         fresh.get(RESET_URL).close()  # a browser opens the page first: the session exists
         response = ask(fresh, email)
         assert response.status_code == 200
@@ -93,22 +93,14 @@ def test_known_and_unknown_addresses_get_the_same_answer(app: Flask, customer_us
     recipients = [m["to"] for m in mail.outbox(limit=200)]
     assert customer_user.email in recipients
     assert deactivated.email not in recipients
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(OTP)) == 1
+    assert count_rows(OTP) == 1
 
 
 def test_an_unknown_address_writes_nothing(app: Flask, client: WebClient) -> None:
     client.get(RESET_URL).close()
-    writes: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-            writes.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with sql_statements() as seen:
         assert ask(client, unknown_email()).status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+    writes = [s for s in seen if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     assert writes == []
 
 
@@ -213,8 +205,7 @@ def test_a_reset_ends_every_session(app: Flask, client: WebClient, customer_user
     client.sign_in(customer_user)
     assert client.get("/settings").status_code == 200
     thief = copy_session(client, app)
-    other_browser = app.test_client()
-    assert isinstance(other_browser, WebClient)
+    other_browser = web_client(app)
     ask(other_browser, customer_user.email)
     assert (
         confirm(other_browser, customer_user.email, reset_code(customer_user.email)).status_code
@@ -261,7 +252,7 @@ def test_both_steps_refuse_a_post_without_csrf(client: WebClient, customer_user:
     assert (
         client.post(CONFIRM_URL, data={**data, "confirm_password": NEW_PASSWORD}).status_code == 400
     )
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(OTP)) == 0
+    assert count_rows(OTP) == 0
 
 
 def test_the_code_is_never_logged_or_stored_in_plain_text(

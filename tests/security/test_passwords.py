@@ -12,7 +12,7 @@ from vaulta.models import AuditEvent, User
 from vaulta.models.user import ROLE_STAFF
 from vaulta.ops.seeding.demo import DEMO_PASSWORD
 from vaulta.services.errors import InvalidInput
-from vaulta.services.identity import passwords, users
+from vaulta.services.identity import passwords, signed_in, users
 from vaulta.services.identity.password_policy import common_passwords, password_problem
 
 PASSPHRASE_100 = (
@@ -108,7 +108,7 @@ def test_change_password_rotates_the_session_and_is_audited(admin: User) -> None
     changed = users.change_password(admin, factories.PASSWORD, PASSPHRASE_100)
     assert changed.session_token != old_token
     assert passwords.verify_password(changed.password_hash, PASSPHRASE_100)
-    assert users.load_by_session_token(old_token) is None
+    assert signed_in.by_session_token(old_token) is None
     events = db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.action == "user.password_changed")
     ).all()

@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import Flask
 
 from tests import factories
-from tests.security.conftest import Clock, copy_session, sign_in_with_form
+from tests.security.conftest import Clock, copy_session
+from tests.sign_in import sign_in_with_form
 from tests.webclient import WebClient
 from vaulta.models import User
 from vaulta.security import session_timeouts

@@ -8,8 +8,9 @@ import uuid
 from flask import Flask, jsonify
 
 from tests import factories
-from tests.security.conftest import post_login, redis_url_or_skip
-from tests.webclient import WebClient
+from tests.security.conftest import redis_url_or_skip
+from tests.sign_in import post_login
+from tests.webclient import WebClient, web_client
 from vaulta import create_app
 from vaulta.extensions import db, limiter
 from vaulta.models import User
@@ -62,8 +63,7 @@ def test_failed_attempts_are_limited_per_account_from_any_address(
 def test_successful_sign_ins_do_not_count_against_the_account(app: Flask, admin: User) -> None:
     app.config["RATELIMIT_LOGIN_ACCOUNT"] = "2/minute"
     for _ in range(4):
-        c = app.test_client()
-        assert isinstance(c, WebClient)
+        c = web_client(app)
         assert post_login(c, admin.email, factories.PASSWORD).status_code == 302
 
 
@@ -189,8 +189,7 @@ def test_account_number_lookups_of_the_payment_form_are_limited_per_user(
     assert check("amount", "12.50").status_code == 200
     assert check("beneficiary_iban", "GB82WEST12345698765432").status_code == 200
     # Another customer (same address) has their own budget.
-    other_client = app.test_client()
-    assert isinstance(other_client, WebClient)
+    other_client = web_client(app)
     other = factories.make_customer_login("other-looker@example.test")
     factories.make_account(factories.customer_of(other), "EUR", 10_000)
     other_client.sign_in(other)

@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.security.two_factor_support import SECOND_FACTOR_URL
+from tests.helpers import count_rows
+from tests.security.conftest import Clock
+from tests.sign_in import SECOND_FACTOR_URL, post_login
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, User
@@ -24,17 +26,10 @@ from vaulta.services.identity import two_factor
 T0 = 1_900_000_000.0  # a step boundary: 1_900_000_000 / 30 is whole
 
 
-class TotpClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def totp_clock(monkeypatch: pytest.MonkeyPatch) -> TotpClock:
-    clock = TotpClock()
+def totp_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The clock two_factor reads (the session timeouts keep the real one)."""
+    clock = Clock(T0)
     monkeypatch.setattr(two_factor, "now", clock)
     return clock
 
@@ -43,7 +38,7 @@ def code_at(secret: str, when: float) -> str:
     return pyotp.TOTP(secret).at(int(when))
 
 
-def enrol(client: WebClient, user: User, clock: TotpClock) -> tuple[str, list[str]]:
+def enrol(client: WebClient, user: User, clock: Clock) -> tuple[str, list[str]]:
     """Enrol through the settings pages; return (secret, recovery codes)."""
     assert client.post_form("/settings/two-factor/totp").location == "/settings/two-factor/totp"
     page = client.get("/settings/two-factor/totp")
@@ -61,12 +56,11 @@ def enrol(client: WebClient, user: User, clock: TotpClock) -> tuple[str, list[st
 
 
 def sign_in_until_second_step(client: WebClient, email: str) -> None:
-    response = client.post_form("/login", {"email": email, "password": factories.PASSWORD})
-    assert response.location == SECOND_FACTOR_URL
+    assert post_login(client, email).location == SECOND_FACTOR_URL
 
 
 def test_enrolment_shows_a_qr_code_and_needs_a_valid_code(
-    customer_client: WebClient, customer_user: User, totp_clock: TotpClock
+    customer_client: WebClient, customer_user: User, totp_clock: Clock
 ) -> None:
     customer_client.post_form("/settings/two-factor/totp")
     page = customer_client.get("/settings/two-factor/totp")
@@ -90,7 +84,7 @@ def test_enrolment_shows_a_qr_code_and_needs_a_valid_code(
 
 
 def test_sign_in_with_the_authenticator_and_no_replay(
-    client: WebClient, customer_user: User, totp_clock: TotpClock
+    client: WebClient, customer_user: User, totp_clock: Clock
 ) -> None:
     client.sign_in(customer_user)
     secret, _codes = enrol(client, customer_user, totp_clock)
@@ -113,7 +107,7 @@ def test_sign_in_with_the_authenticator_and_no_replay(
 
 
 def test_the_window_is_one_step_either_side(
-    app: Flask, customer_user: User, totp_clock: TotpClock
+    app: Flask, customer_user: User, totp_clock: Clock
 ) -> None:
     two_factor.begin_totp_enrolment(customer_user)
     secret = db.session.get(User, customer_user.id).totp_secret  # type: ignore[union-attr]
@@ -130,7 +124,7 @@ def test_the_window_is_one_step_either_side(
 
 
 def test_recovery_codes_are_hashed_and_work_once(
-    client: WebClient, admin: User, totp_clock: TotpClock
+    client: WebClient, admin: User, totp_clock: Clock
 ) -> None:
     client.sign_in(admin)
     _secret, codes = enrol(client, admin, totp_clock)
@@ -157,7 +151,7 @@ def test_recovery_codes_are_hashed_and_work_once(
 
 
 def test_regenerating_recovery_codes_invalidates_the_old_ones(
-    client: WebClient, admin: User, totp_clock: TotpClock
+    client: WebClient, admin: User, totp_clock: Clock
 ) -> None:
     client.sign_in(admin)
     _secret, old = enrol(client, admin, totp_clock)
@@ -176,7 +170,7 @@ def test_regenerating_recovery_codes_invalidates_the_old_ones(
 
 
 def test_turning_the_authenticator_off_needs_a_code_or_the_password(
-    client: WebClient, customer_user: User, totp_clock: TotpClock
+    client: WebClient, customer_user: User, totp_clock: Clock
 ) -> None:
     client.sign_in(customer_user)
     secret, _codes = enrol(client, customer_user, totp_clock)
@@ -188,7 +182,7 @@ def test_turning_the_authenticator_off_needs_a_code_or_the_password(
     db.session.refresh(customer_user)
     assert customer_user.two_factor_method is None
     assert customer_user.totp_secret is None
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
+    assert count_rows(RecoveryCode) == 0
     client.post_form("/logout")
     response = client.post_form(
         "/login", {"email": customer_user.email, "password": factories.PASSWORD}
@@ -197,7 +191,7 @@ def test_turning_the_authenticator_off_needs_a_code_or_the_password(
 
 
 def test_an_admin_without_the_app_falls_back_to_mailed_codes(
-    client: WebClient, admin: User, totp_clock: TotpClock
+    client: WebClient, admin: User, totp_clock: Clock
 ) -> None:
     client.sign_in(admin)
     enrol(client, admin, totp_clock)
@@ -209,7 +203,7 @@ def test_an_admin_without_the_app_falls_back_to_mailed_codes(
 
 
 def test_audit_and_logs_hold_no_secrets(
-    client: WebClient, admin: User, totp_clock: TotpClock, caplog: pytest.LogCaptureFixture
+    client: WebClient, admin: User, totp_clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client.sign_in(admin)

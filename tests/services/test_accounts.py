@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.helpers import audit_actions
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, User
 from vaulta.services import ledger
@@ -31,16 +32,6 @@ def stored(account: Account) -> Account:
     return fresh
 
 
-def audit_actions(account: Account) -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(AuditEvent.action)
-            .where(AuditEvent.object_type == "account", AuditEvent.object_id == str(account.id))
-            .order_by(AuditEvent.id)
-        )
-    )
-
-
 @pytest.mark.parametrize(
     ("start", "action", "result"),
     [
@@ -61,18 +52,18 @@ def test_status_changes(
     account = factories.make_account(factories.make_customer(), "EUR")
     for step in SETUP[start]:
         ACTIONS[step](account.id, actor=admin)
-    before = audit_actions(account)
+    before = audit_actions("account", account.id)
     if result is None:
         with pytest.raises(Conflict):
             ACTIONS[action](account.id, actor=admin, reason="test")
         assert stored(account).status == start
-        assert audit_actions(account) == before
+        assert audit_actions("account", account.id) == before
         return
     ACTIONS[action](account.id, actor=admin, reason="  customer asked  ")
     fresh = stored(account)
     assert fresh.status == result
     assert (fresh.closed_at is not None) == (result == "closed")
-    assert audit_actions(account) == [*before, f"account.{action}"]
+    assert audit_actions("account", account.id) == [*before, f"account.{action}"]
     event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert event is not None
     assert event.actor_id == admin.id

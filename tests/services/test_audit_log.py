@@ -18,8 +18,9 @@ from vaulta.services.unit_of_work import write_transaction
 
 
 def record(actor: User | None, action: str, object_type: str, object_id: object) -> int:
+    """Record one event; its id."""
     with write_transaction() as s:
-        return audit.record(
+        audit.record(
             s,
             actor=actor,
             action=action,
@@ -27,6 +28,7 @@ def record(actor: User | None, action: str, object_type: str, object_id: object)
             object_id=object_id,
             details={"note": action},
         )
+    return db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
 
 
 def actions(**filters: object) -> list[str]:

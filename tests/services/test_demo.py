@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from tests.helpers import count_rows
 from vaulta.extensions import db
 from vaulta.models import OTP, Account, AuditEvent, Customer, Payment, Transaction, User, utcnow
 from vaulta.models.account import KIND_CUSTOMER
@@ -25,10 +26,7 @@ PAYDAY_BEFORE_DAWN = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # a Wednesday
 
 
 def _counts() -> dict[str, int]:
-    return {
-        model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
-        for model in TABLES
-    }
+    return {model.__name__: count_rows(model) for model in TABLES}
 
 
 def test_the_demo_has_90_days_of_consistent_history_and_is_written_once(app: Flask) -> None:

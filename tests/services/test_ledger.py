@@ -7,16 +7,13 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.helpers import balance, count_rows
 from vaulta.extensions import db
 from vaulta.models import Account, Transaction, User
 from vaulta.services import ledger
 from vaulta.services.banking import accounts
 from vaulta.services.errors import AccountNotAvailable, Conflict, InsufficientFunds, InvalidInput
 from vaulta.services.ledger.checks import verify_ledger
-
-
-def balance(account: Account) -> int:
-    return db.session.scalar(sa.select(Account.balance_minor).where(Account.id == account.id))
 
 
 def test_deposit_credits_customer_from_system_account(app: Flask, admin: User) -> None:
@@ -49,7 +46,7 @@ def test_customer_balance_never_goes_negative(app: Flask, admin: User) -> None:
     with pytest.raises(InsufficientFunds):
         ledger.withdraw(a, 1_001, actor=admin, description="Too much")
     assert (balance(a), balance(b)) == (1_000, 0)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Transaction)) == 1
+    assert count_rows(Transaction) == 1
 
 
 @pytest.mark.parametrize("amount", [0, -5, 10_000_000_001])

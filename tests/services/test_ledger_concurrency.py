@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +18,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.concurrency import JOIN_TIMEOUT, in_threads
-from tests.databases import truncate_all
-from vaulta import create_app
+from tests.concurrency import JOIN_TIMEOUT, in_threads, threaded_app
+from tests.helpers import balance
 from vaulta.extensions import db
 from vaulta.models import Account, Transaction, User
 from vaulta.services import ledger
@@ -31,29 +31,14 @@ THREADS = 8
 
 
 @pytest.fixture
-def pg_app(postgres_url: str) -> Iterator[Flask]:
-    app = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": postgres_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 2, "max_overflow": 2},
-        },
-    )
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    truncate_all(postgres_url)
+def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
+    yield from threaded_app(postgres_url, tmp_path, threads=THREADS)
 
 
 def account(account_id: int) -> Account:
     found = db.session.get(Account, account_id)
     assert found is not None
     return found
-
-
-def balance(account_id: int) -> int:
-    return db.session.scalar(sa.select(Account.balance_minor).where(Account.id == account_id))
 
 
 def setup_accounts(*balances: int) -> tuple[int, list[int]]:

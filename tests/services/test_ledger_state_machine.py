@@ -29,6 +29,7 @@ from hypothesis.stateful import (
 )
 
 from tests import factories
+from tests.helpers import count_rows
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Transaction, User
 from vaulta.models.account import KIND_CUSTOMER
@@ -83,8 +84,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 sa.select(Account.id, Account.balance_minor).where(Account.id.in_(self.currency))
             ).all()
         )
-        self.transactions = _count(Transaction)
-        self.audit_events = _count(AuditEvent)
+        self.transactions = count_rows(Transaction)
+        self.audit_events = count_rows(AuditEvent)
         self.reversed: set[int] = set()
         self.keys: dict[str, Posted] = {}
         self.key_prefix = uuid.uuid4().hex[:12]
@@ -233,13 +234,9 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         assert db.session.scalars(negative).all() == []
         # Refused operations left nothing behind: no transaction, no audit event.
-        assert _count(Transaction) == self.transactions
-        assert _count(AuditEvent) == self.audit_events
+        assert count_rows(Transaction) == self.transactions
+        assert count_rows(AuditEvent) == self.audit_events
         db.session.commit()
-
-
-def _count(model: type) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
 
 
 def test_ledger_state_machine(app: Flask, admin: User) -> None:

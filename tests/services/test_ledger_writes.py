@@ -3,14 +3,12 @@ statements on PostgreSQL, and nothing at all when any part of it fails."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.helpers import balance, count_rows, sql_statements
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Customer, Payment, Transaction, User
@@ -26,50 +24,29 @@ from vaulta.services.payments import approvals
 from vaulta.services.unit_of_work import write_transaction
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements sent to the database while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-
-
-def _count(model: type) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
-
-
-def _balances(*accounts: Account) -> list[int]:
-    return [
-        db.session.scalar(sa.select(Account.balance_minor).where(Account.id == a.id)) or 0
-        for a in accounts
-    ]
-
-
-def test_an_approval_takes_two_statements_on_postgresql_five_on_sqlite(
+def test_an_approval_takes_four_statements_on_postgresql_seven_on_sqlite(
     backend: str, customer_user: User, approver: User
 ) -> None:
     source = factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
     target = factories.make_account(factories.make_customer(), "EUR")
     payment = make_payment(customer_user, source, to=target, amount="10.00")
     assert approver.role_names == {"approver"}  # loaded now, not inside the count
-    with statements() as sent:
+    with sql_statements() as sent:
         done = approvals.approve(payment.id, actor=approver)
     assert done.status == "executed"
     # The maintenance check (once on PostgreSQL, with the write barrier; before and after
     # BEGIN IMMEDIATE on SQLite), then the lock (which reserves the transaction's id on
-    # PostgreSQL), then the writes.
+    # PostgreSQL), then the writes, then the audit events chained as it commits: the chain
+    # head locked (with the events' ids on PostgreSQL), the events inserted and the head
+    # moved (one statement on PostgreSQL).
     checks = [s for s in sent if "maintenance_mode" in s]
     assert len(checks) == (1 if backend == "postgresql" else 2), sent
     writes = [s for s in sent if not s.startswith(("BEGIN", "PRAGMA")) and s not in checks]
-    assert len(writes) == (2 if backend == "postgresql" else 5), writes
+    assert len(writes) == (4 if backend == "postgresql" else 7), writes
     assert "FOR UPDATE" in writes[0] or backend == "sqlite"
+    chained = 2 if backend == "postgresql" else 3
+    assert "audit_chain_head" in writes[-chained]
+    assert "INSERT INTO audit_events" in writes[-chained + 1]
     tx = db.session.get(Transaction, done.transaction_id)
     assert tx is not None
     assert (tx.debit_account_id, tx.credit_account_id, tx.amount_minor) == (
@@ -140,12 +117,8 @@ def _write(
     with write_transaction() as s:
         conn = s.connection()
         reserved = conn.scalar(sa.select(RESERVE_TRANSACTION_ID)) if reserve else None
-        tx_id = write_movement(
-            conn,
-            _movement(admin, debit, credit, reserved),
-            events=lambda tx_id: [audit.Event(admin.id, "test.moved", "transaction", tx_id)],
-            follow_up=follow_up,
-        )
+        tx_id = write_movement(conn, _movement(admin, debit, credit, reserved), follow_up=follow_up)
+        audit.record_all(s, [audit.Event(admin.id, "test.moved", "transaction", tx_id)])
     return tx_id, reserved
 
 
@@ -157,7 +130,7 @@ def test_a_movement_writes_its_transaction_balances_events_and_follow_up(
     rename = FollowUp(_RENAME, {"renamed_id": customer.id, "new_name": "Renamed"})
     tx_id, reserved = _write(admin, debit, credit, rename, reserve=reserve)
     assert reserved is None or tx_id == reserved
-    assert _balances(debit, credit) == [500, 500]
+    assert [balance(debit), balance(credit)] == [500, 500]
     renamed = db.session.scalar(sa.select(Customer.full_name).where(Customer.id == customer.id))
     assert renamed == "Renamed"
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "test.moved"))
@@ -172,13 +145,13 @@ def test_a_failing_follow_up_rolls_the_whole_movement_back(
     app: Flask, admin: User, reserve: bool
 ) -> None:
     debit, credit, customer = _funded_pair()
-    before = (_count(Transaction), _count(AuditEvent))
+    before = (count_rows(Transaction), count_rows(AuditEvent))
     unnamed = FollowUp(_RENAME, {"renamed_id": customer.id, "new_name": None})  # NOT NULL
 
     with pytest.raises(sa.exc.IntegrityError):
         _write(admin, debit, credit, unnamed, reserve=reserve)
-    assert (_count(Transaction), _count(AuditEvent)) == before
-    assert _balances(debit, credit) == [1_000, 0]
+    assert (count_rows(Transaction), count_rows(AuditEvent)) == before
+    assert [balance(debit), balance(credit)] == [1_000, 0]
     assert verify_ledger() == []
 
 
@@ -187,5 +160,5 @@ def test_a_follow_up_parameter_named_like_a_column_is_refused() -> None:
     a table it writes (here accounts.customer_id) to that table's SET."""
     clashing = sa.update(Customer).where(Customer.id == sa.bindparam("customer_id"))
     with pytest.raises(ValueError, match=r"\['customer_id'\]"):
-        _one_statement(1, clashing.values(updated_at=sa.func.now()), inserts=True)
-    assert _one_statement(1, _RENAME, inserts=True) is not None
+        _one_statement(clashing.values(updated_at=sa.func.now()), inserts=True)
+    assert _one_statement(_RENAME, inserts=True) is not None

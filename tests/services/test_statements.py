@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.helpers import sql_statements
 from vaulta.extensions import db
 from vaulta.models import Account, Transaction, User
 from vaulta.services import ledger
@@ -148,20 +149,12 @@ def test_last_page_has_no_cursor(busy: tuple[Account, Account]) -> None:
 
 def test_export_streams_every_row_oldest_first(app: Flask, busy: tuple[Account, Account]) -> None:
     mine, _ = busy
-    queries: list[str] = []
-
-    def count(*args: object) -> None:
-        if "FROM transactions" in str(args[2]):
-            queries.append(str(args[2]))
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with sql_statements() as seen:
         rows = statements.iter_statement(mine, chunk=3)
         first = next(rows)
-        queries_for_first_row = len(queries)
+        queries_for_first_row = len([s for s in seen if "FROM transactions" in s])
         rest = list(rows)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+    queries = [s for s in seen if "FROM transactions" in s]
     # The first row needs the bounds, the opening balance and one chunk, not all of them.
     assert queries_for_first_row <= 3
     assert len(queries) > queries_for_first_row

@@ -9,7 +9,7 @@ from tests import factories
 from vaulta.extensions import db
 from vaulta.models import User
 from vaulta.services.errors import Conflict, InvalidCredentials, InvalidInput
-from vaulta.services.identity import users
+from vaulta.services.identity import signed_in, users
 
 
 def test_passwords_are_stored_as_argon2id(app: Flask) -> None:
@@ -42,7 +42,7 @@ def test_inactive_users_cannot_sign_in(app: Flask) -> None:
     db.session.commit()
     with pytest.raises(InvalidCredentials):
         users.authenticate("boss@example.test", factories.PASSWORD)
-    assert users.load_by_session_token(user.session_token) is None
+    assert signed_in.by_session_token(user.session_token) is None
 
 
 def test_outdated_hash_parameters_are_upgraded_on_login(app: Flask) -> None:
@@ -56,10 +56,8 @@ def test_rotating_the_session_token_revokes_sessions(app: Flask) -> None:
     user = factories.make_admin("boss@example.test")
     old = user.session_token
     users.rotate_session(user)
-    assert users.load_by_session_token(old) is None
-    assert isinstance(
-        users.load_by_session_token(db.session.get(User, user.id).session_token), User
-    )
+    assert signed_in.by_session_token(old) is None
+    assert isinstance(signed_in.by_session_token(db.session.get(User, user.id).session_token), User)
 
 
 def test_duplicate_email_and_short_password_refused(app: Flask) -> None:

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
+from tests.helpers import count_rows
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User
@@ -82,14 +83,14 @@ def test_every_amount_field_refuses_what_the_grammar_refuses(
     client: WebClient, customer_user: User, teller: User, where: str, typed: str
 ) -> None:
     account = factories.make_account(factories.customer_of(customer_user), "EUR", 10_000)
-    before = db.session.scalar(sa.select(sa.func.count()).select_from(Transaction))
+    before = count_rows(Transaction)
     submit, role, status = FIELDS[where]
     response = submit(_signed_in(client, role, customer_user, teller), account, typed)
     html = response.get_data(as_text=True)
     assert response.status_code == status
     assert "Write amounts like 1234.56 or 1,234.56: digits, an optional decimal point" in html
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Transaction)) == before
+    assert count_rows(Payment) == 0
+    assert count_rows(Transaction) == before
 
 
 def test_a_grouped_amount_is_read_exactly_in_a_payment_and_a_deposit(

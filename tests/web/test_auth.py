@@ -8,16 +8,10 @@ import pytest
 from flask import Flask
 
 from tests import factories
-from tests.security.two_factor_support import finish_second_factor
+from tests.sign_in import sign_in_with_form
 from tests.webclient import WebClient
 from vaulta.models import User
 from vaulta.services.identity.users import GENERIC_LOGIN_ERROR
-
-
-def login(client: WebClient, email: str, password: str, next_url: str | None = None):
-    url = "/login" + (f"?next={next_url}" if next_url else "")
-    response = client.post_form(url, {"email": email, "password": password})
-    return finish_second_factor(client, response, email)  # admins: the mailed code
 
 
 def test_login_page_has_the_fields_and_a_csrf_token(client: WebClient) -> None:
@@ -32,7 +26,7 @@ def test_login_page_has_the_fields_and_a_csrf_token(client: WebClient) -> None:
 @pytest.mark.parametrize("role", ["admin", "customer"])
 def test_login_lands_on_the_right_home(client: WebClient, app: Flask, role: str) -> None:
     user = factories.make_admin() if role == "admin" else factories.make_customer_login()
-    response = login(client, user.email, factories.PASSWORD)
+    response = sign_in_with_form(client, user.email, factories.PASSWORD)
     assert response.status_code == 302
     assert response.location == ("/admin/" if role == "admin" else "/")
     home = client.get(response.location)
@@ -44,7 +38,7 @@ def test_login_lands_on_the_right_home(client: WebClient, app: Flask, role: str)
 def test_one_message_for_unknown_email_or_wrong_password(
     client: WebClient, admin: User, email: str
 ) -> None:
-    response = login(client, email, "not the password at all")
+    response = sign_in_with_form(client, email, "not the password at all")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert GENERIC_LOGIN_ERROR in html
@@ -61,15 +55,17 @@ def test_login_without_csrf_token_is_refused(client: WebClient, admin: User) -> 
 def test_session_is_renewed_at_login(client: WebClient, admin: User) -> None:
     with client.session_transaction() as sess:
         sess["planted"] = "by an attacker"
-    login(client, admin.email, factories.PASSWORD)
+    sign_in_with_form(client, admin.email, factories.PASSWORD)
     with client.session_transaction() as sess:
         assert "planted" not in sess
 
 
 def test_next_is_followed_only_within_the_site(client: WebClient, admin: User) -> None:
-    assert login(client, admin.email, factories.PASSWORD, "/admin/").location == "/admin/"
+    assert (
+        sign_in_with_form(client, admin.email, factories.PASSWORD, "/admin/").location == "/admin/"
+    )
     client.post_form("/logout")
-    response = login(client, admin.email, factories.PASSWORD, "https://evil.example/")
+    response = sign_in_with_form(client, admin.email, factories.PASSWORD, "https://evil.example/")
     assert response.location == "/admin/"
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Flask
 from flask_login import current_user, login_user
-from sqlalchemy import event
 
 from tests import factories
+from tests.helpers import sql_statements
 from tests.webclient import WebClient
 from vaulta.auth.access import acting_user
 from vaulta.extensions import db
@@ -40,16 +40,8 @@ def test_no_user_for_a_missing_rotated_or_inactive_token(app: Flask, admin: User
 
 def test_a_page_checks_the_user_with_one_statement(teller_client: WebClient) -> None:
     """The login and its roles (the permission check): one statement."""
-    statements: list[str] = []
-
-    def listener(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with sql_statements() as statements:
         assert teller_client.get("/admin/customers/").status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     [check] = [s for s in statements if "FROM users" in s]
     assert "session_token" in check.split("WHERE", 1)[1]
     assert "user_roles" in check

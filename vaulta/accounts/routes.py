@@ -15,9 +15,8 @@ from typing import Any
 from flask import current_app, flash, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
-from wtforms import Field
 
-from vaulta.accounts import bp, confirmation
+from vaulta.accounts import bp, confirmation, dashboard
 from vaulta.accounts.confirmation import ConfirmationInvalid, PendingMovement
 from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, StatusForm
 from vaulta.auth.access import (
@@ -26,6 +25,7 @@ from vaulta.auth.access import (
     require_permission,
     require_permission_for,
 )
+from vaulta.forms import show_error
 from vaulta.models import Account, User
 from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.money import format_amount, format_plain, to_decimal
@@ -33,6 +33,7 @@ from vaulta.services import ledger
 from vaulta.services.banking import account_queries, accounts
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
 from vaulta.services.ledger import statements
+from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
 from vaulta.web import redirect_to, render, stream_csv, wants_partial
 
 MONEY_ACTIONS: dict[str, Callable[..., Any]] = {
@@ -54,6 +55,17 @@ CSV_HEADER = (
     "amount",
     "currency",
     "balance",
+)
+XLSX_COLUMNS = (
+    Column("date (UTC)", DATE, 20),
+    Column("id", INTEGER, 10),
+    Column("kind"),
+    Column("description", width=40),
+    Column("reference", width=20),
+    Column("counterparty", width=28),
+    Column("amount", MONEY),
+    Column("currency", width=9),
+    Column("balance", MONEY, 16),
 )
 ADMIN_PAGE = "accounts/admin_detail.html"
 
@@ -104,10 +116,8 @@ def index() -> Response:
         return redirect_to(url_for("admin.index"))
     if current_user.customer_id is None:  # pragma: no cover - forbidden by a check constraint
         return render("accounts/index.html", accounts=[])
-    return render(
-        "accounts/index.html",
-        accounts=account_queries.accounts_of_customer(current_user.customer_id),
-    )
+    owned = account_queries.accounts_of_customer(current_user.customer_id)
+    return render("accounts/index.html", accounts=owned, charts=dashboard.customer_charts(owned))
 
 
 def _own_account(number: str) -> Account:
@@ -133,6 +143,12 @@ def statement_rows(number: str) -> Response:
 @customer_required
 def statement_csv(number: str) -> Response:
     return _csv_response(_own_account(number))
+
+
+@bp.route("/accounts/<number>/statement.xlsx")
+@customer_required
+def statement_xlsx(number: str) -> Response:
+    return _xlsx_response(_own_account(number))
 
 
 # --- admins ----------------------------------------------------------------------------
@@ -183,6 +199,12 @@ def admin_statement(account_id: int) -> Response:
 @require_permission("accounts.read")
 def admin_statement_csv(account_id: int) -> Response:
     return _csv_response(account_queries.get_account(account_id))
+
+
+@bp.route("/admin/accounts/<int:account_id>/statement.xlsx")
+@require_permission("accounts.read")
+def admin_statement_xlsx(account_id: int) -> Response:
+    return _xlsx_response(account_queries.get_account(account_id))
 
 
 @bp.route("/admin/accounts/<int:account_id>/<any(deposit, withdraw):action>", methods=["POST"])
@@ -249,7 +271,7 @@ def _confirmation_step(account: Account, action: str) -> Response:
             idempotency_key=movement.idempotency_key,
         )
     except DomainError as err:
-        _show_error(form, err)
+        show_error(form, err)
         return _money_step(account, action, form=form, status=err.status)
     done = "Deposited" if action == "deposit" else "Withdrew"
     message = f"{done} {format_amount(tx.amount_minor, tx.currency)}."
@@ -290,14 +312,6 @@ def _money_step(
         response.headers["HX-Retarget"] = f"#{action}-form"
         response.headers["HX-Reswap"] = "outerHTML"
     return response
-
-
-def _show_error(form: MoneyForm, err: DomainError) -> None:
-    field = getattr(form, err.field, None) if err.field else None
-    if isinstance(field, Field):
-        field.errors = [*field.errors, err.message]
-    else:
-        form.form_errors.append(err.message)
 
 
 @bp.route(
@@ -355,3 +369,25 @@ def _csv_response(account: Account) -> Response:
             )
 
     return stream_csv(f"statement-{number}.csv", CSV_HEADER, stream_with_context(lines()))
+
+
+def _xlsx_response(account: Account) -> Response:
+    """The statement as XLSX cells (the CSV's columns), written to a temporary file."""
+    date_from, date_to = _date_arg("from"), _date_arg("to")
+    currency = account.currency
+    rows = statements.iter_statement(account, date_from=date_from, date_to=date_to)
+    cells = (
+        (
+            row.created_at,
+            row.id,
+            row.kind,
+            row.description,
+            row.reference,
+            row.counterparty,
+            Money(row.amount_minor, currency),
+            currency,
+            Money(row.balance_minor, currency),
+        )
+        for row in rows
+    )
+    return send_xlsx(f"statement-{account.number}.xlsx", "Statement", XLSX_COLUMNS, cells)

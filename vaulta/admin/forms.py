@@ -6,12 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional
 
+from vaulta.forms import FilterForm
 
-class AuditSearchForm(FlaskForm):
-    """Filters sent as a GET query string (no CSRF: it changes nothing)."""
 
-    class Meta:
-        csrf = False
+class AuditSearchForm(FilterForm):
+    """The audit log's filters."""
 
     actor = StringField("Actor (email or user id)", validators=[Optional(), Length(max=254)])
     action = StringField("Action (or its start)", validators=[Optional(), Length(max=64)])
@@ -20,11 +19,13 @@ class AuditSearchForm(FlaskForm):
     date_from = DateField("From (UTC)", validators=[Optional()])
     date_to = DateField("To (UTC)", validators=[Optional()])
 
-    def query_args(self) -> dict[str, str]:
-        """The filters as they were typed, for links that keep them (next page)."""
-        args = {}
-        for name, field in self._fields.items():
-            value = str((field.raw_data or [""])[0]).strip()
-            if value:
-                args[name] = value
-        return args
+
+class AuditExportForm(FlaskForm):
+    """The period of an audit-chain export (GET: a download, no CSRF); left empty, the
+    last 30 days up to today."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField("From (UTC)", validators=[Optional()])
+    date_to = DateField("To (UTC)", validators=[Optional()])

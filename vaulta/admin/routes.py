@@ -2,37 +2,52 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+import json
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, request, send_file, stream_with_context
 from werkzeug.wrappers import Response
 
-from vaulta.admin import bp
-from vaulta.admin.forms import AuditSearchForm
+from vaulta.admin import bp, dashboard
+from vaulta.admin.forms import AuditExportForm, AuditSearchForm
 from vaulta.auth.access import acting_user, require_permission
-from vaulta.services.audit import audit_queries
-from vaulta.services.errors import DomainError
+from vaulta.forms import show_error
+from vaulta.models import utcnow
+from vaulta.services.audit import audit_queries, export
+from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions
 from vaulta.services.identity import roles as staff_roles
 from vaulta.services.reports import overview
-from vaulta.web import render
+from vaulta.spreadsheets import DATE, INTEGER, Column, send_xlsx
+from vaulta.web import render, stream_csv
 
 
 @bp.route("/")
 @require_permission("staff.dashboard")
 def index() -> Response:
-    """The bank's figures for those who may read them (not admins: they run the system)."""
+    """Counters, charts (each with its table) and the latest transactions for the roles
+    that read the bank (teller, approver, auditor; not admins: they run the system);
+    ``?days=90`` widens the payments charts from 30 days."""
     user = acting_user()
-    reads = permissions.has_permission(user, "ledger.read")
+    figures: dict[str, Any] = {"summary": None}
+    if permissions.has_permission(user, "ledger.read"):
+        window = 90 if request.args.get("days") == "90" else 30
+        figures = {"summary": overview.admin_summary(), **dashboard.dashboard_context(window)}
     return render(
         "admin/index.html",
-        summary=overview.admin_summary() if reads else None,
         my_roles=sorted(permissions.roles_of(user)),
+        **figures,
     )
 
 
 @bp.route("/audit")
 @require_permission("audit.read")
 def audit() -> Response:
-    form = AuditSearchForm(formdata=request.args)
+    form = AuditSearchForm.from_query()
     page = None
     status = 200
     if form.validate():
@@ -44,13 +59,11 @@ def audit() -> Response:
                 object_id=form.object_id.data,
                 date_from=form.date_from.data,
                 date_to=form.date_to.data,
-                before_id=request.args.get("before", type=int),
+                before_id=form.before_id,
                 limit=current_app.config["PAGE_SIZE"],
             )
         except DomainError as err:
-            if err.field is None or err.field not in form:
-                raise
-            form[err.field].errors.append(err.message)
+            show_error(form, err, required=True)
             status = err.status
     else:
         status = 422
@@ -58,10 +71,100 @@ def audit() -> Response:
         "admin/audit.html",
         "admin/_audit_table.html",
         status=status,
-        form=form,
-        results=page,
-        args=form.query_args(),
-        before=request.args.get("before", type=int),
+        export_form=AuditExportForm(formdata=None, prefix="export"),
+        **form.page_context(page),
+    )
+
+
+@bp.route("/audit/events.<any(csv, xlsx):kind>")
+@require_permission("audit.export")
+def audit_events(kind: str) -> Response:
+    """The filtered audit log (every matching event, newest first) as CSV or XLSX."""
+    form = AuditSearchForm.from_query()
+    if not form.validate():
+        raise InvalidInput("Correct the filters of the audit log first.")
+    rows = audit_queries.iter_events(
+        actor=form.actor.data,
+        action=form.action.data,
+        object_type=form.object_type.data,
+        object_id=form.object_id.data,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+    filename = f"audit-log-{utcnow():%Y%m%d-%H%M%S}"
+    if kind == "xlsx":
+        return send_xlsx(f"{filename}.xlsx", "Audit log", AUDIT_XLSX_COLUMNS, _audit_cells(rows))
+    header = [c.header for c in AUDIT_XLSX_COLUMNS]
+    lines = (_audit_line(row) for row in rows)
+    return stream_csv(f"{filename}.csv", header, stream_with_context(lines))
+
+
+AUDIT_XLSX_COLUMNS = (
+    Column("id", INTEGER, 10),
+    Column("created_at (UTC)", DATE, 20),
+    Column("actor", width=28),
+    Column("action", width=24),
+    Column("object_type"),
+    Column("object_id"),
+    Column("details", width=60),
+    Column("client_address", width=16),
+)
+
+
+def _details(details: dict[str, Any] | None) -> str:
+    return json.dumps(details or {}, ensure_ascii=False, sort_keys=True)
+
+
+def _audit_cells(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+    for row in rows:
+        yield (
+            row.id,
+            row.created_at,
+            row.actor_email or "system",
+            row.action,
+            row.object_type,
+            row.object_id,
+            _details(row.details),
+            row.client_address,
+        )
+
+
+def _audit_line(row: Any) -> tuple[Any, ...]:
+    return (
+        row.id,
+        row.created_at.isoformat(),
+        row.actor_email or "system",
+        row.action,
+        row.object_type,
+        row.object_id or "",
+        _details(row.details),
+        row.client_address or "",
+    )
+
+
+@bp.route("/audit/export.zip")
+@require_permission("audit.export")
+def audit_export() -> Response:
+    """The audit chain of a period as a zip: JSON Lines plus its manifest (the same files as
+    ``flask vaulta export-audit``); the download is audited."""
+    form = AuditExportForm(formdata=request.args, prefix="export")
+    if not form.validate():
+        raise InvalidInput("Give the first and last day of the export as YYYY-MM-DD.")
+    date_to = form.date_to.data or utcnow().date()
+    period = export.Period(form.date_from.data or date_to - timedelta(days=30), date_to)
+    archive = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
+    try:
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+            with zf.open(f"{period.name}.jsonl", "w") as lines:
+                manifest = export.export_chain(period, lines)
+            zf.writestr(f"{period.name}.jsonl.manifest.json", export.manifest_json(manifest))
+        export.record_export(acting_user(), manifest, via="web")
+    except BaseException:
+        archive.close()
+        raise
+    archive.seek(0)
+    return send_file(
+        archive, mimetype="application/zip", as_attachment=True, download_name=f"{period.name}.zip"
     )
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
 from vaulta.api.auth import add_challenge
-from vaulta.api.schemas import ApiError
+from vaulta.api.errors import ApiError
 from vaulta.extensions import db
 from vaulta.services.errors import DomainError
 

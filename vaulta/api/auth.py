@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from flask import g, request
 from werkzeug.wrappers import Response
 
-from vaulta.api.schemas import ApiError
+from vaulta.api.errors import ApiError
 from vaulta.models import ApiKey, User
 from vaulta.services.identity import api_keys, permissions
 

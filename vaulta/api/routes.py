@@ -1,12 +1,35 @@
-"""The JSON API ``/api/v1``: thin views over the accounts, statements and payments services."""
+"""The JSON API ``/api/v1``: thin views over the accounts, statements and payments services.
+
+Each view is declared with ``operation`` (vaulta/api/spec.py): its models are both its
+request checks and its part of the OpenAPI document.
+"""
 
 from __future__ import annotations
 
-from flask import Response, g, jsonify, request, url_for
+import re
+from typing import Any
 
-from vaulta.api import auth, bp, openapi, schemas
-from vaulta.api.auth import requires_permission
-from vaulta.api.schemas import ApiError
+from flask import g, request, url_for
+
+from vaulta.api import auth, bp
+from vaulta.api.models import (
+    ACCOUNT_NUMBER_PATTERN,
+    ID_MAX,
+    AccountList,
+    IdempotencyHeaders,
+    Me,
+    OpenApiDocument,
+    PaymentPage,
+    PaymentQuery,
+    PaymentRequest,
+    TransactionPage,
+    TransactionQuery,
+    encode_cursor,
+)
+from vaulta.api.models import Account as AccountJson
+from vaulta.api.models import Payment as PaymentJson
+from vaulta.api.models import Transaction as TransactionJson
+from vaulta.api.spec import document, operation
 from vaulta.extensions import limiter
 from vaulta.models import Account
 from vaulta.security.limits import (
@@ -22,8 +45,11 @@ from vaulta.services.errors import NotFound
 from vaulta.services.identity import api_keys, permissions
 from vaulta.services.ledger import statements
 from vaulta.services.payments import api_payments, payment_queries
+from vaulta.services.payments.payment_creation import PaymentOrder
 
 NO_AUTH_ENDPOINTS = frozenset({"api.openapi_document"})
+ACCOUNT_NUMBER = re.compile(ACCOUNT_NUMBER_PATTERN)
+ACCOUNT_PATH = {"number": "Account number (10 digits)"}
 
 
 @bp.before_request
@@ -58,19 +84,22 @@ def _count_against_key() -> None:
 
 
 @bp.get("/openapi.json")
-def openapi_document() -> Response:
-    return jsonify(openapi.document())
+@operation(permission=None, key=False, ok=(200, OpenApiDocument))
+def openapi_document() -> dict[str, Any]:
+    """This document (OpenAPI 3.1)"""
+    return document()
 
 
 @bp.get("/me")
-def me() -> Response:
-    """Who the key is: its user's roles and what this key may do (any valid key)."""
+@operation(permission=None, ok=(200, Me))
+def me() -> Me:
+    """The key's user, roles, scopes and permissions (any valid key)"""
     user, key = auth.current_user(), auth.current_key()
     scopes = api_keys.scopes_of(key)
-    return jsonify(
+    return Me(
         email=user.email,
         roles=sorted(permissions.roles_of(user)),
-        scopes=scopes,
+        scopes=list(scopes),
         permissions=sorted(permissions.key_permissions(user, scopes)),
     )
 
@@ -82,78 +111,101 @@ def _customer_id() -> int:
 
 
 def _own_account(number: str) -> Account:
-    checked = schemas.path_account_number(number)
-    if checked is None:
+    if not ACCOUNT_NUMBER.fullmatch(number):
         raise NotFound("No such account.")
-    return account_queries.get_account_for_customer(checked, _customer_id())
+    return account_queries.get_account_for_customer(number, _customer_id())
 
 
 @bp.get("/accounts")
-@requires_permission("own.accounts.read")
-def list_accounts() -> Response:
+@operation(permission="own.accounts.read", ok=(200, AccountList))
+def list_accounts() -> AccountList:
+    """The customer's accounts"""
     found = account_queries.accounts_of_customer(_customer_id())
-    return jsonify(items=[schemas.account_json(a) for a in found])
+    return AccountList(items=[AccountJson.of(a) for a in found])
 
 
 @bp.get("/accounts/<number>")
-@requires_permission("own.accounts.read")
-def get_account(number: str) -> Response:
-    return jsonify(schemas.account_json(_own_account(number)))
+@operation(permission="own.accounts.read", ok=(200, AccountJson), errors=(404,), path=ACCOUNT_PATH)
+def get_account(number: str) -> AccountJson:
+    """One account"""
+    return AccountJson.of(_own_account(number))
 
 
 @bp.get("/accounts/<number>/transactions")
-@requires_permission("own.accounts.read")
-def list_transactions(number: str) -> Response:
-    limit = schemas.parse_limit(request.args.get("limit"))
-    before_id = schemas.decode_cursor(request.args.get("cursor"), "t")
-    page = statements.statement_page(_own_account(number), before_id=before_id, limit=limit)
-    items = [schemas.transaction_json(row) for row in page.rows]
-    return jsonify(schemas.page_json(items, page.next_before_id, "t"))
+@operation(
+    permission="own.accounts.read", ok=(200, TransactionPage), errors=(404,), path=ACCOUNT_PATH
+)
+def list_transactions(number: str, query: TransactionQuery) -> TransactionPage:
+    """The account's transactions, newest first (keyset pages)"""
+    page = statements.statement_page(
+        _own_account(number), before_id=query.cursor, limit=query.limit
+    )
+    return TransactionPage(
+        items=[TransactionJson.of(row) for row in page.rows],
+        next_cursor=encode_cursor("t", page.next_before_id),
+    )
 
 
 @bp.get("/payments")
-@requires_permission("own.payments.read")
-def list_payments() -> Response:
-    status = schemas.parse_status(request.args.get("status"))
-    limit = schemas.parse_limit(request.args.get("limit"))
-    before_id = schemas.decode_cursor(request.args.get("cursor"), "p")
+@operation(permission="own.payments.read", ok=(200, PaymentPage))
+def list_payments(query: PaymentQuery) -> PaymentPage:
+    """The customer's payments, newest first (keyset pages)"""
     found, next_id = payment_queries.page_for_customer(
-        _customer_id(), status=status, before_id=before_id, limit=limit
+        _customer_id(), status=query.status, before_id=query.cursor, limit=query.limit
     )
-    return jsonify(schemas.page_json([schemas.payment_json(p) for p in found], next_id, "p"))
+    return PaymentPage(
+        items=[PaymentJson.of(p) for p in found], next_cursor=encode_cursor("p", next_id)
+    )
 
 
 @bp.get("/payments/<int:payment_id>")
-@requires_permission("own.payments.read")
-def get_payment(payment_id: int) -> Response:
-    if schemas.path_id(payment_id) is None:
+@operation(
+    permission="own.payments.read",
+    ok=(200, PaymentJson),
+    errors=(404,),
+    path={"payment_id": "Payment id"},
+)
+def get_payment(payment_id: int) -> PaymentJson:
+    """One payment"""
+    if not 0 < payment_id <= ID_MAX:
         raise NotFound("No such payment.")
-    return jsonify(
-        schemas.payment_json(payment_queries.get_for_customer(payment_id, auth.current_user()))
-    )
+    return PaymentJson.of(payment_queries.get_for_customer(payment_id, auth.current_user()))
+
+
+def _payment_json(payment: Any) -> dict[str, Any]:
+    return PaymentJson.of(payment).model_dump(mode="json")
 
 
 @bp.post("/payments")
-@requires_permission("own.payments.request")
-def create_payment() -> Response:
-    key = schemas.idempotency_key(request.headers.get("Idempotency-Key"))
-    body = request.get_json(silent=True) if request.is_json else None
-    if body is None:
-        raise ApiError(
-            400, "malformed_request", "Send a JSON object (Content-Type: application/json)."
-        )
+@operation(permission="own.payments.request", ok=(201, PaymentJson), errors=(409, 413))
+def create_payment(
+    json: PaymentRequest, headers: IdempotencyHeaders
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Request a payment (created in pending_approval: the key is the credential)
+
+    A VAULTA account (to_account) or an external IBAN (beneficiary, with an optional BIC).
+    """
+    beneficiary = json.beneficiary
     result = api_payments.request_payment_via_api(
         actor=auth.current_user(),
-        request=schemas.payment_request(body),
-        idempotency_key=key,
-        request_hash=api_idempotency.request_hash(request.method, request.path, body),
+        order=PaymentOrder(
+            from_account=json.from_account,
+            reference=json.reference,
+            amount_minor=json.amount_minor,
+            currency=json.currency,
+            to_account=json.to_account or "",
+            beneficiary_name=beneficiary.name if beneficiary else "",
+            beneficiary_iban=beneficiary.iban if beneficiary else "",
+            beneficiary_bic=(beneficiary.bic or "") if beneficiary else "",
+        ),
+        idempotency_key=headers.idempotency_key,
+        request_hash=api_idempotency.request_hash(request.method, request.path, request.get_json()),
         key_prefix=auth.current_key().prefix,
-        render=schemas.payment_json,
+        render=_payment_json,
     )
-    response = jsonify(result.body)
-    response.status_code = result.status
+    extra: dict[str, str] = {}
     if result.status == 201:
-        response.headers["Location"] = url_for("api.get_payment", payment_id=result.body["id"])
+        extra["Location"] = url_for("api.get_payment", payment_id=result.body["id"])
     if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+        extra["Idempotent-Replayed"] = "true"
+    return result.body, result.status, extra

@@ -12,6 +12,7 @@ from vaulta.approvals import bp
 from vaulta.approvals.forms import BulkForm, DecisionForm, QueueFilters
 from vaulta.auth.access import acting_user, require_permission
 from vaulta.extensions import limiter
+from vaulta.forms import show_error
 from vaulta.models import Payment, User, utcnow
 from vaulta.security.limits import PASSCODE_LIMIT, by_user
 from vaulta.services.errors import DomainError, InvalidInput
@@ -56,7 +57,7 @@ def index() -> Response:
             QueueFilter(**{f.name: f.data or "" for f in filters})
         )
     except InvalidInput as err:
-        getattr(filters, err.field or "min_amount").errors = [err.message]
+        show_error(filters, err, field=err.field or "min_amount", replace=True)
         status = 422
     return render(
         "approvals/index.html",
@@ -184,8 +185,7 @@ def _refused(payment_id: int, form: DecisionForm, err: DomainError) -> Response:
                 reject=None if code else payment_id,
             )
         )
-    field = getattr(form, err.field or "reason")
-    field.errors = [err.message]
+    show_error(form, err, field=err.field or "reason", replace=True)
     payment = payment_queries.get(payment_id)
     code = err.field == "code"
     return _row(payment, form, status=422, step_up=code, rejecting=not code)

@@ -44,10 +44,9 @@ class PasswordConfirmForm(FlaskForm):
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
-        "Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)]
-    )
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice (its policy is checked by the service)."""
+
     new_password = PasswordField(
         f"New password (at least {MIN_LENGTH} characters; a long phrase is best)",
         validators=[DataRequired(), Length(max=MAX_LENGTH)],
@@ -55,6 +54,12 @@ class ChangePasswordForm(FlaskForm):
     confirm_password = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)]
     )
 
 
@@ -88,14 +93,6 @@ class ResetRequestForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
 
 
-class ResetConfirmForm(FlaskForm):
+class ResetConfirmForm(NewPasswordForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     code = StringField("Code from the email", validators=[DataRequired(), Length(max=32)])
-    new_password = PasswordField(
-        f"New password (at least {MIN_LENGTH} characters; a long phrase is best)",
-        validators=[DataRequired(), Length(max=MAX_LENGTH)],
-    )
-    confirm_password = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
-    )

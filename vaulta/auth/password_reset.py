@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from vaulta.auth import bp
 from vaulta.auth.forms import ResetConfirmForm, ResetRequestForm
 from vaulta.extensions import limiter
+from vaulta.forms import show_error
 from vaulta.security.limits import LOGIN_ACCOUNT_LIMIT, LOGIN_LIMIT, PASSCODE_LIMIT, by_login_email
 from vaulta.services.errors import InvalidInput
 from vaulta.services.identity import password_reset
@@ -48,10 +49,7 @@ def confirm_password_reset() -> Response:
                 form.email.data or "", form.code.data or "", form.new_password.data or ""
             )
         except InvalidInput as err:
-            target = getattr(form, err.field or "", None)
-            if target is None:
-                raise
-            target.errors = [*target.errors, err.message]
+            show_error(form, err, required=True)
         else:
             flash(RESET_DONE, "success")
             return redirect_to(url_for("auth.login"))

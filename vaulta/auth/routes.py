@@ -20,6 +20,7 @@ from vaulta.auth.forms import (
 )
 from vaulta.auth.landing import home_for, safe_next
 from vaulta.extensions import limiter
+from vaulta.forms import show_error
 from vaulta.models import utcnow
 from vaulta.models.user import TWO_FACTOR_TOTP
 from vaulta.security.device_cookies import device_nonce, remember_device
@@ -51,9 +52,9 @@ def login() -> Response:
         try:
             user = users.authenticate(form.email.data or "", form.password.data or "")
         except InvalidCredentials as err:
-            form.form_errors.append(err.message)
+            show_error(form, err)
         except CustomerNotActive as err:  # the password was right: only its owner learns this
-            form.form_errors.append(err.message)
+            show_error(form, err)
             refused = True
         else:
             next_url = safe_next(request.args.get("next"))
@@ -158,10 +159,8 @@ def create_api_key() -> Response:
                 acting_user(), form.name.data or "", form.scopes.data or [], form.expires_at()
             )
         except DomainError as err:
-            if not err.field:
-                raise
-            target = form.expires_on if err.field == "expires_at" else getattr(form, err.field)
-            target.errors = [*target.errors, err.message]
+            field = "expires_on" if err.field == "expires_at" else None
+            show_error(form, err, field=field, required=True)
         else:
             form = ApiKeyForm(formdata=None)
     status = 201 if new_key else 422
@@ -190,9 +189,7 @@ def change_password() -> Response:
                 acting_user(), form.current_password.data or "", form.new_password.data or ""
             )
         except DomainError as err:
-            if not err.field:
-                raise
-            getattr(form, err.field).errors.append(err.message)
+            show_error(form, err, required=True)
         else:
             login_user(user)  # this browser carries the new session identifier; others end
             flash("Your password is changed. Every other session has been signed out.", "success")

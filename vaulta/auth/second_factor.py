@@ -27,13 +27,14 @@ from vaulta.auth import bp
 from vaulta.auth.forms import ButtonForm, SecondFactorForm
 from vaulta.auth.landing import home_for
 from vaulta.extensions import limiter
+from vaulta.forms import show_error
 from vaulta.models import User
 from vaulta.models.user import TWO_FACTOR_EMAIL
 from vaulta.security import session_timeouts
 from vaulta.security.device_cookies import remember_device
 from vaulta.security.limits import PASSCODE_LIMIT
 from vaulta.services.errors import DomainError
-from vaulta.services.identity import two_factor, users
+from vaulta.services.identity import signed_in, two_factor
 from vaulta.web import redirect_to, render
 
 PENDING = "_vaulta_2fa_pending"
@@ -82,7 +83,7 @@ def _pending() -> dict[str, Any] | None:
 def _pending_user(pending: dict[str, Any] | None) -> User | None:
     if pending is None:
         return None
-    user = users.load_by_session_token(str(pending.get("token", "")))
+    user = signed_in.by_session_token(str(pending.get("token", "")))
     return user if user is not None and user.second_factor else None
 
 
@@ -112,9 +113,7 @@ def second_factor() -> Response:
         try:
             two_factor.verify_login(user, str(pending["attempt"]), form.code.data or "")
         except DomainError as err:
-            if not err.field:
-                raise
-            form.code.errors = [*form.code.errors, err.message]
+            show_error(form, err, field="code", required=True)
         else:
             session.clear()  # a new session for the signed-in user: no fixation
             login_user(user)

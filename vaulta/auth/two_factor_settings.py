@@ -14,6 +14,7 @@ from vaulta.auth.forms import ApiKeyForm, CredentialForm, PasswordConfirmForm, S
 from vaulta.auth.routes import settings_context
 from vaulta.auth.second_factor import PASSED
 from vaulta.extensions import limiter
+from vaulta.forms import show_error
 from vaulta.models.user import TWO_FACTOR_TOTP
 from vaulta.security.limits import PASSCODE_LIMIT, by_user
 from vaulta.services.errors import DomainError
@@ -24,13 +25,6 @@ from vaulta.web import redirect_to, render
 def qr_data_uri(text: str) -> str:
     """A QR code of ``text`` as an SVG ``data:`` URI (the CSP allows data: images)."""
     return str(segno.make(text, error="m").svg_data_uri(scale=5, light="#fff"))
-
-
-def _show_field_error(err: DomainError, form: object, field: str) -> None:
-    if not err.field:
-        raise err
-    target = getattr(form, field)
-    target.errors = [*target.errors, err.message]
 
 
 def _settings_page(status: int, **extra: object) -> Response:
@@ -74,7 +68,7 @@ def confirm_totp() -> Response:
         try:
             codes = two_factor.confirm_totp_enrolment(acting_user(), form.code.data or "")
         except DomainError as err:
-            _show_field_error(err, form, "code")
+            show_error(form, err, field="code", required=True)
         else:
             session[PASSED] = True  # this session just proved the new factor
             return render("auth/recovery_codes.html", codes=codes, enrolled=True)
@@ -90,7 +84,7 @@ def disable_totp() -> Response:
         try:
             two_factor.disable_totp(acting_user(), form.credential.data or "")
         except DomainError as err:
-            _show_field_error(err, form, "credential")
+            show_error(form, err, field="credential", required=True)
         else:
             flash("The authenticator app is off; its recovery codes no longer work.", "success")
             return redirect_to(url_for("auth.settings"))
@@ -106,7 +100,7 @@ def regenerate_recovery_codes() -> Response:
         try:
             codes = two_factor.regenerate_recovery_codes(acting_user(), form.credential.data or "")
         except DomainError as err:
-            _show_field_error(err, form, "credential")
+            show_error(form, err, field="credential", required=True)
         else:
             return render("auth/recovery_codes.html", codes=codes, enrolled=False)
     return _settings_page(422, credential_form=form)
@@ -139,7 +133,7 @@ def confirm_email_codes() -> Response:
         try:
             two_factor.confirm_email_enrolment(acting_user(), form.code.data or "")
         except DomainError as err:
-            _show_field_error(err, form, "code")
+            show_error(form, err, field="code", required=True)
         else:
             session[PASSED] = True  # this session just proved the new factor
             flash("Sign-in codes by mail are on.", "success")
@@ -156,7 +150,7 @@ def disable_email_codes() -> Response:
         try:
             two_factor.disable_email(acting_user(), form.password.data or "")
         except DomainError as err:
-            _show_field_error(err, form, "password")
+            show_error(form, err, field="password", required=True)
         else:
             flash("Sign-in codes by mail are off.", "success")
             return redirect_to(url_for("auth.settings"))

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from vaulta.auth.access import acting_user, require_permission
 from vaulta.customers import bp
 from vaulta.customers.forms import CustomerForm, OpenAccountForm
+from vaulta.forms import show_error
 from vaulta.models import Customer
 from vaulta.services.banking import accounts, customer_queries, customers
 from vaulta.services.errors import DomainError, NotFound
@@ -30,13 +31,8 @@ def _cursor() -> tuple[str, int] | None:
 
 
 def _show_error(form: FlaskForm, err: DomainError) -> int:
-    """Put a domain error on its field (or on the form) and return the status to answer."""
-    target = getattr(form, err.field, None) if err.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*target.errors, err.message]
-        return 422
-    form.form_errors.append(err.message)
-    return err.status
+    """Put a domain error on its field (then 422) or above the form (then its own status)."""
+    return 422 if show_error(form, err) else err.status
 
 
 def _form_page(form: CustomerForm, customer: Customer | None, status: int | None) -> Response:

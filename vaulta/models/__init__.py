@@ -2,12 +2,13 @@
 
 from vaulta.models.account import Account
 from vaulta.models.api import ApiIdempotencyKey
-from vaulta.models.audit import AuditEvent
+from vaulta.models.audit import AuditChainHead, AuditEvent
 from vaulta.models.base import Base, utcnow
 from vaulta.models.customer import Customer
 from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.payment import Payment
 from vaulta.models.security import OTP, ApiKey
+from vaulta.models.statement import MonthlyStatement
 from vaulta.models.transaction import Transaction
 from vaulta.models.user import User, UserRole
 
@@ -19,10 +20,12 @@ __all__ = [
     "Account",
     "ApiIdempotencyKey",
     "ApiKey",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "Customer",
     "MaintenanceMode",
+    "MonthlyStatement",
     "Payment",
     "Transaction",
     "User",

@@ -1,4 +1,9 @@
-"""The audit log: who did what to which object, from where, and when. Never holds a secret."""
+"""The audit log: who did what to which object, from where, and when. Never holds a secret.
+
+Each event carries ``chain_hash``, the SHA-256 of the previous event's hash and its own
+canonical JSON (vaulta/services/audit/chain.py); ``AuditChainHead`` is the one row that
+holds the newest event's id and hash, locked by every writer so the chain never forks.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vaulta.models.base import Base, CreatedAtMixin
+
+CHAIN_HEAD_ROW_ID = 1
+HASH_LENGTH = 64  # SHA-256, hex
 
 
 class AuditEvent(CreatedAtMixin, Base):
@@ -26,3 +34,18 @@ class AuditEvent(CreatedAtMixin, Base):
     object_id: Mapped[str | None] = mapped_column(sa.String(64))
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     client_address: Mapped[str | None] = mapped_column(sa.String(64))
+    # None only on a row written around the chain (which ``verify-audit`` reports).
+    chain_hash: Mapped[str | None] = mapped_column(sa.String(HASH_LENGTH))
+
+
+class AuditChainHead(Base):
+    """The newest chained event (``id = 1`` only): its id and hash; the genesis hash and
+    no id while the log is empty. No foreign key: deleting the newest events must stay
+    visible to ``verify-audit``, not be refused or cascaded."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (sa.CheckConstraint(f"id = {CHAIN_HEAD_ROW_ID}", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    last_event_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    last_hash: Mapped[str] = mapped_column(sa.String(HASH_LENGTH))

@@ -8,11 +8,12 @@ from werkzeug.wrappers import Response
 
 from vaulta.auth.access import acting_user, customer_required
 from vaulta.extensions import limiter
+from vaulta.forms import show_error
 from vaulta.models import Account, User
 from vaulta.payments import bp
 from vaulta.payments.forms import LIVE_FIELDS, ButtonForm, ConfirmForm, PaymentForm
 from vaulta.security.limits import ACCOUNT_LOOKUP_LIMIT, PASSCODE_LIMIT, PAYMENT_LIMIT, by_user
-from vaulta.services.errors import DomainError, InvalidInput
+from vaulta.services.errors import InvalidInput
 from vaulta.services.payments import iban, payment_fields, payment_queries, payment_requests
 from vaulta.web import redirect_to, render
 
@@ -39,20 +40,12 @@ def new() -> Response:
         try:
             payment = payment_requests.request_payment(actor=_user(), **form.service_fields())
         except InvalidInput as err:
-            _show_error(form, err)
+            show_error(form, err)
         else:
             flash("We mailed you a code: enter it to confirm the payment.", "info")
             return redirect_to(url_for("payments.confirm", payment_id=payment.id))
     status = 422 if form.errors or form.form_errors else 200
     return render("payments/new.html", "payments/_form.html", form=form, status=status)
-
-
-def _show_error(form: PaymentForm | ConfirmForm, err: DomainError) -> None:
-    field = getattr(form, err.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, err.message]
-    else:
-        form.form_errors.append(err.message)
 
 
 @bp.route("/validate/<any(" + ", ".join(LIVE_FIELDS) + "):name>", methods=["POST"])
@@ -67,7 +60,7 @@ def validate(name: str) -> Response:
         source = payment_fields.own_account(current_user.customer_id, form.from_account.data or "")
     except InvalidInput as err:
         if name == "from_account":
-            _show_error(form, err)
+            show_error(form, err)
     value = (getattr(form, name).data or "").strip()
     try:
         if name == "to_account" and value:
@@ -86,7 +79,7 @@ def validate(name: str) -> Response:
         elif name == "amount" and value and source is not None:
             payment_fields.payment_amount(value, source.currency)
     except InvalidInput as err:
-        _show_error(form, err)
+        show_error(form, err)
     return render("payments/_field.html", field=getattr(form, name))
 
 
@@ -116,7 +109,7 @@ def confirm(payment_id: int) -> Response:
         try:
             payment_requests.confirm(payment.id, actor=_user(), code=form.code.data or "")
         except InvalidInput as err:
-            _show_error(form, err)
+            show_error(form, err)
         else:
             flash(f"Payment #{payment.id} is confirmed and waits for approval.", "success")
             return redirect_to(url_for("payments.detail", payment_id=payment.id))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from vaulta.database import SQLITE_BEGIN_OPTION, WRITE_ISOLATION
 from vaulta.extensions import db
 from vaulta.services import maintenance
+from vaulta.services.audit import chain
 
 
 def session() -> Session:
@@ -33,6 +34,9 @@ def write_transaction(*, expire_on_commit: bool = True) -> Iterator[Session]:
     While maintenance mode is on it raises ``maintenance.UnderMaintenance`` instead (checked
     once the transaction has begun; on SQLite also before it waits for the write lock).
 
+    Audit events recorded meanwhile (``audit.record``) are hash-chained and inserted just
+    before the commit (vaulta/services/audit/chain.py).
+
     ``expire_on_commit=False`` keeps what the session holds loaded after the commit: for
     callers that reload, inside the transaction, every object they hand back.
     """
@@ -48,13 +52,17 @@ def write_transaction(*, expire_on_commit: bool = True) -> Iterator[Session]:
     if not sqlite:
         options["isolation_level"] = WRITE_ISOLATION
     s.connection(execution_options=options)
+    chain.begin(s)
     try:
         maintenance.refuse_writes_during_maintenance(s)  # docs/deploy.md "Maintenance mode"
         yield s
+        chain.seal(s)  # the audit events, chained: the last lock taken before the commit
         _commit(s, expire=expire_on_commit)
     except BaseException:
         s.rollback()
         raise
+    finally:
+        chain.end(s)
 
 
 def _commit(s: Session, *, expire: bool) -> None:

@@ -9,6 +9,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from vaulta.forms import FilterForm
 from vaulta.models.transaction import TRANSACTION_KINDS
 from vaulta.money import CURRENCIES, AmountError, parse_amount
 from vaulta.services.ledger.transaction_search import TransactionFilters
@@ -17,11 +18,8 @@ from vaulta.validators import DisplaySafe
 ANY = [SelectChoice("", "Any")]
 
 
-class TransactionSearchForm(FlaskForm):
-    """Filters sent as a GET query string (no CSRF: it changes nothing)."""
-
-    class Meta:
-        csrf = False
+class TransactionSearchForm(FilterForm):
+    """The transaction search's filters; amounts are read in the chosen currency."""
 
     account = StringField("Account number", validators=[Optional(), Length(max=12)])
     date_from = DateField("From (UTC)", validators=[Optional()])
@@ -68,15 +66,6 @@ class TransactionSearchForm(FlaskForm):
             currency=self.currency.data or None,
             text=(self.text.data or "").strip() or None,
         )
-
-    def query_args(self) -> dict[str, str]:
-        """The filters as they were typed, for links that keep them (next page, CSV)."""
-        args = {}
-        for name, field in self._fields.items():
-            value = str((field.raw_data or [""])[0]).strip()
-            if value:
-                args[name] = value
-        return args
 
 
 class ReverseForm(FlaskForm):

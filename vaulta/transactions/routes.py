@@ -6,15 +6,16 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, flash, request, stream_with_context, url_for
-from flask_wtf import FlaskForm
+from flask import current_app, flash, stream_with_context, url_for
 from werkzeug.wrappers import Response
 
 from vaulta.auth.access import acting_user, require_permission
+from vaulta.forms import show_error
 from vaulta.money import format_plain
 from vaulta.services import ledger
 from vaulta.services.errors import DomainError, NotFound
 from vaulta.services.ledger import transaction_search
+from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
 from vaulta.transactions import bp
 from vaulta.transactions.forms import ReverseForm, TransactionSearchForm
 from vaulta.web import redirect_to, render, stream_csv
@@ -32,18 +33,20 @@ CSV_HEADER = (
     "reverses_id",
     "created_by",
 )
-
-
-def show_on_form(form: FlaskForm, err: DomainError) -> None:
-    """Put a domain error on its field when the form has it, otherwise above the form."""
-    if err.field and err.field in form:
-        form[err.field].errors.append(err.message)
-    else:
-        form.form_errors.append(err.message)
-
-
-def _search_form() -> TransactionSearchForm:
-    return TransactionSearchForm(formdata=request.args)
+# The same columns as the CSV, as cells: numbers, UTC date-times, amounts in major units.
+XLSX_COLUMNS = (
+    Column("id", INTEGER, 10),
+    Column("created_at (UTC)", DATE, 20),
+    Column("kind"),
+    Column("debit_account", width=16),
+    Column("credit_account", width=16),
+    Column("amount", MONEY),
+    Column("currency", width=9),
+    Column("description", width=40),
+    Column("reference", width=20),
+    Column("reverses_id", INTEGER, 12),
+    Column("created_by", width=28),
+)
 
 
 def _render_search(
@@ -55,29 +58,24 @@ def _render_search(
         "transactions/search.html",
         "transactions/_results.html",
         status=status,
-        form=form,
-        results=page,
-        args=form.query_args(),
-        before=request.args.get("before", type=int),
+        **form.page_context(page),
     )
 
 
 @bp.route("/")
 @require_permission("ledger.read")
 def search() -> Response:
-    form = _search_form()
+    form = TransactionSearchForm.from_query()
     if not form.validate():
         return _render_search(form, None, 422)
     try:
         page = transaction_search.search(
             form.filters(),
-            before_id=request.args.get("before", type=int),
+            before_id=form.before_id,
             limit=current_app.config["PAGE_SIZE"],
         )
     except DomainError as err:
-        if err.field is None:
-            raise
-        show_on_form(form, err)
+        show_error(form, err, required=True)
         return _render_search(form, None, err.status)
     return _render_search(form, page, 200)
 
@@ -85,18 +83,45 @@ def search() -> Response:
 @bp.route("/export.csv")
 @require_permission("ledger.export")
 def export() -> Response:
-    form = _search_form()
+    return _export("csv")
+
+
+@bp.route("/export.xlsx")
+@require_permission("ledger.export")
+def export_xlsx() -> Response:
+    return _export("xlsx")
+
+
+def _export(kind: str) -> Response:
+    form = TransactionSearchForm.from_query()
     if not form.validate():
         return _render_search(form, None, 422)
     try:
         rows = transaction_search.iter_search(form.filters())
     except DomainError as err:
-        if err.field is None:
-            raise
-        show_on_form(form, err)
+        show_error(form, err, required=True)
         return _render_search(form, None, err.status)
-    filename = f"transactions-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
-    return stream_csv(filename, CSV_HEADER, stream_with_context(_csv_rows(rows)))
+    filename = f"transactions-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    if kind == "xlsx":
+        return send_xlsx(f"{filename}.xlsx", "Transactions", XLSX_COLUMNS, _xlsx_rows(rows))
+    return stream_csv(f"{filename}.csv", CSV_HEADER, stream_with_context(_csv_rows(rows)))
+
+
+def _xlsx_rows(rows: Iterable[Any]) -> Iterator[list[Any]]:
+    for row in rows:
+        yield [
+            row.id,
+            row.created_at,
+            row.kind,
+            row.debit_number,
+            row.credit_number,
+            Money(row.amount_minor, row.currency),
+            row.currency,
+            row.description,
+            row.reference,
+            row.reverses_id,
+            row.created_by_email,
+        ]
 
 
 def _csv_rows(rows: Iterable[Any]) -> Iterator[list[Any]]:
@@ -145,7 +170,7 @@ def reverse(tx_id: int) -> Response:
     except NotFound:
         raise
     except DomainError as err:
-        show_on_form(form, err)
+        show_error(form, err)
         return _render_detail(tx_id, form, err.status)
     flash(f"Transaction #{tx_id} was reversed by transaction #{reversal.id}.", "success")
     return redirect_to(url_for("transactions.detail", tx_id=tx_id))

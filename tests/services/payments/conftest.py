@@ -1,13 +1,11 @@
-"""Fixtures for payment tests: a private mail outbox, funded accounts and their owners."""
+"""Fixtures for payment tests: a private mail outbox (``source`` and ``target`` accounts are
+in tests/conftest.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-from tests import factories
-from vaulta.models import Account, User
 
 
 @pytest.fixture(autouse=True)
@@ -16,15 +14,3 @@ def _private_outbox(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
         app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "outbox")
-
-
-@pytest.fixture
-def source(customer_user: User) -> Account:
-    """The requesting customer's EUR account with 1,000.00."""
-    return factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
-
-
-@pytest.fixture
-def target(other_customer_user: User) -> Account:
-    """Another customer's EUR account, empty."""
-    return factories.make_account(factories.customer_of(other_customer_user), "EUR")

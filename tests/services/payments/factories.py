@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, User, utcnow
@@ -36,21 +33,6 @@ def make_payment(
     if confirm:
         payment = payment_requests.confirm(payment.id, actor=user, code=code)
     return payment
-
-
-def outbox() -> list[dict[str, str]]:
-    """Messages in the console outbox, newest first."""
-    directory = Path(current_app.config["MAIL_OUTBOX_DIR"])
-    files = sorted(directory.glob("*.json"), reverse=True) if directory.is_dir() else []
-    return [json.loads(p.read_text()) for p in files]
-
-
-def last_code(to: str) -> str:
-    """The passcode in the newest message to ``to``."""
-    for message in outbox():
-        if message["to"] == to:
-            return message["body"].split(" is ", 1)[1][:6]
-    raise AssertionError(f"no mail to {to}")
 
 
 def status_of(payment_id: int) -> str:

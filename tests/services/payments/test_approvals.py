@@ -7,28 +7,15 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.services.payments.factories import backdate_expiry, last_code, make_payment, outbox
+from tests.helpers import audit_actions, balance, mailed_code, outbox
+from tests.services.payments.factories import backdate_expiry, make_payment
 from vaulta.extensions import db
-from vaulta.models import Account, AuditEvent, Payment, Transaction, User
+from vaulta.models import Account, Payment, Transaction, User
 from vaulta.services.banking import accounts
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.payments import approval_queue, approvals, bulk_decisions
 from vaulta.services.payments.approval_queue import QueueFilter
-
-
-def _balance(account: Account) -> int:
-    return db.session.scalar(sa.select(Account.balance_minor).where(Account.id == account.id))
-
-
-def _actions(payment: Payment) -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(AuditEvent.action)
-            .where(AuditEvent.object_type == "payment", AuditEvent.object_id == str(payment.id))
-            .order_by(AuditEvent.id)
-        )
-    )
 
 
 def test_approval_posts_one_payment_transaction(
@@ -46,8 +33,12 @@ def test_approval_posts_one_payment_transaction(
     assert tx is not None
     assert (tx.kind, tx.reference, tx.amount_minor) == ("payment", f"PAY-{payment.id}", 25_000)
     assert (tx.debit_account_id, tx.credit_account_id) == (source.id, target.id)
-    assert (_balance(source), _balance(target)) == (75_000, 25_000)
-    assert _actions(payment) == ["payment.request", "payment.confirm", "payment.approve"]
+    assert (balance(source), balance(target)) == (75_000, 25_000)
+    assert audit_actions("payment", payment.id) == [
+        "payment.request",
+        "payment.confirm",
+        "payment.approve",
+    ]
     assert verify_ledger() == []
 
 
@@ -76,8 +67,8 @@ def test_insufficient_funds_fail_the_payment_and_post_nothing(
     assert (stored.status, stored.failure_reason) == ("failed", done.failure_reason)
     assert (stored.transaction_id, stored.decided_by_id) == (None, approver.id)
     assert stored.admin_approved_by == approver.id
-    assert (_balance(source), _balance(target)) == (100_000, 0)
-    assert "payment.fail" in _actions(payment)
+    assert (balance(source), balance(target)) == (100_000, 0)
+    assert "payment.fail" in audit_actions("payment", payment.id)
     assert verify_ledger() == []
 
 
@@ -123,7 +114,7 @@ def test_step_up_mails_a_code_and_needs_it(
     with pytest.raises(approvals.StepUpRequired):
         approvals.approve(payment.id, actor=approver)
     assert outbox()[0]["to"] == approver.email
-    code = last_code(approver.email)
+    code = mailed_code(approver.email)
     with pytest.raises(InvalidInput):
         approvals.approve(payment.id, actor=approver, otp_code=f"{(int(code) + 1) % 10**6:06d}")
     assert approvals.approve(payment.id, actor=approver, otp_code=code).status == "executed"
@@ -138,7 +129,7 @@ def test_step_up_code_of_another_approver_or_payment_is_refused(
     second = make_payment(customer_user, source)
     with pytest.raises(approvals.StepUpRequired):
         approvals.approve(first.id, actor=admin)
-    admins_code = last_code(admin.email)
+    admins_code = mailed_code(admin.email)
     with pytest.raises(InvalidInput):
         approvals.approve(first.id, actor=approver, otp_code=admins_code)
     with pytest.raises(InvalidInput):
@@ -168,7 +159,7 @@ def test_an_expired_payment_is_marked_on_access_and_cannot_be_approved(
     with pytest.raises(Conflict, match="expired"):
         approvals.approve(payment.id, actor=approver)
     assert db.session.get(Payment, payment.id).status == "expired"  # type: ignore[union-attr]
-    assert "payment.expire" in _actions(payment)
+    assert "payment.expire" in audit_actions("payment", payment.id)
 
 
 def test_bulk_reports_each_row(

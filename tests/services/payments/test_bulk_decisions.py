@@ -11,26 +11,13 @@ from flask import Flask
 
 from tests import factories
 from tests.concurrency import in_threads, threaded_app
+from tests.helpers import audit_actions, balance, count_rows, sql_statements
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
-from vaulta.models import Account, AuditEvent, Payment, Transaction, User
+from vaulta.models import Account, Payment, Transaction, User
 from vaulta.services.banking import accounts
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.payments import approvals, bulk_decisions
-
-
-def _balance(account: Account) -> int:
-    return db.session.scalar(sa.select(Account.balance_minor).where(Account.id == account.id))  # type: ignore[return-value]
-
-
-def _actions(payment_id: int) -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(AuditEvent.action)
-            .where(AuditEvent.object_type == "payment", AuditEvent.object_id == str(payment_id))
-            .order_by(AuditEvent.id)
-        )
-    )
 
 
 def test_a_batch_posts_in_order_against_running_balances(
@@ -42,7 +29,7 @@ def test_a_batch_posts_in_order_against_running_balances(
     external = make_payment(customer_user, source, amount="50.00")
     ids = [first.id, second.id, too_much.id, external.id]
     system = accounts.system_account("EUR")
-    bank_before = _balance(system)
+    bank_before = balance(system)
     results = bulk_decisions.decide_many(ids, actor=approver, action="approve")
     assert [(r.payment_id, r.ok) for r in results] == [
         (first.id, True),
@@ -51,9 +38,9 @@ def test_a_batch_posts_in_order_against_running_balances(
         (external.id, True),
     ]
     assert results[2].message.startswith("failed: Insufficient funds")
-    assert _balance(source) == 100_000 - 60_000 - 30_000 - 5_000
-    assert _balance(target) == 90_000
-    assert _balance(system) == bank_before + 5_000  # the external payment leaves the bank
+    assert balance(source) == 100_000 - 60_000 - 30_000 - 5_000
+    assert balance(target) == 90_000
+    assert balance(system) == bank_before + 5_000  # the external payment leaves the bank
     for done in (first, second, external):
         payment = db.session.get(Payment, done.id)
         assert payment is not None
@@ -61,13 +48,13 @@ def test_a_batch_posts_in_order_against_running_balances(
         assert payment.transaction is not None
         assert payment.transaction.reference == f"PAY-{done.id}"
         assert payment.admin_approved_by == approver.id
-        assert _actions(done.id)[-1] == "payment.approve"
+        assert audit_actions("payment", done.id)[-1] == "payment.approve"
     failed = db.session.get(Payment, too_much.id)
     assert failed is not None
     assert failed.status == "failed"
     assert failed.transaction_id is None
     assert failed.decided_by_id == approver.id
-    assert _actions(too_much.id)[-1] == "payment.fail"
+    assert audit_actions("payment", too_much.id)[-1] == "payment.fail"
     assert verify_ledger() == []
 
 
@@ -91,16 +78,8 @@ def test_a_batch_runs_the_same_statements_for_two_or_six_payments(
         ids = [
             make_payment(customer_user, source, to=target, amount="1.00").id for _ in range(count)
         ]
-        seen: list[str] = []
-
-        def listen(*args: object) -> None:
-            seen.append(str(args[2]))
-
-        sa.event.listen(db.engine, "before_cursor_execute", listen)
-        try:
+        with sql_statements() as seen:
             results = bulk_decisions.decide_many(ids, actor=approver, action="approve")
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listen)
         assert all(r.ok for r in results)
         return seen
 
@@ -161,9 +140,6 @@ def test_overlapping_bulk_approvals_execute_each_payment_once(pg_app: Flask) -> 
     assert not any(isinstance(r, BaseException) for r in results), results
     statuses = db.session.scalars(sa.select(Payment.status).where(Payment.id.in_(ids))).all()
     assert sorted(statuses) == ["executed"] * 6 + ["failed"] * 2  # 1,000.00 covers six
-    posted = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Transaction).where(Transaction.kind == "payment")
-    )
-    assert posted == 6
+    assert count_rows(Transaction, Transaction.kind == "payment") == 6
     assert db.session.get(Account, source_id).balance_minor == 10_000  # type: ignore[union-attr]
     assert verify_ledger() == []

@@ -11,6 +11,7 @@ from flask import Flask
 
 from tests import factories
 from tests.concurrency import in_threads, threaded_app
+from tests.helpers import count_rows
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User
@@ -49,12 +50,7 @@ def test_sixteen_approvals_of_one_payment_post_once(pg_app: Flask) -> None:
     losers = [r for r in results if r != "executed"]
     assert len(losers) == 15
     assert all(isinstance(r, Conflict) and "already decided" in r.message for r in losers)
-    posted = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Transaction)
-        .where(Transaction.reference == f"PAY-{pid}")
-    )
-    assert posted == 1
+    assert count_rows(Transaction, Transaction.reference == f"PAY-{pid}") == 1
     assert db.session.get(Account, source.id).balance_minor == 90_000  # type: ignore[union-attr]
     assert verify_ledger() == []
 

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.services.payments.factories import VALID_IBAN, last_code, make_payment, outbox
+from tests.helpers import count_rows, mailed_code, outbox
+from tests.services.payments.factories import VALID_IBAN, make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Payment, User, utcnow
 from vaulta.models.payment import PAYMENT_AWAITING, PAYMENT_CANCELLED, PAYMENT_PENDING
@@ -34,7 +35,7 @@ def test_request_waits_for_the_mailed_code_then_enters_the_queue(
     assert message["to"] == customer_user.email
     assert "12.50 EUR" in message["body"]
     confirmed = payment_requests.confirm(
-        payment.id, actor=customer_user, code=last_code(message["to"])
+        payment.id, actor=customer_user, code=mailed_code(message["to"])
     )
     assert confirmed.status == PAYMENT_PENDING
     assert confirmed.confirmed_at is not None
@@ -58,7 +59,7 @@ def test_the_same_form_token_gives_the_same_payment(customer_user: User, source:
     second = payment_requests.request_payment(actor=customer_user, **fields)
     assert first.id == second.id
     assert first.beneficiary_iban == VALID_IBAN
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
+    assert count_rows(Payment) == 1
     assert len(outbox()) == 1
 
 
@@ -141,7 +142,7 @@ def test_invalid_requests_name_the_field(
     with pytest.raises(InvalidInput, match=message) as err:
         payment_requests.request_payment(actor=customer_user, **values)
     assert err.value.field == (field or "beneficiary_iban")
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+    assert count_rows(Payment) == 0
 
 
 def test_a_customer_cannot_pay_from_another_customers_account(
@@ -181,7 +182,7 @@ def test_a_second_login_of_the_customer_cannot_confirm(
     payment = make_payment(customer_user, source, confirm=False)
     payment_requests.resend_code(payment.id, actor=customer_user)
     with pytest.raises(Forbidden):
-        payment_requests.confirm(payment.id, actor=partner, code=last_code(customer_user.email))
+        payment_requests.confirm(payment.id, actor=partner, code=mailed_code(customer_user.email))
 
 
 def test_cancel_while_open_then_never_again(customer_user: User, source: Account) -> None:
@@ -196,9 +197,9 @@ def test_cancel_while_open_then_never_again(customer_user: User, source: Account
 def test_a_new_code_can_be_sent_and_only_it_works(customer_user: User, source: Account) -> None:
     payment = make_payment(customer_user, source, confirm=False)
     payment_requests.resend_code(payment.id, actor=customer_user)
-    first = last_code(customer_user.email)
+    first = mailed_code(customer_user.email)
     payment_requests.resend_code(payment.id, actor=customer_user)
-    second = last_code(customer_user.email)
+    second = mailed_code(customer_user.email)
     if first != second:
         with pytest.raises(InvalidInput):
             payment_requests.confirm(payment.id, actor=customer_user, code=first)
@@ -225,7 +226,7 @@ def test_a_request_above_the_ledger_maximum_is_refused_when_made(
     with pytest.raises(InvalidInput, match=r"at most 1,000\.00 EUR") as refused:
         payment_requests.request_payment(actor=customer_user, amount="1000.01", **fields)
     assert refused.value.field == "amount"
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+    assert count_rows(Payment) == 0
     assert payment_requests.request_payment(
         actor=customer_user, amount="1000.00", **fields
     ).amount_minor
@@ -254,4 +255,4 @@ def test_a_suspended_customer_cannot_request_payments(
             reference="Rent",
             idempotency_key="k-suspended",
         )
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+    assert count_rows(Payment) == 0

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import count_rows
 from tests.services.payments.factories import backdate_expiry, make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User
@@ -85,7 +86,7 @@ def test_transition(
 ) -> None:
     payment = _in_status(start, customer_user, approver, source)
     assert db.session.get(Payment, payment.id).status == start  # type: ignore[union-attr]
-    transactions_before = db.session.scalar(sa.select(sa.func.count()).select_from(Transaction))
+    transactions_before = count_rows(Transaction)
     run = _act(action, payment, customer_user, approver)
     if isinstance(expected, type):
         with pytest.raises(expected):
@@ -99,6 +100,6 @@ def test_transition(
     )
     assert fresh is not None
     assert fresh.status == expected
-    posted = db.session.scalar(sa.select(sa.func.count()).select_from(Transaction))
+    posted = count_rows(Transaction)
     assert posted == transactions_before + (1 if expected == EXECUTED and start != EXECUTED else 0)
     assert (fresh.transaction_id is not None) == (expected == EXECUTED)

@@ -10,7 +10,7 @@ from flask import Flask
 
 from tests import factories
 from vaulta.extensions import db
-from vaulta.models import Account, Transaction, User
+from vaulta.models import Account, User
 
 
 @pytest.fixture
@@ -19,16 +19,8 @@ def owned(app: Flask, customer_user: User) -> Account:
     return factories.make_account(factories.customer_of(customer_user), "EUR", 10_000)
 
 
-def balance_of(account: Account) -> int:
-    return int(db.session.scalar(sa.select(Account.balance_minor).where(Account.id == account.id)))
-
-
 def status_of(account: Account) -> str:
     return str(db.session.scalar(sa.select(Account.status).where(Account.id == account.id)))
-
-
-def transaction_count() -> int:
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(Transaction)) or 0)
 
 
 def idempotency_key(html: str, action: str) -> str:

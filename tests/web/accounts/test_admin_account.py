@@ -11,16 +11,12 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.web.accounts.conftest import (
-    balance_of,
-    idempotency_key,
-    status_of,
-    transaction_count,
-)
+from tests.helpers import balance, count_rows
+from tests.web.accounts.conftest import idempotency_key, status_of
 from tests.webclient import WebClient
 from vaulta.accounts import confirmation
 from vaulta.extensions import db
-from vaulta.models import Account, AuditEvent, User
+from vaulta.models import Account, AuditEvent, Transaction, User
 from vaulta.services import ledger
 from vaulta.services.banking import accounts
 
@@ -70,7 +66,7 @@ def test_page_shows_the_account(teller_client: WebClient, owned: Account) -> Non
 def test_plain_post_moves_money_and_redirects(
     teller_client: WebClient, owned: Account, action: str, amount: str, expected_balance: int
 ) -> None:
-    before = transaction_count()
+    before = count_rows(Transaction)
     data = money_form(teller_client, owned, action, amount=amount)
     shown = teller_client.post_form(f"/admin/accounts/{owned.id}/{action}", data)
     html = shown.get_data(as_text=True)
@@ -80,13 +76,13 @@ def test_plain_post_moves_money_and_redirects(
     assert f'id="{action}-confirm-amount">{amount_shown}</strong>' in html
     assert owned.number in html
     assert f'id="{action}-confirm-description">Cash desk</dd>' in html
-    assert transaction_count() == before  # shown, not posted
+    assert count_rows(Transaction) == before  # shown, not posted
     response = teller_client.post_form(
         f"/admin/accounts/{owned.id}/{action}", confirmation_of(html, action)
     )
     assert response.status_code == 302
     assert response.location == f"/admin/accounts/{owned.id}"
-    assert balance_of(owned) == expected_balance
+    assert balance(owned) == expected_balance
     html = teller_client.get(response.location).get_data(as_text=True)
     assert "Deposited 12.34 EUR." in html if action == "deposit" else "Withdrew 0.50 EUR." in html
     assert "Cash desk" in html
@@ -107,7 +103,7 @@ def test_htmx_post_swaps_the_panel_with_fresh_forms(
     assert shown.headers["HX-Retarget"] == f"#{action}-form"
     assert shown.headers["HX-Reswap"] == "outerHTML"
     assert ("1,000.00 EUR" if action == "deposit" else "7.00 EUR") in step
-    assert balance_of(owned) == 10_000
+    assert balance(owned) == 10_000
     response = teller_client.htmx(
         "POST", f"/admin/accounts/{owned.id}/{action}", data=confirmation_of(step, action)
     )
@@ -128,7 +124,7 @@ def test_htmx_post_swaps_the_panel_with_fresh_forms(
 def test_bad_amount_is_422_with_the_message_plain_and_htmx(
     teller_client: WebClient, owned: Account
 ) -> None:
-    before = transaction_count()
+    before = count_rows(Transaction)
     data = money_form(teller_client, owned, "deposit", amount="12.345")
     plain = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", data)
     assert plain.status_code == 422
@@ -144,8 +140,8 @@ def test_bad_amount_is_422_with_the_message_plain_and_htmx(
     assert partial.headers["HX-Retarget"] == "#deposit-form"
     assert partial.headers["HX-Reswap"] == "outerHTML"
     assert "HX-Request" in partial.headers["Vary"]
-    assert transaction_count() == before
-    assert balance_of(owned) == 10_000
+    assert count_rows(Transaction) == before
+    assert balance(owned) == 10_000
 
 
 @pytest.mark.parametrize(
@@ -166,7 +162,7 @@ def test_invalid_input_is_shown_on_the_form(
     response = teller_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-    assert balance_of(owned) == 10_000
+    assert balance(owned) == 10_000
 
 
 def test_insufficient_funds_and_frozen_account_show_on_the_form(
@@ -184,17 +180,17 @@ def test_insufficient_funds_and_frozen_account_show_on_the_form(
     plain = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert plain.status_code == 409
     assert f"Account {owned.number} is frozen." in plain.get_data(as_text=True)
-    assert balance_of(owned) == 10_000
+    assert balance(owned) == 10_000
 
 
 def test_double_submit_posts_once(teller_client: WebClient, owned: Account) -> None:
-    before = transaction_count()
+    before = count_rows(Transaction)
     confirm = review(teller_client, owned, "deposit", amount="5")
     first = teller_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=confirm)
     second = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert (first.status_code, second.status_code) == (200, 302)
-    assert transaction_count() == before + 1
-    assert balance_of(owned) == 10_500
+    assert count_rows(Transaction) == before + 1
+    assert balance(owned) == 10_500
 
 
 def test_deposit_is_audited_with_the_acting_admin(
@@ -257,7 +253,7 @@ def test_jpy_amounts_are_whole(teller_client: WebClient, customer_user: User) ->
     assert "JPY has no minor unit" in response.get_data(as_text=True)
     confirm = review(teller_client, account, "deposit", amount="1,500")
     teller_client.post_form(f"/admin/accounts/{account.id}/deposit", confirm)
-    assert balance_of(account) == 1_500
+    assert balance(account) == 1_500
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -279,7 +275,7 @@ def test_change_shows_the_form_again_filled_in_and_posts_nothing(
     assert 'value="Till"' in html
     assert 'name="withdraw-amount"' in html
     assert "withdraw-confirmation" not in html
-    assert balance_of(owned) == 10_000
+    assert balance(owned) == 10_000
 
 
 def test_the_confirmation_posts_what_it_showed_whatever_else_is_sent(
@@ -291,7 +287,7 @@ def test_the_confirmation_posts_what_it_showed_whatever_else_is_sent(
     forged = confirm | {"deposit-amount": "9,000", "deposit-description": "Other"}
     response = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", forged)
     assert response.status_code == 302
-    assert balance_of(owned) == 10_200
+    assert balance(owned) == 10_200
     html = teller_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
     assert "Shown" in html
     assert "Other" not in html
@@ -317,12 +313,12 @@ def test_a_forged_or_misplaced_confirmation_posts_nothing(
         account = factories.make_account(factories.customer_of(customer_user), "EUR", 10_000)
     else:
         token = ""
-    before = transaction_count()
+    before = count_rows(Transaction)
     data = {f"{action}-confirmation": token, f"{action}-step": "confirm"}
     response = teller_client.post_form(f"/admin/accounts/{account.id}/{action}", data)
     assert response.status_code == 422
     assert "This confirmation has expired or is not valid." in response.get_data(as_text=True)
-    assert transaction_count() == before
+    assert count_rows(Transaction) == before
 
 
 def test_a_confirmation_belongs_to_the_teller_who_saw_it(
@@ -333,7 +329,7 @@ def test_a_confirmation_belongs_to_the_teller_who_saw_it(
     client.sign_in(factories.make_staff("teller2@example.test", "teller"))
     response = client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert response.status_code == 422
-    assert balance_of(owned) == 10_000
+    assert balance(owned) == 10_000
 
 
 def test_a_confirmation_expires(
@@ -345,7 +341,7 @@ def test_a_confirmation_expires(
     response = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert response.status_code == 422
     assert "expired" in response.get_data(as_text=True)
-    assert balance_of(owned) == 10_000
+    assert balance(owned) == 10_000
 
 
 def test_a_text_direction_character_in_the_description_is_refused(

@@ -5,15 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.helpers import sql_statements
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, User
@@ -26,20 +24,6 @@ ROW = re.compile(r"<tr>\s*<td>")
 def post_deposits(account: Account, teller: User, count: int, start: int = 1) -> None:
     for n in range(start, start + count):
         ledger.deposit(account, 100 * n, actor=teller, description=f"Deposit {n}")
-
-
-@contextmanager
-def counted_queries() -> Iterator[list[str]]:
-    queries: list[str] = []
-
-    def count(*args: object) -> None:
-        queries.append(str(args[2]))
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield queries
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 @pytest.mark.parametrize("who", ["owner", "admin"])
@@ -167,13 +151,13 @@ def test_statement_queries_do_not_grow_with_rows(
     post_deposits(owned, teller, 4)
     client.get(url)  # both measured requests follow a request and a commit
     db.session.commit()
-    with counted_queries() as few:
+    with sql_statements() as few:
         html = client.get(url).get_data(as_text=True)
     assert len(ROW.findall(html)) == 5
     post_deposits(owned, teller, 25, start=5)
     client.get(url)
     db.session.commit()
-    with counted_queries() as many:
+    with sql_statements() as many:
         html = client.get(url).get_data(as_text=True)
     assert len(ROW.findall(html)) == 25
     assert len(many) == len(few)
@@ -208,12 +192,12 @@ def test_statement_pages_run_a_fixed_number_of_statements(
     client.sign_in(customer_user if who == "owner" else teller)
     url = f"/accounts/{owned.number}" if who == "owner" else f"/admin/accounts/{account.id}"
     client.get(url)
-    with counted_queries() as first:
+    with sql_statements() as first:
         html = client.get(url).get_data(as_text=True)
     assert len(ROW.findall(html)) == 25
     more = re.search(r'hx-get="([^"]+)" hx-target="closest tr"', html)
     assert more is not None
-    with counted_queries() as older:
+    with sql_statements() as older:
         rows = client.htmx("GET", more.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert len(ROW.findall(rows)) >= 5
     assert len(page_statements(first)) == expected, page_statements(first)

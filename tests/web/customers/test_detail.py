@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from flask import Flask, url_for
 
 from tests import factories
-from tests.webclient import WebClient
+from tests.helpers import count_rows
+from tests.webclient import WebClient, web_client
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Customer, User
 from vaulta.services.banking import customer_queries, customers
@@ -40,8 +41,7 @@ def test_account_numbers_link_to_the_account_page_when_it_exists(
             view_func=lambda account_id: "",
         )
     account = factories.make_account(customer, "USD")
-    client = app.test_client()
-    assert isinstance(client, WebClient)
+    client = web_client(app)
     client.sign_in(teller)
     html = client.get(page(customer)).get_data(as_text=True)
     with app.test_request_context():
@@ -90,7 +90,7 @@ def test_open_account_in_an_unknown_currency_is_422(
         response = teller_client.post_form(url, {"currency": "XXX"})
     assert response.status_code == 422
     assert "Not a valid choice" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Account)) == 0
+    assert count_rows(Account) == 0
 
 
 def test_open_account_for_a_suspended_customer_is_refused_with_a_message(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import count_rows
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, Customer, User
@@ -61,7 +62,7 @@ def test_create_with_invalid_input_is_422_with_the_message_in_place(
     assert 'class="field-error"' in html
     assert 'aria-invalid="true"' in html
     assert ("<html" in html) is not htmx
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 0
+    assert count_rows(Customer) == 0
 
 
 def test_new_form_renders(teller_client: WebClient) -> None:

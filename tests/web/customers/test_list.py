@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from markupsafe import escape
-from sqlalchemy import event
 
 from tests import factories
+from tests.helpers import sql_statements
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Customer, User
@@ -117,25 +114,11 @@ def test_next_page_links_walk_every_customer_once(
     assert "First page" in html  # the last page links back to the first
 
 
-@contextmanager
-def count_statements() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def listener(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-
-
 def test_list_page_queries_do_not_grow_with_the_rows_shown(
     teller_client: WebClient, teller: User
 ) -> None:
     def list_page_statements(expected_rows: int) -> int:
-        with count_statements() as statements:
+        with sql_statements() as statements:
             html = teller_client.get(URL).get_data(as_text=True)
         assert len(re.findall(r'href="/admin/customers/\d+"', html)) == expected_rows
         return len(statements)

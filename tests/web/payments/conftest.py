@@ -1,5 +1,6 @@
-"""The payment fixtures of the service tests: private outbox, funded source, empty target."""
+"""The payment fixture of the service tests: a private outbox (funded ``source`` and empty
+``target`` accounts come from tests/conftest.py)."""
 
-from tests.services.payments.conftest import _private_outbox, source, target
+from tests.services.payments.conftest import _private_outbox
 
-__all__ = ["_private_outbox", "source", "target"]
+__all__ = ["_private_outbox"]

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +10,8 @@ from flask import Flask
 from markupsafe import escape
 
 from tests import factories
-from tests.services.payments.factories import last_code, make_payment, status_of
+from tests.helpers import mailed_code, sql_statements
+from tests.services.payments.factories import make_payment, status_of
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, Customer, Payment, User
@@ -165,7 +163,7 @@ def test_step_up_asks_for_a_code_then_approves(
     assert wrong.status_code == 422
     assert "The code has 6 digits." in wrong.get_data(as_text=True)
     assert f'aria-describedby="code-{payment.id}-error"' in wrong.get_data(as_text=True)
-    done = approver_client.htmx("POST", url, data={"code": last_code(approver.email)})
+    done = approver_client.htmx("POST", url, data={"code": mailed_code(approver.email)})
     assert 'data-status="executed"' in done.get_data(as_text=True)
 
 
@@ -178,7 +176,7 @@ def test_step_up_without_javascript(
     assert asked.location == f"/admin/approvals/?step_up={payment.id}"
     assert f'id="code-{payment.id}"' in approver_client.get(asked.location).get_data(as_text=True)
     done = approver_client.post_form(
-        f"/admin/approvals/{payment.id}/approve", {"code": last_code(approver.email)}
+        f"/admin/approvals/{payment.id}/approve", {"code": mailed_code(approver.email)}
     )
     assert done.status_code == 302
     assert _status(payment) == "executed"
@@ -227,31 +225,16 @@ def test_queue_pages_keep_the_filters(
     assert "Next page" not in text
 
 
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-
-
 def test_queue_page_reads_the_same_statements_for_any_number_of_rows(
     approver_client: WebClient, customer_user: User, source: Account, target: Account
 ) -> None:
     make_payment(customer_user, source, to=target)
-    with _statements() as one:
+    with sql_statements() as one:
         html = approver_client.get("/admin/approvals/").get_data(as_text=True)
     assert html.count('id="payment-row-') == 1
     for n in range(4):
         make_payment(customer_user, source, to=target if n % 2 else None, amount=f"{n + 1}.00")
-    with _statements() as five:
+    with sql_statements() as five:
         html = approver_client.get("/admin/approvals/").get_data(as_text=True)
     assert html.count('id="payment-row-') == 5
     assert len(five) == len(one)

@@ -6,13 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tests.services.payments.factories import (
-    VALID_IBAN,
-    last_code,
-    make_payment,
-    outbox,
-    status_of,
-)
+from tests.helpers import count_rows, mailed_code, outbox
+from tests.services.payments.factories import VALID_IBAN, make_payment, status_of
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, User
@@ -62,7 +57,7 @@ def test_request_confirm_and_see_it_listed(
     wrong = customer_client.post_form(response.location, {"code": "12345"})
     assert wrong.status_code == 422
     assert "The code has 6 digits." in wrong.get_data(as_text=True)
-    code = last_code(customer_user.email)
+    code = mailed_code(customer_user.email)
     done = customer_client.post_form(response.location, {"code": code})
     assert done.status_code == 302
     assert done.location == f"/payments/{payment.id}"
@@ -77,7 +72,7 @@ def test_a_resubmitted_form_makes_one_payment(customer_client: WebClient, source
     second = customer_client.post_form("/payments/new", data)
     assert first.location == second.location
     db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
+    assert count_rows(Payment) == 1
     assert len(outbox()) == 1
 
 

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from tests import factories
-from tests.web.transactions.conftest import Book, count_queries
+from tests.helpers import sql_statements
+from tests.web.transactions.conftest import Book
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import User
@@ -60,7 +61,13 @@ def test_htmx_gets_the_results_partial(teller_client: WebClient, book: Book) -> 
     assert "<table" in html
     assert detail_links(html) == [book.transfer.id]
     assert "HX-Request" in response.headers["Vary"]
-    assert "export.csv?kind=transfer" in html  # the CSV link keeps the filters
+    assert "export.csv" not in html  # the teller may not export (ledger.export)
+
+
+def test_the_export_links_keep_the_filters(auditor_client: WebClient, book: Book) -> None:
+    html = auditor_client.htmx("GET", f"{URL}?kind=transfer").get_data(as_text=True)
+    assert "export.csv?kind=transfer" in html
+    assert "export.xlsx?kind=transfer" in html
 
 
 @pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
@@ -130,14 +137,14 @@ def test_queries_do_not_grow_with_the_rows_shown(
         ledger.deposit(account, 1_000, actor=teller, description="Few")
     teller_client.get(URL).close()  # warm up (first request of the client)
     db.session.commit()  # the test shares the session: start each request from the same state
-    with count_queries() as few:
+    with sql_statements() as few:
         html = teller_client.get(URL).get_data(as_text=True)
     assert len(detail_links(html)) == 5
     more = [factories.make_account(factories.make_customer(), "EUR") for _ in range(20)]
     for account in more:
         ledger.deposit(account, 1_000, actor=teller, description="Many")
     db.session.commit()
-    with count_queries() as many:
+    with sql_statements() as many:
         html = teller_client.get(URL).get_data(as_text=True)
     assert len(detail_links(html)) == 25
     assert len(many) == len(few)

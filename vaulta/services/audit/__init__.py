@@ -1,8 +1,8 @@
 """The audit log: ``record`` (and ``record_all``) write events in the caller's transaction
-(``recording``); ``audit_queries`` reads the log for pages and exports."""
+(``recording``), hash-chained as it commits (``chain``); ``audit_queries`` reads the log for
+pages, ``verification`` checks the chain and ``export`` writes it out for auditors."""
 
 from vaulta.services.audit.recording import (
-    INSERT,
     Event,
     actor_id,
     client_address,
@@ -10,4 +10,4 @@ from vaulta.services.audit.recording import (
     record_all,
 )
 
-__all__ = ["INSERT", "Event", "actor_id", "client_address", "record", "record_all"]
+__all__ = ["Event", "actor_id", "client_address", "record", "record_all"]

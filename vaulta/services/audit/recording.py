@@ -1,5 +1,9 @@
 """The audit log: one row per admin action and money movement, in the caller's transaction.
 
+``record`` and ``record_all`` keep the events in the session; ``write_transaction`` chains
+and inserts them just before it commits (vaulta/services/audit/chain.py), so they commit or
+roll back with everything else the transaction wrote.
+
 The client address is not read from a request here: the web layer puts it in
 ``client_address`` (a context variable) for the duration of each request, and other
 callers (CLI, tests) leave it empty or set it themselves.
@@ -15,15 +19,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from vaulta.models import AuditEvent, User
+from vaulta.models import User, utcnow
+from vaulta.services.audit import chain
 
 client_address: ContextVar[str | None] = ContextVar("vaulta_client_address", default=None)
 
 # Keys that must never reach the log, whatever a caller passes.
 SECRET_KEYS = frozenset({"password", "code", "otp", "secret", "token", "api_key", "key"})
-
-
-INSERT = sa.insert(AuditEvent.__table__)
 
 
 def actor_id(actor: User | None) -> int | None:
@@ -54,6 +56,7 @@ class Event:
             "object_id": None if self.object_id is None else str(self.object_id),
             "details": {k: v for k, v in details.items() if k.lower() not in SECRET_KEYS},
             "client_address": client_address.get(),
+            "created_at": utcnow(),
         }
 
 
@@ -65,20 +68,16 @@ def record(
     object_type: str,
     object_id: object = None,
     details: Mapping[str, Any] | None = None,
-) -> int:
-    """Insert an audit event in the current transaction (committed or rolled back with it).
-
-    ``actor`` is the acting user or their id; the new event's id is returned.
-    """
+) -> None:
+    """Record an audit event in the current write transaction (committed or rolled back
+    with it). ``actor`` is the acting user or their id."""
     if s.new:
-        s.flush()  # rows the event may point at (its actor, a new customer) go in first
-    event = Event(actor, action, object_type, object_id, details)
-    result = s.connection().execute(INSERT, event.row())
-    return int(result.inserted_primary_key[0])
+        s.flush()  # an actor added in this transaction gets its id first
+    chain.pending(s).append(Event(actor, action, object_type, object_id, details).row())
 
 
 def record_all(s: Session, events: Sequence[Event]) -> None:
-    """Insert several events in the current transaction with one statement."""
+    """Record several events in the current write transaction."""
     if s.new:
         s.flush()
-    s.connection().execute(INSERT, [event.row() for event in events])
+    chain.pending(s).extend(event.row() for event in events)

@@ -26,6 +26,14 @@ def get_account(account_id: int) -> Account:
     return account
 
 
+def get_account_by_number(number: str) -> Account:
+    """Any account by its number, for admins."""
+    account = session().scalar(sa.select(Account).where(Account.number == number))
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
 def get_account_for_customer(number: str, customer_id: int) -> Account:
     """The customer's own account by number; another customer's account is simply not found."""
     account = session().scalar(

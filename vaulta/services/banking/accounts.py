@@ -98,12 +98,7 @@ def system_account(currency: str) -> Account:
 
 
 def _lock_account(s: Session, account_id: int) -> Account:
-    account = s.scalar(
-        sa.select(Account)
-        .where(Account.id == account_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    account = s.get(Account, account_id, with_for_update=True, populate_existing=True)
     if account is None:
         raise NotFound("No such account.")
     return account

@@ -91,12 +91,7 @@ def create_customer(
 
 
 def _lock_customer(s: Session, customer_id: int) -> Customer:
-    customer = s.scalar(
-        sa.select(Customer)
-        .where(Customer.id == customer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    customer = s.get(Customer, customer_id, with_for_update=True, populate_existing=True)
     if customer is None:
         raise NotFound("No such customer.")
     return customer

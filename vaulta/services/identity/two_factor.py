@@ -273,12 +273,7 @@ def disable_email(user: User, password: str) -> None:
 
 
 def _locked(s: Session, user: User) -> User:
-    fresh = s.scalar(
-        sa.select(User)
-        .where(User.id == user.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    fresh = s.get(User, user.id, with_for_update=True, populate_existing=True)
     if fresh is None:
         raise InvalidInput("There is no such login.", field="code")
     return fresh

@@ -198,27 +198,6 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
     return fresh
 
 
-# Built once, so each call only binds the token. Logins of a suspended or closed customer
-# are left out (their sessions end).
-_BY_SESSION_TOKEN = (
-    sa.select(User)
-    .outerjoin(Customer, Customer.id == User.customer_id)
-    .where(
-        User.session_token == sa.bindparam("token"),
-        User.is_active.is_(True),
-        sa.or_(User.customer_id.is_(None), Customer.status == CUSTOMER_ACTIVE),
-    )
-)
-
-
-def load_by_session_token(token: str) -> User | None:
-    """The active user whose current session identifier is ``token`` (staff, or a login
-    of an active customer)."""
-    if not token:
-        return None
-    return session().scalar(_BY_SESSION_TOKEN, {"token": token})
-
-
 _DUMMY: dict[tuple[int, int, int], str] = {}
 
 

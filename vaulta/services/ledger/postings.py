@@ -160,10 +160,11 @@ def move(
     """Move money between two accounts the caller has locked; the new transaction's id.
 
     Every check comes before the first write, so a refusal (a DomainError) leaves the
-    caller's transaction as it was. The movement's audit event is inserted together with
-    ``also_record(transaction_id)`` when the caller has one of its own, and the caller's
-    ``follow_up`` write goes with them (``writes.write_movement``: one statement on
-    PostgreSQL when the lock reserved ``transaction_id``, two otherwise).
+    caller's transaction as it was. The movement's audit event is recorded together with
+    ``also_record(transaction_id)`` when the caller has one of its own (chained and
+    inserted as the transaction commits), and the caller's ``follow_up`` write goes with
+    the movement (``writes.write_movement``: one statement on PostgreSQL when the lock
+    reserved ``transaction_id``, two otherwise).
     """
     description = _check_arguments(debit.id, credit.id, amount_minor, kind, description)
     _check_move(debit, credit, amount_minor)
@@ -178,8 +179,10 @@ def move(
         return [event] if also_record is None else [event, also_record(tx_id)]
 
     if s.new:
-        s.flush()  # rows the events may point at go in first (as audit.record does)
-    return write_movement(s.connection(), row, events=events, follow_up=follow_up)
+        s.flush()
+    tx_id = write_movement(s.connection(), row, follow_up=follow_up)
+    audit.record_all(s, events(tx_id))
+    return tx_id
 
 
 def _transaction_row(

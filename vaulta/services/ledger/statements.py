@@ -137,7 +137,7 @@ def _signed_sum_from(
     return sa.cast(total(_t.c.credit_account_id) - total(_t.c.debit_account_id), sa.BigInteger)
 
 
-def _balance_after(s: Session, account_id: int, transaction_id: int) -> int:
+def balance_after(s: Session, account_id: int, transaction_id: int) -> int:
     """The account's balance right after ``transaction_id`` was posted."""
     params = {"account_id": account_id, "first": transaction_id + 1}
     return int(s.scalar(_balance_query(), params) or 0)
@@ -145,7 +145,7 @@ def _balance_after(s: Session, account_id: int, transaction_id: int) -> int:
 
 @lru_cache(maxsize=1)
 def _balance_query() -> sa.Select:
-    """``_balance_after``'s statement, built once (bound parameters: account_id, first)."""
+    """``balance_after``'s statement, built once (bound parameters: account_id, first)."""
     account_id = sa.bindparam("account_id", type_=sa.Integer)
     newer = _signed_sum_from(account_id, sa.bindparam("first", type_=sa.Integer))
     return sa.select(_accounts.c.balance_minor - newer).where(_accounts.c.id == account_id)
@@ -237,7 +237,7 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _id_bounds(
+def id_bounds(
     s: Session, account_id: int, date_from: date | None, date_to: date | None
 ) -> tuple[int | None, int | None]:
     """The first and last of the account's transaction ids inside the date range."""
@@ -278,10 +278,10 @@ def iter_statement(
     the first chunk, so transactions posted during the export do not shift it.
     """
     s = session()
-    first_id, last_id = _id_bounds(s, account.id, date_from, date_to)
+    first_id, last_id = id_bounds(s, account.id, date_from, date_to)
     if first_id is None or last_id is None:
         return
-    balance = _balance_after(s, account.id, first_id - 1)
+    balance = balance_after(s, account.id, first_id - 1)
     query = _rows_query(False, True, True)
     params = {"account_id": account.id, "limit": chunk, "above": first_id - 1}
     params["below"] = last_id + 1

@@ -1,27 +1,28 @@
-"""Writing one checked movement: its transaction row, both balances, its audit events and
-the caller's follow-up write (the payment it executes), in as few statements as the
-database allows.
+"""Writing one checked movement: its transaction row, both balances and the caller's
+follow-up write (the payment it executes), in as few statements as the database allows.
 
-The transaction's id goes into the events and the follow-up, so it comes first: reserved
-by the statement that locked the accounts (``RESERVE_TRANSACTION_ID``, PostgreSQL only),
-or returned by the transaction's ``INSERT``. Then:
+The transaction's id goes into the follow-up (and the caller's audit events), so it comes
+first: reserved by the statement that locked the accounts (``RESERVE_TRANSACTION_ID``,
+PostgreSQL only), or returned by the transaction's ``INSERT``. Then:
 
-- PostgreSQL: the balances, the events and the follow-up (and the transaction itself, when
-  its id was reserved) are one statement, each a data-modifying ``WITH`` clause. Such
-  clauses run exactly once and to completion, in the statement's transaction; they touch
-  different rows, so none needs to see another's. Foreign keys are checked at the end of
-  the statement, when the transaction row is there.
+- PostgreSQL: the balances and the follow-up (and the transaction itself, when its id was
+  reserved) are one statement, each a data-modifying ``WITH`` clause. Such clauses run
+  exactly once and to completion, in the statement's transaction; they touch different
+  rows, so none needs to see another's. Foreign keys are checked at the end of the
+  statement, when the transaction row is there.
 - SQLite has no data-modifying ``WITH`` and no sequences: the same writes go one
   statement at a time.
 
 Either way they are the same rows in the caller's database transaction, and an error
-rolls every one of them back. Only ``postings.move`` calls this; what may be written
-was checked there, under the accounts' locks.
+rolls every one of them back. The audit events are recorded by the caller
+(``audit.record_all``) and inserted, hash-chained, when the transaction commits. Only
+``postings.move`` calls this; what may be written was checked there, under the accounts'
+locks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,21 +32,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from vaulta.models import Account, AuditEvent, Transaction, utcnow
-from vaulta.services import audit
+from vaulta.models import Account, Transaction, utcnow
 
 ACCOUNTS = Account.__table__
 TRANSACTIONS = Transaction.__table__
-EVENTS = AuditEvent.__table__
-EVENT_COLUMNS = (
-    "actor_id",
-    "action",
-    "object_type",
-    "object_id",
-    "details",
-    "client_address",
-    "created_at",
-)
 
 TRANSACTION_COLUMNS = (
     "id",
@@ -115,11 +105,9 @@ def write_movement(
     conn: Connection,
     row: Mapping[str, object],
     *,
-    events: Callable[[int], Sequence[audit.Event]],
     follow_up: FollowUp | None = None,
 ) -> int:
-    """Insert the transaction ``row``, move both balances, insert the audit events that
-    ``events(transaction_id)`` returns and run ``follow_up``.
+    """Insert the transaction ``row``, move both balances and run ``follow_up``.
 
     ``row["id"]`` is the id reserved for it (``RESERVE_TRANSACTION_ID``) or None. Returns
     the new transaction's id. The balance update must change exactly two rows; anything
@@ -138,28 +126,19 @@ def write_movement(
         "credit": row["credit_account_id"],
         "amount": row["amount_minor"],
     }
-    event_rows = [event.row() for event in events(tx_id)]
     follow = {}
     if follow_up is not None:
         given = {**follow_up.params, "new_transaction_id": tx_id}
         follow = {k: given[k] for k in bind_names(follow_up.statement) if k in given}
     if postgresql:
         params = dict(balances) | follow
-        now = utcnow()
         if reserved is not None:
             params |= {f"t_{key}": row.get(key) for key in TRANSACTION_COLUMNS}
-            params["t_created_at"] = now
-        for i, event_row in enumerate(event_rows):
-            params |= {f"e{i}_{key}": value for key, value in event_row.items()}
-            params[f"e{i}_created_at"] = now
-        statement = _one_statement(
-            len(event_rows), follow_up and follow_up.statement, inserts=reserved is not None
-        )
+            params["t_created_at"] = utcnow()
+        statement = _one_statement(follow_up and follow_up.statement, inserts=reserved is not None)
         changed = conn.execute(statement, params).scalar_one()
     else:
         changed = conn.execute(MOVE_BALANCES, balances).rowcount
-        if event_rows:
-            conn.execute(audit.INSERT, event_rows)
         if follow_up is not None:
             conn.execute(follow_up.statement, follow)
     if changed != 2:
@@ -168,9 +147,9 @@ def write_movement(
 
 
 @lru_cache(maxsize=32)
-def _one_statement(events: int, follow_up: sa.Update | None, *, inserts: bool) -> sa.Select:
-    """PostgreSQL: the transaction (when ``inserts``: its id was reserved), the balances,
-    ``events`` audit rows and the follow-up as one statement that returns how many
+def _one_statement(follow_up: sa.Update | None, *, inserts: bool) -> sa.Select:
+    """PostgreSQL: the transaction (when ``inserts``: its id was reserved), the balances
+    and the follow-up as one statement that returns how many
     balances changed. Built once per shape (bound parameters only), so SQLAlchemy
     compiles it once and psycopg prepares it."""
     balances = MOVE_BALANCES.returning(ACCOUNTS.c.id).cte("moved_balances")
@@ -180,11 +159,9 @@ def _one_statement(events: int, follow_up: sa.Update | None, *, inserts: bool) -
             c: sa.bindparam(f"t_{c}", type_=TRANSACTIONS.c[c].type) for c in TRANSACTION_COLUMNS
         }
         statement = statement.add_cte(sa.insert(TRANSACTIONS).values(values).cte("new_transaction"))
-    if events:
-        statement = statement.add_cte(_events_insert(events).cte("audit_rows"))
     if follow_up is not None:
         statement = statement.add_cte(follow_up.cte("follow_up"))
-    written = [ACCOUNTS, EVENTS, TRANSACTIONS]
+    written = [ACCOUNTS, TRANSACTIONS]
     if follow_up is not None:
         written.append(follow_up.table)  # type: ignore[arg-type]
     clashes = bind_names(statement) & {c.key for table in written for c in table.columns}
@@ -201,14 +178,3 @@ def bind_names(statement: sa.Executable) -> frozenset[str]:
         for element in sa.sql.visitors.iterate(statement)
         if isinstance(element, sa.BindParameter) and not element.unique
     )
-
-
-def _events_insert(count: int) -> sa.Insert:
-    """``INSERT … SELECT … UNION ALL SELECT …`` of ``count`` events: unlike a multi-row
-    ``VALUES``, SQLAlchemy caches its compiled form."""
-    rows = [
-        sa.select(*(sa.bindparam(f"e{i}_{c}", type_=EVENTS.c[c].type) for c in EVENT_COLUMNS))
-        for i in range(count)
-    ]
-    source = rows[0] if count == 1 else sa.union_all(*rows)
-    return sa.insert(EVENTS).from_select(list(EVENT_COLUMNS), source)

@@ -71,6 +71,19 @@ def payment_amount(text: str, currency: str) -> int:
     return minor
 
 
+def payment_amount_minor(minor: int, currency: str) -> int:
+    """An amount already in minor units (the API): positive and at most
+    LEDGER_MAX_AMOUNT_MINOR, like ``payment_amount``."""
+    maximum = int(current_app.config["LEDGER_MAX_AMOUNT_MINOR"])
+    if minor <= 0:
+        raise InvalidInput("The amount must be positive.", field="amount")
+    if minor > maximum:
+        raise InvalidInput(
+            f"A payment can be at most {format_amount(maximum, currency)}.", field="amount"
+        )
+    return minor
+
+
 def clean_text(text: str | None, *, field: str, label: str, maximum: int) -> str:
     value = " ".join((text or "").split())
     if not value:

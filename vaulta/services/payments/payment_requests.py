@@ -8,14 +8,12 @@ racing on one payment cannot both win.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from vaulta import mail
-from vaulta.models import Account, Payment, User, utcnow
+from vaulta.models import Payment, User, utcnow
 from vaulta.models.payment import (
     PAYMENT_AWAITING,
     PAYMENT_CANCELLED,
@@ -26,21 +24,14 @@ from vaulta.money import format_amount
 from vaulta.services import audit
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
 from vaulta.services.identity import otp
-from vaulta.services.payments import iban, payment_queries
-from vaulta.services.payments.payment_fields import (
-    NAME_MAX,
-    REFERENCE_MAX,
-    beneficiary_account,
-    clean_text,
-    own_account,
-    payment_amount,
+from vaulta.services.payments import payment_queries
+from vaulta.services.payments.payment_creation import (
+    PaymentOrder,
+    add_payment,
+    check_order,
+    expiry_from,
 )
 from vaulta.services.unit_of_work import session, write_transaction
-
-
-def expiry_from(now: datetime) -> datetime:
-    return now + timedelta(days=current_app.config["PAYMENT_EXPIRY_DAYS"])
-
 
 # --- Requesting and confirming ---
 
@@ -67,72 +58,41 @@ def create_request(
     beneficiary_bic: str = "",
     idempotency_key: str = "",
 ) -> tuple[Payment, str | None]:
-    """Create the request and its confirmation code: (payment, code to mail).
+    """Create the request (the web form's fields) and its confirmation code:
+    (payment, code to mail). It is checked and made by vaulta/services/payments/
+    payment_creation.py, as the API's are.
 
-    The same ``idempotency_key`` again returns the first payment and no new code.
+    The same ``idempotency_key`` (the form's token) again returns the first payment and no
+    new code.
     """
     if actor.customer_id is None:
         raise InvalidInput("Only customers request payments here.")
     key = (idempotency_key or "").strip()[:64]
     if key and (existing := _existing(key)) is not None:
         return _same_requester(existing, actor), None
-    source = own_account(actor.customer_id, from_account)
-    external = bool((beneficiary_iban or "").strip() or (beneficiary_name or "").strip())
-    if external and (to_account or "").strip():
-        raise InvalidInput(
-            "Pay either a VAULTA account or an external beneficiary, not both.",
-            field="to_account",
-        )
-    target: Account | None = None
-    name = normalised_iban = bic = None
-    if external:
-        name = clean_text(
-            beneficiary_name, field="beneficiary_name", label="a name", maximum=NAME_MAX
-        )
-        normalised_iban = iban.validate(beneficiary_iban)
-        bic = iban.validate_bic(beneficiary_bic)
-    elif (beneficiary_bic or "").strip():
-        raise InvalidInput(
-            "A BIC goes with an external beneficiary's IBAN.", field="beneficiary_bic"
-        )
-    else:
-        target = beneficiary_account(to_account, source)
-    amount_minor = payment_amount(amount, source.currency)
-    reference = clean_text(reference, field="reference", label="a reference", maximum=REFERENCE_MAX)
+    order = PaymentOrder(
+        from_account=from_account or "",
+        reference=reference or "",
+        amount=amount or "",
+        to_account=to_account or "",
+        beneficiary_name=beneficiary_name or "",
+        beneficiary_iban=beneficiary_iban or "",
+        beneficiary_bic=beneficiary_bic or "",
+    )
+    checked = check_order(actor, order)
     now = utcnow()
     try:
         with write_transaction() as s:
-            payment = Payment(
-                from_account_id=source.id,
-                beneficiary_account_id=target.id if target else None,
-                beneficiary_name=name,
-                beneficiary_iban=normalised_iban,
-                beneficiary_bic=bic,
-                amount_minor=amount_minor,
-                currency=source.currency,
-                reference=reference,
-                status=PAYMENT_AWAITING,
-                requested_by_id=actor.id,
-                expires_at=expiry_from(now),
+            payment = add_payment(
+                s,
+                actor,
+                checked,
+                now=now,
+                confirmed=False,
+                action="payment.request",
                 idempotency_key=key or None,
             )
-            s.add(payment)
-            s.flush()
             code = otp.issue_in(s, actor, otp.PAYMENT_CONFIRM, str(payment.id), now=now)
-            audit.record(
-                s,
-                actor=actor,
-                action="payment.request",
-                object_type="payment",
-                object_id=payment.id,
-                details={
-                    "amount_minor": amount_minor,
-                    "currency": source.currency,
-                    "from": source.number,
-                    "to": target.number if target else normalised_iban,
-                    **({"bic": bic} if bic else {}),
-                },
-            )
     except sa.exc.IntegrityError:
         existing = _existing(key) if key else None
         if existing is None:

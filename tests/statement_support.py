@@ -1,0 +1,72 @@
+"""Helpers for statement tests: dated postings, the ledger's as-of balance computed the
+slow, obvious way, many entries at once, and the text of a PDF."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from vaulta.extensions import db
+from vaulta.models import Account, Customer, Transaction, User
+from vaulta.models.base import clock_set_to
+from vaulta.models.transaction import TX_DEPOSIT
+from vaulta.services import ledger
+from vaulta.services.banking import accounts
+from vaulta.services.unit_of_work import write_transaction
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=UTC)
+
+
+def open_account_on(customer_id: int, day: date, actor: User, currency: str = "EUR") -> Account:
+    customer = db.session.get(Customer, customer_id)
+    assert customer is not None
+    with clock_set_to(at(day, 8)):
+        return accounts.open_account(customer, currency, actor=actor)
+
+
+def deposit_on(account: Account, day: date, amount: int, actor: User, what: str = "Pay") -> None:
+    with clock_set_to(at(day)):
+        ledger.deposit(account, amount, actor=actor, description=what)
+
+
+def withdraw_on(account: Account, day: date, amount: int, actor: User, what: str = "Rent") -> None:
+    with clock_set_to(at(day)):
+        ledger.withdraw(account, amount, actor=actor, description=what)
+
+
+def as_of(account: Account, day: date) -> int:
+    """The ledger's balance at the start of ``day``: every credit minus every debit before."""
+    before = Transaction.created_at < at(day, 0)
+    credits = sa.select(sa.func.coalesce(sa.func.sum(Transaction.amount_minor), 0)).where(
+        Transaction.credit_account_id == account.id, before
+    )
+    debits = sa.select(sa.func.coalesce(sa.func.sum(Transaction.amount_minor), 0)).where(
+        Transaction.debit_account_id == account.id, before
+    )
+    return int(db.session.scalar(credits) or 0) - int(db.session.scalar(debits) or 0)
+
+
+def many_deposits(account: Account, count: int, actor: User, day: date) -> None:
+    """``count`` deposits into ``account`` on ``day``, in one transaction (``move_many``)."""
+    system = accounts.system_account(account.currency).id
+    moves = [
+        ledger.Move(system, account.id, 100 + n, TX_DEPOSIT, f"Deposit {n}") for n in range(count)
+    ]
+    with clock_set_to(at(day)), write_transaction() as s:
+        locked = ledger.lock_accounts(s, system, account.id)
+        outcomes = ledger.move_many(s, locked, moves, actor_id=actor.id)
+    assert all(isinstance(o, int) for o in outcomes)
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    """The text of each page of a PDF."""
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def day_after(day: date) -> date:
+    return day + timedelta(days=1)
