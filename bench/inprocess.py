@@ -8,7 +8,7 @@
 
 ``compare`` starts three processes on that database: this tree's app, the app of
 BEFORE_TREE (an older checkout, e.g. ``git archive <commit> | tar -x -C /tmp/before``)
-and bench/ceiling.py. Each signs in once with Flask's test client (the demo admin through
+and bench/ceiling.py. Each signs in once with Flask's test client (the demo approver through
 the mailed second-factor code, and the demo customer) and keeps its clients; then every
 page is requested in bursts of 20 that alternate between the processes, ROUNDS times
 (default 40), so load from elsewhere on the machine hits all three alike. It prints, per
@@ -72,7 +72,7 @@ def signed_in(app: Flask, email: str) -> FlaskClient:
         from vaulta.services.unit_of_work import session
 
         role = session().scalar(sa.select(User.role).where(User.email == email))
-    if role == "admin":  # admins always have a second factor: mailed codes here
+    if role == "staff":  # staff always have a second factor: mailed codes here
         code = _mailed_code(Path(app.config["MAIL_OUTBOX_DIR"]), email)
         assert _post_form(client, SECOND_FACTOR, code=code) == 302
     response = client.get("/")  # the welcome message, shown once
@@ -83,7 +83,7 @@ def signed_in(app: Flask, email: str) -> FlaskClient:
 def pages(app: Flask) -> list[tuple[str, str, str]]:
     """(name, who, path) of the measured pages."""
     from vaulta.models import Account, User
-    from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL
+    from vaulta.ops.seeding.demo import APPROVER_EMAIL, CUSTOMER_EMAIL
     from vaulta.services.unit_of_work import session
 
     with app.app_context():
@@ -93,11 +93,11 @@ def pages(app: Flask) -> list[tuple[str, str, str]]:
         )
         demo_customer = s.scalar(sa.select(User.customer_id).where(User.email == CUSTOMER_EMAIL))
     return [
-        ("customers list", ADMIN_EMAIL, "/admin/customers/"),
-        ("customer search", ADMIN_EMAIL, f"/admin/customers/?q={SEARCH_TERM}"),
-        ("approval queue", ADMIN_EMAIL, "/admin/approvals/"),
-        ("long statement", ADMIN_EMAIL, f"/admin/accounts/{system_eur}"),
-        ("customer detail", ADMIN_EMAIL, f"/admin/customers/{demo_customer}"),
+        ("customers list", APPROVER_EMAIL, "/admin/customers/"),
+        ("customer search", APPROVER_EMAIL, f"/admin/customers/?q={SEARCH_TERM}"),
+        ("approval queue", APPROVER_EMAIL, "/admin/approvals/"),
+        ("long statement", APPROVER_EMAIL, f"/admin/accounts/{system_eur}"),
+        ("customer detail", APPROVER_EMAIL, f"/admin/customers/{demo_customer}"),
         ("customer's accounts", CUSTOMER_EMAIL, "/"),
     ]
 

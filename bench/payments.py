@@ -51,7 +51,7 @@ def _worker(
     os.environ.update(app_environment(url))
     from vaulta import create_app
     from vaulta.models.payment import PAYMENT_EXECUTED
-    from vaulta.ops.seeding.demo import ADMIN_EMAIL
+    from vaulta.ops.seeding.demo import APPROVER_EMAIL
     from vaulta.services.identity import users
     from vaulta.services.payments import approvals, bulk_decisions
 
@@ -59,7 +59,7 @@ def _worker(
     statuses: list[str] = []
     size = BATCH if mode == "bulk" else 1
     with app.app_context():
-        admin = users.find_by_email(ADMIN_EMAIL)
+        admin = users.find_by_email(APPROVER_EMAIL)
         barrier.wait()
         start = time.perf_counter()
         for first in range(0, len(ids), size):

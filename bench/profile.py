@@ -20,7 +20,7 @@ from pyinstrument import Profiler
 
 from bench.servers import SECOND_FACTOR, _mailed_code
 from vaulta import create_app
-from vaulta.ops.seeding.demo import ADMIN_EMAIL, DEMO_PASSWORD
+from vaulta.ops.seeding.demo import APPROVER_EMAIL, DEMO_PASSWORD
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -39,8 +39,8 @@ def main() -> None:
     os.environ.setdefault("RATELIMIT_SINGLE_PROCESS", "1")  # this one process serves
     app = create_app(overrides={"SESSION_COOKIE_SECURE": False})
     client = app.test_client()
-    assert _post_form(client, "/login", email=ADMIN_EMAIL, password=DEMO_PASSWORD) == 302
-    code = _mailed_code(Path(app.config["MAIL_OUTBOX_DIR"]), ADMIN_EMAIL)
+    assert _post_form(client, "/login", email=APPROVER_EMAIL, password=DEMO_PASSWORD) == 302
+    code = _mailed_code(Path(app.config["MAIL_OUTBOX_DIR"]), APPROVER_EMAIL)
     assert _post_form(client, SECOND_FACTOR, code=code) == 302
     assert client.get(path).status_code == 200
     times = []

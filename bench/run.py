@@ -82,7 +82,7 @@ def pages(url: str) -> list[tuple[str, str, str]]:
 
 
 def measure_pages(url: str, report: list[str]) -> bool:
-    from vaulta.ops.seeding.demo import ADMIN_EMAIL, DEMO_PASSWORD
+    from vaulta.ops.seeding.demo import APPROVER_EMAIL, DEMO_PASSWORD
 
     env = databases.app_environment(url)
     ok = True
@@ -96,7 +96,7 @@ def measure_pages(url: str, report: list[str]) -> bool:
             # load never reach the minute after which the app re-stamps it. A browser would
             # store the re-stamped cookie once; wrk keeps sending the old one, and every
             # request after that minute would re-sign the session.
-            cookie = servers.sign_in(app_base, ADMIN_EMAIL, DEMO_PASSWORD, databases.OUTBOX)
+            cookie = servers.sign_in(app_base, APPROVER_EMAIL, DEMO_PASSWORD, databases.OUTBOX)
             cookie = servers.browse(app_base + path, cookie)  # as a browser's, up to date
             status, _h, _b = servers.request("GET", ceiling_base + ceiling_path)
             if status != 200:

@@ -22,6 +22,7 @@ from tests.webclient import WebClient, web_client
 from vaulta import create_app
 from vaulta.extensions import db as _db
 from vaulta.models import Account, User
+from vaulta.models.user import STAFF_APPROVER, STAFF_AUDITOR, STAFF_TELLER
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +88,22 @@ def admin(app: Flask) -> User:
 
 @pytest.fixture
 def approver(app: Flask) -> User:
-    return factories.make_admin("approver@example.test")
+    return factories.make_staff("approver@example.test", STAFF_APPROVER, name="Test Approver")
+
+
+@pytest.fixture
+def second_approver(app: Flask) -> User:
+    return factories.make_staff("approver2@example.test", STAFF_APPROVER, name="Second Approver")
+
+
+@pytest.fixture
+def teller(app: Flask) -> User:
+    return factories.make_staff("teller@example.test", STAFF_TELLER, name="Test Teller")
+
+
+@pytest.fixture
+def auditor(app: Flask) -> User:
+    return factories.make_staff("auditor@example.test", STAFF_AUDITOR, name="Test Auditor")
 
 
 @pytest.fixture
@@ -103,6 +119,24 @@ def other_customer_user(app: Flask) -> User:
 @pytest.fixture
 def admin_client(client: WebClient, admin: User) -> FlaskClient:
     client.sign_in(admin)
+    return client
+
+
+@pytest.fixture
+def teller_client(client: WebClient, teller: User) -> FlaskClient:
+    client.sign_in(teller)
+    return client
+
+
+@pytest.fixture
+def approver_client(client: WebClient, approver: User) -> FlaskClient:
+    client.sign_in(approver)
+    return client
+
+
+@pytest.fixture
+def auditor_client(client: WebClient, auditor: User) -> FlaskClient:
+    client.sign_in(auditor)
     return client
 
 

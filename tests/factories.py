@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from vaulta.models import Account, Customer, User
-from vaulta.models.user import ROLE_ADMIN, ROLE_CUSTOMER
+from vaulta.models.user import ROLE_CUSTOMER, ROLE_STAFF, STAFF_ADMIN
 from vaulta.services import ledger
 from vaulta.services.banking import accounts, customers
 from vaulta.services.identity import users
@@ -14,9 +14,17 @@ PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
 
 
+def make_staff(
+    email: str | None = None, *roles: str, password: str = PASSWORD, name: str = "Test Staff"
+) -> User:
+    """A staff login holding ``roles`` (admin, approver, teller, auditor)."""
+    email = email or f"staff{next(_counter)}@example.test"
+    return users.create_user(email, password, role=ROLE_STAFF, full_name=name, staff_roles=roles)
+
+
 def make_admin(email: str | None = None, password: str = PASSWORD) -> User:
     email = email or f"admin{next(_counter)}@example.test"
-    return users.create_user(email, password, role=ROLE_ADMIN, full_name="Test Admin")
+    return make_staff(email, STAFF_ADMIN, password=password, name="Test Admin")
 
 
 def _system_actor() -> User:

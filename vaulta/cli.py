@@ -10,11 +10,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from vaulta.models.user import ROLE_ADMIN
+from vaulta.models import User
+from vaulta.models.user import ROLE_STAFF, STAFF_ADMIN, STAFF_ROLES
 from vaulta.ops.seeding import bulk_seed, demo
 from vaulta.services import api_idempotency
 from vaulta.services.errors import DomainError
-from vaulta.services.identity import users
+from vaulta.services.identity import api_keys, users
+from vaulta.services.identity.users import clean_staff_roles
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments.expiry import expire_due
@@ -36,21 +38,75 @@ class VaultaCommands(AppGroup):
 vaulta_cli = VaultaCommands("vaulta", help="VAULTA operations.")
 
 
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _create_staff(email: str, name: str, roles: list[str], password_stdin: bool) -> User:
+    try:
+        clean_staff_roles(roles)  # before asking for a password
+        return users.create_user(
+            email, _password(password_stdin), role=ROLE_STAFF, full_name=name, staff_roles=roles
+        )
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+
+
+@vaulta_cli.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(STAFF_ROLES),
+    help="A staff role; repeat for several.",
+)
+@click.option("--name", default="", help="Full name (the email when left out).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(email: str, roles: tuple[str, ...], name: str, password_stdin: bool) -> None:
+    """Create a staff login holding --role ROLE …; the password is prompted for (or read from
+    stdin). Audited as user.created (by the command line)."""
+    user = _create_staff(email, name, list(roles), password_stdin)
+    click.echo(f"Created {user.email} with roles: {', '.join(sorted(user.role_names))}.")
+
+
 @vaulta_cli.command("create-admin")
 @click.argument("email")
 @click.option("--name", default="Administrator", show_default=True, help="Full name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_admin(email: str, name: str, password_stdin: bool) -> None:
-    """Create an admin login; the password is prompted for (or read from stdin)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    """Create a staff login with the admin role (create-user EMAIL --role admin)."""
+    user = _create_staff(email, name, [STAFF_ADMIN], password_stdin)
+    click.echo(f"Created admin {user.email}.")
+
+
+@vaulta_cli.command("create-api-key")
+@click.argument("email")
+@click.option("--name", required=True, help="What the key is for.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    default=("read",),
+    show_default=True,
+    help="'read' or a permission name the login holds; repeat for several.",
+)
+def create_api_key(email: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create an API key for a staff login and print it once (only its hash is stored).
+    Audited as api_key.created (by the command line)."""
+    user = users.find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"There is no login {users.normalise_email(email)}.")
     try:
-        user = users.create_user(email, password, role=ROLE_ADMIN, full_name=name)
+        new = api_keys.create_for_staff(user, name, scopes, actor=None)
     except DomainError as err:
         raise click.ClickException(err.message) from None
-    click.echo(f"Created admin {user.email}.")
+    click.echo(f"Created key {new.key.name!r} for {user.email} (scopes: {new.key.scopes}).")
+    click.echo("It is shown once; store it now:")
+    click.echo(new.raw)
 
 
 @vaulta_cli.command("seed-demo")
@@ -96,7 +152,7 @@ def seed_demo(
     for email, role in demo.demo_logins():
         click.echo(f"  {email:<24} {role}")
     click.echo(
-        "Admins confirm each sign-in with a mailed code: in development the mail outbox is "
+        "Staff confirm each sign-in with a mailed code: in development the mail outbox is "
         "at /dev/outbox (e.g. http://127.0.0.1:5000/dev/outbox)."
     )
 

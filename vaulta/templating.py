@@ -48,15 +48,18 @@ def url_prefix(endpoint: str, key: str) -> str:
     return prefix
 
 
-# The navigation: (endpoint, label); links to features an app lacks are left out.
-ADMIN_NAV = (
-    ("admin.index", "Dashboard"),
-    ("customers.index", "Customers"),
-    ("transactions.search", "Transactions"),
-    ("approvals.index", "Approvals"),
-    ("admin.audit", "Audit log"),
-    ("webhooks.index", "Webhooks"),
-    ("ops.system", "System"),
+# The navigation: (endpoint, label); links to features an app lacks are left out. Staff
+# links carry the permission their page needs: each staff member sees what they may open.
+STAFF_NAV = (
+    ("admin.index", "Dashboard", "staff.dashboard"),
+    ("customers.index", "Customers", "customers.read"),
+    ("transactions.search", "Transactions", "ledger.read"),
+    ("approvals.index", "Approvals", "payments.read"),
+    ("admin.audit", "Audit log", "audit.read"),
+    ("admin.staff", "Staff", "users.read"),
+    ("admin.roles", "Roles", "roles.read"),
+    ("webhooks.index", "Webhooks", "webhooks.manage"),
+    ("ops.system", "System", "system.read"),
 )
 CUSTOMER_NAV = (("accounts.index", "My accounts"), ("payments.index", "Payments"))
 SHARED_NAV = (("auth.settings", "Settings"),)
@@ -78,17 +81,22 @@ class LayoutUrls:
     logout: str
 
 
-def layout_urls(admin: bool) -> LayoutUrls:
-    """The layout's URLs, built once per application, mount point and audience.
+def layout_urls(staff_permissions: frozenset[str] | None) -> LayoutUrls:
+    """The layout's URLs, built once per application, mount point and audience (a staff
+    member's permissions, or None for customers and visitors).
 
     Every page needs the same dozen ``url_for`` calls; they depend only on the routes and
     the mount point (``SCRIPT_NAME``), so they are memoised on the application.
     """
     memo = current_app.extensions.setdefault("vaulta_layout_urls", {})
-    key = (request.script_root, admin)
+    key = (request.script_root, staff_permissions)
     urls = memo.get(key)
     if urls is None:
-        wanted = (ADMIN_NAV if admin else CUSTOMER_NAV) + SHARED_NAV
+        if staff_permissions is None:
+            wanted = CUSTOMER_NAV + SHARED_NAV
+        else:
+            allowed = [(e, label) for e, label, p in STAFF_NAV if p in staff_permissions]
+            wanted = (*allowed, *SHARED_NAV)
         urls = memo[key] = LayoutUrls(
             home=url_for("accounts.index"),
             nav=tuple((e, label, url_for(e)) for e, label in wanted if has_endpoint(e)),

@@ -1,5 +1,6 @@
 """A small world for walking every route: one customer owns an account, a payment and an
-API key; another customer owns nothing of theirs; an admin sees the back-office."""
+API key; another customer owns nothing of theirs; one staff login per role (admin, approver,
+teller, auditor) works in the back office."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User, WebhookDelivery
 from vaulta.models.base import clock_set_to, utcnow
 from vaulta.models.payment import PAYMENT_PENDING
+from vaulta.models.user import STAFF_ROLES
 from vaulta.services.identity import api_keys
 from vaulta.services.webhooks import dispatch, endpoints
 
@@ -22,6 +24,9 @@ from vaulta.services.webhooks import dispatch, endpoints
 @dataclass
 class World:
     admin: User
+    approver: User
+    teller: User
+    auditor: User
     customer: User
     other: User
     account: Account
@@ -38,12 +43,16 @@ class World:
             "customer": self.customer,
             "other": self.other,
             "admin": self.admin,
+            "approver": self.approver,
+            "teller": self.teller,
+            "auditor": self.auditor,
         }[role]
 
 
 @pytest.fixture
 def world(app: Flask) -> World:
     admin = factories.make_admin("walk-admin@example.test")
+    staff = [factories.make_staff(f"walk-{r}@example.test", r) for r in STAFF_ROLES[1:]]
     customer = factories.make_customer_login("walk-owner@example.test")
     other = factories.make_customer_login("walk-other@example.test")
     opened = datetime.combine(utcnow().date().replace(day=1) - timedelta(days=40), time(9), UTC)
@@ -71,6 +80,7 @@ def world(app: Flask) -> World:
     assert delivery_id is not None
     return World(
         admin,
+        *staff,
         customer,
         other,
         account,

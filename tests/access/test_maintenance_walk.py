@@ -46,7 +46,11 @@ def test_route_answers_each_role_during_maintenance(
                 headers = {"X-CSRFToken": client.csrf_token()}
                 response = client.open(url, method=method, headers=headers)
             response.close()
-            got, want, where = response.status_code, expected(access, role), f"{url} as {role}"
+            got, want, where = (
+                response.status_code,
+                expected(access, role, endpoint),
+                f"{url} as {role}",
+            )
             if method == "GET" and endpoint in AUDITED_DOWNLOADS and want == "ok":
                 assert got == 503, f"GET {where}: {got}"
                 assert int(response.headers["Retry-After"]) > 0

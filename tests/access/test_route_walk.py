@@ -1,7 +1,10 @@
-"""Walk ``app.url_map``: every route x anonymous / customer / other customer / admin.
+"""Walk ``app.url_map``: every route x anonymous / customer / other customer / each staff
+role (admin, approver, teller, auditor).
 
 Each endpoint is classified below; a new route that is not classified fails the
-completeness test, so nothing is added without deciding who may reach it.
+completeness test, so nothing is added without deciding who may reach it. Staff routes list
+the staff roles that may use them (``STAFF``), written out here rather than derived from the
+code, and the permission their guard names.
 """
 
 from __future__ import annotations
@@ -12,17 +15,18 @@ from werkzeug.routing import Rule
 
 from tests.access.conftest import World
 from tests.webclient import WebClient
+from vaulta.services.identity.permissions import ROLE_PERMISSIONS
 
 # Who may reach an endpoint (expected statuses per role are derived from the class).
 PUBLIC = "public"  # anyone
-ADMIN = "admin"  # admins only: anonymous -> login, customers -> 403
-OWNER = "owner"  # a customer's own object: another customer -> 404, admins -> 403
-OWNER_OR_STAFF = "owner_or_staff"  # the owner and admins; another customer -> 404
-CUSTOMER = "customer"  # any customer, nothing of another's involved; admins -> 403
+ADMIN = "staff"  # back office: the roles in STAFF; anonymous -> login, everyone else -> 403
+OWNER = "owner"  # a customer's own object: another customer -> 404, staff -> 403
+OWNER_OR_STAFF = "owner_or_staff"  # the owner and staff who read accounts; another customer -> 404
+CUSTOMER = "customer"  # any customer, nothing of another's involved; staff -> 403
 SIGNED_IN = "signed_in"  # any signed-in user
-HOME = "home"  # the start page: customers see it, admins are sent to their dashboard
+HOME = "home"  # the start page: customers see it, staff are sent to their dashboard
 API = "api"  # bearer API keys only: a browser session is never enough (401)
-OWN_KEY = "own_key"  # the user's own API key: anyone else's is a 404, admins' included
+OWN_KEY = "own_key"  # the user's own API key: anyone else's is a 404, staff's included
 PENDING = "pending"  # the second-factor step: without a pending sign-in, back to /login
 ADMIN_API = "admin_api"  # admins' JSON (session): anonymous -> 401, customers -> 403
 
@@ -49,7 +53,7 @@ ACCESS: dict[str, str] = {
     "auth.settings": SIGNED_IN,
     "auth.change_password": SIGNED_IN,
     "auth.sign_out_everywhere": SIGNED_IN,
-    "auth.create_api_key": SIGNED_IN,  # admins: refused by the service (no admin API)
+    "auth.create_api_key": SIGNED_IN,  # staff: refused by the service (create-api-key)
     "auth.revoke_api_key": OWN_KEY,
     "accounts.index": HOME,
     "accounts.statement": OWNER,
@@ -72,17 +76,56 @@ ACCESS: dict[str, str] = {
     "api.create_payment": API,
     "api.get_payment": API,
     "api.list_payments": API,
+    "api.me": API,
+}
+ALL_STAFF = {"admin", "approver", "teller", "auditor"}
+READERS = {"approver", "teller", "auditor"}  # the bank's customers, accounts, ledger, payments
+# Staff endpoint -> (the permission its guard names, the staff roles that may use it).
+STAFF: dict[str, tuple[str | tuple[str, ...], set[str]]] = {
+    "admin.index": ("staff.dashboard", ALL_STAFF),
+    "admin.roles": ("roles.read", ALL_STAFF),
+    "admin.staff": ("users.read", {"admin", "auditor"}),
+    "admin.audit": ("audit.read", {"auditor"}),
+    "admin.audit_events": ("audit.export", {"auditor"}),
+    "admin.audit_export": ("audit.export", {"auditor"}),
+    "ops.system": ("system.read", {"admin", "auditor"}),
+    "customers.index": ("customers.read", READERS),
+    "customers.detail": ("customers.read", READERS),
+    "customers.new": ("customers.manage", {"teller"}),
+    "customers.edit": ("customers.manage", {"teller"}),
+    "customers.suspend": ("customers.manage", {"teller"}),
+    "customers.reactivate": ("customers.manage", {"teller"}),
+    "customers.close": ("customers.manage", {"teller"}),
+    "customers.open_account": ("accounts.manage", {"teller"}),
+    "accounts.admin_detail": ("accounts.read", READERS),
+    "accounts.admin_statement": ("accounts.read", READERS),
+    "accounts.admin_statement_csv": ("accounts.read", READERS),
+    "accounts.admin_statement_xlsx": ("accounts.read", READERS),
+    "accounts.change_status": ("accounts.manage", {"teller"}),
+    "accounts.move_money": (("ledger.deposit.request", "ledger.withdrawal.request"), {"teller"}),
+    "transactions.search": ("ledger.read", READERS),
+    "transactions.detail": ("ledger.read", READERS),
+    "transactions.export": ("ledger.export", {"auditor"}),
+    "transactions.export_xlsx": ("ledger.export", {"auditor"}),
+    "transactions.reverse": ("ledger.reversal.request", {"teller"}),
+    "approvals.index": ("payments.read", READERS),
+    "approvals.count": ("payments.read", READERS),
+    "approvals.reject_form": ("requests.decide", {"approver"}),
+    "approvals.approve": ("requests.decide", {"approver"}),
+    "approvals.reject": ("requests.decide", {"approver"}),
+    "approvals.bulk": ("requests.decide", {"approver"}),
+    "webhooks.index": ("webhooks.read", {"admin", "auditor"}),
+    "webhooks.detail": ("webhooks.read", {"admin", "auditor"}),
+    "webhooks.create": ("webhooks.manage", {"admin"}),
+    "webhooks.edit": ("webhooks.manage", {"admin"}),
+    "webhooks.rotate": ("webhooks.manage", {"admin"}),
+    "webhooks.replay_since": ("webhooks.manage", {"admin"}),
+    "webhooks.replay_one": ("webhooks.manage", {"admin"}),
+    "webhooks.send_test": ("webhooks.manage", {"admin"}),
+    "webhooks.delete": ("webhooks.manage", {"admin"}),
 }
 ADMIN_BLUEPRINTS = ("admin.", "customers.", "transactions.", "approvals.", "ops.", "webhooks.")
-ADMIN_ENDPOINTS = (
-    "accounts.admin_detail",
-    "accounts.admin_statement",
-    "accounts.admin_statement_csv",
-    "accounts.admin_statement_xlsx",
-    "accounts.change_status",
-    "accounts.move_money",
-)
-ROLES = ("anonymous", "other", "customer", "admin")
+ROLES = ("anonymous", "other", "customer", "admin", "approver", "teller", "auditor")
 ALLOWED_POST = {200, 204, 302, 303, 409, 422}
 # Pages that send a signed-in visitor on when there is nothing to do there: /login when
 # already signed in, authenticator set-up before it was started, a payment's confirmation
@@ -94,11 +137,18 @@ MAY_REDIRECT = {"auth.login", "auth.totp_setup", "payments.confirm", "approvals.
 def access_of(endpoint: str) -> str:
     if endpoint in ACCESS:
         return ACCESS[endpoint]
-    if endpoint.startswith(ADMIN_BLUEPRINTS) or endpoint in ADMIN_ENDPOINTS:
+    if endpoint in STAFF:
         return ADMIN
     if endpoint.startswith("webhooks_api."):
         return ADMIN_API
     raise KeyError(endpoint)
+
+
+def first_role_for(endpoint: str) -> str:
+    """A staff role that may use a staff endpoint (the walks sign in as it): the teller when
+    it may (its pages show the most forms), else the first by name."""
+    roles = STAFF[endpoint][1]
+    return "teller" if "teller" in roles else sorted(roles)[0]
 
 
 def endpoints(app: Flask) -> list[str]:
@@ -112,29 +162,45 @@ def test_every_route_is_classified(app: Flask) -> None:
             access_of(endpoint)
         except KeyError:
             unclassified.append(endpoint)
-    assert unclassified == [], "classify these routes in ACCESS"
+    assert unclassified == [], "classify these routes in ACCESS or STAFF"
+    back_office = {e for e in endpoints(app) if e.startswith(ADMIN_BLUEPRINTS)}
+    assert back_office <= set(STAFF), "every back-office route lists its staff roles"
 
 
-def expected(access: str, role: str) -> set[int] | str:
+def test_every_staff_route_names_its_permission(app: Flask) -> None:
+    for endpoint, (permission, roles) in STAFF.items():
+        view = app.view_functions[endpoint]
+        assert view.required_permission == permission, endpoint
+        names = permission if isinstance(permission, tuple) else (permission,)
+        # The roles written here are exactly those the registry grants the permission to.
+        holders = {r for r in ALL_STAFF if set(names) <= ROLE_PERMISSIONS[r]}
+        assert holders == roles, endpoint
+
+
+def expected(access: str, role: str, endpoint: str = "") -> set[int] | str:
     """The statuses a role may get, or "ok" (reached the view)."""
     if access == PUBLIC:
         return "ok"
     if access == API:
         return {401}
     if access == ADMIN_API:
-        return {"anonymous": {401}, "customer": {403}, "other": {403}, "admin": "ok"}[role]
+        return {"anonymous": {401}, "admin": "ok"}.get(role, {403})  # webhooks.manage
     if role == "anonymous" or access == PENDING:
         return {302}
+    if access == ADMIN:
+        return "ok" if role in STAFF[endpoint][1] else {403}
+    if access == OWNER_OR_STAFF and role in ALL_STAFF:
+        return "ok" if role in READERS else {403}  # accounts.read
+    who = "staff" if role in ALL_STAFF else role
     table = {
-        ADMIN: {"admin": "ok", "customer": {403}, "other": {403}},
-        OWNER: {"admin": {403}, "customer": "ok", "other": {404}},
-        OWNER_OR_STAFF: {"admin": "ok", "customer": "ok", "other": {404}},
-        CUSTOMER: {"admin": {403}, "customer": "ok", "other": "ok"},
-        SIGNED_IN: {"admin": "ok", "customer": "ok", "other": "ok"},
-        HOME: {"admin": {302}, "customer": "ok", "other": "ok"},
-        OWN_KEY: {"admin": {404}, "customer": "ok", "other": {404}},
+        OWNER: {"staff": {403}, "customer": "ok", "other": {404}},
+        OWNER_OR_STAFF: {"customer": "ok", "other": {404}},
+        CUSTOMER: {"staff": {403}, "customer": "ok", "other": "ok"},
+        SIGNED_IN: {"staff": "ok", "customer": "ok", "other": "ok"},
+        HOME: {"staff": {302}, "customer": "ok", "other": "ok"},
+        OWN_KEY: {"staff": {404}, "customer": "ok", "other": {404}},
     }
-    return table[access][role]
+    return table[access][who]
 
 
 def url_for_rule(rule: Rule, world: World) -> str:
@@ -196,7 +262,7 @@ def test_route_answers_each_role_as_classified(
             still_signed_in = endpoint not in ("auth.logout", "auth.sign_out_everywhere")
             if user is not None and still_signed_in and access != API:
                 assert "no-store" in response.headers.get("Cache-Control", ""), url
-            want = expected(access, role)
+            want = expected(access, role, endpoint)
             got = response.status_code
             where = f"{method} {url} as {role}"
             if want == "ok":

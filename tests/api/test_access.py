@@ -114,14 +114,17 @@ def test_a_write_only_key_cannot_read(client: WebClient, customer_user: User, so
         assert response.json["error"]["code"] == "insufficient_scope"
 
 
-def test_an_admin_key_gets_403(client: WebClient, admin: User) -> None:
+def test_a_staff_key_gets_403_on_a_customers_operations(client: WebClient, admin: User) -> None:
     raw = force_key(admin)
-    for url in ("/api/v1/accounts", "/api/v1/payments"):
+    for url, needs in (
+        ("/api/v1/accounts", "own.accounts.read"),
+        ("/api/v1/payments", "own.payments.read"),
+    ):
         response = client.get(url, headers=bearer(raw))
         assert response.status_code == 403
         assert response.json["error"] == {
             "code": "forbidden",
-            "message": "Admin logins have no API access.",
+            "message": f"This call needs the {needs!r} permission.",
         }
 
 

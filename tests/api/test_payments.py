@@ -91,10 +91,10 @@ def test_an_invalid_bic_is_a_422_on_its_field(
 
 
 def test_an_approved_api_payment_moves_the_money(
-    api: WebClient, source: Account, target: Account, admin: User
+    api: WebClient, source: Account, target: Account, approver: User
 ) -> None:
     created = _create(api, payment_body(source, target)).json
-    approvals.approve(created["id"], actor=admin)
+    approvals.approve(created["id"], actor=approver)
     fetched = api.get(f"/api/v1/payments/{created['id']}").json
     assert fetched["status"] == "executed"
     assert fetched["transaction_id"] is not None

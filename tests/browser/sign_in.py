@@ -1,5 +1,5 @@
 """Browser helpers: sign in with the form, finishing at the second step with the code from
-the dev outbox (admins always get one by mail unless they set up an authenticator app)."""
+the dev outbox (staff always get one by mail unless they set up an authenticator app)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,6 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
-    pass_mailed_code(page, base, email)  # admins: the second factor
+    pass_mailed_code(page, base, email)  # staff: the second factor
     expect(page).not_to_have_url(re.compile(r"/login"))
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()

@@ -1,4 +1,4 @@
-"""Issue 3 in a real browser: an admin finds a customer, posts a deposit (shown for
+"""Issue 3 in a real browser: a teller finds a customer, posts a deposit (shown for
 confirmation first) without a full page reload, and the customer sees it on their own
 statement."""
 
@@ -11,14 +11,14 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.sign_in import sign_in
-from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL
+from vaulta.ops.seeding.demo import CUSTOMER_EMAIL, TELLER_EMAIL
 
 
-def test_admin_deposit_then_customer_statement(
+def test_teller_deposit_then_customer_statement(
     live_server: str, page: Page, open_page: Callable[[], Page]
 ) -> None:
     description = f"Branch deposit {uuid.uuid4().hex[:8]}"
-    sign_in(page, live_server, ADMIN_EMAIL)
+    sign_in(page, live_server, TELLER_EMAIL)
     page.get_by_role("link", name="Customers").click()
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
     page.evaluate("window.__noReload = true")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_banking_flow import sign_in
-from vaulta.ops.seeding.demo import ADMIN_EMAIL, CUSTOMER_EMAIL
+from tests.browser.sign_in import sign_in
+from vaulta.ops.seeding.demo import AUDITOR_EMAIL, CUSTOMER_EMAIL
 
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 STAFF_CHARTS = ("payments-status", "payments-currency", "backlog", "decisions", "balances")
@@ -44,7 +44,7 @@ def assert_chart(page: Page, chart_id: str, *, empty: str | None = None) -> None
 
 
 def test_staff_dashboard_charts(live_server: str, page: Page) -> None:
-    sign_in(page, live_server, ADMIN_EMAIL)
+    sign_in(page, live_server, AUDITOR_EMAIL)  # the auditor reads the bank's figures
     page.goto(live_server + "/admin/?days=90")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     screenshot(page, "dashboard-staff.png")

@@ -40,14 +40,14 @@ def account(customer_user: User) -> Account:
 
 
 def test_a_web_form_write_gets_a_503_page_and_changes_nothing(
-    admin_client: WebClient, account: Account, under_maintenance: None
+    teller_client: WebClient, account: Account, under_maintenance: None
 ) -> None:
     form = {
         "deposit-amount": "10.00",
         "deposit-description": "Cash",
         "deposit-idempotency_key": uuid.uuid4().hex,
     }
-    response = admin_client.post_form(f"/admin/accounts/{account.id}/deposit", form)
+    response = teller_client.post_form(f"/admin/accounts/{account.id}/deposit", form)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "120"  # MAINTENANCE_RETRY_AFTER_SECONDS
     page = response.get_data(as_text=True)
@@ -59,9 +59,9 @@ def test_a_web_form_write_gets_a_503_page_and_changes_nothing(
 
 
 def test_an_htmx_write_gets_the_message_in_the_message_area(
-    admin_client: WebClient, account: Account, under_maintenance: None
+    teller_client: WebClient, account: Account, under_maintenance: None
 ) -> None:
-    response = admin_client.htmx("POST", f"/admin/accounts/{account.id}/freeze", data={})
+    response = teller_client.htmx("POST", f"/admin/accounts/{account.id}/freeze", data={})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "120"
     assert response.headers["HX-Retarget"] == "#messages"
@@ -111,10 +111,10 @@ def test_pages_keep_working_and_leave_due_payments_for_later(
 
 
 def test_signing_in_is_paused_with_a_clear_message(
-    client: WebClient, admin: User, under_maintenance: None
+    client: WebClient, teller: User, under_maintenance: None
 ) -> None:
     assert client.get("/login").status_code == 200
-    data = {"email": admin.email, "password": factories.PASSWORD}
+    data = {"email": teller.email, "password": factories.PASSWORD}
     response = client.post_form("/login", data)
     assert response.status_code == 503
     assert "Signing in is paused while VAULTA is under maintenance" in response.get_data(
@@ -123,17 +123,17 @@ def test_signing_in_is_paused_with_a_clear_message(
 
 
 def test_signing_out_still_ends_the_browsers_session(
-    admin_client: WebClient, admin: User, under_maintenance: None
+    teller_client: WebClient, teller: User, under_maintenance: None
 ) -> None:
-    token = admin.session_token
-    response = admin_client.post_form("/logout")
+    token = teller.session_token
+    response = teller_client.post_form("/logout")
     assert response.status_code == 302
     assert response.location == "/login"
-    page = admin_client.get("/login").get_data(as_text=True)
+    page = teller_client.get("/login").get_data(as_text=True)
     assert "signed out in this browser" in page
-    assert admin_client.get("/admin/").status_code == 302  # no longer signed in here
+    assert teller_client.get("/admin/").status_code == 302  # no longer signed in here
     db.session.rollback()
-    assert db.session.get(User, admin.id).session_token == token  # nothing was written
+    assert db.session.get(User, teller.id).session_token == token  # nothing was written
 
 
 def test_healthz_says_maintenance_with_200(client: WebClient, under_maintenance: None) -> None:
@@ -145,9 +145,9 @@ def test_healthz_says_maintenance_with_200(client: WebClient, under_maintenance:
     assert response.json["maintenance"]["ends_at"] is None
 
 
-def test_retry_after_counts_down_to_the_expected_end(app: Flask, admin_client: WebClient) -> None:
+def test_retry_after_counts_down_to_the_expected_end(app: Flask, teller_client: WebClient) -> None:
     maintenance.turn_on(db.engine, REASON, "tests", utcnow() + timedelta(minutes=10))
-    response = admin_client.post_form("/admin/customers/new", {"full_name": "Nobody"})
+    response = teller_client.post_form("/admin/customers/new", {"full_name": "Nobody"})
     assert response.status_code == 503
     assert 590 <= int(response.headers["Retry-After"]) <= 600
     assert "expected to end at" in response.get_data(as_text=True)
@@ -155,21 +155,21 @@ def test_retry_after_counts_down_to_the_expected_end(app: Flask, admin_client: W
 
 
 def test_writes_work_again_once_it_is_off(
-    app: Flask, admin_client: WebClient, account: Account
+    app: Flask, teller_client: WebClient, account: Account
 ) -> None:
     maintenance.turn_on(db.engine, REASON, "tests")
     maintenance.turn_off(db.engine)
-    response = admin_client.post_form(f"/admin/accounts/{account.id}/freeze", {"reason": "x"})
+    response = teller_client.post_form(f"/admin/accounts/{account.id}/freeze", {"reason": "x"})
     assert response.status_code == 302
     db.session.rollback()
     assert db.session.get(Account, account.id).status == "frozen"
-    assert admin_client.get("/healthz").json["status"] == "ok"
+    assert teller_client.get("/healthz").json["status"] == "ok"
 
 
 def test_a_service_write_is_refused_inside_its_transaction(
-    app: Flask, admin: User, under_maintenance: None
+    app: Flask, teller: User, under_maintenance: None
 ) -> None:
     with pytest.raises(UnderMaintenance) as raised:
-        customers.create_customer(full_name="Written Anyway", email=None, actor=admin)
+        customers.create_customer(full_name="Written Anyway", email=None, actor=teller)
     assert raised.value.state.reason == REASON
     assert count_rows(Customer) == 0

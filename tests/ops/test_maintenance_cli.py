@@ -82,7 +82,7 @@ def test_on_waits_for_writes_in_progress_and_says_who(ops_app: Flask) -> None:
 def test_a_write_meeting_the_barrier_is_refused_with_503(ops_app: Flask) -> None:
     """An upgrade or restore holds the barrier: writes refuse even without the row."""
     ops_app.test_client_class = WebClient
-    admin = factories.make_admin("barrier@example.test")
+    admin = factories.make_staff("barrier@example.test", "teller")
     client = ops_app.test_client()
     client.sign_in(admin)
     holder = sa.create_engine(db.engine.url)

@@ -61,7 +61,7 @@ def test_no_write_answered_2xx_is_lost_when_an_upgrade_fails_under_load(
     ops_app: Flask, migrations_copy: Callable[..., Path]
 ) -> None:
     ops_app.test_client_class = WebClient
-    admin_id = factories.make_admin("load-admin@example.test").id
+    admin_id = factories.make_staff("load-approver@example.test", "approver").id
     customer = factories.make_customer_login("load-customer@example.test")
     source = factories.make_account(factories.customer_of(customer), "EUR", 10_000_000)
     target = factories.make_account(factories.make_customer("Load Payee"), "EUR")

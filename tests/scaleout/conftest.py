@@ -69,9 +69,9 @@ class Book:
 
 
 def make_book(url: str, payments: int) -> Book:
-    """An admin to approve, and ``payments`` pending payments of 10.00 EUR between customers."""
+    """An approver, and ``payments`` pending payments of 10.00 EUR between customers."""
     with app_on(url):
-        approver = factories.make_admin(f"approver-{secrets.token_hex(4)}@example.test")
+        approver = factories.make_staff(f"approver-{secrets.token_hex(4)}@example.test", "approver")
         requester = factories.make_customer_login()
         source = factories.make_account(factories.customer_of(requester), "EUR", 1_000_000)
         target = factories.make_account(factories.make_customer(), "EUR")

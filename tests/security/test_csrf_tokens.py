@@ -23,24 +23,24 @@ def _page_token(client: WebClient, path: str = "/admin/approvals/") -> str:
     return token
 
 
-def test_a_pages_token_is_accepted_later_in_the_session(admin_client: WebClient) -> None:
-    token = _page_token(admin_client)
-    _page_token(admin_client, "/admin/customers/")
-    response = admin_client.post("/admin/customers/new", data={"csrf_token": token})
+def test_a_pages_token_is_accepted_later_in_the_session(teller_client: WebClient) -> None:
+    token = _page_token(teller_client)
+    _page_token(teller_client, "/admin/customers/")
+    response = teller_client.post("/admin/customers/new", data={"csrf_token": token})
     assert response.status_code == 422  # the form re-rendered with field errors: CSRF passed
     assert "security token" not in response.get_data(as_text=True)
-    refused = admin_client.post("/admin/customers/new", data={"csrf_token": token + "x"})
+    refused = teller_client.post("/admin/customers/new", data={"csrf_token": token + "x"})
     assert refused.status_code == 400
 
 
 def test_each_session_has_its_own_token(
-    admin_client: WebClient, approver: User, app: Flask
+    teller_client: WebClient, approver: User, app: Flask
 ) -> None:
     other = web_client(app)
     other.sign_in(approver)
     theirs = _page_token(other)
-    assert _page_token(admin_client) != theirs
-    response = admin_client.post("/admin/customers/new", data={"csrf_token": theirs})
+    assert _page_token(teller_client) != theirs
+    response = teller_client.post("/admin/customers/new", data={"csrf_token": theirs})
     assert response.status_code == 400
 
 

@@ -93,7 +93,7 @@ def _rejection_reason(user: User, account: Account, text: str) -> None:
 
 def _login_name(user: User, account: Account, text: str) -> None:
     users.create_user(
-        "named@example.test", factories.PASSWORD, role="admin", full_name=text, customer=None
+        "named@example.test", factories.PASSWORD, role="staff", full_name=text, customer=None
     )
 
 
@@ -129,12 +129,12 @@ def test_services_refuse_bidi_controls_naming_the_field(customer_user: User, cas
     ],
 )
 def test_the_customer_form_shows_a_422_field_error(
-    admin_client: WebClient, htmx: bool, path: str, data: dict[str, str], field: str
+    teller_client: WebClient, htmx: bool, path: str, data: dict[str, str], field: str
 ) -> None:
     if htmx:
-        response = admin_client.htmx("POST", path, data=data)
+        response = teller_client.htmx("POST", path, data=data)
     else:
-        response = admin_client.post_form(path, data)
+        response = teller_client.post_form(path, data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f'<small id="{field}-error" class="field-error">Remove the invisible' in html

@@ -47,17 +47,17 @@ def test_a_control_character_in_an_api_path_is_a_400_json_error(client: WebClien
     "char", ["\x00", "\x08", "\x0b", "\x1b", "\x7f", "\x85", "\x9f"], ids=lambda c: hex(ord(c))
 )
 def test_c0_del_and_c1_controls_are_refused_in_a_search_box(
-    admin_client: WebClient, char: str
+    teller_client: WebClient, char: str
 ) -> None:
-    response = admin_client.htmx("GET", "/admin/customers/", query_string={"q": f"An{char}n"})
+    response = teller_client.htmx("GET", "/admin/customers/", query_string={"q": f"An{char}n"})
     assert response.status_code == 400
     assert f"U+{ord(char):04X}" in response.get_data(as_text=True)
     assert response.headers["HX-Retarget"] == "#messages"
 
 
-def test_a_multi_line_field_keeps_its_line_breaks_and_tabs(admin_client: WebClient) -> None:
+def test_a_multi_line_field_keeps_its_line_breaks_and_tabs(teller_client: WebClient) -> None:
     address = "1 Main Street\r\nFlat 2\tBack door\nSpringfield"
-    response = admin_client.post_form(
+    response = teller_client.post_form(
         "/admin/customers/new", {"full_name": "Lin Lines", "address": address}
     )
     assert response.status_code == 302
@@ -68,8 +68,8 @@ def test_a_multi_line_field_keeps_its_line_breaks_and_tabs(admin_client: WebClie
     assert "\t" in stored.address
 
 
-def test_a_form_field_name_may_not_hold_even_a_line_break(admin_client: WebClient) -> None:
-    response = admin_client.post_form("/admin/customers/new", {"full_name": "A", "x\ny": "1"})
+def test_a_form_field_name_may_not_hold_even_a_line_break(teller_client: WebClient) -> None:
+    response = teller_client.post_form("/admin/customers/new", {"full_name": "A", "x\ny": "1"})
     assert response.status_code == 400
     assert "A field name contains a control character (U+000A)" in response.get_data(as_text=True)
 
@@ -104,9 +104,9 @@ def test_a_form_larger_than_the_limit_is_a_413_page(client: WebClient) -> None:
 
 
 def test_an_htmx_request_larger_than_the_limit_gets_the_413_partial(
-    admin_client: WebClient,
+    teller_client: WebClient,
 ) -> None:
-    response = admin_client.htmx(
+    response = teller_client.htmx(
         "POST", "/admin/customers/new", data={"full_name": "x" * TOO_LARGE}
     )
     html = response.get_data(as_text=True)

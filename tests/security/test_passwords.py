@@ -9,7 +9,7 @@ from tests import factories
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, User
-from vaulta.models.user import ROLE_ADMIN
+from vaulta.models.user import ROLE_STAFF
 from vaulta.ops.seeding.demo import DEMO_PASSWORD
 from vaulta.services.errors import InvalidInput
 from vaulta.services.identity import passwords, signed_in, users
@@ -72,12 +72,12 @@ def test_the_bundled_list_is_loaded_and_has_the_usual_suspects() -> None:
 @pytest.mark.parametrize("password", ["password1234", "short", "boss@example.test"])
 def test_creation_refuses_weak_passwords(app: Flask, password: str) -> None:
     with pytest.raises(InvalidInput) as err:
-        users.create_user("boss@example.test", password, role=ROLE_ADMIN, full_name="B")
+        users.create_user("boss@example.test", password, role=ROLE_STAFF, full_name="B")
     assert err.value.field == "password"
 
 
 def test_creation_accepts_a_100_character_passphrase(app: Flask) -> None:
-    user = users.create_user("long@example.test", PASSPHRASE_100, role=ROLE_ADMIN, full_name="L")
+    user = users.create_user("long@example.test", PASSPHRASE_100, role=ROLE_STAFF, full_name="L")
     assert passwords.verify_password(user.password_hash, PASSPHRASE_100)
 
 

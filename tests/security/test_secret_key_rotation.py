@@ -10,20 +10,20 @@ from tests.webclient import WebClient
 
 
 def test_a_new_key_with_the_old_as_fallback_keeps_sessions(
-    app: Flask, admin_client: WebClient, monkeypatch: pytest.MonkeyPatch
+    app: Flask, teller_client: WebClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert admin_client.get("/admin/customers/").status_code == 200
+    assert teller_client.get("/admin/customers/").status_code == 200
     old = app.secret_key
     monkeypatch.setattr(app, "secret_key", "a-new-and-long-random-secret-key")
     monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old])
-    assert admin_client.get("/admin/customers/").status_code == 200
+    assert teller_client.get("/admin/customers/").status_code == 200
 
 
 def test_a_new_key_without_fallback_ends_sessions(
-    app: Flask, admin_client: WebClient, monkeypatch: pytest.MonkeyPatch
+    app: Flask, teller_client: WebClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert admin_client.get("/admin/customers/").status_code == 200
+    assert teller_client.get("/admin/customers/").status_code == 200
     monkeypatch.setattr(app, "secret_key", "a-new-and-long-random-secret-key")
-    response = admin_client.get("/admin/customers/")
+    response = teller_client.get("/admin/customers/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]

@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from tests import factories
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, User
@@ -27,13 +28,17 @@ DAYS = [datetime(2026, 11, d, 12, tzinfo=UTC) for d in (1, 2, 3, 4)]
 
 
 @pytest.fixture
-def dated_log(app: Flask, admin: User) -> list[int]:
-    """Two events on each of four days, one with non-ASCII details."""
+def dated_log(app: Flask) -> list[int]:
+    """Two events on each of four days, one with non-ASCII details (after the actor's
+    creation, itself audited, the day before)."""
+    with clock_set_to(DAYS[0] - timedelta(days=1)):
+        admin = factories.make_admin()
     for day in DAYS:
         with clock_set_to(day), write_transaction() as s:
             audit.record(s, actor=admin, action="test.a", object_type="t", details={"n": "Zoë"})
             audit.record(s, actor=None, action="test.b", object_type="t", object_id=day.day)
-    return list(db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)))
+    dated = sa.select(AuditEvent.id).where(AuditEvent.action.like("test.%"))
+    return list(db.session.scalars(dated.order_by(AuditEvent.id)))
 
 
 def _export(period: export.Period) -> tuple[bytes, dict]:
@@ -59,7 +64,7 @@ def test_a_period_exports_its_run_of_the_chain(dated_log: list[int]) -> None:
 def test_an_export_from_the_start_begins_at_genesis(dated_log: list[int]) -> None:
     data, manifest = _export(export.Period(date(2026, 1, 1), date(2026, 11, 30)))
     assert manifest["previous_hash"] == GENESIS
-    assert manifest["events"] == len(dated_log)
+    assert manifest["events"] == len(dated_log) + 1  # and the actor's creation
     assert export.verify_export(data.splitlines(keepends=True), manifest) is None
 
 
@@ -120,11 +125,11 @@ def test_the_cli_exports_checks_and_audits(
 
 
 def test_the_audit_page_downloads_the_same_export(
-    dated_log: list[int], admin_client: WebClient, admin: User
+    dated_log: list[int], auditor_client: WebClient, auditor: User
 ) -> None:
-    page = admin_client.get("/admin/audit").get_data(as_text=True)
+    page = auditor_client.get("/admin/audit").get_data(as_text=True)
     assert 'action="/admin/audit/export.zip"' in page
-    response = admin_client.get(
+    response = auditor_client.get(
         "/admin/audit/export.zip?export-date_from=2026-11-01&export-date_to=2026-11-04"
     )
     assert response.status_code == 200
@@ -144,13 +149,13 @@ def test_the_audit_page_downloads_the_same_export(
     exported = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "audit.export")
     ).one()
-    assert (exported.actor_id, exported.details["via"]) == (admin.id, "web")
+    assert (exported.actor_id, exported.details["via"]) == (auditor.id, "web")
 
 
-def test_the_download_refuses_a_bad_date(admin_client: WebClient) -> None:
-    response = admin_client.get("/admin/audit/export.zip?export-date_from=2026-13-01")
+def test_the_download_refuses_a_bad_date(auditor_client: WebClient) -> None:
+    response = auditor_client.get("/admin/audit/export.zip?export-date_from=2026-13-01")
     assert response.status_code == 422
-    backwards = admin_client.get(
+    backwards = auditor_client.get(
         "/admin/audit/export.zip?export-date_from=2026-11-04&export-date_to=2026-11-01"
     )
     assert backwards.status_code == 422

@@ -34,23 +34,23 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def book(app: Flask, admin: User, customer_user: User) -> dict[str, Account]:
+def book(app: Flask, teller: User, approver: User, customer_user: User) -> dict[str, Account]:
     """A customer's EUR and USD accounts with payments requested, decided and waiting."""
     customer = factories.customer_of(customer_user)
-    eur = open_account_on(customer.id, TODAY - timedelta(days=60), admin)
-    usd = open_account_on(customer.id, TODAY - timedelta(days=60), admin, "USD")
+    eur = open_account_on(customer.id, TODAY - timedelta(days=60), teller)
+    usd = open_account_on(customer.id, TODAY - timedelta(days=60), teller, "USD")
     payee = factories.make_account(factories.make_customer(), "EUR")
-    deposit_on(eur, TODAY - timedelta(days=59), 1_000_00, admin)
-    deposit_on(usd, TODAY - timedelta(days=59), 500_00, admin)
+    deposit_on(eur, TODAY - timedelta(days=59), 1_000_00, teller)
+    deposit_on(usd, TODAY - timedelta(days=59), 500_00, teller)
 
     def decided(requested: datetime, decided_at: datetime, approve: bool) -> None:
         with clock_set_to(requested):
             payment = make_payment(customer_user, eur, to=payee, amount="10.00")
         with clock_set_to(decided_at):
             if approve:
-                approvals.approve(payment.id, actor=admin)
+                approvals.approve(payment.id, actor=approver)
             else:
-                approvals.reject(payment.id, actor=admin, reason="No")
+                approvals.reject(payment.id, actor=approver, reason="No")
 
     decided(at(TODAY - timedelta(days=40), 9), at(TODAY - timedelta(days=40), 10), True)
     decided(at(MONDAY, 10), at(MONDAY, 12), True)  # 2 h
@@ -112,23 +112,23 @@ def test_balances_by_currency_are_what_customers_hold(book: dict[str, Account]) 
     assert slow["USD"] == 500_00
 
 
-def test_largest_movements_of_the_day(app: Flask, admin: User) -> None:
+def test_largest_movements_of_the_day(app: Flask, teller: User) -> None:
     account = factories.make_account(factories.make_customer(), "EUR")
-    deposit_on(account, TODAY - timedelta(days=1), 9_999_00, admin, "Yesterday")
+    deposit_on(account, TODAY - timedelta(days=1), 9_999_00, teller, "Yesterday")
     for amount in (5_00, 70_00, 3_00):
-        ledger.deposit(account, amount, actor=admin, description=f"Today {amount}")
+        ledger.deposit(account, amount, actor=teller, description=f"Today {amount}")
     moves = staff_dashboard.largest_movements(2, today=TODAY)
     assert [m.amount_minor for m in moves] == [70_00, 5_00]
     assert moves[0].credit == account.number
     assert moves[0].description == "Today 7000"
 
 
-def test_customer_activity_matches_the_ledger(app: Flask, admin: User) -> None:
-    account = open_account_on(factories.make_customer().id, TODAY - timedelta(days=200), admin)
+def test_customer_activity_matches_the_ledger(app: Flask, teller: User) -> None:
+    account = open_account_on(factories.make_customer().id, TODAY - timedelta(days=200), teller)
     for days_ago, amount in ((190, 50_000), (120, 7_000), (89, 999), (40, 12_345), (1, 5)):
-        deposit_on(account, TODAY - timedelta(days=days_ago), amount, admin)
-        withdraw_on(account, TODAY - timedelta(days=days_ago), amount // 3, admin)
-    deposit_on(account, TODAY, 1, admin)
+        deposit_on(account, TODAY - timedelta(days=days_ago), amount, teller)
+        withdraw_on(account, TODAY - timedelta(days=days_ago), amount // 3, teller)
+    deposit_on(account, TODAY, 1, teller)
     activity = customer_dashboard.account_activity(account, today=TODAY)
     assert len(activity.balances) == customer_dashboard.BALANCE_DAYS
     assert activity.balances[-1] == (TODAY, as_of(account, day_after(TODAY)))

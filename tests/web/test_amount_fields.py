@@ -66,26 +66,26 @@ def _approval_queue(client: WebClient, account: Account, amount: str) -> Any:
 FIELDS: dict[str, tuple[Callable[[WebClient, Account, str], Any], str, int]] = {
     "payment form": (_payment, "customer", 422),
     "payment live check": (_live_check, "customer", 200),
-    "deposit form": (_deposit, "admin", 422),
-    "transaction search": (_transaction_search, "admin", 422),
-    "approval queue filter": (_approval_queue, "admin", 422),
+    "deposit form": (_deposit, "teller", 422),
+    "transaction search": (_transaction_search, "teller", 422),
+    "approval queue filter": (_approval_queue, "teller", 422),
 }
 
 
-def _signed_in(client: WebClient, role: str, customer: User, admin: User) -> WebClient:
-    client.sign_in(customer if role == "customer" else admin)
+def _signed_in(client: WebClient, role: str, customer: User, teller: User) -> WebClient:
+    client.sign_in(customer if role == "customer" else teller)
     return client
 
 
 @pytest.mark.parametrize("typed", REFUSED)
 @pytest.mark.parametrize("where", list(FIELDS))
 def test_every_amount_field_refuses_what_the_grammar_refuses(
-    client: WebClient, customer_user: User, admin: User, where: str, typed: str
+    client: WebClient, customer_user: User, teller: User, where: str, typed: str
 ) -> None:
     account = factories.make_account(factories.customer_of(customer_user), "EUR", 10_000)
     before = count_rows(Transaction)
     submit, role, status = FIELDS[where]
-    response = submit(_signed_in(client, role, customer_user, admin), account, typed)
+    response = submit(_signed_in(client, role, customer_user, teller), account, typed)
     html = response.get_data(as_text=True)
     assert response.status_code == status
     assert "Write amounts like 1234.56 or 1,234.56: digits, an optional decimal point" in html
@@ -94,12 +94,12 @@ def test_every_amount_field_refuses_what_the_grammar_refuses(
 
 
 def test_a_grouped_amount_is_read_exactly_in_a_payment_and_a_deposit(
-    client: WebClient, customer_user: User, admin: User
+    client: WebClient, customer_user: User, teller: User
 ) -> None:
     account = factories.make_account(factories.customer_of(customer_user), "EUR", 200_000)
-    assert _payment(_signed_in(client, "customer", customer_user, admin), account, "1,234.5")
+    assert _payment(_signed_in(client, "customer", customer_user, teller), account, "1,234.5")
     payment = db.session.scalars(sa.select(Payment)).one()
     assert payment.amount_minor == 123_450
-    response = _deposit(_signed_in(client, "admin", customer_user, admin), account, "1,234,567")
+    response = _deposit(_signed_in(client, "admin", customer_user, teller), account, "1,234,567")
     assert response.status_code == 200
     assert "1,234,567.00 EUR" in response.get_data(as_text=True)

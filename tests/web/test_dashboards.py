@@ -1,5 +1,6 @@
 """The dashboards over HTTP: each chart is an SVG with its table of the same figures, the
-payments window is 30 or 90 days, and a customer sees charts of their own accounts only."""
+payments window is 30 or 90 days, staff who read the bank see them (not admins), and a
+customer sees charts of their own accounts only."""
 
 from __future__ import annotations
 
@@ -43,10 +44,12 @@ def assert_chart_with_table(html: str, figure_id: str) -> None:
 
 
 @pytest.mark.parametrize("days", ["", "30", "90", "7", "x"])
-def test_staff_dashboard_has_every_chart(admin_client: WebClient, admin: User, days: str) -> None:
+def test_staff_dashboard_has_every_chart(
+    auditor_client: WebClient, teller: User, days: str
+) -> None:
     account = factories.make_account(factories.make_customer(), "EUR")
-    deposit_on(account, TODAY, 123_45, admin, "Big one")
-    response = admin_client.get(f"/admin/?days={days}")
+    deposit_on(account, TODAY, 123_45, teller, "Big one")
+    response = auditor_client.get(f"/admin/?days={days}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     for figure_id in STAFF_FIGURES:
@@ -58,13 +61,13 @@ def test_staff_dashboard_has_every_chart(admin_client: WebClient, admin: User, d
 
 
 def test_customer_sees_charts_of_their_own_accounts(
-    customer_client: WebClient, customer_user: User, other_customer_user: User, admin: User
+    customer_client: WebClient, customer_user: User, other_customer_user: User, teller: User
 ) -> None:
     mine = open_account_on(
-        factories.customer_of(customer_user).id, TODAY - timedelta(days=100), admin
+        factories.customer_of(customer_user).id, TODAY - timedelta(days=100), teller
     )
-    deposit_on(mine, TODAY - timedelta(days=95), 500_00, admin)
-    withdraw_on(mine, TODAY - timedelta(days=10), 123_00, admin)
+    deposit_on(mine, TODAY - timedelta(days=95), 500_00, teller)
+    withdraw_on(mine, TODAY - timedelta(days=10), 123_00, teller)
     theirs = factories.make_account(factories.customer_of(other_customer_user), "USD", 7_00)
     html = customer_client.get("/").get_data(as_text=True)
     assert_chart_with_table(html, f"balance-{mine.number}")
@@ -83,12 +86,26 @@ def test_customers_get_no_staff_dashboard(customer_client: WebClient) -> None:
     assert customer_client.get("/admin/?days=90").status_code == 403
 
 
-def test_the_transactions_counter_counts_today(admin_client: WebClient, admin: User) -> None:
+@pytest.mark.parametrize("role", ["teller", "approver", "auditor", "admin"])
+def test_the_dashboard_per_role(
+    client: WebClient, role: str, request: pytest.FixtureRequest
+) -> None:
+    """Roles that read the bank (ledger.read) see its figures; admins run the system and
+    see their roles and links only."""
+    client.sign_in(request.getfixturevalue(role))
+    html = client.get("/admin/").get_data(as_text=True)
+    reads = role != "admin"
+    assert ('id="payments-status"' in html) is reads
+    assert ("Transactions today" in html) is reads
+    assert f'href="/admin/roles#role-{role}"' in html
+
+
+def test_the_transactions_counter_counts_today(auditor_client: WebClient, teller: User) -> None:
     account = factories.make_account(factories.make_customer(), "EUR")
-    deposit_on(account, TODAY - timedelta(days=1), 1_00, admin, "Yesterday")
-    deposit_on(account, TODAY, 2_00, admin, "Today")
-    deposit_on(account, TODAY, 3_00, admin, "Today again")
-    html = admin_client.get("/admin/").get_data(as_text=True)
+    deposit_on(account, TODAY - timedelta(days=1), 1_00, teller, "Yesterday")
+    deposit_on(account, TODAY, 2_00, teller, "Today")
+    deposit_on(account, TODAY, 3_00, teller, "Today again")
+    html = auditor_client.get("/admin/").get_data(as_text=True)
     counter = re.search(r'<header>Transactions today</header><p class="stat">(\d+)</p>', html)
     assert counter is not None
     assert counter.group(1) == "2"

@@ -52,14 +52,19 @@ def test_customer_sees_only_their_own_accounts(
     assert "9,999.99" not in html
 
 
-def test_admin_dashboard_shows_figures_and_latest_transactions(
-    admin_client: WebClient, admin: User
+def test_the_dashboard_shows_figures_to_readers_and_not_to_admins(
+    teller_client: WebClient, teller: User, admin: User
 ) -> None:
     account = factories.make_account(factories.make_customer(), "EUR")
-    ledger.deposit(account, 5_000, actor=admin, description="Opening deposit")
-    html = admin_client.get("/admin/").get_data(as_text=True)
+    ledger.deposit(account, 5_000, actor=teller, description="Opening deposit")
+    html = teller_client.get("/admin/").get_data(as_text=True)
     assert "Opening deposit" in html
     assert "50.00 EUR" in html
+    assert 'href="/admin/roles#role-teller">teller</a>' in html
+    teller_client.sign_in(admin)  # runs the system, reads no customer's money
+    html = teller_client.get("/admin/").get_data(as_text=True)
+    assert "Opening deposit" not in html
+    assert 'href="/admin/staff"' in html
 
 
 def test_pages_carry_the_csrf_header_for_htmx_and_vendored_assets(admin_client: WebClient) -> None:
@@ -126,3 +131,31 @@ def test_500_shows_no_traceback(app: Flask, client: WebClient) -> None:
     assert "secret internals" not in html
     assert "Traceback" not in html
     assert "Nothing was changed" in html
+
+
+def test_pages_show_only_the_controls_the_role_may_use(
+    client: WebClient, teller: User, approver: User, auditor: User, customer_user: User
+) -> None:
+    account = factories.make_account(factories.customer_of(customer_user), "EUR", 10_000)
+    tx = ledger.deposit(account, 500, actor=teller, description="Counter")
+    pages = {
+        f"/admin/accounts/{account.id}": ('id="deposit-form"', "Close account"),
+        f"/admin/customers/{account.customer_id}": ("Open account", "Suspend"),
+        "/admin/customers/": ("New customer",),
+        f"/admin/transactions/{tx.id}": (f"/admin/transactions/{tx.id}/reverse",),
+    }
+    for user, shown in ((teller, True), (approver, False), (auditor, False)):
+        client.sign_in(user)
+        for url, controls in pages.items():
+            html = client.get(url).get_data(as_text=True)
+            for control in controls:
+                assert (control in html) is shown, f"{control} on {url} for {user.email}"
+
+
+def test_only_deciders_get_the_queues_decision_controls(
+    client: WebClient, teller: User, approver: User
+) -> None:
+    for user, shown in ((approver, True), (teller, False)):
+        client.sign_in(user)
+        html = client.get("/admin/approvals/").get_data(as_text=True)
+        assert ('id="bulk-form"' in html) is shown

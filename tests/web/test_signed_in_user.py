@@ -23,7 +23,7 @@ def test_by_session_token_finds_the_active_user(app: Flask, admin: User) -> None
     assert user.id == admin.id
     assert (user.is_authenticated, user.is_active, user.is_anonymous) == (True, True, False)
     assert user.get_id() == admin.session_token
-    assert user.is_admin
+    assert user.is_staff
 
 
 def test_no_user_for_a_missing_rotated_or_inactive_token(app: Flask, admin: User) -> None:
@@ -38,11 +38,14 @@ def test_no_user_for_a_missing_rotated_or_inactive_token(app: Flask, admin: User
     assert signed_in.by_session_token(fresh.session_token) is None
 
 
-def test_a_page_checks_the_user_with_one_statement(admin_client: WebClient) -> None:
+def test_a_page_checks_the_user_with_one_statement(teller_client: WebClient) -> None:
+    """The login and its roles (the permission check): one statement."""
     with sql_statements() as statements:
-        assert admin_client.get("/admin/customers/").status_code == 200
+        assert teller_client.get("/admin/customers/").status_code == 200
     [check] = [s for s in statements if "FROM users" in s]
     assert "session_token" in check.split("WHERE", 1)[1]
+    assert "user_roles" in check
+    assert not [s for s in statements if "FROM user_roles" in s]
     assert "password_hash" not in check  # no secrets in every request's user
     assert "totp_secret" not in check
 

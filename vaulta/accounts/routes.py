@@ -19,7 +19,12 @@ from werkzeug.wrappers import Response
 from vaulta.accounts import bp, confirmation, dashboard
 from vaulta.accounts.confirmation import ConfirmationInvalid, PendingMovement
 from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, StatusForm
-from vaulta.auth.access import acting_user, admin_required, customer_required
+from vaulta.auth.access import (
+    acting_user,
+    customer_required,
+    require_permission,
+    require_permission_for,
+)
 from vaulta.forms import show_error
 from vaulta.models import Account, User
 from vaulta.models.account import ACCOUNT_CLOSED
@@ -107,7 +112,7 @@ def _customer_context(number: str) -> dict[str, Any]:
 @bp.route("/")
 @login_required
 def index() -> Response:
-    if current_user.is_admin:
+    if current_user.is_staff:
         return redirect_to(url_for("admin.index"))
     if current_user.customer_id is None:  # pragma: no cover - forbidden by a check constraint
         return render("accounts/index.html", accounts=[])
@@ -178,32 +183,34 @@ def _admin_context(
 
 
 @bp.route("/admin/accounts/<int:account_id>")
-@admin_required
+@require_permission("accounts.read")
 def admin_detail(account_id: int) -> Response:
     return render(ADMIN_PAGE, **_admin_context(account_id))
 
 
 @bp.route("/admin/accounts/<int:account_id>/statement")
-@admin_required
+@require_permission("accounts.read")
 def admin_statement(account_id: int) -> Response:
     """Older statement rows: a partial for htmx "Load more", the whole page without JS."""
     return render(ADMIN_PAGE, "accounts/_statement_rows.html", **_admin_context(account_id))
 
 
 @bp.route("/admin/accounts/<int:account_id>/statement.csv")
-@admin_required
+@require_permission("accounts.read")
 def admin_statement_csv(account_id: int) -> Response:
     return _csv_response(account_queries.get_account(account_id))
 
 
 @bp.route("/admin/accounts/<int:account_id>/statement.xlsx")
-@admin_required
+@require_permission("accounts.read")
 def admin_statement_xlsx(account_id: int) -> Response:
     return _xlsx_response(account_queries.get_account(account_id))
 
 
 @bp.route("/admin/accounts/<int:account_id>/<any(deposit, withdraw):action>", methods=["POST"])
-@admin_required
+@require_permission_for(
+    "action", {"deposit": "ledger.deposit.request", "withdraw": "ledger.withdrawal.request"}
+)
 def move_money(account_id: int, action: str) -> Response:
     """Deposit or withdraw in two steps: the form, checked, is shown for confirmation
     (vaulta/accounts/confirmation.py); only Confirm posts. htmx gets the confirmation or
@@ -310,7 +317,7 @@ def _money_step(
 @bp.route(
     "/admin/accounts/<int:account_id>/<any(freeze, unfreeze, close):action>", methods=["POST"]
 )
-@admin_required
+@require_permission("accounts.manage")
 def change_status(account_id: int, action: str) -> Response:
     account = account_queries.get_account(account_id)
     form = StatusForm()

@@ -22,6 +22,7 @@ from vaulta.auth.access import acting_user
 from vaulta.models import Account
 from vaulta.services.banking import account_queries
 from vaulta.services.errors import DomainError
+from vaulta.services.identity import permissions
 from vaulta.services.ledger import statement_periods
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.reports import statement_archive
@@ -29,9 +30,13 @@ from vaulta.web import render
 
 
 def viewable_account(number: str) -> Account:
-    """The account as the signed-in user may see it: any account for staff, a customer's
+    """The account as the signed-in user may see it: any account for staff holding
+    ``accounts.read`` (the auditor included; other staff get 403), a customer's
     own account only (another's is ``NotFound``)."""
-    if current_user.is_admin:
+    user = acting_user()
+    if user.is_staff:
+        if not permissions.has_permission(user, "accounts.read"):
+            abort(403)
         return account_queries.get_account_by_number(number)
     if current_user.customer_id is None:  # pragma: no cover - forbidden by a check constraint
         abort(403)

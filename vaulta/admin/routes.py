@@ -1,4 +1,4 @@
-"""The admin landing page and the audit log."""
+"""The back-office landing page, the audit log, the roles and the staff list."""
 
 from __future__ import annotations
 
@@ -14,31 +14,38 @@ from werkzeug.wrappers import Response
 
 from vaulta.admin import bp, dashboard
 from vaulta.admin.forms import AuditExportForm, AuditSearchForm
-from vaulta.auth.access import acting_user, admin_required
+from vaulta.auth.access import acting_user, require_permission
 from vaulta.forms import show_error
 from vaulta.models import utcnow
 from vaulta.services.audit import audit_queries, export
 from vaulta.services.errors import DomainError, InvalidInput
+from vaulta.services.identity import permissions
+from vaulta.services.identity import roles as staff_roles
 from vaulta.services.reports import overview
 from vaulta.spreadsheets import DATE, INTEGER, Column, send_xlsx
 from vaulta.web import render, stream_csv
 
 
 @bp.route("/")
-@admin_required
+@require_permission("staff.dashboard")
 def index() -> Response:
-    """Counters, charts (each with its table) and the latest transactions;
+    """Counters, charts (each with its table) and the latest transactions for the roles
+    that read the bank (teller, approver, auditor; not admins: they run the system);
     ``?days=90`` widens the payments charts from 30 days."""
-    window = 90 if request.args.get("days") == "90" else 30
+    user = acting_user()
+    figures: dict[str, Any] = {"summary": None}
+    if permissions.has_permission(user, "ledger.read"):
+        window = 90 if request.args.get("days") == "90" else 30
+        figures = {"summary": overview.admin_summary(), **dashboard.dashboard_context(window)}
     return render(
         "admin/index.html",
-        summary=overview.admin_summary(),
-        **dashboard.dashboard_context(window),
+        my_roles=sorted(permissions.roles_of(user)),
+        **figures,
     )
 
 
 @bp.route("/audit")
-@admin_required
+@require_permission("audit.read")
 def audit() -> Response:
     form = AuditSearchForm.from_query()
     page = None
@@ -70,7 +77,7 @@ def audit() -> Response:
 
 
 @bp.route("/audit/events.<any(csv, xlsx):kind>")
-@admin_required
+@require_permission("audit.export")
 def audit_events(kind: str) -> Response:
     """The filtered audit log (every matching event, newest first) as CSV or XLSX."""
     form = AuditSearchForm.from_query()
@@ -136,7 +143,7 @@ def _audit_line(row: Any) -> tuple[Any, ...]:
 
 
 @bp.route("/audit/export.zip")
-@admin_required
+@require_permission("audit.export")
 def audit_export() -> Response:
     """The audit chain of a period as a zip: JSON Lines plus its manifest (the same files as
     ``flask vaulta export-audit``); the download is audited."""
@@ -159,3 +166,22 @@ def audit_export() -> Response:
     return send_file(
         archive, mimetype="application/zip", as_attachment=True, download_name=f"{period.name}.zip"
     )
+
+
+@bp.get("/roles")
+@require_permission("roles.read")
+def roles() -> Response:
+    """Every role and the permissions it grants (the registry, as the code enforces it)."""
+    return render(
+        "admin/roles.html",
+        roles=permissions.role_table(),
+        descriptions=permissions.PERMISSIONS,
+        mine=permissions.roles_of(acting_user()),
+    )
+
+
+@bp.get("/staff")
+@require_permission("users.read")
+def staff() -> Response:
+    """Staff logins and the roles each holds."""
+    return render("admin/staff.html", staff=staff_roles.staff_logins())

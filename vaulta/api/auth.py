@@ -7,8 +7,12 @@
   or name starting with ``vk_``) is refused with 400 before anything else: URLs end up in
   logs, browser history and Referer headers. The key should be revoked.
 - Missing, malformed, unknown, revoked or expired keys and deactivated logins: 401 with
-  ``WWW-Authenticate: Bearer``. A key without the scope a route needs: 403
-  ``insufficient_scope``. An admin's key: 403 (admin data has no API).
+  ``WWW-Authenticate: Bearer``.
+- Every operation names the permission it needs (``requires_permission``). A call's
+  permissions are its user's (customer or staff roles) narrowed by the key's scopes
+  (vaulta/services/identity/permissions.py): a user without the permission gets 403
+  ``forbidden``; a user who holds it through a key whose scopes leave it out gets 403
+  ``insufficient_scope`` naming the scope that would carry it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from werkzeug.wrappers import Response
 
 from vaulta.api.errors import ApiError
 from vaulta.models import ApiKey, User
-from vaulta.services.identity import api_keys
+from vaulta.services.identity import api_keys, permissions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,8 +35,8 @@ REALM = 'Bearer realm="vaulta-api"'
 QUERY_KEY_NAMES = frozenset({"api_key", "apikey", "key", "token", "access_token"})
 # The shape api_keys.create makes; anything else is refused without a database query.
 TOKEN_SHAPE = re.compile(r"^vk_[A-Za-z0-9]{10}_[A-Za-z0-9_-]{16,256}$")
-READ = "read"
-PAYMENTS_WRITE = "payments:write"
+READ = permissions.SCOPE_READ
+PAYMENTS_WRITE = permissions.SCOPE_PAYMENTS_WRITE
 
 
 class Unauthorized(ApiError):
@@ -81,8 +85,6 @@ def authenticate() -> None:
             "This API key is not valid: it is unknown, revoked or expired.", error="invalid_token"
         )
     user, key = found
-    if user.is_admin or user.customer_id is None:
-        raise ApiError(403, "forbidden", "Admin logins have no API access.")
     g.api_user, g.api_key = user, key
 
 
@@ -96,17 +98,33 @@ def current_key() -> ApiKey:
     return key
 
 
-def requires_scope(scope: str) -> Callable[[F], F]:
-    """The authenticated key must carry ``scope``."""
+def scope_for(permission: str) -> str:
+    """The scope a key needs to carry ``permission``: ``read`` or ``payments:write`` when
+    one of them does, else the permission's own name (staff keys)."""
+    for scope, allowed in permissions.SCOPE_PERMISSIONS.items():
+        if permission in allowed:
+            return scope
+    return permission
+
+
+def requires_permission(name: str) -> Callable[[F], F]:
+    """The caller's user holds ``name`` and the key's scopes let it through."""
+    if name not in permissions.PERMISSIONS:
+        raise KeyError(f"unknown permission {name!r}")
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if scope not in api_keys.scopes_of(current_key()):
-                raise InsufficientScope(scope)
+            user = current_user()
+            if not permissions.has_permission(user, name):
+                raise ApiError(403, "forbidden", f"This call needs the {name!r} permission.")
+            scopes = api_keys.scopes_of(current_key())
+            if name not in permissions.key_permissions(user, scopes):
+                raise InsufficientScope(scope_for(name))
             return view(*args, **kwargs)
 
-        wrapper.required_scope = scope  # type: ignore[attr-defined]
+        wrapper.required_permission = name  # type: ignore[attr-defined]
+        wrapper.required_scope = scope_for(name)  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

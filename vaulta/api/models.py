@@ -366,6 +366,17 @@ class PaymentPage(Shape):
     next_cursor: NextCursor
 
 
+class Me(Shape):
+    """The key's user and what this key may do."""
+
+    email: str
+    roles: list[str]
+    scopes: list[str]
+    permissions: Annotated[
+        list[str], Field(description="the user's permissions, narrowed by the key's scopes")
+    ]
+
+
 class OpenApiDocument(BaseModel):
     """This document (only its version is checked here)."""
 

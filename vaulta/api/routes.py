@@ -12,12 +12,12 @@ from typing import Any
 from flask import g, request, url_for
 
 from vaulta.api import auth, bp
-from vaulta.api.auth import PAYMENTS_WRITE, READ
 from vaulta.api.models import (
     ACCOUNT_NUMBER_PATTERN,
     ID_MAX,
     AccountList,
     IdempotencyHeaders,
+    Me,
     OpenApiDocument,
     PaymentPage,
     PaymentQuery,
@@ -42,6 +42,7 @@ from vaulta.security.limits import (
 from vaulta.services import api_idempotency
 from vaulta.services.banking import account_queries
 from vaulta.services.errors import NotFound
+from vaulta.services.identity import api_keys, permissions
 from vaulta.services.ledger import statements
 from vaulta.services.payments import api_payments, payment_queries
 from vaulta.services.payments.payment_creation import PaymentOrder
@@ -83,15 +84,29 @@ def _count_against_key() -> None:
 
 
 @bp.get("/openapi.json")
-@operation(scope=None, ok=(200, OpenApiDocument))
+@operation(permission=None, key=False, ok=(200, OpenApiDocument))
 def openapi_document() -> dict[str, Any]:
     """This document (OpenAPI 3.1)"""
     return document()
 
 
+@bp.get("/me")
+@operation(permission=None, ok=(200, Me))
+def me() -> Me:
+    """The key's user, roles, scopes and permissions (any valid key)"""
+    user, key = auth.current_user(), auth.current_key()
+    scopes = api_keys.scopes_of(key)
+    return Me(
+        email=user.email,
+        roles=sorted(permissions.roles_of(user)),
+        scopes=list(scopes),
+        permissions=sorted(permissions.key_permissions(user, scopes)),
+    )
+
+
 def _customer_id() -> int:
     customer_id = auth.current_user().customer_id
-    assert customer_id is not None  # auth.authenticate lets only customers' logins in
+    assert customer_id is not None  # the own.* permissions are customers' logins' only
     return customer_id
 
 
@@ -102,7 +117,7 @@ def _own_account(number: str) -> Account:
 
 
 @bp.get("/accounts")
-@operation(scope=READ, ok=(200, AccountList))
+@operation(permission="own.accounts.read", ok=(200, AccountList))
 def list_accounts() -> AccountList:
     """The customer's accounts"""
     found = account_queries.accounts_of_customer(_customer_id())
@@ -110,14 +125,16 @@ def list_accounts() -> AccountList:
 
 
 @bp.get("/accounts/<number>")
-@operation(scope=READ, ok=(200, AccountJson), errors=(404,), path=ACCOUNT_PATH)
+@operation(permission="own.accounts.read", ok=(200, AccountJson), errors=(404,), path=ACCOUNT_PATH)
 def get_account(number: str) -> AccountJson:
     """One account"""
     return AccountJson.of(_own_account(number))
 
 
 @bp.get("/accounts/<number>/transactions")
-@operation(scope=READ, ok=(200, TransactionPage), errors=(404,), path=ACCOUNT_PATH)
+@operation(
+    permission="own.accounts.read", ok=(200, TransactionPage), errors=(404,), path=ACCOUNT_PATH
+)
 def list_transactions(number: str, query: TransactionQuery) -> TransactionPage:
     """The account's transactions, newest first (keyset pages)"""
     page = statements.statement_page(
@@ -130,7 +147,7 @@ def list_transactions(number: str, query: TransactionQuery) -> TransactionPage:
 
 
 @bp.get("/payments")
-@operation(scope=READ, ok=(200, PaymentPage))
+@operation(permission="own.payments.read", ok=(200, PaymentPage))
 def list_payments(query: PaymentQuery) -> PaymentPage:
     """The customer's payments, newest first (keyset pages)"""
     found, next_id = payment_queries.page_for_customer(
@@ -142,7 +159,12 @@ def list_payments(query: PaymentQuery) -> PaymentPage:
 
 
 @bp.get("/payments/<int:payment_id>")
-@operation(scope=READ, ok=(200, PaymentJson), errors=(404,), path={"payment_id": "Payment id"})
+@operation(
+    permission="own.payments.read",
+    ok=(200, PaymentJson),
+    errors=(404,),
+    path={"payment_id": "Payment id"},
+)
 def get_payment(payment_id: int) -> PaymentJson:
     """One payment"""
     if not 0 < payment_id <= ID_MAX:
@@ -155,7 +177,7 @@ def _payment_json(payment: Any) -> dict[str, Any]:
 
 
 @bp.post("/payments")
-@operation(scope=PAYMENTS_WRITE, ok=(201, PaymentJson), errors=(409, 413))
+@operation(permission="own.payments.request", ok=(201, PaymentJson), errors=(409, 413))
 def create_payment(
     json: PaymentRequest, headers: IdempotencyHeaders
 ) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -12,8 +12,9 @@ What this module adds to spectree, each through its public API:
   ``before`` hook with ``{"error": {"code": "validation_failed", "details": [...]}}`` (422),
   after the checks that answer 400 (an Idempotency-Key missing or out of shape, a body that
   is not a JSON object);
-- the scope: ``operation(scope=...)`` both checks it (vaulta/api/auth.py) and lists it as
-  the operation's security requirement;
+- the permission: ``operation(permission=...)`` both checks it (``requires_permission`` in
+  vaulta/api/auth.py: the key's user holds it and the key's scopes carry it) and lists the
+  scope that carries it as the operation's security requirement;
 - response headers, by rule (``document``): ``WWW-Authenticate`` on 401, ``Retry-After`` on
   429/503, ``Location`` on 201, ``Idempotent-Replayed`` on the success of an operation that
   takes an Idempotency-Key.
@@ -33,7 +34,7 @@ from flask import request
 from pydantic import ValidationError
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 
-from vaulta.api.auth import requires_scope
+from vaulta.api.auth import requires_permission, scope_for
 from vaulta.api.errors import ApiError, invalid_values, malformed_request
 from vaulta.api.models import Error, IdempotencyHeaders
 from vaulta.services.events.payloads import schema_components as event_schemas
@@ -45,7 +46,8 @@ ERRORS = {
     "a control character in the path, query or JSON body (control_character), or JSON nested "
     "deeper than JSON_MAX_DEPTH (json_too_deep)",
     401: "No API key, or an unknown, revoked or expired one",
-    403: "The key lacks the scope (insufficient_scope) or belongs to an admin, or its "
+    403: "The key's user lacks the operation's permission (forbidden: e.g. a staff key on a "
+    "customer's operation), the key's scopes leave it out (insufficient_scope), or its "
     "customer is suspended or closed (customer_suspended, customer_closed)",
     404: "No such object among the key owner's customer's",
     409: "Idempotency-Key reused with another request (idempotency_key_reused), or an "
@@ -57,7 +59,7 @@ ERRORS = {
     503: "The service cannot reach its database right now (unavailable): retry after "
     "Retry-After seconds; retry a payment with the same Idempotency-Key",
 }
-# Every authenticated call can meet these: a key in the URL, no/bad key, wrong scope,
+# Every authenticated call can meet these: a key in the URL, no/bad key, no permission,
 # invalid values, throttled, outage.
 EVERY_CALL = (400, 401, 403, 422, 429, 503)
 
@@ -84,7 +86,9 @@ api_spec = SpecTree(
             data=SecuritySchemeData(
                 type="http",
                 scheme="bearer",
-                description="An API key from Settings: scopes 'read', 'payments:write'.",
+                description="A customer's API key from Settings (scopes 'read', "
+                "'payments:write'), or a staff key from `flask vaulta create-api-key` "
+                "(scopes 'read' or permission names: its user's permissions, narrowed).",
             ),
         )
     ],
@@ -133,15 +137,19 @@ def _refusing(checks: list[Callable[[], None]]) -> Callable[..., None]:
 
 def operation(
     *,
-    scope: str | None,
+    permission: str | None,
     ok: tuple[int, type],
     errors: tuple[int, ...] = (),
     path: dict[str, str] | None = None,
+    key: bool = True,
 ) -> Callable[[F], F]:
-    """Declare a view: the key scope it needs (None: no key), its success status and model,
-    the errors it answers beyond EVERY_CALL, and descriptions of its path parameters."""
+    """Declare a view: the permission it needs (vaulta/services/identity/permissions.py;
+    None: any valid key), whether it needs a key at all (``key=False``: the document), its
+    success status and model, the errors it answers beyond EVERY_CALL, and descriptions of
+    its path parameters."""
     status, model = ok
-    statuses = sorted({*EVERY_CALL, *errors}) if scope else [400]
+    statuses = sorted({*EVERY_CALL, *errors}) if key else [400]
+    scopes = [scope_for(permission)] if permission else []
     responses = {f"HTTP_{status}": (model, "OK")}
     responses |= {f"HTTP_{code}": (Error, ERRORS[code]) for code in statuses}
 
@@ -154,11 +162,11 @@ def operation(
             checks.append(_json_object)
         validated = api_spec.validate(
             resp=Response(**responses),
-            security={"bearerAuth": [scope]} if scope else [],
+            security={"bearerAuth": scopes} if key else [],
             before=_refusing(checks),
             path_parameter_descriptions=path,
         )(view)
-        return requires_scope(scope)(validated) if scope else validated
+        return requires_permission(permission)(validated) if permission else validated
 
     return decorate
 

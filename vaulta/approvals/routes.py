@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from vaulta.approvals import bp
 from vaulta.approvals.forms import BulkForm, DecisionForm, QueueFilters
-from vaulta.auth.access import acting_user, admin_required
+from vaulta.auth.access import acting_user, require_permission
 from vaulta.extensions import limiter
 from vaulta.forms import show_error
 from vaulta.models import Payment, User, utcnow
@@ -46,7 +46,7 @@ def _actor() -> User:
 
 
 @bp.route("/")
-@admin_required
+@require_permission("payments.read")
 def index() -> Response:
     filters = QueueFilters(request.args)
     rows: list[Any] = []
@@ -83,7 +83,7 @@ def _pages(filters: QueueFilters, next_after: int | None) -> dict[str, str | Non
 
 
 @bp.route("/count")
-@admin_required
+@require_permission("payments.read")
 def count() -> Response:
     """The nav badge: the number waiting, or "99+" (counting stops at BADGE_CAP)."""
     n = approval_queue.pending_count(at_most=BADGE_CAP)
@@ -113,7 +113,7 @@ def _row(
 
 
 @bp.route("/<int:payment_id>/reject", methods=["GET"])
-@admin_required
+@require_permission("requests.decide")
 def reject_form(payment_id: int) -> Response:
     """The row with its reason form open (htmx swaps it in); without htmx, the queue with it."""
     if not wants_partial():
@@ -127,7 +127,7 @@ def _no_step_up_code() -> bool:
 
 
 @bp.route("/<int:payment_id>/approve", methods=["POST"])
-@admin_required
+@require_permission("requests.decide")
 @limiter.limit(PASSCODE_LIMIT, key_func=by_user, exempt_when=_no_step_up_code)
 def approve(payment_id: int) -> Response:
     form = DecisionForm()
@@ -151,7 +151,7 @@ def approve(payment_id: int) -> Response:
 
 
 @bp.route("/<int:payment_id>/reject", methods=["POST"])
-@admin_required
+@require_permission("requests.decide")
 def reject(payment_id: int) -> Response:
     form = DecisionForm()
     form.validate()
@@ -200,7 +200,7 @@ def _plain_error(err: DomainError) -> Response:
 
 
 @bp.route("/bulk", methods=["POST"])
-@admin_required
+@require_permission("requests.decide")
 def bulk() -> Response:
     form = BulkForm()
     form.validate()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from vaulta.extensions import login_manager
 from vaulta.models import User
 from vaulta.outages import during_outage
-from vaulta.services.identity import signed_in
+from vaulta.services.identity import permissions, signed_in
 from vaulta.web import is_htmx, redirect_to
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,6 +26,8 @@ def init_login(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorized)
+    app.add_template_global(may)
+    app.add_template_global(staff_permissions)
 
 
 def _load_user(session_token: str) -> User | None:
@@ -48,27 +50,72 @@ def _unauthorized() -> Any:
     return redirect_to(url_for("auth.login", next=next_url))
 
 
-def admin_required(view: F) -> F:
-    """Signed in and an admin; otherwise the login page or 403."""
+def require_permission(name: str) -> Callable[[F], F]:
+    """Signed in and holding the permission ``name`` (vaulta/services/identity/permissions.py);
+    otherwise the login page (anonymous) or 403 (a customer, or staff without it).
 
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
+    The permission is kept on the view as ``required_permission`` (the access tests read it).
+    """
+    if name not in permissions.PERMISSIONS:
+        raise KeyError(f"unknown permission {name!r}")
 
-    return wrapper  # type: ignore[return-value]
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not permissions.has_permission(acting_user(), name):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.required_permission = name  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def require_permission_for(argument: str, names: Mapping[str, str]) -> Callable[[F], F]:
+    """Like ``require_permission``, the permission chosen by one URL argument's value
+    (``names[kwargs[argument]]``): one route for a deposit and a withdrawal, each with its own."""
+    unknown = set(names.values()) - set(permissions.PERMISSIONS)
+    if unknown:
+        raise KeyError(f"unknown permissions {sorted(unknown)}")
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not permissions.has_permission(acting_user(), names[kwargs[argument]]):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.required_permission = tuple(sorted(set(names.values())))  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
 
 
 def customer_required(view: F) -> F:
-    """Signed in as a customer's login; admins get 403 (they use the admin pages)."""
+    """Signed in as a customer's login; staff get 403 (they use the back-office pages)."""
 
     @wraps(view)
     @login_required
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_user.is_admin or current_user.customer_id is None:
+        if current_user.is_staff or current_user.customer_id is None:
             abort(403)
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def staff_permissions() -> frozenset[str] | None:
+    """For the layout: the signed-in staff member's permissions; None for anyone else."""
+    user = current_user._get_current_object()
+    if isinstance(user, User) and user.is_staff:
+        return permissions.permissions_of(user)
+    return None
+
+
+def may(name: str) -> bool:
+    """For templates: does the signed-in user hold ``name``? (False when signed out.)"""
+    user = current_user._get_current_object()
+    return isinstance(user, User) and permissions.has_permission(user, name)

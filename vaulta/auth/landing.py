@@ -20,4 +20,4 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    return url_for("admin.index") if user.is_admin else url_for("accounts.index")
+    return url_for("admin.index") if user.is_staff else url_for("accounts.index")

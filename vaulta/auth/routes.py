@@ -139,7 +139,7 @@ def settings_context(**extra: Any) -> dict[str, Any]:
 
 
 def _may_have_keys() -> bool:
-    return not current_user.is_admin and current_user.customer_id is not None
+    return not current_user.is_staff and current_user.customer_id is not None
 
 
 @bp.route("/settings")

@@ -11,7 +11,7 @@ from flask import current_app, flash, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from vaulta.auth.access import acting_user, admin_required
+from vaulta.auth.access import acting_user, require_permission
 from vaulta.customers import bp
 from vaulta.customers.forms import CustomerForm, OpenAccountForm
 from vaulta.forms import show_error
@@ -48,7 +48,7 @@ def _detail_url(customer_id: int) -> str:
 
 
 @bp.route("/")
-@admin_required
+@require_permission("customers.read")
 def index() -> Response:
     q = request.args.get("q", "").strip()
     after = _cursor()
@@ -61,7 +61,7 @@ def index() -> Response:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@admin_required
+@require_permission("customers.manage")
 def new() -> Response:
     form = CustomerForm()
     status = None
@@ -83,7 +83,7 @@ def new() -> Response:
 
 
 @bp.route("/<int:customer_id>")
-@admin_required
+@require_permission("customers.read")
 def detail(customer_id: int) -> Response:
     return render(
         "customers/detail.html",
@@ -93,7 +93,7 @@ def detail(customer_id: int) -> Response:
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
-@admin_required
+@require_permission("customers.manage")
 def edit(customer_id: int) -> Response:
     customer = customer_queries.get_customer(customer_id)
     form = CustomerForm(obj=customer)
@@ -148,27 +148,27 @@ def _change_status(customer_id: int, change: Callable[..., Customer], done: str)
 
 
 @bp.route("/<int:customer_id>/suspend", methods=["POST"])
-@admin_required
+@require_permission("customers.manage")
 def suspend(customer_id: int) -> Response:
     done = "Customer suspended. Their logins are signed out and cannot sign in or use the API."
     return _change_status(customer_id, customers.suspend_customer, done)
 
 
 @bp.route("/<int:customer_id>/reactivate", methods=["POST"])
-@admin_required
+@require_permission("customers.manage")
 def reactivate(customer_id: int) -> Response:
     return _change_status(customer_id, customers.reactivate_customer, "Customer reactivated.")
 
 
 @bp.route("/<int:customer_id>/close", methods=["POST"])
-@admin_required
+@require_permission("customers.manage")
 def close(customer_id: int) -> Response:
     done = "Customer closed. Their logins are signed out and cannot sign in or use the API."
     return _change_status(customer_id, customers.close_customer, done)
 
 
 @bp.route("/<int:customer_id>/accounts", methods=["POST"])
-@admin_required
+@require_permission("accounts.manage")
 def open_account(customer_id: int) -> Response:
     customer = customer_queries.get_customer(customer_id)
     form = OpenAccountForm()

@@ -11,7 +11,7 @@ from vaulta.models.payment import Payment
 from vaulta.models.security import OTP, ApiKey
 from vaulta.models.statement import MonthlyStatement
 from vaulta.models.transaction import Transaction
-from vaulta.models.user import User
+from vaulta.models.user import User, UserRole
 from vaulta.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 # The metadata every migration is compared against (env.py imports this package).
@@ -32,6 +32,7 @@ __all__ = [
     "Payment",
     "Transaction",
     "User",
+    "UserRole",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

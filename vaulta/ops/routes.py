@@ -8,7 +8,7 @@ from flask import current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from vaulta.auth.access import admin_required
+from vaulta.auth.access import require_permission
 from vaulta.extensions import db
 from vaulta.ops import bp, health_bp, queue
 from vaulta.ops.schema import schema_status
@@ -62,6 +62,6 @@ def _no_store(response: Response) -> Response:
 
 
 @bp.get("/system")
-@admin_required
+@require_permission("system.read")
 def system() -> Response:
     return render("ops/system.html", schema=schema_status(db.engine, migrations_directory()))

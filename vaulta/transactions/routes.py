@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app, flash, stream_with_context, url_for
 from werkzeug.wrappers import Response
 
-from vaulta.auth.access import acting_user, admin_required
+from vaulta.auth.access import acting_user, require_permission
 from vaulta.forms import show_error
 from vaulta.money import format_plain
 from vaulta.services import ledger
@@ -63,7 +63,7 @@ def _render_search(
 
 
 @bp.route("/")
-@admin_required
+@require_permission("ledger.read")
 def search() -> Response:
     form = TransactionSearchForm.from_query()
     if not form.validate():
@@ -81,13 +81,13 @@ def search() -> Response:
 
 
 @bp.route("/export.csv")
-@admin_required
+@require_permission("ledger.export")
 def export() -> Response:
     return _export("csv")
 
 
 @bp.route("/export.xlsx")
-@admin_required
+@require_permission("ledger.export")
 def export_xlsx() -> Response:
     return _export("xlsx")
 
@@ -154,13 +154,13 @@ def _render_detail(tx_id: int, form: ReverseForm, status: int = 200) -> Response
 
 
 @bp.route("/<int:tx_id>")
-@admin_required
+@require_permission("ledger.read")
 def detail(tx_id: int) -> Response:
     return _render_detail(tx_id, ReverseForm())
 
 
 @bp.route("/<int:tx_id>/reverse", methods=["POST"])
-@admin_required
+@require_permission("ledger.reversal.request")
 def reverse(tx_id: int) -> Response:
     form = ReverseForm()
     if not form.validate():

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from vaulta.auth.access import acting_user
 from vaulta.services.errors import DomainError, Forbidden, InvalidInput
+from vaulta.services.identity import permissions
 from vaulta.services.webhooks import endpoint_queries, endpoints
 from vaulta.webhooks import api_bp
 
@@ -71,7 +72,7 @@ def _body(model: type[B]) -> B:
 def _admins_only() -> None:
     if not current_user.is_authenticated:
         raise Unauthenticated("Sign in as an admin.")
-    if not current_user.is_admin:
+    if not permissions.has_permission(current_user, "webhooks.manage"):
         raise Forbidden("Only admins manage webhook endpoints.")
 
 

@@ -9,7 +9,7 @@ from flask import flash, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from vaulta.auth.access import acting_user, admin_required
+from vaulta.auth.access import acting_user, require_permission
 from vaulta.forms import show_error
 from vaulta.ops import queue
 from vaulta.services.errors import DomainError
@@ -31,13 +31,13 @@ def _index(form: EndpointForm, status: int = 200) -> Response:
 
 
 @bp.get("/")
-@admin_required
+@require_permission("webhooks.read")
 def index() -> Response:
     return _index(EndpointForm())
 
 
 @bp.post("/")
-@admin_required
+@require_permission("webhooks.manage")
 def create() -> Response:
     form = EndpointForm()
     if not form.validate_on_submit():
@@ -77,13 +77,13 @@ def _detail(public_id: str, *, status: int = 200, **forms: FlaskForm) -> Respons
 
 
 @bp.get("/<public_id>")
-@admin_required
+@require_permission("webhooks.read")
 def detail(public_id: str) -> Response:
     return _detail(public_id)
 
 
 @bp.post("/<public_id>/edit")
-@admin_required
+@require_permission("webhooks.manage")
 def edit(public_id: str) -> Response:
     form = EndpointForm()
     if not form.validate_on_submit():
@@ -104,7 +104,7 @@ def edit(public_id: str) -> Response:
 
 
 @bp.post("/<public_id>/rotate")
-@admin_required
+@require_permission("webhooks.manage")
 def rotate(public_id: str) -> Response:
     form = RotateForm()
     if not form.validate_on_submit():
@@ -116,7 +116,7 @@ def rotate(public_id: str) -> Response:
 
 
 @bp.post("/<public_id>/replay")
-@admin_required
+@require_permission("webhooks.manage")
 def replay_since(public_id: str) -> Response:
     form = ReplaySinceForm()
     if not form.validate_on_submit() or form.since.data is None:
@@ -128,7 +128,7 @@ def replay_since(public_id: str) -> Response:
 
 
 @bp.post("/<public_id>/deliveries/<int:delivery_id>/replay")
-@admin_required
+@require_permission("webhooks.manage")
 def replay_one(public_id: str, delivery_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         return _detail(public_id, status=400)
@@ -138,7 +138,7 @@ def replay_one(public_id: str, delivery_id: int) -> Response:
 
 
 @bp.post("/<public_id>/test")
-@admin_required
+@require_permission("webhooks.manage")
 def send_test(public_id: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         return _detail(public_id, status=400)
@@ -149,7 +149,7 @@ def send_test(public_id: str) -> Response:
 
 
 @bp.post("/<public_id>/delete")
-@admin_required
+@require_permission("webhooks.manage")
 def delete(public_id: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         return _detail(public_id, status=400)

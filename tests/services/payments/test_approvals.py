@@ -83,16 +83,18 @@ def test_a_frozen_beneficiary_fails_the_payment(
     assert "frozen" in (done.failure_reason or "")
 
 
-def test_four_eyes_the_admin_who_entered_it_cannot_approve(
-    approver: User, admin: User, source: Account, target: Account
+def test_four_eyes_the_approver_who_entered_it_cannot_approve(
+    approver: User, second_approver: User, source: Account, target: Account
 ) -> None:
     payment = make_payment(source.customer.users[0], source, to=target)
     db.session.execute(
-        sa.update(Payment).where(Payment.id == payment.id).values(requested_by_id=admin.id)
+        sa.update(Payment)
+        .where(Payment.id == payment.id)
+        .values(requested_by_id=second_approver.id)
     )
     db.session.commit()
     with pytest.raises(Forbidden, match="Four eyes"):
-        approvals.approve(payment.id, actor=admin)
+        approvals.approve(payment.id, actor=second_approver)
     assert approvals.approve(payment.id, actor=approver).status == "executed"
 
 
@@ -118,9 +120,10 @@ def test_step_up_mails_a_code_and_needs_it(
     assert approvals.approve(payment.id, actor=approver, otp_code=code).status == "executed"
 
 
-def test_step_up_code_of_another_admin_or_payment_is_refused(
-    app: Flask, customer_user: User, approver: User, admin: User, source: Account
+def test_step_up_code_of_another_approver_or_payment_is_refused(
+    app: Flask, customer_user: User, approver: User, second_approver: User, source: Account
 ) -> None:
+    admin = second_approver  # the other approver
     app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 100
     first = make_payment(customer_user, source)
     second = make_payment(customer_user, source)

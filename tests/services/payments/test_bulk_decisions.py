@@ -91,13 +91,18 @@ def test_a_batch_runs_the_same_statements_for_two_or_six_payments(
 
 
 def test_what_the_batch_cannot_take_is_decided_one_by_one(
-    app: Flask, customer_user: User, admin: User, approver: User, source: Account, target: Account
+    app: Flask,
+    customer_user: User,
+    second_approver: User,
+    approver: User,
+    source: Account,
+    target: Account,
 ) -> None:
     app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 50_000
     mine = make_payment(customer_user, source, to=target, amount="1.00")
     big = make_payment(customer_user, source, to=target, amount="600.00")
     fine = make_payment(customer_user, source, to=target, amount="2.00")
-    approvals.approve(mine.id, actor=admin)
+    approvals.approve(mine.id, actor=second_approver)
     results = bulk_decisions.decide_many(
         [mine.id, big.id, fine.id], actor=approver, action="approve"
     )
@@ -114,13 +119,13 @@ def pg_app(postgres_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.mark.postgres_only
 def test_overlapping_bulk_approvals_execute_each_payment_once(pg_app: Flask) -> None:
-    """PostgreSQL: four admins bulk-approve overlapping selections at the same moment."""
+    """PostgreSQL: four approvers bulk-approve overlapping selections at the same moment."""
     customer_user = factories.make_customer_login()
     other = factories.make_customer_login()
     source = factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
     target = factories.make_account(factories.customer_of(other), "EUR", 0)
     ids = [make_payment(customer_user, source, to=target, amount="150.00").id for _ in range(8)]
-    admins = [factories.make_admin().id for _ in range(4)]
+    admins = [factories.make_staff(None, "approver").id for _ in range(4)]
     source_id = source.id
     db.session.remove()
 

@@ -32,7 +32,7 @@ def _setup(balance: int) -> tuple[User, User, Account, Account]:
     other = factories.make_customer_login()
     source = factories.make_account(factories.customer_of(customer_user), "EUR", balance)
     target = factories.make_account(factories.customer_of(other), "EUR")
-    return customer_user, factories.make_admin(), source, target
+    return customer_user, factories.make_staff(None, "approver"), source, target
 
 
 def test_sixteen_approvals_of_one_payment_post_once(pg_app: Flask) -> None:
@@ -78,7 +78,7 @@ def test_crossing_payments_between_two_accounts_never_deadlock(pg_app: Flask) ->
     a_user, b_user = factories.make_customer_login(), factories.make_customer_login()
     a = factories.make_account(factories.customer_of(a_user), "EUR", 100_000)
     b = factories.make_account(factories.customer_of(b_user), "EUR", 100_000)
-    approver = factories.make_admin()
+    approver = factories.make_staff(None, "approver")
     ids = [
         make_payment(a_user, a, to=b, amount="10.00").id
         if i % 2

@@ -37,15 +37,15 @@ TABLE: dict[str, dict[str, object]] = {
 CASES = [(start, action, TABLE[start][action]) for start in PAYMENT_STATUSES for action in ACTIONS]
 
 
-def _in_status(status: str, customer: User, admin: User, source: Account) -> Payment:
+def _in_status(status: str, customer: User, approver: User, source: Account) -> Payment:
     if status == FAILED:
         payment = make_payment(customer, source, amount="5000.00")
-        return approvals.approve(payment.id, actor=admin)
+        return approvals.approve(payment.id, actor=approver)
     payment = make_payment(customer, source, confirm=status != AWAITING)
     if status == EXECUTED:
-        return approvals.approve(payment.id, actor=admin)
+        return approvals.approve(payment.id, actor=approver)
     if status == REJECTED:
-        return approvals.reject(payment.id, actor=admin, reason="No")
+        return approvals.reject(payment.id, actor=approver, reason="No")
     if status == CANCELLED:
         return payment_requests.cancel(payment.id, actor=customer)
     if status == EXPIRED:
@@ -58,15 +58,15 @@ def _expire(payment: Payment) -> None:
     expiry.expire_due()
 
 
-def _act(action: str, payment: Payment, customer: User, admin: User) -> Callable[[], object]:
+def _act(action: str, payment: Payment, customer: User, approver: User) -> Callable[[], object]:
     pid = payment.id
     return {
         "confirm": lambda: payment_requests.confirm(
             pid, actor=customer, code=otp.issue(customer, otp.PAYMENT_CONFIRM, str(pid))
         ),
         "cancel": lambda: payment_requests.cancel(pid, actor=customer),
-        "approve": lambda: approvals.approve(pid, actor=admin),
-        "reject": lambda: approvals.reject(pid, actor=admin, reason="Not today"),
+        "approve": lambda: approvals.approve(pid, actor=approver),
+        "reject": lambda: approvals.reject(pid, actor=approver, reason="Not today"),
         "expire": lambda: _expire(payment),
     }[action]
 

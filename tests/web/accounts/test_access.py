@@ -1,4 +1,4 @@
-"""Every accounts route, for anonymous / owner / other customer / admin."""
+"""Every accounts route, for anonymous / owner / other customer / teller."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ VISITORS = ["anonymous", "owner", "other", "admin"]
 @pytest.mark.parametrize(("method", "path", "expected"), ROUTES, ids=[r[1] for r in ROUTES])
 def test_access_matrix(
     client: WebClient,
-    admin: User,
+    teller: User,
     customer_user: User,
     other_customer_user: User,
     owned: Account,
@@ -39,7 +39,7 @@ def test_access_matrix(
     path: str,
     expected: dict[str, int],
 ) -> None:
-    signed_in = {"owner": customer_user, "other": other_customer_user, "admin": admin}
+    signed_in = {"owner": customer_user, "other": other_customer_user, "admin": teller}
     if who in signed_in:
         client.sign_in(signed_in[who])
     url = path.format(number=owned.number, id=owned.id)
@@ -60,15 +60,15 @@ def test_access_matrix(
         "/admin/accounts/999999/statement.csv",
     ],
 )
-def test_admin_gets_404_for_a_missing_account(admin_client: WebClient, path: str) -> None:
-    response = admin_client.get(path)
+def test_admin_gets_404_for_a_missing_account(teller_client: WebClient, path: str) -> None:
+    response = teller_client.get(path)
     response.close()
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("action", ["deposit", "withdraw", "freeze", "unfreeze", "close"])
-def test_admin_posts_to_a_missing_account_are_404(admin_client: WebClient, action: str) -> None:
-    assert admin_client.post_form(f"/admin/accounts/999999/{action}").status_code == 404
+def test_admin_posts_to_a_missing_account_are_404(teller_client: WebClient, action: str) -> None:
+    assert teller_client.post_form(f"/admin/accounts/999999/{action}").status_code == 404
 
 
 def test_htmx_load_more_of_a_foreign_account_is_404(
@@ -87,9 +87,9 @@ def test_system_account_is_not_a_customer_page(customer_client: WebClient, owned
     assert response.status_code == 404
 
 
-def test_posts_without_csrf_token_are_refused(admin_client: WebClient, owned: Account) -> None:
+def test_posts_without_csrf_token_are_refused(teller_client: WebClient, owned: Account) -> None:
     for action in ("deposit", "withdraw", "freeze"):
-        response = admin_client.post(
+        response = teller_client.post(
             f"/admin/accounts/{owned.id}/{action}",
             data={f"{action}-amount": "1.00", f"{action}-description": "x"},
         )

@@ -1,4 +1,4 @@
-"""The admin account page: facts, status actions, deposits and withdrawals (plain and htmx),
+"""The teller account page: facts, status actions, deposits and withdrawals (plain and htmx),
 each shown for confirmation before it is posted."""
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def review(client: WebClient, account: Account, action: str, **fields: str) -> d
     return confirmation_of(response.get_data(as_text=True), action)
 
 
-def test_page_shows_the_account(admin_client: WebClient, owned: Account) -> None:
-    html = admin_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
+def test_page_shows_the_account(teller_client: WebClient, owned: Account) -> None:
+    html = teller_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
     assert owned.number in html
     assert owned.customer is not None
     assert owned.customer.full_name in html
@@ -64,11 +64,11 @@ def test_page_shows_the_account(admin_client: WebClient, owned: Account) -> None
     [("deposit", "12.34", 11_234), ("withdraw", "0.5", 9_950)],
 )
 def test_plain_post_moves_money_and_redirects(
-    admin_client: WebClient, owned: Account, action: str, amount: str, expected_balance: int
+    teller_client: WebClient, owned: Account, action: str, amount: str, expected_balance: int
 ) -> None:
     before = count_rows(Transaction)
-    data = money_form(admin_client, owned, action, amount=amount)
-    shown = admin_client.post_form(f"/admin/accounts/{owned.id}/{action}", data)
+    data = money_form(teller_client, owned, action, amount=amount)
+    shown = teller_client.post_form(f"/admin/accounts/{owned.id}/{action}", data)
     html = shown.get_data(as_text=True)
     assert shown.status_code == 200
     assert "<html" in html
@@ -77,25 +77,25 @@ def test_plain_post_moves_money_and_redirects(
     assert owned.number in html
     assert f'id="{action}-confirm-description">Cash desk</dd>' in html
     assert count_rows(Transaction) == before  # shown, not posted
-    response = admin_client.post_form(
+    response = teller_client.post_form(
         f"/admin/accounts/{owned.id}/{action}", confirmation_of(html, action)
     )
     assert response.status_code == 302
     assert response.location == f"/admin/accounts/{owned.id}"
     assert balance(owned) == expected_balance
-    html = admin_client.get(response.location).get_data(as_text=True)
+    html = teller_client.get(response.location).get_data(as_text=True)
     assert "Deposited 12.34 EUR." in html if action == "deposit" else "Withdrew 0.50 EUR." in html
     assert "Cash desk" in html
 
 
 @pytest.mark.parametrize("action", ["deposit", "withdraw"])
 def test_htmx_post_swaps_the_panel_with_fresh_forms(
-    admin_client: WebClient, owned: Account, action: str
+    teller_client: WebClient, owned: Account, action: str
 ) -> None:
     data = money_form(
-        admin_client, owned, action, amount="1,000.00" if action == "deposit" else "7"
+        teller_client, owned, action, amount="1,000.00" if action == "deposit" else "7"
     )
-    shown = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/{action}", data=data)
+    shown = teller_client.htmx("POST", f"/admin/accounts/{owned.id}/{action}", data=data)
     step = shown.get_data(as_text=True)
     assert shown.status_code == 200
     assert "<html" not in step
@@ -104,7 +104,7 @@ def test_htmx_post_swaps_the_panel_with_fresh_forms(
     assert shown.headers["HX-Reswap"] == "outerHTML"
     assert ("1,000.00 EUR" if action == "deposit" else "7.00 EUR") in step
     assert balance(owned) == 10_000
-    response = admin_client.htmx(
+    response = teller_client.htmx(
         "POST", f"/admin/accounts/{owned.id}/{action}", data=confirmation_of(step, action)
     )
     html = response.get_data(as_text=True)
@@ -122,15 +122,15 @@ def test_htmx_post_swaps_the_panel_with_fresh_forms(
 
 
 def test_bad_amount_is_422_with_the_message_plain_and_htmx(
-    admin_client: WebClient, owned: Account
+    teller_client: WebClient, owned: Account
 ) -> None:
     before = count_rows(Transaction)
-    data = money_form(admin_client, owned, "deposit", amount="12.345")
-    plain = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", data)
+    data = money_form(teller_client, owned, "deposit", amount="12.345")
+    plain = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", data)
     assert plain.status_code == 422
     assert "<html" in plain.get_data(as_text=True)
     assert "EUR amounts have at most 2 decimal places." in plain.get_data(as_text=True)
-    partial = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
+    partial = teller_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
     html = partial.get_data(as_text=True)
     assert partial.status_code == 422
     assert "<html" not in html
@@ -156,80 +156,80 @@ def test_bad_amount_is_422_with_the_message_plain_and_htmx(
     ],
 )
 def test_invalid_input_is_shown_on_the_form(
-    admin_client: WebClient, owned: Account, fields: dict[str, str], message: str
+    teller_client: WebClient, owned: Account, fields: dict[str, str], message: str
 ) -> None:
-    data = money_form(admin_client, owned, "deposit", **fields)
-    response = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
+    data = money_form(teller_client, owned, "deposit", **fields)
+    response = teller_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert balance(owned) == 10_000
 
 
 def test_insufficient_funds_and_frozen_account_show_on_the_form(
-    admin_client: WebClient, admin: User, owned: Account
+    teller_client: WebClient, teller: User, owned: Account
 ) -> None:
-    confirm = review(admin_client, owned, "withdraw", amount="100.01")
-    response = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/withdraw", data=confirm)
+    confirm = review(teller_client, owned, "withdraw", amount="100.01")
+    response = teller_client.htmx("POST", f"/admin/accounts/{owned.id}/withdraw", data=confirm)
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Insufficient funds" in html
     assert response.headers["HX-Retarget"] == "#withdraw-form"
     assert 'value="100.01"' in html  # the form again, filled in, to change
-    confirm = review(admin_client, owned, "deposit")
-    accounts.freeze_account(owned.id, actor=admin)
-    plain = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
+    confirm = review(teller_client, owned, "deposit")
+    accounts.freeze_account(owned.id, actor=teller)
+    plain = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert plain.status_code == 409
     assert f"Account {owned.number} is frozen." in plain.get_data(as_text=True)
     assert balance(owned) == 10_000
 
 
-def test_double_submit_posts_once(admin_client: WebClient, owned: Account) -> None:
+def test_double_submit_posts_once(teller_client: WebClient, owned: Account) -> None:
     before = count_rows(Transaction)
-    confirm = review(admin_client, owned, "deposit", amount="5")
-    first = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=confirm)
-    second = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
+    confirm = review(teller_client, owned, "deposit", amount="5")
+    first = teller_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=confirm)
+    second = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert (first.status_code, second.status_code) == (200, 302)
     assert count_rows(Transaction) == before + 1
     assert balance(owned) == 10_500
 
 
 def test_deposit_is_audited_with_the_acting_admin(
-    admin_client: WebClient, admin: User, owned: Account
+    teller_client: WebClient, teller: User, owned: Account
 ) -> None:
-    confirm = review(admin_client, owned, "deposit", amount="3")
-    admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
+    confirm = review(teller_client, owned, "deposit", amount="3")
+    teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     event = db.session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.action == "transaction.deposit")
         .order_by(AuditEvent.id.desc())
     ).first()
     assert event is not None
-    assert event.actor_id == admin.id
+    assert event.actor_id == teller.id
     assert event.details["amount_minor"] == 300
     assert event.client_address == "127.0.0.1"
 
 
-def test_status_actions(admin_client: WebClient, admin: User, owned: Account) -> None:
+def test_status_actions(teller_client: WebClient, teller: User, owned: Account) -> None:
     url = f"/admin/accounts/{owned.id}"
-    response = admin_client.post_form(f"{url}/freeze", {"reason": "Lost card"})
+    response = teller_client.post_form(f"{url}/freeze", {"reason": "Lost card"})
     assert response.status_code == 302
     assert status_of(owned) == "frozen"
-    html = admin_client.get(url).get_data(as_text=True)
+    html = teller_client.get(url).get_data(as_text=True)
     assert f"Account {owned.number} is frozen." in html
     assert "Unfreeze" in html
-    admin_client.post_form(f"{url}/unfreeze")
+    teller_client.post_form(f"{url}/unfreeze")
     assert status_of(owned) == "active"
     # Closing needs a zero balance: refused with a message, then allowed.
-    admin_client.post_form(f"{url}/close")
+    teller_client.post_form(f"{url}/close")
     assert status_of(owned) == "active"
-    assert "zero balance" in admin_client.get(url).get_data(as_text=True)
-    ledger.withdraw(owned, 10_000, actor=admin, description="Pay out")
-    admin_client.post_form(f"{url}/close")
+    assert "zero balance" in teller_client.get(url).get_data(as_text=True)
+    ledger.withdraw(owned, 10_000, actor=teller, description="Pay out")
+    teller_client.post_form(f"{url}/close")
     assert status_of(owned) == "closed"
-    html = admin_client.get(url).get_data(as_text=True)
+    html = teller_client.get(url).get_data(as_text=True)
     assert 'id="deposit-form"' not in html
     assert "Freeze" not in html
-    assert admin_client.post_form(f"{url}/unfreeze").status_code == 302
+    assert teller_client.post_form(f"{url}/unfreeze").status_code == 302
     assert status_of(owned) == "closed"
     event = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "account.freeze")
@@ -237,37 +237,37 @@ def test_status_actions(admin_client: WebClient, admin: User, owned: Account) ->
     assert event.details["reason"] == "Lost card"
 
 
-def test_system_account_page_has_no_actions(app: Flask, admin_client: WebClient) -> None:
+def test_system_account_page_has_no_actions(app: Flask, teller_client: WebClient) -> None:
     system = accounts.system_account("EUR")
-    html = admin_client.get(f"/admin/accounts/{system.id}").get_data(as_text=True)
+    html = teller_client.get(f"/admin/accounts/{system.id}").get_data(as_text=True)
     assert "bank system account" in html
     assert 'id="deposit-form"' not in html
     assert "Freeze" not in html
 
 
-def test_jpy_amounts_are_whole(admin_client: WebClient, customer_user: User) -> None:
+def test_jpy_amounts_are_whole(teller_client: WebClient, customer_user: User) -> None:
     account = factories.make_account(factories.customer_of(customer_user), "JPY")
-    data = money_form(admin_client, account, "deposit", amount="100.5")
-    response = admin_client.post_form(f"/admin/accounts/{account.id}/deposit", data)
+    data = money_form(teller_client, account, "deposit", amount="100.5")
+    response = teller_client.post_form(f"/admin/accounts/{account.id}/deposit", data)
     assert response.status_code == 422
     assert "JPY has no minor unit" in response.get_data(as_text=True)
-    confirm = review(admin_client, account, "deposit", amount="1,500")
-    admin_client.post_form(f"/admin/accounts/{account.id}/deposit", confirm)
+    confirm = review(teller_client, account, "deposit", amount="1,500")
+    teller_client.post_form(f"/admin/accounts/{account.id}/deposit", confirm)
     assert balance(account) == 1_500
 
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_change_shows_the_form_again_filled_in_and_posts_nothing(
-    admin_client: WebClient, owned: Account, htmx: bool
+    teller_client: WebClient, owned: Account, htmx: bool
 ) -> None:
-    confirm = review(admin_client, owned, "withdraw", amount="1,234.5", description="Till")
+    confirm = review(teller_client, owned, "withdraw", amount="1,234.5", description="Till")
     change = confirm | {"withdraw-step": "change"}
     url = f"/admin/accounts/{owned.id}/withdraw"
     if htmx:
-        response = admin_client.htmx("POST", url, data=change)
+        response = teller_client.htmx("POST", url, data=change)
         assert response.headers["HX-Retarget"] == "#withdraw-form"
     else:
-        response = admin_client.post_form(url, change)
+        response = teller_client.post_form(url, change)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert ("<html" in html) is not htmx
@@ -279,16 +279,16 @@ def test_change_shows_the_form_again_filled_in_and_posts_nothing(
 
 
 def test_the_confirmation_posts_what_it_showed_whatever_else_is_sent(
-    admin_client: WebClient, owned: Account
+    teller_client: WebClient, owned: Account
 ) -> None:
     """Fields sent beside the signed confirmation are ignored: it cannot be edited into
     another amount or description."""
-    confirm = review(admin_client, owned, "deposit", amount="2.00", description="Shown")
+    confirm = review(teller_client, owned, "deposit", amount="2.00", description="Shown")
     forged = confirm | {"deposit-amount": "9,000", "deposit-description": "Other"}
-    response = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", forged)
+    response = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", forged)
     assert response.status_code == 302
     assert balance(owned) == 10_200
-    html = admin_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
+    html = teller_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
     assert "Shown" in html
     assert "Other" not in html
 
@@ -300,9 +300,9 @@ def _tampered(token: str) -> str:
 
 @pytest.mark.parametrize("forgery", ["tampered", "other_action", "other_account", "empty"])
 def test_a_forged_or_misplaced_confirmation_posts_nothing(
-    admin_client: WebClient, customer_user: User, owned: Account, forgery: str
+    teller_client: WebClient, customer_user: User, owned: Account, forgery: str
 ) -> None:
-    confirm = review(admin_client, owned, "deposit")
+    confirm = review(teller_client, owned, "deposit")
     token = confirm["deposit-confirmation"]
     account, action = owned, "deposit"
     if forgery == "tampered":
@@ -315,40 +315,40 @@ def test_a_forged_or_misplaced_confirmation_posts_nothing(
         token = ""
     before = count_rows(Transaction)
     data = {f"{action}-confirmation": token, f"{action}-step": "confirm"}
-    response = admin_client.post_form(f"/admin/accounts/{account.id}/{action}", data)
+    response = teller_client.post_form(f"/admin/accounts/{account.id}/{action}", data)
     assert response.status_code == 422
     assert "This confirmation has expired or is not valid." in response.get_data(as_text=True)
     assert count_rows(Transaction) == before
 
 
-def test_a_confirmation_belongs_to_the_admin_who_saw_it(
-    client: WebClient, admin: User, approver: User, owned: Account
+def test_a_confirmation_belongs_to_the_teller_who_saw_it(
+    client: WebClient, teller: User, owned: Account
 ) -> None:
-    client.sign_in(admin)
+    client.sign_in(teller)
     confirm = review(client, owned, "deposit")
-    client.sign_in(approver)
+    client.sign_in(factories.make_staff("teller2@example.test", "teller"))
     response = client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert response.status_code == 422
     assert balance(owned) == 10_000
 
 
 def test_a_confirmation_expires(
-    admin_client: WebClient, owned: Account, monkeypatch: pytest.MonkeyPatch
+    teller_client: WebClient, owned: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    confirm = review(admin_client, owned, "deposit")
+    confirm = review(teller_client, owned, "deposit")
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now + confirmation.MAX_AGE_SECONDS + 5)
-    response = admin_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
+    response = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert response.status_code == 422
     assert "expired" in response.get_data(as_text=True)
     assert balance(owned) == 10_000
 
 
 def test_a_text_direction_character_in_the_description_is_refused(
-    admin_client: WebClient, owned: Account
+    teller_client: WebClient, owned: Account
 ) -> None:
-    data = money_form(admin_client, owned, "deposit", description="Refund \u202eRCS")
-    response = admin_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
+    data = money_form(teller_client, owned, "deposit", description="Refund \u202eRCS")
+    response = teller_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "invisible text-direction character U+202E (RIGHT-TO-LEFT OVERRIDE)" in html

@@ -21,23 +21,23 @@ from vaulta.services.banking import accounts
 ROW = re.compile(r"<tr>\s*<td>")
 
 
-def post_deposits(account: Account, admin: User, count: int, start: int = 1) -> None:
+def post_deposits(account: Account, teller: User, count: int, start: int = 1) -> None:
     for n in range(start, start + count):
-        ledger.deposit(account, 100 * n, actor=admin, description=f"Deposit {n}")
+        ledger.deposit(account, 100 * n, actor=teller, description=f"Deposit {n}")
 
 
 @pytest.mark.parametrize("who", ["owner", "admin"])
 def test_load_more_walks_back_with_running_balance(
     app: Flask,
     client: WebClient,
-    admin: User,
+    teller: User,
     customer_user: User,
     owned: Account,
     who: str,
 ) -> None:
     app.config["PAGE_SIZE"] = 3
-    post_deposits(owned, admin, 4)  # 100.00 funding + 1.00 + 2.00 + 3.00 + 4.00
-    client.sign_in(customer_user if who == "owner" else admin)
+    post_deposits(owned, teller, 4)  # 100.00 funding + 1.00 + 2.00 + 3.00 + 4.00
+    client.sign_in(customer_user if who == "owner" else teller)
     base = f"/accounts/{owned.number}" if who == "owner" else f"/admin/accounts/{owned.id}"
     html = client.get(base).get_data(as_text=True)
     assert len(ROW.findall(html)) == 3
@@ -64,12 +64,12 @@ def test_load_more_walks_back_with_running_balance(
 
 
 def test_running_balance_both_directions_and_reversal(
-    customer_client: WebClient, admin: User, customer_user: User, owned: Account
+    customer_client: WebClient, teller: User, customer_user: User, owned: Account
 ) -> None:
     other = factories.make_account(factories.make_customer(), "EUR", 5_000)
-    sent = ledger.transfer(owned, other, 2_500, actor=admin, description="To friend")
-    ledger.transfer(other, owned, 1_000, actor=admin, description="From friend")
-    ledger.reverse(sent.id, actor=admin, reason="Mistake")
+    sent = ledger.transfer(owned, other, 2_500, actor=teller, description="To friend")
+    ledger.transfer(other, owned, 1_000, actor=teller, description="From friend")
+    ledger.reverse(sent.id, actor=teller, reason="Mistake")
     html = customer_client.get(f"/accounts/{owned.number}").get_data(as_text=True)
     cells = re.findall(r'<td class="num"><span class="money[^"]*">([^<]+)</span>', html)
     # Newest first: (amount, balance) per row.
@@ -89,11 +89,11 @@ def test_customer_index_links_to_statements(customer_client: WebClient, owned: A
 
 @pytest.mark.parametrize("who", ["owner", "admin"])
 def test_csv_export_is_streamed_in_order(
-    client: WebClient, admin: User, customer_user: User, owned: Account, who: str
+    client: WebClient, teller: User, customer_user: User, owned: Account, who: str
 ) -> None:
-    ledger.withdraw(owned, 1_234, actor=admin, description="=cmd()")
-    ledger.deposit(owned, 5, actor=admin, description="Interest", reference="INT-1")
-    client.sign_in(customer_user if who == "owner" else admin)
+    ledger.withdraw(owned, 1_234, actor=teller, description="=cmd()")
+    ledger.deposit(owned, 5, actor=teller, description="Interest", reference="INT-1")
+    client.sign_in(customer_user if who == "owner" else teller)
     url = (
         f"/accounts/{owned.number}/statement.csv"
         if who == "owner"
@@ -125,7 +125,7 @@ def test_csv_export_is_streamed_in_order(
     assert int(rows[1][1]) < int(rows[2][1]) < int(rows[3][1])
 
 
-def test_csv_date_range(admin_client: WebClient, owned: Account) -> None:
+def test_csv_date_range(teller_client: WebClient, owned: Account) -> None:
     today = datetime.now(UTC).date()
     url = f"/admin/accounts/{owned.id}/statement.csv"
     for query, lines in [
@@ -134,27 +134,27 @@ def test_csv_date_range(admin_client: WebClient, owned: Account) -> None:
         (f"?to={today - timedelta(days=1)}", 1),
         ("?from=&to=", 2),
     ]:
-        response = admin_client.get(url + query)
+        response = teller_client.get(url + query)
         assert len(response.get_data(as_text=True).splitlines()) == lines, query
         response.close()
-    bad = admin_client.get(url + "?from=31-01-2025")
+    bad = teller_client.get(url + "?from=31-01-2025")
     assert bad.status_code == 422
     assert "Give dates like 2025-01-31" in bad.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("who", ["owner", "admin"])
 def test_statement_queries_do_not_grow_with_rows(
-    client: WebClient, admin: User, customer_user: User, owned: Account, who: str
+    client: WebClient, teller: User, customer_user: User, owned: Account, who: str
 ) -> None:
-    client.sign_in(customer_user if who == "owner" else admin)
+    client.sign_in(customer_user if who == "owner" else teller)
     url = f"/accounts/{owned.number}" if who == "owner" else f"/admin/accounts/{owned.id}"
-    post_deposits(owned, admin, 4)
+    post_deposits(owned, teller, 4)
     client.get(url)  # both measured requests follow a request and a commit
     db.session.commit()
     with sql_statements() as few:
         html = client.get(url).get_data(as_text=True)
     assert len(ROW.findall(html)) == 5
-    post_deposits(owned, admin, 25, start=5)
+    post_deposits(owned, teller, 25, start=5)
     client.get(url)
     db.session.commit()
     with sql_statements() as many:
@@ -179,7 +179,7 @@ def page_statements(queries: list[str]) -> list[str]:
 )
 def test_statement_pages_run_a_fixed_number_of_statements(
     client: WebClient,
-    admin: User,
+    teller: User,
     customer_user: User,
     owned: Account,
     who: str,
@@ -188,8 +188,8 @@ def test_statement_pages_run_a_fixed_number_of_statements(
     """Owner: the account (the access check), then rows and balance in one statement.
     Admin: account, customer, rows and balance in one statement, first page or older."""
     account = accounts.system_account("EUR") if who == "admin-system" else owned
-    post_deposits(owned, admin, 30)  # the system account pays for them: both have 30+ rows
-    client.sign_in(customer_user if who == "owner" else admin)
+    post_deposits(owned, teller, 30)  # the system account pays for them: both have 30+ rows
+    client.sign_in(customer_user if who == "owner" else teller)
     url = f"/accounts/{owned.number}" if who == "owner" else f"/admin/accounts/{account.id}"
     client.get(url)
     with sql_statements() as first:

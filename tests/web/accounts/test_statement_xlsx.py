@@ -1,4 +1,5 @@
-"""The statement as XLSX, for its owner and for admins: the CSV's rows as real cells."""
+"""The statement as XLSX, for its owner and for staff who read accounts: the CSV's rows as
+real cells."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from vaulta.models import Account, User
 from vaulta.services import ledger
 
 
-@pytest.mark.parametrize("who", ["owner", "admin"])
+@pytest.mark.parametrize("who", ["owner", "auditor"])
 def test_statement_xlsx_in_order_with_running_balance(
-    client: WebClient, admin: User, customer_user: User, owned: Account, who: str
+    client: WebClient, teller: User, auditor: User, customer_user: User, owned: Account, who: str
 ) -> None:
-    ledger.withdraw(owned, 1_234, actor=admin, description="=cmd()")
-    ledger.deposit(owned, 5, actor=admin, description="Interest", reference="INT-1")
-    client.sign_in(customer_user if who == "owner" else admin)
+    ledger.withdraw(owned, 1_234, actor=teller, description="=cmd()")
+    ledger.deposit(owned, 5, actor=teller, description="Interest", reference="INT-1")
+    client.sign_in(customer_user if who == "owner" else auditor)
     url = (
         f"/accounts/{owned.number}/statement.xlsx"
         if who == "owner"
@@ -45,16 +46,16 @@ def test_statement_xlsx_in_order_with_running_balance(
     assert sheet.cell(row=3, column=7).number_format == "#,##0.00"
 
 
-def test_statement_xlsx_date_range_and_links(admin_client: WebClient, owned: Account) -> None:
+def test_statement_xlsx_date_range_and_links(auditor_client: WebClient, owned: Account) -> None:
     today = datetime.now(UTC).date()
     url = f"/admin/accounts/{owned.id}/statement.xlsx"
-    rows, _ = read_xlsx(admin_client, f"{url}?from={today}&to={today}")
+    rows, _ = read_xlsx(auditor_client, f"{url}?from={today}&to={today}")
     assert len(rows) == 2
-    rows, _ = read_xlsx(admin_client, f"{url}?from={today + timedelta(days=1)}")
+    rows, _ = read_xlsx(auditor_client, f"{url}?from={today + timedelta(days=1)}")
     assert len(rows) == 1
-    bad = admin_client.get(f"{url}?from=31-01-2025")
+    bad = auditor_client.get(f"{url}?from=31-01-2025")
     assert bad.status_code == 422
-    html = admin_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
+    html = auditor_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
     assert f'formaction="/admin/accounts/{owned.id}/statement.xlsx"' in html
 
 

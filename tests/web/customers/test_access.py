@@ -1,4 +1,4 @@
-"""Every customers route by anonymous / customer / other customer / admin, and 404s."""
+"""Every customers route by anonymous / customer / other customer / teller, and 404s."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _send(client: WebClient, method: str, path: str, data: dict[str, str] | None
 @pytest.mark.parametrize(("method", "template", "data", "admin_status"), ROUTES)
 def test_access_matrix(
     client: WebClient,
-    admin: User,
+    teller: User,
     customer_user: User,
     other_customer_user: User,
     who: str,
@@ -47,7 +47,7 @@ def test_access_matrix(
     # The target is the signed-in customer's own record: still an admin-only page.
     target = factories.customer_of(customer_user)
     path = template.format(id=target.id)
-    users = {"customer": customer_user, "other_customer": other_customer_user, "admin": admin}
+    users = {"customer": customer_user, "other_customer": other_customer_user, "admin": teller}
     if who != "anonymous":
         client.sign_in(users[who])
     response = _send(client, method, path, data)
@@ -64,13 +64,13 @@ def test_access_matrix(
     ("method", "template", "data", "admin_status"), [r for r in ROUTES if "{id}" in r[1]]
 )
 def test_unknown_customer_is_404(
-    admin_client: WebClient,
+    teller_client: WebClient,
     method: str,
     template: str,
     data: dict[str, str] | None,
     admin_status: int,
 ) -> None:
-    response = _send(admin_client, method, template.format(id=987_654), data)
+    response = _send(teller_client, method, template.format(id=987_654), data)
     assert response.status_code == 404
     assert "No such customer" in response.get_data(as_text=True)
 
@@ -79,8 +79,8 @@ def test_unknown_customer_is_404(
     ("method", "template", "data", "admin_status"), [r for r in ROUTES if r[0] == "POST"]
 )
 def test_post_without_csrf_token_is_refused(
-    admin_client: WebClient,
-    admin: User,
+    teller_client: WebClient,
+    teller: User,
     method: str,
     template: str,
     data: dict[str, str] | None,
@@ -88,8 +88,8 @@ def test_post_without_csrf_token_is_refused(
 ) -> None:
     customer = factories.make_customer("Csrf Target")
     path = template.format(id=customer.id)
-    plain = admin_client.post(path, data=data)
+    plain = teller_client.post(path, data=data)
     assert plain.status_code == 400
     assert "security token" in plain.get_data(as_text=True)
-    htmx = admin_client.post(path, data=data, headers={"HX-Request": "true"})
+    htmx = teller_client.post(path, data=data, headers={"HX-Request": "true"})
     assert htmx.status_code == 400

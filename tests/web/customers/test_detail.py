@@ -18,11 +18,11 @@ def page(customer: Customer, action: str = "") -> str:
     return f"/admin/customers/{customer.id}" + (f"/{action}" if action else "")
 
 
-def test_detail_shows_details_accounts_and_logins(admin_client: WebClient) -> None:
+def test_detail_shows_details_accounts_and_logins(teller_client: WebClient) -> None:
     login = factories.make_customer_login("holder@example.test")
     customer = factories.customer_of(login)
     account = factories.make_account(customer, "EUR", 12_345)
-    html = admin_client.get(page(customer)).get_data(as_text=True)
+    html = teller_client.get(page(customer)).get_data(as_text=True)
     assert customer.customer_number in html
     assert account.number in html
     assert "123.45 EUR" in html
@@ -32,7 +32,7 @@ def test_detail_shows_details_accounts_and_logins(admin_client: WebClient) -> No
 
 
 def test_account_numbers_link_to_the_account_page_when_it_exists(
-    app: Flask, admin: User, customer: Customer
+    app: Flask, teller: User, customer: Customer
 ) -> None:
     if "accounts.admin_detail" not in app.view_functions:
         app.add_url_rule(
@@ -42,7 +42,7 @@ def test_account_numbers_link_to_the_account_page_when_it_exists(
         )
     account = factories.make_account(customer, "USD")
     client = web_client(app)
-    client.sign_in(admin)
+    client.sign_in(teller)
     html = client.get(page(customer)).get_data(as_text=True)
     with app.test_request_context():
         href = url_for("accounts.admin_detail", account_id=account.id)
@@ -50,22 +50,22 @@ def test_account_numbers_link_to_the_account_page_when_it_exists(
 
 
 def test_open_account_without_js_redirects_back(
-    admin_client: WebClient, customer: Customer
+    teller_client: WebClient, customer: Customer
 ) -> None:
-    response = admin_client.post_form(page(customer, "accounts"), {"currency": "JPY"})
+    response = teller_client.post_form(page(customer, "accounts"), {"currency": "JPY"})
     assert response.status_code == 302
     assert response.location == page(customer)
     account = db.session.scalar(sa.select(Account).where(Account.customer_id == customer.id))
     assert account is not None
     assert account.currency == "JPY"
-    html = admin_client.get(response.location).get_data(as_text=True)
+    html = teller_client.get(response.location).get_data(as_text=True)
     assert f"Account {account.number} opened in JPY." in html
 
 
 def test_open_account_with_htmx_swaps_the_accounts_partial(
-    admin_client: WebClient, customer: Customer
+    teller_client: WebClient, customer: Customer
 ) -> None:
-    response = admin_client.htmx("POST", page(customer, "accounts"), data={"currency": "GBP"})
+    response = teller_client.htmx("POST", page(customer, "accounts"), data={"currency": "GBP"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in html
@@ -81,46 +81,46 @@ def test_open_account_with_htmx_swaps_the_accounts_partial(
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 def test_open_account_in_an_unknown_currency_is_422(
-    admin_client: WebClient, customer: Customer, htmx: bool
+    teller_client: WebClient, customer: Customer, htmx: bool
 ) -> None:
     url = page(customer, "accounts")
     if htmx:
-        response = admin_client.htmx("POST", url, data={"currency": "XXX"})
+        response = teller_client.htmx("POST", url, data={"currency": "XXX"})
     else:
-        response = admin_client.post_form(url, {"currency": "XXX"})
+        response = teller_client.post_form(url, {"currency": "XXX"})
     assert response.status_code == 422
     assert "Not a valid choice" in response.get_data(as_text=True)
     assert count_rows(Account) == 0
 
 
 def test_open_account_for_a_suspended_customer_is_refused_with_a_message(
-    admin_client: WebClient, customer: Customer, admin: User
+    teller_client: WebClient, customer: Customer, teller: User
 ) -> None:
-    customers.suspend_customer(customer.id, actor=admin)
-    response = admin_client.htmx("POST", page(customer, "accounts"), data={"currency": "EUR"})
+    customers.suspend_customer(customer.id, actor=teller)
+    response = teller_client.htmx("POST", page(customer, "accounts"), data={"currency": "EUR"})
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "active customers" in html
     assert "<html" not in html
 
 
-def test_suspend_and_reactivate_without_js(admin_client: WebClient, customer: Customer) -> None:
-    response = admin_client.post_form(page(customer, "suspend"))
+def test_suspend_and_reactivate_without_js(teller_client: WebClient, customer: Customer) -> None:
+    response = teller_client.post_form(page(customer, "suspend"))
     assert response.status_code == 302
     assert response.location == page(customer)
-    html = admin_client.get(response.location).get_data(as_text=True)
+    html = teller_client.get(response.location).get_data(as_text=True)
     assert "Customer suspended. Their logins are signed out" in html
     assert "Reactivate" in html
     assert "Accounts can be opened for active customers only." in html
     assert customer_queries.get_customer(customer.id).status == "suspended"
-    admin_client.post_form(page(customer, "reactivate"))
+    teller_client.post_form(page(customer, "reactivate"))
     assert customer_queries.get_customer(customer.id).status == "active"
 
 
 def test_suspend_with_htmx_swaps_status_and_accounts(
-    admin_client: WebClient, customer: Customer
+    teller_client: WebClient, customer: Customer
 ) -> None:
-    response = admin_client.htmx("POST", page(customer, "suspend"))
+    response = teller_client.htmx("POST", page(customer, "suspend"))
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in html
@@ -131,13 +131,13 @@ def test_suspend_with_htmx_swaps_status_and_accounts(
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_close_with_an_open_account_shows_why(admin_client: WebClient, customer: Customer) -> None:
+def test_close_with_an_open_account_shows_why(teller_client: WebClient, customer: Customer) -> None:
     factories.make_account(customer, "EUR")
-    plain = admin_client.post_form(page(customer, "close"))
+    plain = teller_client.post_form(page(customer, "close"))
     assert plain.status_code == 302
-    html = admin_client.get(plain.location).get_data(as_text=True)
+    html = teller_client.get(plain.location).get_data(as_text=True)
     assert "Close this customer&#39;s accounts first: 1 is still open." in html
-    htmx = admin_client.htmx("POST", page(customer, "close"))
+    htmx = teller_client.htmx("POST", page(customer, "close"))
     partial = htmx.get_data(as_text=True)
     assert htmx.status_code == 409
     assert "<html" not in partial
@@ -146,14 +146,14 @@ def test_close_with_an_open_account_shows_why(admin_client: WebClient, customer:
     assert customer_queries.get_customer(customer.id).status == "active"
 
 
-def test_closed_customer_offers_no_actions(admin_client: WebClient, customer: Customer) -> None:
-    assert admin_client.post_form(page(customer, "close")).status_code == 302
-    html = admin_client.get(page(customer)).get_data(as_text=True)
+def test_closed_customer_offers_no_actions(teller_client: WebClient, customer: Customer) -> None:
+    assert teller_client.post_form(page(customer, "close")).status_code == 302
+    html = teller_client.get(page(customer)).get_data(as_text=True)
     assert "Customer closed." in html
     assert "Edit details" not in html
     assert "Reactivate" not in html
-    refused = admin_client.post_form(page(customer, "reactivate"))
+    refused = teller_client.post_form(page(customer, "reactivate"))
     assert refused.status_code == 302
-    assert "a closed customer cannot be changed" in admin_client.get(page(customer)).get_data(
+    assert "a closed customer cannot be changed" in teller_client.get(page(customer)).get_data(
         as_text=True
     )

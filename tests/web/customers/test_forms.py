@@ -15,9 +15,9 @@ NEW = "/admin/customers/new"
 
 
 def test_create_redirects_to_the_customer_page_with_a_flash(
-    admin_client: WebClient, admin: User
+    teller_client: WebClient, teller: User
 ) -> None:
-    response = admin_client.post_form(
+    response = teller_client.post_form(
         NEW,
         {"full_name": "Erin Example", "email": "Erin@Example.com", "phone": "+1 555 0100"},
     )
@@ -26,15 +26,15 @@ def test_create_redirects_to_the_customer_page_with_a_flash(
     assert customer is not None
     assert customer.email == "erin@example.com"
     assert response.location == f"/admin/customers/{customer.id}"
-    html = admin_client.get(response.location).get_data(as_text=True)
+    html = teller_client.get(response.location).get_data(as_text=True)
     assert f"Customer {customer.customer_number} created." in html
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "customer.create"))
     assert event is not None
-    assert event.actor_id == admin.id
+    assert event.actor_id == teller.id
 
 
-def test_create_with_htmx_answers_with_hx_redirect(admin_client: WebClient) -> None:
-    response = admin_client.htmx("POST", NEW, data={"full_name": "Hana Htmx"})
+def test_create_with_htmx_answers_with_hx_redirect(teller_client: WebClient) -> None:
+    response = teller_client.htmx("POST", NEW, data={"full_name": "Hana Htmx"})
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].startswith("/admin/customers/")
 
@@ -50,12 +50,12 @@ def test_create_with_htmx_answers_with_hx_redirect(admin_client: WebClient) -> N
     ],
 )
 def test_create_with_invalid_input_is_422_with_the_message_in_place(
-    admin_client: WebClient, htmx: bool, data: dict[str, str], message: str
+    teller_client: WebClient, htmx: bool, data: dict[str, str], message: str
 ) -> None:
     if htmx:
-        response = admin_client.htmx("POST", NEW, data=data)
+        response = teller_client.htmx("POST", NEW, data=data)
     else:
-        response = admin_client.post_form(NEW, data)
+        response = teller_client.post_form(NEW, data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert message in html
@@ -65,26 +65,26 @@ def test_create_with_invalid_input_is_422_with_the_message_in_place(
     assert count_rows(Customer) == 0
 
 
-def test_new_form_renders(admin_client: WebClient) -> None:
-    html = admin_client.get(NEW).get_data(as_text=True)
+def test_new_form_renders(teller_client: WebClient) -> None:
+    html = teller_client.get(NEW).get_data(as_text=True)
     assert 'name="full_name"' in html
     assert 'type="email"' in html
     assert 'name="csrf_token"' in html
 
 
 def test_edit_form_is_prefilled_and_saves(
-    admin_client: WebClient, customer: Customer, admin: User
+    teller_client: WebClient, customer: Customer, teller: User
 ) -> None:
     url = f"/admin/customers/{customer.id}/edit"
-    html = admin_client.get(url).get_data(as_text=True)
+    html = teller_client.get(url).get_data(as_text=True)
     assert 'value="Dana Doe"' in html
     assert 'value="dana@example.test"' in html
-    response = admin_client.post_form(
+    response = teller_client.post_form(
         url, {"full_name": "Dana Smith", "email": "dana@example.test", "address": "2 High St"}
     )
     assert response.status_code == 302
     assert response.location == f"/admin/customers/{customer.id}"
-    assert "Customer details saved." in admin_client.get(response.location).get_data(as_text=True)
+    assert "Customer details saved." in teller_client.get(response.location).get_data(as_text=True)
     fresh = customer_queries.get_customer(customer.id)
     assert (fresh.full_name, fresh.address) == ("Dana Smith", "2 High St")
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "customer.update"))
@@ -94,14 +94,14 @@ def test_edit_form_is_prefilled_and_saves(
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 def test_edit_with_invalid_input_is_422(
-    admin_client: WebClient, customer: Customer, htmx: bool
+    teller_client: WebClient, customer: Customer, htmx: bool
 ) -> None:
     url = f"/admin/customers/{customer.id}/edit"
     data = {"full_name": "Dana Doe", "email": "dana@", "phone": "12"}
     if htmx:
-        response = admin_client.htmx("POST", url, data=data)
+        response = teller_client.htmx("POST", url, data=data)
     else:
-        response = admin_client.post_form(url, data)
+        response = teller_client.post_form(url, data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Enter an email address like name@example.com." in html
@@ -110,10 +110,10 @@ def test_edit_with_invalid_input_is_422(
 
 
 def test_editing_a_closed_customer_is_refused_with_a_message(
-    admin_client: WebClient, customer: Customer, admin: User
+    teller_client: WebClient, customer: Customer, teller: User
 ) -> None:
-    customers.close_customer(customer.id, actor=admin)
-    response = admin_client.post_form(
+    customers.close_customer(customer.id, actor=teller)
+    response = teller_client.post_form(
         f"/admin/customers/{customer.id}/edit", {"full_name": "Someone Else"}
     )
     html = response.get_data(as_text=True)

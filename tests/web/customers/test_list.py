@@ -22,17 +22,17 @@ HOSTILE = ["<img src=x onerror=alert(1)>", '" hx-post="/x" hx-trigger="load']
 
 
 @pytest.fixture
-def people(app: Flask, admin: User) -> None:
+def people(app: Flask, teller: User) -> None:
     for name, email, phone in [
         ("Ann Lee", "ann@example.com", "+44 20 7946 1234"),
         ("Bob Annison", "bob@example.org", None),
         ("Cy Young", None, "020 555 0199"),
     ]:
-        customers.create_customer(full_name=name, email=email, phone=phone, actor=admin)
+        customers.create_customer(full_name=name, email=email, phone=phone, actor=teller)
 
 
-def test_full_page_has_the_live_search_input(admin_client: WebClient, people: None) -> None:
-    response = admin_client.get(URL)
+def test_full_page_has_the_live_search_input(teller_client: WebClient, people: None) -> None:
+    response = teller_client.get(URL)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" in html
@@ -44,8 +44,8 @@ def test_full_page_has_the_live_search_input(admin_client: WebClient, people: No
     assert "New customer" in html
 
 
-def test_plain_get_with_query_renders_filtered_page(admin_client: WebClient, people: None) -> None:
-    html = admin_client.get(URL + "?q=ann").get_data(as_text=True)
+def test_plain_get_with_query_renders_filtered_page(teller_client: WebClient, people: None) -> None:
+    html = teller_client.get(URL + "?q=ann").get_data(as_text=True)
     assert "<html" in html
     assert 'value="ann"' in html
     assert "Ann Lee" in html
@@ -53,8 +53,8 @@ def test_plain_get_with_query_renders_filtered_page(admin_client: WebClient, peo
     assert "Cy Young" not in html
 
 
-def test_htmx_search_returns_the_table_partial(admin_client: WebClient, people: None) -> None:
-    response = admin_client.htmx("GET", URL + "?q=young")
+def test_htmx_search_returns_the_table_partial(teller_client: WebClient, people: None) -> None:
+    response = teller_client.htmx("GET", URL + "?q=young")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in html
@@ -64,8 +64,8 @@ def test_htmx_search_returns_the_table_partial(admin_client: WebClient, people: 
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_htmx_search_with_no_match_says_so(admin_client: WebClient, people: None) -> None:
-    html = admin_client.htmx("GET", URL + "?q=zzz").get_data(as_text=True)
+def test_htmx_search_with_no_match_says_so(teller_client: WebClient, people: None) -> None:
+    html = teller_client.htmx("GET", URL + "?q=zzz").get_data(as_text=True)
     assert "No customer matches" in html
 
 
@@ -73,9 +73,9 @@ def test_htmx_search_with_no_match_says_so(admin_client: WebClient, people: None
     "header", ["HX-Boosted", "HX-History-Restore-Request"], ids=["boosted", "history-restore"]
 )
 def test_boosted_and_history_restore_requests_get_the_full_page(
-    admin_client: WebClient, people: None, header: str
+    teller_client: WebClient, people: None, header: str
 ) -> None:
-    response = admin_client.htmx("GET", URL + "?q=ann", headers={header: "true"})
+    response = teller_client.htmx("GET", URL + "?q=ann", headers={header: "true"})
     html = response.get_data(as_text=True)
     assert "<html" in html
     assert 'value="ann"' in html
@@ -90,15 +90,15 @@ def _next_link(html: str) -> str | None:
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 def test_next_page_links_walk_every_customer_once(
-    app: Flask, admin_client: WebClient, admin: User, htmx: bool
+    app: Flask, teller_client: WebClient, teller: User, htmx: bool
 ) -> None:
     app.config["PAGE_SIZE"] = 2
     for name in ["Sam Same", "Sam Same", "Sam Same", "Amy Sam", "Zoe", "Sam Same"]:
-        customers.create_customer(full_name=name, actor=admin)
+        customers.create_customer(full_name=name, actor=teller)
     url: str | None = URL + "?q=sam"
     seen: list[str] = []
     while url:
-        response = admin_client.htmx("GET", url) if htmx else admin_client.get(url)
+        response = teller_client.htmx("GET", url) if htmx else teller_client.get(url)
         html = response.get_data(as_text=True)
         assert ("<html" in html) is not htmx
         seen.extend(re.findall(r'href="/admin/customers/(\d+)"', html))
@@ -115,11 +115,11 @@ def test_next_page_links_walk_every_customer_once(
 
 
 def test_list_page_queries_do_not_grow_with_the_rows_shown(
-    admin_client: WebClient, admin: User
+    teller_client: WebClient, teller: User
 ) -> None:
     def list_page_statements(expected_rows: int) -> int:
         with sql_statements() as statements:
-            html = admin_client.get(URL).get_data(as_text=True)
+            html = teller_client.get(URL).get_data(as_text=True)
         assert len(re.findall(r'href="/admin/customers/\d+"', html)) == expected_rows
         return len(statements)
 
@@ -131,11 +131,11 @@ def test_list_page_queries_do_not_grow_with_the_rows_shown(
     assert list_page_statements(25) == five
 
 
-def test_customer_list_escapes_what_people_typed(admin_client: WebClient, admin: User) -> None:
+def test_customer_list_escapes_what_people_typed(teller_client: WebClient, teller: User) -> None:
     """Every text column is escaped (the status column holds one of a fixed list of words,
     checked by the database)."""
     customer = customers.create_customer(
-        full_name="<i>name</i> & 'co'", email='"<i>mail</i>"@example.com', actor=admin
+        full_name="<i>name</i> & 'co'", email='"<i>mail</i>"@example.com', actor=teller
     )
     db.session.execute(
         sa.update(Customer)
@@ -143,7 +143,7 @@ def test_customer_list_escapes_what_people_typed(admin_client: WebClient, admin:
         .values(phone="<i>phone</i>", customer_number="<i>no</i>")
     )
     db.session.commit()
-    for response in (admin_client.get(URL), admin_client.htmx("GET", URL)):
+    for response in (teller_client.get(URL), teller_client.htmx("GET", URL)):
         html = response.get_data(as_text=True)
         assert not re.search("<i>|<I>", html)
         assert "&lt;i&gt;name&lt;/i&gt; &amp; &#39;co&#39;" in html
@@ -155,14 +155,14 @@ def test_customer_list_escapes_what_people_typed(admin_client: WebClient, admin:
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_a_hostile_name_is_shown_as_text(
-    admin_client: WebClient, admin: User, hostile: str
+    teller_client: WebClient, teller: User, hostile: str
 ) -> None:
-    customers.create_customer(full_name=f"Eve {hostile}", email="eve@example.com", actor=admin)
+    customers.create_customer(full_name=f"Eve {hostile}", email="eve@example.com", actor=teller)
     pages = [
-        admin_client.get(URL),
-        admin_client.htmx("GET", URL),
-        admin_client.get(URL, query_string={"q": hostile}),  # also in the search box
-        admin_client.htmx("GET", URL, query_string={"q": "Eve"}),
+        teller_client.get(URL),
+        teller_client.htmx("GET", URL),
+        teller_client.get(URL, query_string={"q": hostile}),  # also in the search box
+        teller_client.htmx("GET", URL, query_string={"q": "Eve"}),
     ]
     for page in pages:
         html = page.get_data(as_text=True)

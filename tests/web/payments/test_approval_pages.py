@@ -1,4 +1,4 @@
-"""The admin approval queue: access, filters, inline and bulk decisions, step-up, nav count."""
+"""The approver approval queue: access, filters, inline and bulk decisions, step-up, nav count."""
 
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ def _status(payment: Payment) -> str:
 @pytest.mark.parametrize(("who", "status"), [("anonymous", 302), ("customer", 403), ("admin", 200)])
 @pytest.mark.parametrize("path", ["/admin/approvals/", "/admin/approvals/count"])
 def test_access(
-    client: WebClient, admin: User, customer_user: User, who: str, status: int, path: str
+    client: WebClient, approver: User, customer_user: User, who: str, status: int, path: str
 ) -> None:
     if who != "anonymous":
-        client.sign_in(admin if who == "admin" else customer_user)
+        client.sign_in(approver if who == "admin" else customer_user)
     assert client.get(path).status_code == status
 
 
@@ -42,10 +42,10 @@ def test_customers_cannot_decide(
 
 
 def test_queue_page_partial_and_nav_count(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source, amount="42.00")
-    page = admin_client.get("/admin/approvals/")
+    page = approver_client.get("/admin/approvals/")
     html = page.get_data(as_text=True)
     assert f'id="payment-row-{payment.id}"' in html
     assert "42.00 EUR" in html
@@ -53,28 +53,28 @@ def test_queue_page_partial_and_nav_count(
     assert 'id="approvals-count"' in html
     assert 'hx-get="/admin/approvals/count"' in html
     assert 'hx-trigger="load, payments-changed from:body"' in html
-    partial = admin_client.htmx("GET", "/admin/approvals/?currency=USD")
+    partial = approver_client.htmx("GET", "/admin/approvals/?currency=USD")
     text = partial.get_data(as_text=True)
     assert "<html" not in text
     assert "No payments wait for approval." in text
     assert "HX-Request" in partial.headers["Vary"]
-    count = admin_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
+    count = approver_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
     assert ">1</mark>" in count
     assert 'hx-trigger="payments-changed from:body"' in count
 
 
 @pytest.mark.parametrize("amount", ["lots", "12,50", "1,00", "\u0661\u0660\u0660", "1e3"])
-def test_bad_amount_filter_is_shown_on_its_field(admin_client: WebClient, amount: str) -> None:
-    response = admin_client.get("/admin/approvals/", query_string={"min_amount": amount})
+def test_bad_amount_filter_is_shown_on_its_field(approver_client: WebClient, amount: str) -> None:
+    response = approver_client.get("/admin/approvals/", query_string={"min_amount": amount})
     assert response.status_code == 422
     assert "Write amounts like 1234.56 or 1,234.56" in response.get_data(as_text=True)
 
 
 def test_htmx_approve_swaps_the_row_and_signals_the_count(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
-    response = admin_client.htmx("POST", f"/admin/approvals/{payment.id}/approve", data={})
+    response = approver_client.htmx("POST", f"/admin/approvals/{payment.id}/approve", data={})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.lstrip().startswith(f'<tr id="payment-row-{payment.id}" data-status="executed"')
@@ -84,64 +84,64 @@ def test_htmx_approve_swaps_the_row_and_signals_the_count(
 
 
 def test_plain_approve_redirects_with_a_message(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
-    response = admin_client.post_form(f"/admin/approvals/{payment.id}/approve")
+    response = approver_client.post_form(f"/admin/approvals/{payment.id}/approve")
     assert response.status_code == 302
     assert response.location == "/admin/approvals/"
-    assert "is executed" in admin_client.get("/admin/approvals/").get_data(as_text=True)
+    assert "is executed" in approver_client.get("/admin/approvals/").get_data(as_text=True)
 
 
 def test_reject_needs_a_reason(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
     url = f"/admin/approvals/{payment.id}/reject"
-    missing = admin_client.htmx("POST", url, data={"reason": " "})
+    missing = approver_client.htmx("POST", url, data={"reason": " "})
     assert missing.status_code == 422
     assert "Give the customer a reason" in missing.get_data(as_text=True)
-    done = admin_client.htmx("POST", url, data={"reason": "Unknown payee"})
+    done = approver_client.htmx("POST", url, data={"reason": "Unknown payee"})
     assert 'data-status="rejected"' in done.get_data(as_text=True)
     assert "Rejected: Unknown payee" in done.get_data(as_text=True)
     assert _status(payment) == "rejected"
 
 
 def test_post_without_csrf_is_refused(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
-    assert admin_client.post(f"/admin/approvals/{payment.id}/approve").status_code == 400
+    assert approver_client.post(f"/admin/approvals/{payment.id}/approve").status_code == 400
     assert _status(payment) == "pending_approval"
 
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_already_decided_is_a_clear_conflict(
-    admin_client: WebClient, customer_user: User, source: Account, htmx: bool
+    approver_client: WebClient, customer_user: User, source: Account, htmx: bool
 ) -> None:
     payment = make_payment(customer_user, source)
     url = f"/admin/approvals/{payment.id}/approve"
-    admin_client.post_form(url)
+    approver_client.post_form(url)
     if htmx:
-        response = admin_client.htmx("POST", url, data={})
+        response = approver_client.htmx("POST", url, data={})
         assert response.status_code == 409
         assert response.headers["HX-Retarget"] == "#messages"
         assert "already decided" in response.get_data(as_text=True)
     else:
-        response = admin_client.post_form(url)
+        response = approver_client.post_form(url)
         assert response.status_code == 302
-        assert "already decided" in admin_client.get(response.location).get_data(as_text=True)
+        assert "already decided" in approver_client.get(response.location).get_data(as_text=True)
 
 
 def test_four_eyes_refusal_is_explained(
-    client: WebClient, admin: User, customer_user: User, source: Account
+    client: WebClient, approver: User, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
     db.session.execute(
-        sa.update(Payment).where(Payment.id == payment.id).values(requested_by_id=admin.id)
+        sa.update(Payment).where(Payment.id == payment.id).values(requested_by_id=approver.id)
     )
     db.session.commit()
-    client.sign_in(admin)
+    client.sign_in(approver)
     response = client.htmx("POST", f"/admin/approvals/{payment.id}/approve", data={})
     assert response.status_code == 403
     assert "Four eyes" in response.get_data(as_text=True)
@@ -149,45 +149,45 @@ def test_four_eyes_refusal_is_explained(
 
 
 def test_step_up_asks_for_a_code_then_approves(
-    app: Flask, admin_client: WebClient, admin: User, customer_user: User, source: Account
+    app: Flask, approver_client: WebClient, approver: User, customer_user: User, source: Account
 ) -> None:
     app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 10_000
     payment = make_payment(customer_user, source, amount="100.00")
     url = f"/admin/approvals/{payment.id}/approve"
-    asked = admin_client.htmx("POST", url, data={})
+    asked = approver_client.htmx("POST", url, data={})
     assert asked.status_code == 200
     assert f'<label for="code-{payment.id}">' in asked.get_data(as_text=True)
     assert f'id="code-{payment.id}"' in asked.get_data(as_text=True)
     assert _status(payment) == "pending_approval"
-    wrong = admin_client.htmx("POST", url, data={"code": "12"})
+    wrong = approver_client.htmx("POST", url, data={"code": "12"})
     assert wrong.status_code == 422
     assert "The code has 6 digits." in wrong.get_data(as_text=True)
     assert f'aria-describedby="code-{payment.id}-error"' in wrong.get_data(as_text=True)
-    done = admin_client.htmx("POST", url, data={"code": mailed_code(admin.email)})
+    done = approver_client.htmx("POST", url, data={"code": mailed_code(approver.email)})
     assert 'data-status="executed"' in done.get_data(as_text=True)
 
 
 def test_step_up_without_javascript(
-    app: Flask, admin_client: WebClient, admin: User, customer_user: User, source: Account
+    app: Flask, approver_client: WebClient, approver: User, customer_user: User, source: Account
 ) -> None:
     app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 10_000
     payment = make_payment(customer_user, source, amount="100.00")
-    asked = admin_client.post_form(f"/admin/approvals/{payment.id}/approve")
+    asked = approver_client.post_form(f"/admin/approvals/{payment.id}/approve")
     assert asked.location == f"/admin/approvals/?step_up={payment.id}"
-    assert f'id="code-{payment.id}"' in admin_client.get(asked.location).get_data(as_text=True)
-    done = admin_client.post_form(
-        f"/admin/approvals/{payment.id}/approve", {"code": mailed_code(admin.email)}
+    assert f'id="code-{payment.id}"' in approver_client.get(asked.location).get_data(as_text=True)
+    done = approver_client.post_form(
+        f"/admin/approvals/{payment.id}/approve", {"code": mailed_code(approver.email)}
     )
     assert done.status_code == 302
     assert _status(payment) == "executed"
 
 
 def test_bulk_reports_a_result_per_row(
-    admin_client: WebClient, customer_user: User, source: Account, target: Account
+    approver_client: WebClient, customer_user: User, source: Account, target: Account
 ) -> None:
     ok = make_payment(customer_user, source, to=target, amount="900.00")
     poor = make_payment(customer_user, source, to=target, amount="200.00")
-    response = admin_client.htmx(
+    response = approver_client.htmx(
         "POST",
         "/admin/approvals/bulk",
         data={"payment_ids": [str(ok.id), str(poor.id)], "action": "approve"},
@@ -197,22 +197,25 @@ def test_bulk_reports_a_result_per_row(
     assert response.headers["HX-Trigger"] == "payments-changed"
     assert f"Payment #{ok.id}: executed" in html
     assert f"Payment #{poor.id}: failed: Insufficient funds" in html
-    none = admin_client.post_form("/admin/approvals/bulk", {"action": "approve"})
+    none = approver_client.post_form("/admin/approvals/bulk", {"action": "approve"})
     assert none.status_code == 422
 
 
 def test_queue_pages_keep_the_filters(
-    monkeypatch: pytest.MonkeyPatch, admin_client: WebClient, customer_user: User, source: Account
+    monkeypatch: pytest.MonkeyPatch,
+    approver_client: WebClient,
+    customer_user: User,
+    source: Account,
 ) -> None:
     monkeypatch.setattr(approval_queue, "QUEUE_LIMIT", 1)
     first = make_payment(customer_user, source, amount="42.00")
     second = make_payment(customer_user, source, amount="43.00")
-    html = admin_client.get("/admin/approvals/?currency=EUR").get_data(as_text=True)
+    html = approver_client.get("/admin/approvals/?currency=EUR").get_data(as_text=True)
     assert f'id="payment-row-{first.id}"' in html
     assert f'id="payment-row-{second.id}"' not in html
     next_url = f"/admin/approvals/?currency=EUR&amp;sort=oldest&amp;after={first.id}"
     assert f'href="{next_url}"' in html
-    page_two = admin_client.htmx("GET", next_url.replace("&amp;", "&"))
+    page_two = approver_client.htmx("GET", next_url.replace("&amp;", "&"))
     text = page_two.get_data(as_text=True)
     assert "<html" not in text
     assert f'id="payment-row-{second.id}"' in text
@@ -223,16 +226,16 @@ def test_queue_pages_keep_the_filters(
 
 
 def test_queue_page_reads_the_same_statements_for_any_number_of_rows(
-    admin_client: WebClient, customer_user: User, source: Account, target: Account
+    approver_client: WebClient, customer_user: User, source: Account, target: Account
 ) -> None:
     make_payment(customer_user, source, to=target)
     with sql_statements() as one:
-        html = admin_client.get("/admin/approvals/").get_data(as_text=True)
+        html = approver_client.get("/admin/approvals/").get_data(as_text=True)
     assert html.count('id="payment-row-') == 1
     for n in range(4):
         make_payment(customer_user, source, to=target if n % 2 else None, amount=f"{n + 1}.00")
     with sql_statements() as five:
-        html = admin_client.get("/admin/approvals/").get_data(as_text=True)
+        html = approver_client.get("/admin/approvals/").get_data(as_text=True)
     assert html.count('id="payment-row-') == 5
     assert len(five) == len(one)
     # One page statement (expired payments left out, not marked): no per-row loads.
@@ -241,11 +244,11 @@ def test_queue_page_reads_the_same_statements_for_any_number_of_rows(
 
 
 def test_queue_rows_show_payer_and_either_kind_of_beneficiary(
-    admin_client: WebClient, customer_user: User, source: Account, target: Account
+    approver_client: WebClient, customer_user: User, source: Account, target: Account
 ) -> None:
     internal = make_payment(customer_user, source, to=target, amount="1234.50", reference="Rent")
     external = make_payment(customer_user, source, amount="7.00", reference="Books")
-    html = admin_client.get("/admin/approvals/").get_data(as_text=True)
+    html = approver_client.get("/admin/approvals/").get_data(as_text=True)
     payer = factories.customer_of(customer_user)
     owner = db.session.get(Customer, target.customer_id)
     assert owner is not None
@@ -275,7 +278,7 @@ def test_queue_rows_show_payer_and_either_kind_of_beneficiary(
 
 
 def test_queue_escapes_what_people_typed(
-    admin_client: WebClient, customer_user: User, source: Account, target: Account
+    approver_client: WebClient, customer_user: User, source: Account, target: Account
 ) -> None:
     """Every text column is escaped."""
     external = make_payment(customer_user, source)
@@ -300,18 +303,18 @@ def test_queue_escapes_what_people_typed(
     db.session.execute(sa.update(Account).where(Account.id == source.id).values(number="<i>1</i>"))
     db.session.execute(sa.update(Account).where(Account.id == target.id).values(number="<i>2</i>"))
     db.session.commit()
-    html = admin_client.get("/admin/approvals/").get_data(as_text=True)
+    html = approver_client.get("/admin/approvals/").get_data(as_text=True)
     assert not re.search("<i>|<I>", html)
     for text in ("ref", "name", "payer", "no", "own", "1", "2"):
         assert f"&lt;i&gt;{text}&lt;/i&gt;" in html, text
     assert "&lt;I&gt;I BAN&lt; /I&gt;" in html  # the IBAN, upper case in groups of four
     hostile = '"><i>reason</i>'
-    too_long = admin_client.htmx(
+    too_long = approver_client.htmx(
         "POST", f"/admin/approvals/{internal.id}/reject", data={"reason": hostile + "x" * 600}
     )
     assert too_long.status_code == 422
     assert 'value="&#34;&gt;&lt;i&gt;reason' in too_long.get_data(as_text=True)
-    rejected = admin_client.htmx(
+    rejected = approver_client.htmx(
         "POST", f"/admin/approvals/{internal.id}/reject", data={"reason": hostile}
     )
     assert "<i>" not in rejected.get_data(as_text=True)
@@ -322,7 +325,7 @@ def test_queue_escapes_what_people_typed(
     "hostile", ["<img src=x onerror=alert(1)>", '" hx-post="/x" hx-trigger="load']
 )
 def test_a_hostile_name_or_reference_is_shown_as_text(
-    admin_client: WebClient, customer_user: User, source: Account, hostile: str
+    approver_client: WebClient, customer_user: User, source: Account, hostile: str
 ) -> None:
     make_payment(customer_user, source, reference=f"Ref {hostile}")
     db.session.execute(
@@ -332,8 +335,8 @@ def test_a_hostile_name_or_reference_is_shown_as_text(
     )
     db.session.commit()
     for page in (
-        admin_client.get("/admin/approvals/"),
-        admin_client.htmx("GET", "/admin/approvals/"),
+        approver_client.get("/admin/approvals/"),
+        approver_client.htmx("GET", "/admin/approvals/"),
     ):
         html = page.get_data(as_text=True)
         assert page.status_code == 200
@@ -345,10 +348,10 @@ def test_a_hostile_name_or_reference_is_shown_as_text(
 
 
 def test_refused_reason_keeps_the_row_and_marks_the_field(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
-    html = admin_client.htmx(
+    html = approver_client.htmx(
         "POST", f"/admin/approvals/{payment.id}/reject", data={"reason": " "}
     ).get_data(as_text=True)
     assert html.lstrip().startswith(
@@ -360,17 +363,17 @@ def test_refused_reason_keeps_the_row_and_marks_the_field(
 
 
 def test_huge_amount_filters_find_nothing_instead_of_failing(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     make_payment(customer_user, source)
     for huge in ("99999999999999999999", "99,999,999,999,999,999,999,999.99"):
-        response = admin_client.get("/admin/approvals/", query_string={"min_amount": huge})
+        response = approver_client.get("/admin/approvals/", query_string={"min_amount": huge})
         assert response.status_code == 200
         assert "No payments wait for approval." in response.get_data(as_text=True)
-    response = admin_client.get("/admin/approvals/?max_amount=99999999999999999999")
+    response = approver_client.get("/admin/approvals/?max_amount=99999999999999999999")
     assert 'id="payment-row-' in response.get_data(as_text=True)
     # An exponent is no amount: refused by the grammar, not turned into a huge number.
-    assert admin_client.get("/admin/approvals/?max_amount=9e999999999").status_code == 422
+    assert approver_client.get("/admin/approvals/?max_amount=9e999999999").status_code == 422
 
 
 @pytest.mark.parametrize("sort", ["oldest", "newest", "amount_desc", "amount_asc", "customer"])

@@ -19,10 +19,10 @@ def _row(html: str, payment_id: int) -> str:
 
 
 def test_rows_start_with_a_reject_link_not_a_reason_box(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
-    row = _row(admin_client.get(QUEUE).get_data(as_text=True), payment.id)
+    row = _row(approver_client.get(QUEUE).get_data(as_text=True), payment.id)
     assert 'name="reason"' not in row
     assert (
         f'<a href="/admin/approvals/?reject={payment.id}" '
@@ -32,10 +32,10 @@ def test_rows_start_with_a_reject_link_not_a_reason_box(
 
 
 def test_htmx_opens_the_reason_form_in_the_row(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
-    response = admin_client.htmx("GET", f"/admin/approvals/{payment.id}/reject")
+    response = approver_client.htmx("GET", f"/admin/approvals/{payment.id}/reject")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.lstrip().startswith(f'<tr id="payment-row-{payment.id}"')
@@ -49,39 +49,39 @@ def test_htmx_opens_the_reason_form_in_the_row(
 
 
 def test_without_htmx_the_queue_opens_with_that_rows_form(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
     other = make_payment(customer_user, source)
-    response = admin_client.get(f"/admin/approvals/{payment.id}/reject")
+    response = approver_client.get(f"/admin/approvals/{payment.id}/reject")
     assert response.status_code == 302
     assert response.headers["Location"] == f"/admin/approvals/?reject={payment.id}"
-    html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    html = approver_client.get(response.headers["Location"]).get_data(as_text=True)
     assert f'<input id="reason-{payment.id}"' in _row(html, payment.id)
     assert 'name="reason"' not in _row(html, other.id)
 
 
 def test_a_refused_reason_keeps_the_form_open(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     payment = make_payment(customer_user, source)
     url = f"/admin/approvals/{payment.id}/reject"
-    plain = admin_client.post_form(url, {"reason": " "})
+    plain = approver_client.post_form(url, {"reason": " "})
     assert plain.status_code == 302
     assert plain.headers["Location"] == f"/admin/approvals/?reject={payment.id}"
-    html = admin_client.htmx("POST", url, data={"reason": " "}).get_data(as_text=True)
+    html = approver_client.htmx("POST", url, data={"reason": " "}).get_data(as_text=True)
     assert f'<input id="reason-{payment.id}"' in html
     assert f'aria-describedby="reason-{payment.id}-error"' in html
 
 
-def test_an_unknown_payment_has_no_reason_form(admin_client: WebClient) -> None:
-    assert admin_client.htmx("GET", "/admin/approvals/999999/reject").status_code == 404
+def test_an_unknown_payment_has_no_reason_form(approver_client: WebClient) -> None:
+    assert approver_client.htmx("GET", "/admin/approvals/999999/reject").status_code == 404
 
 
-def test_filters_escape_what_people_typed(admin_client: WebClient) -> None:
+def test_filters_escape_what_people_typed(approver_client: WebClient) -> None:
     """What people typed into the filters comes back escaped in the fields."""
     hostile = '"><i>x</i>'
-    response = admin_client.get(
+    response = approver_client.get(
         "/admin/approvals/", query_string={"customer": hostile, "min_amount": hostile}
     )
     html = response.get_data(as_text=True)
@@ -96,7 +96,7 @@ def test_filters_escape_what_people_typed(admin_client: WebClient) -> None:
 
 
 def test_the_nav_badge_stops_counting_at_its_cap(
-    admin_client: WebClient,
+    approver_client: WebClient,
     customer_user: User,
     source: Account,
     monkeypatch: pytest.MonkeyPatch,
@@ -106,29 +106,29 @@ def test_the_nav_badge_stops_counting_at_its_cap(
     for _ in range(3):
         make_payment(customer_user, source)
     monkeypatch.setattr(routes, "BADGE_CAP", 3)
-    html = admin_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
+    html = approver_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
     assert ">2+</mark>" in html
     assert 'aria-label="more than 2 pending"' in html
     monkeypatch.setattr(routes, "BADGE_CAP", 4)
-    html = admin_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
+    html = approver_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
     assert ">3</mark>" in html
     assert 'aria-label="3 pending"' in html
 
 
 def test_the_queue_leaves_out_payments_past_their_expiry_without_writing(
-    admin_client: WebClient, customer_user: User, source: Account
+    approver_client: WebClient, customer_user: User, source: Account
 ) -> None:
     """A page view is a read: an expired payment is not shown, and stays for
     `flask vaulta expire-payments` (or its own page) to mark."""
     kept = make_payment(customer_user, source)
     late = make_payment(customer_user, source)
     backdate_expiry(late)
-    html = admin_client.get(QUEUE).get_data(as_text=True)
+    html = approver_client.get(QUEUE).get_data(as_text=True)
     assert f'id="payment-row-{kept.id}"' in html
     assert f'id="payment-row-{late.id}"' not in html
     db.session.expire_all()
     assert db.session.get(Payment, late.id).status == "pending_approval"  # type: ignore[union-attr]
-    count = admin_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
+    count = approver_client.htmx("GET", "/admin/approvals/count").get_data(as_text=True)
     assert ">1</mark>" in count
 
 

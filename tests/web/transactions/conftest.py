@@ -21,9 +21,9 @@ class Book:
 
 
 @pytest.fixture
-def book(app: Flask, admin: User, customer_user: User) -> Book:
+def book(app: Flask, teller: User, customer_user: User) -> Book:
     a = factories.make_account(factories.customer_of(customer_user), "EUR")
     b = factories.make_account(factories.make_customer("Bo Brown"), "EUR")
-    deposit = ledger.deposit(a, 10_000, actor=admin, description="Salary March")
-    transfer = ledger.transfer(a, b, 2_500, actor=admin, description="Rent April")
+    deposit = ledger.deposit(a, 10_000, actor=teller, description="Salary March")
+    transfer = ledger.transfer(a, b, 2_500, actor=teller, description="Rent April")
     return Book(a=a, b=b, deposit=deposit, transfer=transfer)

@@ -1,38 +1,41 @@
-"""Who may open the transactions and audit pages: anonymous, customers and admins."""
+"""Who may open the transactions and audit pages: anonymous, customers and each staff role."""
 
 from __future__ import annotations
 
 import pytest
 
+from tests import factories
 from tests.web.transactions.conftest import Book
 from tests.webclient import WebClient
 from vaulta.models import User
 
-# (method, path template, status for an admin)
+STAFF = ("admin", "teller", "approver", "auditor")
+# (method, path template, {staff role: status}); staff roles not named get 403.
 ROUTES = [
-    ("GET", "/admin/transactions/", 200),
-    ("GET", "/admin/transactions/export.csv", 200),
-    ("GET", "/admin/transactions/{tx_id}", 200),
-    ("POST", "/admin/transactions/{tx_id}/reverse", 302),
-    ("GET", "/admin/audit", 200),
+    ("GET", "/admin/transactions/", {"teller": 200, "approver": 200, "auditor": 200}),
+    ("GET", "/admin/transactions/export.csv", {"auditor": 200}),
+    ("GET", "/admin/transactions/{tx_id}", {"teller": 200, "approver": 200, "auditor": 200}),
+    ("POST", "/admin/transactions/{tx_id}/reverse", {"teller": 302}),
+    ("GET", "/admin/audit", {"auditor": 200}),
 ]
-WHO = ["anonymous", "customer", "other customer", "admin"]
+WHO = ["anonymous", "customer", "other customer", *STAFF]
 
 
 @pytest.mark.parametrize("who", WHO)
-@pytest.mark.parametrize(("method", "path", "admin_status"), ROUTES)
+@pytest.mark.parametrize(("method", "path", "staff_status"), ROUTES)
 def test_access_matrix(
     client: WebClient,
     book: Book,
-    admin: User,
     customer_user: User,
     other_customer_user: User,
     who: str,
     method: str,
     path: str,
-    admin_status: int,
+    staff_status: dict[str, int],
 ) -> None:
-    users = {"customer": customer_user, "other customer": other_customer_user, "admin": admin}
+    users = {"customer": customer_user, "other customer": other_customer_user}
+    if who in STAFF:
+        users[who] = factories.make_staff(f"walk-{who}@example.test", who)
     if who in users:
         client.sign_in(users[who])
     url = path.format(tx_id=book.transfer.id)
@@ -44,13 +47,18 @@ def test_access_matrix(
     if who == "anonymous":
         assert response.status_code == 302
         assert response.location.startswith("/login")
-    elif who == "admin":
-        assert response.status_code == admin_status
     else:
-        assert response.status_code == 403
+        assert response.status_code == staff_status.get(who, 403)
 
 
-def test_the_navigation_shows_transactions_and_audit_log(admin_client: WebClient) -> None:
-    html = admin_client.get("/admin/").get_data(as_text=True)
+def test_the_navigation_shows_what_the_role_may_open(
+    teller_client: WebClient, auditor_client: WebClient, teller: User, auditor: User
+) -> None:
+    teller_client.sign_in(teller)
+    html = teller_client.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/transactions/"' in html
+    assert 'href="/admin/audit"' not in html
+    auditor_client.sign_in(auditor)
+    html = auditor_client.get("/admin/").get_data(as_text=True)
     assert 'href="/admin/transactions/"' in html
     assert 'href="/admin/audit"' in html

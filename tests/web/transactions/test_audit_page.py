@@ -15,18 +15,18 @@ URL = "/admin/audit"
 
 
 def test_a_deposit_shows_with_actor_and_client_address(
-    admin_client: WebClient, admin: User, book: Book
+    auditor_client: WebClient, teller: User, book: Book
 ) -> None:
     token = audit.client_address.set("203.0.113.9")
     try:
-        tx = ledger.deposit(book.a, 4_200, actor=admin, description="Counter deposit")
+        tx = ledger.deposit(book.a, 4_200, actor=teller, description="Counter deposit")
     finally:
         audit.client_address.reset(token)
-    response = admin_client.get(f"{URL}?object_type=transaction&object_id={tx.id}")
+    response = auditor_client.get(f"{URL}?object_type=transaction&object_id={tx.id}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "transaction.deposit" in html
-    assert admin.email in html
+    assert teller.email in html
     assert "203.0.113.9" in html
     assert "amount_minor: 4200" in html
     assert "description: Counter deposit" in html
@@ -34,38 +34,40 @@ def test_a_deposit_shows_with_actor_and_client_address(
 
 
 def test_a_reversal_through_the_page_records_the_client_address(
-    admin_client: WebClient, book: Book
+    client: WebClient, teller: User, auditor: User, book: Book
 ) -> None:
-    admin_client.post_form(
+    client.sign_in(teller)
+    client.post_form(
         f"/admin/transactions/{book.transfer.id}/reverse",
         {"reason": "Wrong payee"},
         environ_base={"REMOTE_ADDR": "198.51.100.23"},
     )
-    html = admin_client.get(f"{URL}?action=transaction.reversal").get_data(as_text=True)
+    client.sign_in(auditor)
+    html = client.get(f"{URL}?action=transaction.reversal").get_data(as_text=True)
     assert "198.51.100.23" in html
     assert "transaction.deposit" not in html
 
 
 def test_filters_by_actor_and_action(
-    admin_client: WebClient, admin: User, approver: User, book: Book
+    auditor_client: WebClient, teller: User, approver: User, book: Book
 ) -> None:
     ledger.deposit(book.b, 100, actor=approver, description="By the approver")
-    html = admin_client.get(f"{URL}?actor={approver.email}").get_data(as_text=True)
+    html = auditor_client.get(f"{URL}?actor={approver.email}").get_data(as_text=True)
     assert html.count("transaction.deposit") == 1
     assert "transaction.transfer" not in html
-    html = admin_client.get(f"{URL}?actor={admin.id}&action=transaction.").get_data(as_text=True)
+    html = auditor_client.get(f"{URL}?actor={teller.id}&action=transaction.").get_data(as_text=True)
     assert "transaction.transfer" in html
     assert "By the approver" not in html
 
 
-def test_htmx_gets_the_table_partial(admin_client: WebClient, book: Book) -> None:
-    response = admin_client.htmx("GET", f"{URL}?action=transaction.")
+def test_htmx_gets_the_table_partial(auditor_client: WebClient, book: Book) -> None:
+    response = auditor_client.htmx("GET", f"{URL}?action=transaction.")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in html
     assert "<table" in html
     assert "HX-Request" in response.headers["Vary"]
-    full = admin_client.htmx("GET", URL, headers={"HX-History-Restore-Request": "true"})
+    full = auditor_client.htmx("GET", URL, headers={"HX-History-Restore-Request": "true"})
     assert "<html" in full.get_data(as_text=True)
 
 
@@ -77,25 +79,25 @@ def test_htmx_gets_the_table_partial(admin_client: WebClient, book: Book) -> Non
     ],
 )
 def test_bad_filters_show_their_error_with_422(
-    admin_client: WebClient, book: Book, query: str, message: str
+    auditor_client: WebClient, book: Book, query: str, message: str
 ) -> None:
-    response = admin_client.get(f"{URL}?{query}")
+    response = auditor_client.get(f"{URL}?{query}")
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-    partial = admin_client.htmx("GET", f"{URL}?{query}")
+    partial = auditor_client.htmx("GET", f"{URL}?{query}")
     assert partial.status_code == 422
     assert message in partial.get_data(as_text=True)
 
 
-def test_next_page_by_cursor(admin_client: WebClient, admin: User, book: Book) -> None:
+def test_next_page_by_cursor(auditor_client: WebClient, teller: User, book: Book) -> None:
     for n in range(26):
-        ledger.deposit(book.b, 100 + n, actor=admin, description=f"Batch {n}")
-    html = admin_client.get(f"{URL}?action=transaction.deposit").get_data(as_text=True)
+        ledger.deposit(book.b, 100 + n, actor=teller, description=f"Batch {n}")
+    html = auditor_client.get(f"{URL}?action=transaction.deposit").get_data(as_text=True)
     match = re.search(r'href="(/admin/audit\?[^"]*before=\d+[^"]*)"', html)
     assert match is not None
     next_url = match.group(1).replace("&amp;", "&")
     assert "action=transaction.deposit" in next_url
-    rest = admin_client.get(next_url).get_data(as_text=True)
+    rest = auditor_client.get(next_url).get_data(as_text=True)
     # 26 batch deposits + the book's deposit: 27 events, 25 on the first page.
     assert rest.count("<td>transaction.deposit</td>") == 2
     assert 'rel="next"' not in rest

@@ -16,46 +16,46 @@ def reversals_of(tx: Transaction) -> list[Transaction]:
 
 
 def test_detail_shows_accounts_poster_and_reverse_form(
-    admin_client: WebClient, admin: User, book: Book
+    teller_client: WebClient, teller: User, book: Book
 ) -> None:
-    response = admin_client.get(f"/admin/transactions/{book.transfer.id}")
+    response = teller_client.get(f"/admin/transactions/{book.transfer.id}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f"Transaction #{book.transfer.id}" in html
     assert book.a.number in html
     assert book.b.number in html
     assert "Bo Brown" in html
-    assert admin.email in html
+    assert teller.email in html
     assert "25.00 EUR" in html
     assert f'action="/admin/transactions/{book.transfer.id}/reverse"' in html
     assert 'name="csrf_token"' in html
 
 
-def test_unknown_transaction_is_404(admin_client: WebClient, book: Book) -> None:
-    assert admin_client.get("/admin/transactions/999999").status_code == 404
-    response = admin_client.post_form("/admin/transactions/999999/reverse", {"reason": "x"})
+def test_unknown_transaction_is_404(teller_client: WebClient, book: Book) -> None:
+    assert teller_client.get("/admin/transactions/999999").status_code == 404
+    response = teller_client.post_form("/admin/transactions/999999/reverse", {"reason": "x"})
     assert response.status_code == 404
 
 
 def test_reversal_posts_once_and_a_second_attempt_is_a_clear_conflict(
-    admin_client: WebClient, book: Book
+    teller_client: WebClient, book: Book
 ) -> None:
     url = f"/admin/transactions/{book.transfer.id}/reverse"
-    response = admin_client.post_form(url, {"reason": "Wrong payee"})
+    response = teller_client.post_form(url, {"reason": "Wrong payee"})
     assert response.status_code == 302
     assert response.location == f"/admin/transactions/{book.transfer.id}"
     (reversal,) = reversals_of(book.transfer)
     assert reversal.description == f"Reversal of #{book.transfer.id}: Wrong payee"
-    html = admin_client.get(response.location).get_data(as_text=True)
+    html = teller_client.get(response.location).get_data(as_text=True)
     assert f"reversed by transaction #{reversal.id}" in html
     assert f'href="/admin/transactions/{reversal.id}"' in html
     assert 'action="' + url not in html  # no second reverse form
-    again = admin_client.post_form(url, {"reason": "Again"})
+    again = teller_client.post_form(url, {"reason": "Again"})
     assert again.status_code == 409
     html = again.get_data(as_text=True)
     assert "This transaction has already been reversed." in html
     assert "Traceback" not in html
-    partial = admin_client.htmx("POST", url, data={"reason": "Again"})
+    partial = teller_client.htmx("POST", url, data={"reason": "Again"})
     assert partial.status_code == 409
     html = partial.get_data(as_text=True)
     assert "<html" not in html
@@ -63,30 +63,32 @@ def test_reversal_posts_once_and_a_second_attempt_is_a_clear_conflict(
     assert len(reversals_of(book.transfer)) == 1
 
 
-def test_the_reversal_page_links_back(admin_client: WebClient, admin: User, book: Book) -> None:
-    reversal = ledger.reverse(book.transfer.id, actor=admin, reason="Typo")
-    html = admin_client.get(f"/admin/transactions/{reversal.id}").get_data(as_text=True)
+def test_the_reversal_page_links_back(teller_client: WebClient, teller: User, book: Book) -> None:
+    reversal = ledger.reverse(book.transfer.id, actor=teller, reason="Typo")
+    html = teller_client.get(f"/admin/transactions/{reversal.id}").get_data(as_text=True)
     assert f'href="/admin/transactions/{book.transfer.id}"' in html
     assert "cannot itself be reversed" in html
-    response = admin_client.post_form(f"/admin/transactions/{reversal.id}/reverse", {"reason": "x"})
+    response = teller_client.post_form(
+        f"/admin/transactions/{reversal.id}/reverse", {"reason": "x"}
+    )
     assert response.status_code == 409
     assert "cannot itself be reversed" in response.get_data(as_text=True)
 
 
-def test_htmx_reversal_redirects_with_hx_redirect(admin_client: WebClient, book: Book) -> None:
+def test_htmx_reversal_redirects_with_hx_redirect(teller_client: WebClient, book: Book) -> None:
     url = f"/admin/transactions/{book.transfer.id}/reverse"
-    response = admin_client.htmx("POST", url, data={"reason": "Duplicate"})
+    response = teller_client.htmx("POST", url, data={"reason": "Duplicate"})
     assert response.status_code == 204
     assert response.headers["HX-Redirect"] == f"/admin/transactions/{book.transfer.id}"
     assert len(reversals_of(book.transfer)) == 1
 
 
-def test_reason_is_required(admin_client: WebClient, book: Book) -> None:
+def test_reason_is_required(teller_client: WebClient, book: Book) -> None:
     url = f"/admin/transactions/{book.transfer.id}/reverse"
-    response = admin_client.post_form(url, {"reason": "  "})
+    response = teller_client.post_form(url, {"reason": "  "})
     assert response.status_code == 422
     assert "Give a reason for the reversal." in response.get_data(as_text=True)
-    partial = admin_client.htmx("POST", url, data={"reason": ""})
+    partial = teller_client.htmx("POST", url, data={"reason": ""})
     assert partial.status_code == 422
     html = partial.get_data(as_text=True)
     assert 'id="reverse"' in html
@@ -96,18 +98,18 @@ def test_reason_is_required(admin_client: WebClient, book: Book) -> None:
 
 
 def test_insufficient_funds_is_shown_not_raised(
-    admin_client: WebClient, admin: User, book: Book
+    teller_client: WebClient, teller: User, book: Book
 ) -> None:
-    ledger.withdraw(book.b, 2_500, actor=admin, description="Spent")
+    ledger.withdraw(book.b, 2_500, actor=teller, description="Spent")
     url = f"/admin/transactions/{book.transfer.id}/reverse"
-    response = admin_client.post_form(url, {"reason": "Too late"})
+    response = teller_client.post_form(url, {"reason": "Too late"})
     assert response.status_code == 409
     assert "Insufficient funds" in response.get_data(as_text=True)
     assert reversals_of(book.transfer) == []
 
 
-def test_reversal_without_csrf_token_is_refused(admin_client: WebClient, book: Book) -> None:
+def test_reversal_without_csrf_token_is_refused(teller_client: WebClient, book: Book) -> None:
     url = f"/admin/transactions/{book.transfer.id}/reverse"
-    response = admin_client.post(url, data={"reason": "No token"})
+    response = teller_client.post(url, data={"reason": "No token"})
     assert response.status_code == 400
     assert reversals_of(book.transfer) == []

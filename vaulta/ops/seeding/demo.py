@@ -4,7 +4,7 @@ The book has 90 days of history (vaulta/ops/seeding/demo_history.py replays it t
 services, each step dated): customers join over the first weeks, salaries and pensions
 arrive monthly, rent and bills leave by direct debit, cards and cash are used at all
 hours, customers send each other money, and the demo customer's payments are approved by
-the second admin. Three payments wait for approval at the end.
+the approver. Three payments wait for approval at the end.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from flask import current_app
 from vaulta.models import User, utcnow
 from vaulta.models.base import clock_set_to
 from vaulta.models.transaction import TX_DEPOSIT, TX_TRANSFER, TX_WITHDRAWAL
-from vaulta.models.user import ROLE_ADMIN
+from vaulta.models.user import (
+    ROLE_STAFF,
+    STAFF_ADMIN,
+    STAFF_APPROVER,
+    STAFF_AUDITOR,
+    STAFF_TELLER,
+)
 from vaulta.ops.seeding.demo_history import Book, Join, Member, Open, Post, Step, affordable, replay
 from vaulta.ops.seeding.demo_payments import BENEFICIARY_EMAIL, JOINING_DAYS, payment_steps
 from vaulta.services.banking import accounts
@@ -29,6 +35,17 @@ from vaulta.services.unit_of_work import session
 DEMO_PASSWORD = "vaulta-demo-password"  # noqa: S105 - printed demo credentials
 ADMIN_EMAIL = "admin@vaulta.test"
 APPROVER_EMAIL = "approver@vaulta.test"
+SECOND_APPROVER_EMAIL = "approver2@vaulta.test"
+TELLER_EMAIL = "teller@vaulta.test"
+AUDITOR_EMAIL = "auditor@vaulta.test"
+# (email, full name, staff role) of every demo staff login.
+STAFF = (
+    (ADMIN_EMAIL, "Avery Admin", STAFF_ADMIN),
+    (TELLER_EMAIL, "Taylor Teller", STAFF_TELLER),
+    (APPROVER_EMAIL, "Parker Approver", STAFF_APPROVER),
+    (SECOND_APPROVER_EMAIL, "Morgan Approver", STAFF_APPROVER),
+    (AUDITOR_EMAIL, "Alex Auditor", STAFF_AUDITOR),
+)
 CUSTOMER_EMAIL = "customer@vaulta.test"
 HISTORY_DAYS = 90
 
@@ -68,11 +85,8 @@ MAIN = "casey"
 
 def demo_logins() -> list[tuple[str, str]]:
     """(email, role) of every demo login."""
-    logins = [
-        (ADMIN_EMAIL, "admin"),
-        (APPROVER_EMAIL, "admin (second approver)"),
-        (CUSTOMER_EMAIL, "customer"),
-    ]
+    logins = [(email, role) for email, _, role in STAFF]
+    logins.append((CUSTOMER_EMAIL, "customer"))
     logins += [(email, "customer") for _, email, has in FURTHER_CUSTOMERS if has and email]
     return logins
 
@@ -88,10 +102,12 @@ def seed_demo(password: str = DEMO_PASSWORD, rng_seed: int = 7) -> bool:
     now = utcnow()
     start = datetime.combine((now - timedelta(days=HISTORY_DAYS)).date(), time(), tzinfo=UTC)
     with clock_set_to(start + timedelta(hours=8)):
-        admin = users.create_user(ADMIN_EMAIL, password, role=ROLE_ADMIN, full_name="Avery Admin")
-        approver = users.create_user(
-            APPROVER_EMAIL, password, role=ROLE_ADMIN, full_name="Parker Approver"
-        )
+        staff = {
+            email: users.create_user(
+                email, password, role=ROLE_STAFF, full_name=name, staff_roles=[role]
+            )
+            for email, name, role in STAFF
+        }
         for currency in ("EUR", "USD"):
             accounts.system_account(currency)
     cast = _cast(rng)
@@ -105,7 +121,7 @@ def seed_demo(password: str = DEMO_PASSWORD, rng_seed: int = 7) -> bool:
         beneficiary=f"{_beneficiary_key(cast)}:EUR",
         threshold=current_app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"],
     )
-    replay(affordable(steps), Book(admin, approver, password))
+    replay(affordable(steps), Book(staff[TELLER_EMAIL], staff[APPROVER_EMAIL], password))
     return True
 
 

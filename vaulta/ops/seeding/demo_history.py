@@ -46,7 +46,7 @@ class Member:
 class Book:
     """What the replay has made so far, by the plan's keys."""
 
-    admin: User
+    teller: User
     approver: User
     password: str
     customers: dict[str, Customer] = field(default_factory=dict)
@@ -73,7 +73,7 @@ class Step(Protocol):
 
 @dataclass(frozen=True)
 class Join:
-    """A customer is created by the admin; with a login when they have one."""
+    """A customer is created by the teller; with a login when they have one."""
 
     at: datetime
     member: Member
@@ -81,7 +81,7 @@ class Join:
     def run(self, book: Book) -> None:
         m = self.member
         customer = customers.create_customer(
-            full_name=m.name, email=m.email, phone=m.phone, address=m.address, actor=book.admin
+            full_name=m.name, email=m.email, phone=m.phone, address=m.address, actor=book.teller
         )
         book.customers[m.key] = customer
         if m.login and m.email:
@@ -95,7 +95,7 @@ class Join:
 
 @dataclass(frozen=True)
 class Open:
-    """The admin opens an account for a customer who has joined."""
+    """The teller opens an account for a customer who has joined."""
 
     at: datetime
     account: str
@@ -105,7 +105,7 @@ class Open:
     def run(self, book: Book) -> None:
         customer = book.customers[self.member]
         book.accounts[self.account] = accounts.open_account(
-            customer, self.currency, actor=book.admin
+            customer, self.currency, actor=book.teller
         )
 
     def changes(self) -> list[tuple[str, int]]:
@@ -114,7 +114,7 @@ class Open:
 
 @dataclass(frozen=True)
 class Post:
-    """A deposit, withdrawal or transfer (to ``to``), posted by the admin."""
+    """A deposit, withdrawal or transfer (to ``to``), posted by the teller."""
 
     at: datetime
     kind: str
@@ -124,17 +124,17 @@ class Post:
     to: str | None = None
 
     def run(self, book: Book) -> None:
-        account, admin = book.account(self.account), book.admin
+        account, teller = book.account(self.account), book.teller
         if self.kind == TX_DEPOSIT:
-            ledger.deposit(account, self.amount_minor, actor=admin, description=self.description)
+            ledger.deposit(account, self.amount_minor, actor=teller, description=self.description)
         elif self.kind == TX_WITHDRAWAL:
-            ledger.withdraw(account, self.amount_minor, actor=admin, description=self.description)
+            ledger.withdraw(account, self.amount_minor, actor=teller, description=self.description)
         else:
             assert self.kind == TX_TRANSFER
             assert self.to is not None
             target = book.account(self.to)
             ledger.transfer(
-                account, target, self.amount_minor, actor=admin, description=self.description
+                account, target, self.amount_minor, actor=teller, description=self.description
             )
 
     def changes(self) -> list[tuple[str, int]]:
@@ -199,7 +199,7 @@ class Confirm:
 
 @dataclass(frozen=True)
 class Approve:
-    """The second admin approves the payment, which executes it."""
+    """An approver approves the payment, which executes it."""
 
     at: datetime
     payment: str

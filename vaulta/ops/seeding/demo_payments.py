@@ -1,5 +1,5 @@
 """The demo customer's payments: monthly ones in the history, requested in the evening and
-approved by the second admin the next morning, and three that wait for approval at the
+approved by the approver the next morning, and three that wait for approval at the
 end: to another customer, to an external IBAN, and one at the step-up threshold (funded
 by savings moved in a few days before, so that approving it executes)."""
 

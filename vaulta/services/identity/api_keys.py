@@ -1,4 +1,9 @@
-"""API keys: ``vk_<prefix>_<secret>`` bearer keys for a customer's login.
+"""API keys: ``vk_<prefix>_<secret>`` bearer keys for a customer's or a staff login.
+
+Customers create their own (``create``, scopes ``read`` and ``payments:write``). Staff keys
+are made by an administrator (``create_for_staff``, ``flask vaulta create-api-key``): their
+scopes are ``read`` or permission names the login holds, and a call gets the login's
+permissions narrowed by them (vaulta/services/identity/permissions.py).
 
 The full key is returned once, by ``create``. The database keeps the public prefix (unique,
 used to find the row), the SHA-256 of the secret (256 random bits, so a plain hash is as good
@@ -20,7 +25,7 @@ import sqlalchemy as sa
 from vaulta.models import ApiKey, User, utcnow
 from vaulta.services import audit
 from vaulta.services.errors import Forbidden, InvalidInput, NotFound
-from vaulta.services.identity import users
+from vaulta.services.identity import permissions, users
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.unit_of_work import session, write_transaction
 from vaulta.text import display_problem
@@ -76,15 +81,55 @@ def create(
     """Create a key for ``user`` (a customer's login) and return it with its raw value.
 
     Refused (CustomerNotActive) while the customer is suspended or closed."""
-    if user.is_admin or user.customer_id is None:
-        raise Forbidden("API keys belong to customers' logins; admin data has no API.")
+    if user.is_staff or user.customer_id is None:
+        raise Forbidden("Staff API keys are created by an administrator (create-api-key).")
     users.ensure_customer_active(user)
+    return _insert(user, _clean_name(name), _clean_scopes(scopes), expires_at, actor=user)
+
+
+def create_for_staff(
+    user: User,
+    name: str,
+    scopes: Iterable[str],
+    *,
+    actor: User | None,
+    expires_at: datetime | None = None,
+) -> NewApiKey:
+    """A key for a staff login, made by ``actor`` (``api_keys.manage``; None: the command
+    line). Scopes: ``read`` or permission names the login holds. Audited with its owner."""
+    if not user.is_staff:
+        raise InvalidInput("Customers create their own keys in Settings.", field="email")
+    if actor is not None:
+        permissions.require(actor, "api_keys.manage", "Only admins create staff API keys.")
+    chosen = sorted({s.strip() for s in scopes if s.strip()})
+    if not chosen:
+        raise InvalidInput("Choose at least one scope.", field="scopes")
+    held = permissions.permissions_of(user)
+    for scope in chosen:
+        if scope == permissions.SCOPE_PAYMENTS_WRITE or not permissions.is_known_scope(scope):
+            raise InvalidInput(f"Unknown staff scope {scope!r}.", field="scopes")
+        if scope != permissions.SCOPE_READ and scope not in held:
+            raise InvalidInput(f"{user.email} does not hold {scope!r}.", field="scopes")
+    return _insert(user, _clean_name(name), chosen, expires_at, actor=actor)
+
+
+def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX_LENGTH:
         raise InvalidInput(f"Name the key (at most {NAME_MAX_LENGTH} characters).", field="name")
     if problem := display_problem(name):
         raise InvalidInput(problem, field="name")
-    chosen = _clean_scopes(scopes)
+    return name
+
+
+def _insert(
+    user: User,
+    name: str,
+    chosen: list[str],
+    expires_at: datetime | None,
+    *,
+    actor: User | None,
+) -> NewApiKey:
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInput("The expiry must be in the future.", field="expires_at")
     secret = secrets.token_urlsafe(SECRET_BYTES)
@@ -106,11 +151,11 @@ def create(
         s.flush()
         audit.record(
             s,
-            actor=user,
+            actor=actor,
             action="api_key.created",
             object_type="api_key",
             object_id=key.id,
-            details={"name": name, "prefix": prefix, "scopes": chosen},
+            details={"name": name, "prefix": prefix, "scopes": chosen, "owner_id": user.id},
         )
     return NewApiKey(key=key, raw=raw)
 

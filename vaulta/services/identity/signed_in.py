@@ -11,7 +11,7 @@ is ``current_user`` for the request, and the actor that views pass to services
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, joinedload
 
 from vaulta.models import Customer, User
 from vaulta.models.customer import CUSTOMER_ACTIVE
@@ -20,7 +20,8 @@ from vaulta.services.unit_of_work import session
 # Built once: each call only binds the token. The secrets are left out (a service that
 # checks a password or a TOTP code loads them when it reads them). The customer's status
 # comes with the same statement (a primary-key join): the logins of a suspended or closed
-# customer are not loaded, so their sessions end at the next request.
+# customer are not loaded, so their sessions end at the next request. A staff login's roles
+# (what its permissions come from) come with it too, joined: still one statement.
 _BY_SESSION_TOKEN = (
     sa.select(User)
     .outerjoin(Customer, Customer.id == User.customer_id)
@@ -29,7 +30,7 @@ _BY_SESSION_TOKEN = (
         User.is_active.is_(True),
         sa.or_(User.customer_id.is_(None), Customer.status == CUSTOMER_ACTIVE),
     )
-    .options(defer(User.password_hash), defer(User.totp_secret))
+    .options(defer(User.password_hash), defer(User.totp_secret), joinedload(User.staff_roles))
 )
 
 
@@ -38,4 +39,5 @@ def by_session_token(token: str) -> User | None:
     an active customer)."""
     if not token:
         return None
-    return session().execute(_BY_SESSION_TOKEN, {"token": token}).scalar_one_or_none()
+    found = session().execute(_BY_SESSION_TOKEN, {"token": token}).unique()
+    return found.scalar_one_or_none()

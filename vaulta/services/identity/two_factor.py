@@ -235,7 +235,7 @@ def _recovery_hash(user_id: int, code: str) -> str:
 
 def start_email_enrolment(user: User) -> None:
     """Mail a code that turns mailed sign-in codes on once entered (proves the mailbox)."""
-    if user.is_admin or user.two_factor_method is not None:
+    if user.is_staff or user.two_factor_method is not None:
         raise Conflict("A second factor is already on for this login.")
     code = otp.issue(user, ENABLE_EMAIL_PURPOSE, "email")
     mail.send(
@@ -246,7 +246,7 @@ def start_email_enrolment(user: User) -> None:
 
 
 def confirm_email_enrolment(user: User, code: str) -> None:
-    if user.is_admin or user.two_factor_method is not None:
+    if user.is_staff or user.two_factor_method is not None:
         raise Conflict("A second factor is already on for this login.")
     otp.verify(user, ENABLE_EMAIL_PURPOSE, "email", code)
     with write_transaction() as s:
@@ -256,9 +256,9 @@ def confirm_email_enrolment(user: User, code: str) -> None:
 
 
 def disable_email(user: User, password: str) -> None:
-    """Customers may turn mailed codes off again (with their password); admins may not."""
-    if user.is_admin:
-        raise Forbidden("Admins always sign in with a second factor.")
+    """Customers may turn mailed codes off again (with their password); staff may not."""
+    if user.is_staff:
+        raise Forbidden("Staff always sign in with a second factor.")
     with write_transaction() as s:
         fresh = _locked(s, user)
         if fresh.two_factor_method != TWO_FACTOR_EMAIL:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 
-from vaulta.models import Customer, User, utcnow
+from vaulta.models import Customer, User, UserRole, utcnow
 from vaulta.models.customer import CUSTOMER_ACTIVE
-from vaulta.models.user import ROLE_ADMIN, ROLE_CUSTOMER, ROLES, new_session_token
+from vaulta.models.user import ROLE_CUSTOMER, ROLE_STAFF, ROLES, STAFF_ROLES, new_session_token
 from vaulta.services import audit
+from vaulta.services.audit import actor_id
 from vaulta.services.errors import (
     Conflict,
     CustomerNotActive,
@@ -38,17 +41,25 @@ def create_user(
     role: str,
     full_name: str,
     customer: Customer | None = None,
+    staff_roles: Iterable[str] = (),
+    actor: User | None = None,
 ) -> User:
-    """Create a login. Admins have no customer; customers' logins belong to one customer."""
+    """Create a login: ``role`` is its kind, ``staff`` or ``customer``.
+
+    A staff login has no customer and holds ``staff_roles`` (admin, approver, teller,
+    auditor); its creation is audited (``user.created``, by ``actor``: None for the command
+    line). A customer's login belongs to one customer and holds no staff role.
+    """
     email = normalise_email(email)
     if "@" not in email:
         raise InvalidInput("Enter a valid email address.", field="email")
     if role not in ROLES:
         raise InvalidInput(f"Unknown role {role!r}.", field="role")
-    if role == ROLE_ADMIN and customer is not None:
-        raise InvalidInput("An admin login cannot belong to a customer.")
-    if role == ROLE_CUSTOMER and customer is None:
-        raise InvalidInput("A customer login needs a customer.")
+    granted = clean_staff_roles(staff_roles)
+    if role == ROLE_STAFF and customer is not None:
+        raise InvalidInput("A staff login cannot belong to a customer.")
+    if role == ROLE_CUSTOMER and (customer is None or granted):
+        raise InvalidInput("A customer login needs a customer and holds no staff role.")
     if name_problem := display_problem(full_name):
         raise InvalidInput(name_problem, field="full_name")
     problem = password_problem(password, email=email)
@@ -65,12 +76,33 @@ def create_user(
             full_name=full_name.strip() or email,
             customer_id=customer.id if customer else None,
         )
+        user.staff_roles = [UserRole(role=r, granted_by_id=actor_id(actor)) for r in granted]
         s.add(user)
+        if role == ROLE_STAFF:
+            s.flush()
+            audit.record(
+                s,
+                actor=actor,
+                action="user.created",
+                object_type="user",
+                object_id=user.id,
+                details={"email": email, "roles": granted},
+            )
     return user
 
 
+def clean_staff_roles(roles: Iterable[str]) -> list[str]:
+    """Known staff role names, deduplicated, in the registry's order; InvalidInput otherwise."""
+    chosen = {r.strip().lower() for r in roles}
+    unknown = chosen - set(STAFF_ROLES)
+    if unknown:
+        known = ", ".join(STAFF_ROLES)
+        raise InvalidInput(f"Unknown role {sorted(unknown)[0]!r} (one of {known}).", field="role")
+    return [r for r in STAFF_ROLES if r in chosen]
+
+
 def customer_status(user: User) -> str | None:
-    """The status of the user's customer (None for admins)."""
+    """The status of the user's customer (None for staff)."""
     if user.customer_id is None:
         return None
     query = sa.select(Customer.status).where(Customer.id == user.customer_id)
@@ -85,7 +117,7 @@ def ensure_customer_active(user: User) -> None:
 
 
 def may_sign_in(user: User) -> bool:
-    """An active login of an admin or of an active customer."""
+    """An active staff login or an active login of an active customer."""
     return user.is_active and customer_status(user) in (None, CUSTOMER_ACTIVE)
 
 

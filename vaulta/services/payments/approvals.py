@@ -18,12 +18,13 @@ from vaulta.money import format_amount
 from vaulta.services import audit, events
 from vaulta.services.banking.accounts import system_account
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
-from vaulta.services.identity import otp
+from vaulta.services.identity import otp, permissions
 from vaulta.services.payments import payment_queries
 from vaulta.services.payments.payment_execution import Decision, claim_and_execute
 from vaulta.services.unit_of_work import write_transaction
 from vaulta.text import display_problem
 
+DECIDE = "requests.decide"
 REASON_MAX = 500
 
 
@@ -38,8 +39,7 @@ def needs_step_up(payment: Payment) -> bool:
 
 
 def _decidable(payment_id: int, actor: User) -> Payment:
-    if not actor.is_admin:
-        raise Forbidden("Only admins decide payments.")
+    permissions.require(actor, DECIDE, "Only approvers decide payments.")
     payment = payment_queries.get(payment_id)  # expires it first when its time has passed
     if payment.status != PAYMENT_PENDING:
         raise Conflict(
@@ -50,7 +50,7 @@ def _decidable(payment_id: int, actor: User) -> Payment:
 
 def check_four_eyes(payment: Payment, actor: User) -> None:
     if payment.requested_by_id == actor.id:
-        raise Forbidden("Four eyes: you entered this payment, so another admin must approve it.")
+        raise Forbidden("Four eyes: you entered this payment, so another approver must approve it.")
 
 
 def mail_step_up_code(actor: User, payment: Payment) -> None:
@@ -79,8 +79,7 @@ def approve(
     also checks four eyes, expiry and the step-up threshold. When it finds nothing to
     lock, the payment is read to say why (or to ask for the step-up code).
     """
-    if not actor.is_admin:
-        raise Forbidden("Only admins decide payments.")
+    permissions.require(actor, DECIDE, "Only approvers decide payments.")
     approver_id = audit.actor_id(actor)
     assert approver_id is not None
     if not (otp_code or "").strip():

@@ -25,8 +25,9 @@ from vaulta.models.account import KIND_SYSTEM
 from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_FAILED
 from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, events, ledger
-from vaulta.services.errors import DomainError, Forbidden, InvalidInput
-from vaulta.services.payments.approvals import StepUpRequired, approve, reject
+from vaulta.services.errors import DomainError, InvalidInput
+from vaulta.services.identity import permissions
+from vaulta.services.payments.approvals import DECIDE, StepUpRequired, approve, reject
 from vaulta.services.payments.payment_execution import (
     PAYMENTS,
     Decision,
@@ -121,8 +122,7 @@ def execute_batch(payment_ids: list[int], *, actor: User) -> dict[int, Payment]:
     Returns the payments it decided (executed, or failed when the ledger refused them);
     the others are untouched.
     """
-    if not actor.is_admin:
-        raise Forbidden("Only admins decide payments.")
+    permissions.require(actor, DECIDE, "Only approvers decide payments.")
     actor_id = audit.actor_id(actor)
     if not payment_ids or actor_id is None:
         return {}

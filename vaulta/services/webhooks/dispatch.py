@@ -34,7 +34,7 @@ from vaulta.models import (
     WebhookEndpoint,
     utcnow,
 )
-from vaulta.models.user import ROLE_ADMIN
+from vaulta.models.user import STAFF_ADMIN, UserRole
 from vaulta.models.webhook import (
     ATTEMPT_FAILED,
     ATTEMPT_SUCCEEDED,
@@ -308,9 +308,12 @@ def _record(
 
 
 def admin_addresses() -> list[str]:
+    """Every active login holding the admin role."""
     return list(
         session().scalars(
-            sa.select(User.email).where(User.role == ROLE_ADMIN, User.is_active.is_(True))
+            sa.select(User.email)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == STAFF_ADMIN, User.is_active.is_(True))
         )
     )
 

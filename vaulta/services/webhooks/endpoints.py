@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from vaulta.models import OutboxEvent, User, WebhookDelivery, WebhookEndpoint, utcnow
 from vaulta.models.webhook import DELIVERY_PENDING, DESCRIPTION_MAX
 from vaulta.services import audit
-from vaulta.services.errors import Forbidden, InvalidInput, NotFound
+from vaulta.services.errors import InvalidInput, NotFound
 from vaulta.services.events.outbox import event_row
 from vaulta.services.events.payloads import EVENT_TYPES, WebhookTestData
+from vaulta.services.identity import permissions
 from vaulta.services.unit_of_work import write_transaction
 from vaulta.services.webhooks import secrets, urls
 from vaulta.text import display_problem
@@ -37,8 +38,7 @@ class NewSecret:
 
 
 def _admin(actor: User) -> None:
-    if not actor.is_admin:
-        raise Forbidden("Only admins manage webhook endpoints.")
+    permissions.require(actor, "webhooks.manage", "Only admins manage webhook endpoints.")
 
 
 def clean_event_types(values: Iterable[str]) -> list[str]:
