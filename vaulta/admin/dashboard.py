@@ -12,7 +12,6 @@ from vaulta.models import utcnow
 from vaulta.models.payment import PAYMENT_STATUSES
 from vaulta.money import format_amount, to_decimal
 from vaulta.services.reports import staff_dashboard as figures
-from vaulta.services.webhooks import backlog
 
 WINDOWS = (30, 90)
 DECISION_WEEKS = 12
@@ -140,14 +139,9 @@ def movements_context() -> dict[str, Any]:
     return {"movements": movements, "movements_chart": chart}
 
 
-def integrations_context() -> dict[str, Any]:
-    return {"webhooks": backlog.webhook_health()}
-
-
 def dashboard_context(window: int) -> dict[str, Any]:
     return (
-        integrations_context()
-        | payments_context(window)
+        payments_context(window)
         | backlog_context()
         | decisions_context()
         | balances_context()

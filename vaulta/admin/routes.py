@@ -22,6 +22,7 @@ from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions
 from vaulta.services.identity import roles as staff_roles
 from vaulta.services.reports import overview
+from vaulta.services.webhooks import backlog
 from vaulta.spreadsheets import DATE, INTEGER, Column, send_xlsx
 from vaulta.web import render, stream_csv
 
@@ -30,13 +31,16 @@ from vaulta.web import render, stream_csv
 @require_permission("staff.dashboard")
 def index() -> Response:
     """Counters, charts (each with its table) and the latest transactions for the roles
-    that read the bank (teller, approver, auditor; not admins: they run the system);
+    that read the bank (teller, approver, auditor; not admins: they run the system), and
+    webhook endpoints in trouble for those who see webhooks (admin, auditor);
     ``?days=90`` widens the payments charts from 30 days."""
     user = acting_user()
     figures: dict[str, Any] = {"summary": None}
     if permissions.has_permission(user, "ledger.read"):
         window = 90 if request.args.get("days") == "90" else 30
         figures = {"summary": overview.admin_summary(), **dashboard.dashboard_context(window)}
+    if permissions.has_permission(user, "webhooks.read"):  # admins, auditors
+        figures["webhooks"] = backlog.webhook_health()
     return render(
         "admin/index.html",
         my_roles=sorted(permissions.roles_of(user)),
