@@ -97,10 +97,11 @@ def test_the_expiry_job(app: Flask, customer_user: User, other_customer_user: Us
     assert db.session.get(Payment, payment.id).status == "expired"  # type: ignore[union-attr]
 
 
-def test_the_purge_job(app: Flask, customer_user: User) -> None:
+def _stored_response_three_days_old(user: User) -> None:
+    """An Idempotency-Key response older than the retention (24 hours in tests)."""
     db.session.add(
         ApiIdempotencyKey(
-            user_id=customer_user.id,
+            user_id=user.id,
             key="old",
             request_hash="0" * 64,
             response_status=201,
@@ -109,6 +110,10 @@ def test_the_purge_job(app: Flask, customer_user: User) -> None:
         )
     )
     db.session.commit()
+
+
+def test_the_purge_job(app: Flask, customer_user: User) -> None:
+    _stored_response_three_days_old(customer_user)
     app.extensions[EXTENSION].purge_idempotency_keys()
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiIdempotencyKey)) == 0
@@ -148,17 +153,7 @@ def test_the_nightly_audit_check_mails_admins_when_the_chain_is_broken(
 def test_jobs_skip_their_run_during_maintenance(app: Flask, customer_user: User) -> None:
     from vaulta.services import maintenance
 
-    db.session.add(
-        ApiIdempotencyKey(
-            user_id=customer_user.id,
-            key="old",
-            request_hash="0" * 64,
-            response_status=201,
-            response_body={},
-            created_at=utcnow() - timedelta(days=3),
-        )
-    )
-    db.session.commit()
+    _stored_response_three_days_old(customer_user)
     maintenance.turn_on(db.engine, "Jobs wait", "tests")
     app.extensions[EXTENSION].purge_idempotency_keys()  # skipped, no error
     db.session.rollback()
