@@ -98,7 +98,7 @@ def test_the_expiry_job(app: Flask, customer_user: User, other_customer_user: Us
 
 
 def _stored_response_three_days_old(user: User) -> None:
-    """An Idempotency-Key response older than the retention (24 hours in tests)."""
+    """A stored Idempotency-Key response older than API_IDEMPOTENCY_RETENTION_HOURS."""
     db.session.add(
         ApiIdempotencyKey(
             user_id=user.id,
