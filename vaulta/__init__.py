@@ -126,6 +126,6 @@ def _register_blueprints(app: Flask) -> None:
     from vaulta.ops import bp as ops_bp
     from vaulta.ops import health_bp
 
-    app.register_blueprint(health_bp)  # /healthz, /metrics (GET only: no CSRF, no session)
-    csrf.exempt(health_bp)
+    # /healthz, /metrics: GET only (CSRFProtect checks no GET; a POST is refused), no session
+    app.register_blueprint(health_bp)
     app.register_blueprint(ops_bp, url_prefix="/admin")  # /admin/system

@@ -51,6 +51,7 @@ def test_the_token_is_required(app: Flask, client: WebClient) -> None:
     assert answered.mimetype == "text/plain"
     assert answered.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in answered.headers  # no session for a scrape
+    assert client.post("/metrics", headers=AUTH).status_code in (400, 405)  # GET only
 
 
 def test_the_allowed_networks(app: Flask, client: WebClient) -> None:
