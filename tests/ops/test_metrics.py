@@ -164,3 +164,21 @@ def test_production_refuses_a_short_token(given: str, monkeypatch: pytest.Monkey
             ProductionConfig.validate(config)
     else:
         ProductionConfig.validate(config)  # unset: /metrics is simply off
+
+
+def test_a_part_that_cannot_be_read_is_reported_not_fatal(
+    app: Flask, client: WebClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vaulta.ops import queue
+
+    def unreachable(_app: Flask) -> dict[str, object]:
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(queue, "health", unreachable)
+    app.config["METRICS_TOKEN"] = TOKEN
+    response = client.get("/metrics", headers=AUTH)
+    assert response.status_code == 200
+    samples = _samples(response.get_data(as_text=True))
+    assert _value(samples, "vaulta_metrics_collector_up", collector="queue") == 0
+    assert _value(samples, "vaulta_metrics_collector_up", collector="payments") == 1
+    assert not [s for s in samples if s.name.startswith("vaulta_queue_")]
