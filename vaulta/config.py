@@ -403,8 +403,6 @@ def apply_environment(config: dict[str, Any], instance_path: str) -> None:
             config[key] = os.environ[key]
     if os.environ.get("SCHEMA_CHECK"):
         config["SCHEMA_CHECK"] = os.environ["SCHEMA_CHECK"]
-    if config.get("LOG_FORMAT") not in (None, "json", "text"):
-        raise ConfigError("LOG_FORMAT must be json or text.")
     if config.get("SCHEMA_CHECK", "off") not in SCHEMA_CHECK_MODES:
         raise ConfigError(f"SCHEMA_CHECK must be one of {', '.join(SCHEMA_CHECK_MODES)}.")
     for key in STR_SETTINGS:
@@ -417,3 +415,5 @@ def apply_environment(config: dict[str, Any], instance_path: str) -> None:
         config["SMTP_STARTTLS"] = os.environ["SMTP_STARTTLS"].lower() not in ("0", "false", "no")
     if not config.get("MAIL_OUTBOX_DIR"):
         config["MAIL_OUTBOX_DIR"] = str(Path(instance_path) / "outbox")
+    if config.get("LOG_FORMAT") not in (None, "json", "text"):
+        raise ConfigError("LOG_FORMAT must be json or text.")

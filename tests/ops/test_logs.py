@@ -98,3 +98,11 @@ def test_json_format_is_production_default_and_installed_once(database_url: str)
             if handler not in root.handlers:
                 root.addHandler(handler)
         root.setLevel(level)
+
+
+def test_an_unknown_log_format_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vaulta.config import ConfigError, apply_environment
+
+    monkeypatch.setenv("LOG_FORMAT", "xml")
+    with pytest.raises(ConfigError, match="LOG_FORMAT"):
+        apply_environment({}, "/tmp/instance")  # noqa: S108 - never written
