@@ -182,3 +182,14 @@ def test_a_part_that_cannot_be_read_is_reported_not_fatal(
     assert _value(samples, "vaulta_metrics_collector_up", collector="queue") == 0
     assert _value(samples, "vaulta_metrics_collector_up", collector="payments") == 1
     assert not [s for s in samples if s.name.startswith("vaulta_queue_")]
+
+
+def test_a_malformed_network_is_refused_at_start(database_url: str) -> None:
+    from vaulta import create_app
+    from vaulta.config import ConfigError
+
+    with pytest.raises(ConfigError, match="METRICS_ALLOWED_NETWORKS"):
+        create_app(
+            "testing",
+            {"SQLALCHEMY_DATABASE_URI": database_url, "METRICS_ALLOWED_NETWORKS": "10.0.0/99"},
+        )

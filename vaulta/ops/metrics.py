@@ -34,11 +34,13 @@ from prometheus_client import (
 )
 from werkzeug.wrappers import Response
 
+from vaulta.config import ConfigError
 from vaulta.ops.metrics_collectors import AppCollector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STARTED = "_vaulta_request_started"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Not in prometheus_client's global registry: each scrape builds its own (below).
 REQUEST_LATENCY = Histogram(
@@ -55,7 +57,12 @@ def multiprocess_mode() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Time every request: the start is taken before any other hook runs."""
+    """Check the networks setting, and time every request: the start is taken before any
+    other hook runs."""
+    try:
+        allowed_networks(app.config.get("METRICS_ALLOWED_NETWORKS"))
+    except ValueError as err:
+        raise ConfigError(f"METRICS_ALLOWED_NETWORKS: {err}") from None
     app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
     app.after_request(_observe)
 
@@ -88,7 +95,7 @@ def exposition(app: Flask) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def allowed_networks(setting: str | Iterable[str] | None) -> list[ipaddress._BaseNetwork]:
+def allowed_networks(setting: str | Iterable[str] | None) -> list[Network]:
     """Parse METRICS_ALLOWED_NETWORKS (comma-separated CIDRs or addresses)."""
     if not setting:
         return []
@@ -112,7 +119,7 @@ def access_status() -> int | None:
     return None
 
 
-def _client_in(networks: list[ipaddress._BaseNetwork]) -> bool:
+def _client_in(networks: list[Network]) -> bool:
     try:
         client = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:
