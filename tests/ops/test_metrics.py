@@ -193,3 +193,14 @@ def test_a_malformed_network_is_refused_at_start(database_url: str) -> None:
             "testing",
             {"SQLALCHEMY_DATABASE_URI": database_url, "METRICS_ALLOWED_NETWORKS": "10.0.0/99"},
         )
+
+
+def test_a_missing_multiprocess_directory_is_refused_at_start(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vaulta import create_app
+    from vaulta.config import ConfigError
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="PROMETHEUS_MULTIPROC_DIR"):
+        create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})

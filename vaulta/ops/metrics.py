@@ -63,6 +63,9 @@ def init_app(app: Flask) -> None:
         allowed_networks(app.config.get("METRICS_ALLOWED_NETWORKS"))
     except ValueError as err:
         raise ConfigError(f"METRICS_ALLOWED_NETWORKS: {err}") from None
+    directory = os.environ.get(MULTIPROC_ENV)
+    if directory and not os.path.isdir(directory):
+        raise ConfigError(f"{MULTIPROC_ENV}={directory} is not a directory: create it (empty).")
     app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
     app.after_request(_observe)
 
