@@ -32,12 +32,21 @@ _RESET = "_vaulta_request_id_reset"
 _HANDLER_NAME = "vaulta-json"
 
 
+# /healthz's schema check asks Alembic, which says "Context impl …" at INFO on every call:
+# dropped inside requests (a load balancer polls every few seconds), kept for `flask db`.
+CHATTY_IN_REQUESTS = frozenset({"alembic.runtime.migration"})
+
+
 class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` (None outside a request) to every record it sees."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
-        return True
+        return not (
+            record.request_id is not None
+            and record.name in CHATTY_IN_REQUESTS
+            and record.levelno < logging.WARNING
+        )
 
 
 def json_handler(stream: object = None) -> logging.Handler:

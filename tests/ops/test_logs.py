@@ -77,6 +77,13 @@ def test_json_log_line_and_audit_event_carry_the_request_id(
     assert "request_id" not in created.details
 
 
+def test_healthz_does_not_log_alembic_chatter(client: WebClient, json_lines: io.StringIO) -> None:
+    assert client.get("/healthz").status_code == 200
+    assert "alembic" not in json_lines.getvalue()
+    logging.getLogger("alembic.runtime.migration").info("Running upgrade a -> b")
+    assert "Running upgrade" in json_lines.getvalue()  # outside a request: kept
+
+
 def test_json_format_is_production_default_and_installed_once(database_url: str) -> None:
     from vaulta.config import DevelopmentConfig, ProductionConfig
 
