@@ -12,6 +12,8 @@ FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-Proto/For gunicorn trusts (defaul
                   VAULTA's own ProxyFix is set with PROXY_FIX_X_FOR etc.
 GUNICORN_ACCESS_LOG  where the access log goes (default "-": standard output)
 GUNICORN_LOG_LEVEL   error log level (default info)
+PROMETHEUS_MULTIPROC_DIR  an empty directory where the workers keep their /metrics samples
+                  (docs/deploy.md "Metrics"); a dead worker's are marked here (child_exit)
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
 proc_name = "vaulta"
 # Workers import the app themselves (no preload): each opens its own database pool, and a
 # worker that cannot start (e.g. the schema is not at the newest revision) stops gunicorn.
@@ -77,3 +79,12 @@ def post_worker_init(worker: object) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker ended: its live gauges leave /metrics (prometheus_client multiprocess mode).
+    Its counters and histograms stay summed in, as Prometheus expects of counters."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

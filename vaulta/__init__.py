@@ -60,6 +60,11 @@ def create_app(
     from vaulta.ops import queue
 
     queue.init_app(app)  # Huey: background jobs and webhook delivery (vaulta/ops/jobs.py)
+    from vaulta import logs
+    from vaulta.ops import metrics
+
+    logs.configure(app)  # request ids; JSON lines when LOG_FORMAT=json
+    metrics.init_app(app)  # request latency for /metrics
     return app
 
 
@@ -121,5 +126,6 @@ def _register_blueprints(app: Flask) -> None:
     from vaulta.ops import bp as ops_bp
     from vaulta.ops import health_bp
 
-    app.register_blueprint(health_bp)  # /healthz
+    # /healthz, /metrics: GET only (CSRFProtect checks no GET; a POST is refused), no session
+    app.register_blueprint(health_bp)
     app.register_blueprint(ops_bp, url_prefix="/admin")  # /admin/system

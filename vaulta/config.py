@@ -84,6 +84,7 @@ INT_SETTINGS = (
     "JSON_MAX_DEPTH",
     "WEBHOOK_RETRY_HOURS",
     "WEBHOOK_TIMEOUT_SECONDS",
+    "APPROVAL_REMINDER_HOURS",
 )
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
@@ -102,6 +103,10 @@ STR_SETTINGS = (
     "SMTP_USERNAME",
     "SMTP_PASSWORD",
     "BANK_NAME",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "METRICS_TOKEN",
+    "METRICS_ALLOWED_NETWORKS",
 )
 
 # Security text settings that may be overridden from the environment (docs/security.md).
@@ -270,6 +275,15 @@ class Config:
     TASK_QUEUE_URL: str | None = None
     TASK_QUEUE_SQLITE_PATH: str | None = None
     TASK_QUEUE_IMMEDIATE = False
+    # Logs (vaulta/logs.py): "json" lines or plain "text"; every request has an id.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    # /metrics (vaulta/ops/metrics.py, docs/security.md "Metrics"): a bearer token and/or
+    # comma-separated networks allowed to scrape; with neither, /metrics is 404.
+    METRICS_TOKEN: str | None = None
+    METRICS_ALLOWED_NETWORKS: str | None = None
+    # Approvers are mailed once about a payment waiting this long for a decision.
+    APPROVAL_REMINDER_HOURS = 24
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> None:
@@ -313,6 +327,7 @@ class ProductionConfig(Config):
     MAIL_BACKEND = "smtp"
     WEBHOOK_ALLOW_PRIVATE_URLS = False
     SCHEMA_CHECK = "refuse"
+    LOG_FORMAT = "json"
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> None:
@@ -330,6 +345,12 @@ class ProductionConfig(Config):
                     "it are still accepted. Remove it, or replace it with a value made with: "
                     + MAKE_A_SECRET_KEY
                 )
+        token = config.get("METRICS_TOKEN")
+        if token and len(token) < SECRET_KEY_MIN_LENGTH:
+            raise ConfigError(
+                f"METRICS_TOKEN is shorter than {SECRET_KEY_MIN_LENGTH} characters: make one "
+                f"with: {MAKE_A_SECRET_KEY}"
+            )
         if not os.environ.get("DATABASE_URL") and not cls.SQLALCHEMY_DATABASE_URI:
             raise ConfigError("DATABASE_URL is not set: production needs a PostgreSQL URL.")
         if memory_rate_limits(config) and not single_process_declared(config):
@@ -394,3 +415,5 @@ def apply_environment(config: dict[str, Any], instance_path: str) -> None:
         config["SMTP_STARTTLS"] = os.environ["SMTP_STARTTLS"].lower() not in ("0", "false", "no")
     if not config.get("MAIL_OUTBOX_DIR"):
         config["MAIL_OUTBOX_DIR"] = str(Path(instance_path) / "outbox")
+    if config.get("LOG_FORMAT") not in (None, "json", "text"):
+        raise ConfigError("LOG_FORMAT must be json or text.")

@@ -29,6 +29,9 @@ API = "api"  # bearer API keys only: a browser session is never enough (401)
 OWN_KEY = "own_key"  # the user's own API key: anyone else's is a 404, staff's included
 PENDING = "pending"  # the second-factor step: without a pending sign-in, back to /login
 ADMIN_API = "admin_api"  # admins' JSON (session): anonymous -> 401, customers -> 403
+# Prometheus' scrape: a bearer token or an allowed network, never a session; off (404) when
+# neither is configured, as here (tests/ops/test_metrics.py tests the token and networks).
+METRICS = "metrics"
 
 ACCESS: dict[str, str] = {
     "static": PUBLIC,
@@ -36,6 +39,7 @@ ACCESS: dict[str, str] = {
     "auth.request_password_reset": PUBLIC,
     "auth.confirm_password_reset": PUBLIC,
     "health.healthz": PUBLIC,
+    "health.metrics": METRICS,
     "dev.outbox": PUBLIC,  # development/testing only (404 in production; tested there)
     "api.openapi_document": PUBLIC,
     "auth.second_factor": PENDING,
@@ -183,6 +187,8 @@ def expected(access: str, role: str, endpoint: str = "") -> set[int] | str:
         return "ok"
     if access == API:
         return {401}
+    if access == METRICS:
+        return {404}
     if access == ADMIN_API:
         return {"anonymous": {401}, "admin": "ok"}.get(role, {403})  # webhooks.manage
     if role == "anonymous" or access == PENDING:

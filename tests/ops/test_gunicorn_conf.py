@@ -82,3 +82,24 @@ def test_a_declared_single_process_must_run_one_worker(monkeypatch: pytest.Monke
     monkeypatch.setenv("WEB_CONCURRENCY", "4")  # shared counts: any number of workers
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     assert runpy.run_path(CONF)["workers"] == 4
+
+
+def test_a_dead_worker_is_marked_for_metrics(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """child_exit removes the dead worker's live-gauge files (prometheus_client multiprocess
+    mode); without PROMETHEUS_MULTIPROC_DIR it does nothing."""
+    from types import SimpleNamespace
+
+    conf = runpy.run_path(CONF)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    conf["child_exit"](None, SimpleNamespace(pid=4242))
+    live = tmp_path / "gauge_livesum_4242.db"
+    kept = tmp_path / "histogram_4242.db"
+    live.write_bytes(b"")
+    kept.write_bytes(b"")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    conf["child_exit"](None, SimpleNamespace(pid=4242))
+    assert not live.exists()
+    assert kept.exists()  # a histogram's samples stay summed in
+    assert "%({x-request-id}o)s" in conf["access_log_format"]

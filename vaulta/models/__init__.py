@@ -7,6 +7,7 @@ from vaulta.models.base import Base, utcnow
 from vaulta.models.customer import Customer
 from vaulta.models.event import OutboxEvent
 from vaulta.models.maintenance import MaintenanceMode
+from vaulta.models.notification import Notification
 from vaulta.models.payment import Payment
 from vaulta.models.security import OTP, ApiKey
 from vaulta.models.statement import MonthlyStatement
@@ -28,6 +29,7 @@ __all__ = [
     "Customer",
     "MaintenanceMode",
     "MonthlyStatement",
+    "Notification",
     "OutboxEvent",
     "Payment",
     "Transaction",

@@ -1,10 +1,13 @@
 """The background jobs, registered on the app's Huey (vaulta/ops/queue.py).
 
 Periodic jobs replace cron: deliver webhooks (every minute, and a second after any commit
-that wrote events), expire payments (every 5 minutes), purge stored idempotency responses
-(hourly), verify the ledger (nightly at 02:30 UTC) and the audit log's hash chain (02:45
-UTC); admins are mailed when either finds a problem. Each runs in its own application
-context; during maintenance mode a job skips its run (the next one catches up).
+that wrote events; the same run makes the customers' payment notifications, then sends
+them), send notifications (every minute), remind approvers of payments waiting longer than
+APPROVAL_REMINDER_HOURS (every 15 minutes, once per payment), expire payments (every 5
+minutes), purge stored idempotency responses (hourly), verify the ledger (nightly at 02:30
+UTC) and the audit log's hash chain (02:45 UTC); admins are mailed when either finds a
+problem. Each runs in its own application context; during maintenance mode a job skips its
+run (the next one catches up).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from flask import Flask, current_app
 from huey import Huey, crontab
 
 from vaulta import mail
-from vaulta.services import api_idempotency
+from vaulta.services import api_idempotency, notifications
 from vaulta.services.audit.verification import verify_chain
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.maintenance import UnderMaintenance
@@ -43,6 +46,8 @@ class Jobs:
     purge_idempotency_keys: Any
     nightly_verify_ledger: Any
     nightly_verify_audit: Any
+    send_notifications: Any
+    approval_reminders: Any
 
 
 def deliver_webhooks_now() -> int:
@@ -52,6 +57,12 @@ def deliver_webhooks_now() -> int:
     while len(outcomes) == dispatch.BATCH:  # more were due than one batch
         outcomes += dispatch.deliver_due()
     return len(outcomes)
+
+
+def remind_approvers_now() -> int:
+    """Make the reminders now due (one per payment, ever), then send what is due."""
+    notifications.make_reminders()
+    return notifications.send_due()
 
 
 def expire_payments_now() -> int:
@@ -104,6 +115,8 @@ def register(huey: Huey, app: Flask) -> Jobs:
         attempts = deliver_webhooks_now()
         for delivery_id, delay in _soon_retries():
             deliver_one.schedule(args=(delivery_id,), delay=delay)
+        if notifications.any_due():  # the fan-out made some: mail them now, not in a minute
+            send_notifications()
         return attempts
 
     def one(delivery_id: int) -> bool:
@@ -129,7 +142,23 @@ def register(huey: Huey, app: Flask) -> Jobs:
     nightly_audit = huey.periodic_task(
         crontab(minute="45", hour="2"), name="vaulta.nightly_verify_audit"
     )(in_app("nightly_verify_audit", verify_audit_now))
-    return Jobs(huey, deliver_webhooks, deliver_one, expire_payments, purge, nightly, nightly_audit)
+    send_notifications = huey.periodic_task(every_minute, name="vaulta.send_notifications")(
+        in_app("send_notifications", notifications.send_due)
+    )
+    reminders = huey.periodic_task(crontab(minute="*/15"), name="vaulta.approval_reminders")(
+        in_app("approval_reminders", remind_approvers_now)
+    )
+    return Jobs(
+        huey,
+        deliver_webhooks,
+        deliver_one,
+        expire_payments,
+        purge,
+        nightly,
+        nightly_audit,
+        send_notifications,
+        reminders,
+    )
 
 
 def _soon_retries() -> list[tuple[int, float]]:

@@ -1,16 +1,17 @@
-"""/healthz for load balancers and the admin "system" page."""
+"""/healthz for load balancers, /metrics for Prometheus and the admin "system" page."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import current_app, jsonify
+from flask import abort, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from vaulta.auth.access import require_permission
 from vaulta.extensions import db
 from vaulta.ops import bp, health_bp, queue
+from vaulta.ops import metrics as metrics_module
 from vaulta.ops.schema import schema_status
 from vaulta.ops.startup import migrations_directory
 from vaulta.services import maintenance
@@ -65,3 +66,17 @@ def _no_store(response: Response) -> Response:
 @require_permission("system.read")
 def system() -> Response:
     return render("ops/system.html", schema=schema_status(db.engine, migrations_directory()))
+
+
+@health_bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus metrics (vaulta/ops/metrics.py); token and/or network guarded."""
+    refused = metrics_module.access_status()
+    if refused == 401:
+        response = Response("Unauthorized\n", 401, mimetype="text/plain")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return _no_store(response)
+    if refused is not None:
+        abort(refused)
+    body, content_type = metrics_module.exposition(current_app)
+    return _no_store(Response(body, 200, content_type=content_type))

@@ -8,6 +8,7 @@ from vaulta.services.audit.recording import (
     client_address,
     record,
     record_all,
+    request_id,
 )
 
-__all__ = ["Event", "actor_id", "client_address", "record", "record_all"]
+__all__ = ["Event", "actor_id", "client_address", "record", "record_all", "request_id"]

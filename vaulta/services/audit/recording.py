@@ -4,9 +4,11 @@
 and inserts them just before it commits (vaulta/services/audit/chain.py), so they commit or
 roll back with everything else the transaction wrote.
 
-The client address is not read from a request here: the web layer puts it in
-``client_address`` (a context variable) for the duration of each request, and other
-callers (CLI, tests) leave it empty or set it themselves.
+The client address and the request id are not read from a request here: the web layer
+puts them in ``client_address`` and ``request_id`` (context variables) for the duration of
+each request, and other callers (CLI, jobs, tests) leave them empty or set them
+themselves. The request id goes into the event's details (``request_id``), which the hash
+chain already covers as stored: the canonical form is unchanged (chain.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from vaulta.models import User, utcnow
 from vaulta.services.audit import chain
 
 client_address: ContextVar[str | None] = ContextVar("vaulta_client_address", default=None)
+# The request's id (vaulta/logs.py sets it for each request): added to every event's details
+# as ``request_id``, so an audit event leads to the request's log lines.
+request_id: ContextVar[str | None] = ContextVar("vaulta_request_id", default=None)
 
 # Keys that must never reach the log, whatever a caller passes.
 SECRET_KEYS = frozenset({"password", "code", "otp", "secret", "token", "api_key", "key"})
@@ -48,7 +53,9 @@ class Event:
 
     def row(self) -> dict[str, Any]:
         actor = self.actor
-        details = self.details or {}
+        details = dict(self.details or {})
+        if (current_request := request_id.get()) is not None:
+            details.setdefault("request_id", current_request)
         return {
             "actor_id": actor if actor is None or isinstance(actor, int) else actor_id(actor),
             "action": self.action,

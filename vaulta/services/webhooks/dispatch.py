@@ -43,7 +43,7 @@ from vaulta.models.webhook import (
     DELIVERY_PENDING,
     EXCERPT_MAX,
 )
-from vaulta.services import audit
+from vaulta.services import audit, notifications
 from vaulta.services.errors import InvalidInput
 from vaulta.services.unit_of_work import session, write_transaction
 from vaulta.services.webhooks import secrets, signing, urls
@@ -75,7 +75,8 @@ def retry_window() -> timedelta:
 
 def fan_out(limit: int = 1000) -> int:
     """Make a delivery of each undispatched event for each enabled endpoint that wants it,
-    and mark the events dispatched; how many events it took."""
+    and the notifications it asks for (vaulta/services/notifications), and mark the
+    events dispatched; how many events it took."""
     with write_transaction() as s:
         pending = s.execute(
             sa.select(OutboxEvent.id, OutboxEvent.type)
@@ -86,6 +87,7 @@ def fan_out(limit: int = 1000) -> int:
         ).all()
         if not pending:
             return 0
+        notifications.from_events(s, pending)  # mail about them commits with this fan-out
         endpoints = s.execute(
             sa.select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
                 WebhookEndpoint.enabled.is_(True)
