@@ -3,7 +3,9 @@
 Periodic jobs replace cron: deliver webhooks (every minute, and a second after any commit
 that wrote events), expire payments (every 5 minutes), purge stored idempotency responses
 (hourly), verify the ledger (nightly at 02:30 UTC) and the audit log's hash chain (02:45
-UTC); admins are mailed when either finds a problem. Each runs in its own application
+UTC; admins are mailed when either finds a problem), issue last month's statements (daily
+at 01:15 UTC: the work is on the 1st, later runs catch up; vaulta/ops/statements.py) and
+purge expired export files (hourly; vaulta/exports/). Each runs in its own application
 context; during maintenance mode a job skips its run (the next one catches up).
 """
 
@@ -12,13 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, crontab
 
 from vaulta import mail
+from vaulta.ops import statements
 from vaulta.services import api_idempotency
 from vaulta.services.audit.verification import verify_chain
 from vaulta.services.ledger.checks import verify_ledger
@@ -43,6 +46,8 @@ class Jobs:
     purge_idempotency_keys: Any
     nightly_verify_ledger: Any
     nightly_verify_audit: Any
+    monthly_statements: Any
+    statements_batch: Any
 
 
 def deliver_webhooks_now() -> int:
@@ -87,6 +92,18 @@ def verify_audit_now() -> str | None:
     return report.problem
 
 
+def monthly_statements_now(statements_batch: Any) -> int:
+    """Enqueue one batch task per ``STATEMENT_BATCH_SIZE`` accounts still missing last
+    month's statement; how many accounts were queued."""
+    month = statements.last_month()
+    missing = statements.accounts_missing(month)
+    for batch in statements.batches(missing, current_app.config["STATEMENT_BATCH_SIZE"]):
+        statements_batch(month.isoformat(), batch)
+    if missing:
+        log.info("monthly statements for %s: %d accounts queued", month, len(missing))
+    return len(missing)
+
+
 def register(huey: Huey, app: Flask) -> Jobs:
     def in_app(name: str, work: Callable[..., Any]) -> Callable[..., Any]:
         def run(*args: Any) -> Any:
@@ -129,7 +146,26 @@ def register(huey: Huey, app: Flask) -> Jobs:
     nightly_audit = huey.periodic_task(
         crontab(minute="45", hour="2"), name="vaulta.nightly_verify_audit"
     )(in_app("nightly_verify_audit", verify_audit_now))
-    return Jobs(huey, deliver_webhooks, deliver_one, expire_payments, purge, nightly, nightly_audit)
+    statements_batch = huey.task(name="vaulta.statements_batch")(
+        in_app(
+            "statements_batch",
+            lambda month, ids: statements.issue_batch(date.fromisoformat(month), ids),
+        )
+    )
+    monthly = huey.periodic_task(crontab(minute="15", hour="1"), name="vaulta.monthly_statements")(
+        in_app("monthly_statements", lambda: monthly_statements_now(statements_batch))
+    )
+    return Jobs(
+        huey,
+        deliver_webhooks,
+        deliver_one,
+        expire_payments,
+        purge,
+        nightly,
+        nightly_audit,
+        monthly,
+        statements_batch,
+    )
 
 
 def _soon_retries() -> list[tuple[int, float]]:
