@@ -21,6 +21,7 @@ from flask import Flask, current_app
 from huey import Huey, crontab
 
 from vaulta import mail
+from vaulta.exports import files as export_files
 from vaulta.ops import statements
 from vaulta.services import api_idempotency
 from vaulta.services.audit.verification import verify_chain
@@ -48,6 +49,8 @@ class Jobs:
     nightly_verify_audit: Any
     monthly_statements: Any
     statements_batch: Any
+    run_export: Any
+    purge_exports: Any
 
 
 def deliver_webhooks_now() -> int:
@@ -155,6 +158,10 @@ def register(huey: Huey, app: Flask) -> Jobs:
     monthly = huey.periodic_task(crontab(minute="15", hour="1"), name="vaulta.monthly_statements")(
         in_app("monthly_statements", lambda: monthly_statements_now(statements_batch))
     )
+    run_export = huey.task(name="vaulta.run_export")(in_app("run_export", export_files.run_job))
+    purge_exports = huey.periodic_task(crontab(minute="23"), name="vaulta.purge_exports")(
+        in_app("purge_exports", lambda: export_files.purge(run_export))
+    )
     return Jobs(
         huey,
         deliver_webhooks,
@@ -165,6 +172,8 @@ def register(huey: Huey, app: Flask) -> Jobs:
         nightly_audit,
         monthly,
         statements_batch,
+        run_export,
+        purge_exports,
     )
 
 
