@@ -5,6 +5,7 @@ expires it. The threshold is set low here; the queue runs tasks at once (tests).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 from datetime import timedelta
@@ -18,6 +19,7 @@ from flask import Flask
 from tests import factories
 from tests.web.transactions.conftest import Book
 from tests.webclient import WebClient
+from vaulta.exports.kinds import KINDS
 from vaulta.extensions import db
 from vaulta.models import AuditEvent, ExportJob, Transaction, User, utcnow
 from vaulta.models.base import clock_set_to
@@ -225,3 +227,44 @@ def test_expired_files_are_purged(
     assert auditor_client.get(f"/admin/exports/{job_id}/download").status_code == 404
     page = auditor_client.get(f"/admin/exports/{job_id}").get_data(as_text=True)
     assert "expired" in page
+
+
+def test_a_job_that_cannot_be_written_fails_and_says_so(
+    app: Flask,
+    auditor_client: WebClient,
+    auditor: User,
+    many: int,
+    exports_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(filters: object) -> object:
+        raise OSError("disk full")
+
+    kind = KINDS[EXPORT_TRANSACTIONS]
+    monkeypatch.setitem(KINDS, EXPORT_TRANSACTIONS, dataclasses.replace(kind, rows=broken))
+    job_id = export_jobs.request_export(
+        EXPORT_TRANSACTIONS, "csv", {"currency": "EUR"}, actor=auditor
+    )
+    app.extensions[EXTENSION].run_export(job_id)
+    [job] = _jobs()
+    assert (job.status, job.file_name) == ("failed", None)
+    assert "OSError" in str(job.error)
+    assert list(exports_dir.iterdir()) == []  # no half file left
+    page = auditor_client.get(f"/admin/exports/{job_id}").get_data(as_text=True)
+    assert "The export failed" in page
+    assert auditor_client.get(f"/admin/exports/{job_id}/download").status_code == 404
+
+
+def test_when_the_queue_is_down_the_job_is_failed_not_left_waiting(
+    app: Flask, auditor_client: WebClient, many: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(job_id: int) -> None:
+        raise ConnectionError("redis is down")
+
+    jobs = app.extensions[EXTENSION]
+    monkeypatch.setitem(app.extensions, EXTENSION, dataclasses.replace(jobs, run_export=down))
+    job_id = _ask(auditor_client, "csv")
+    [job] = _jobs()
+    assert job.status == "failed"
+    page = auditor_client.get(f"/admin/exports/{job_id}").get_data(as_text=True)
+    assert "task queue is unavailable" in page
