@@ -99,3 +99,18 @@ def test_the_job_and_the_first_request_write_the_same_document(
     _run(app)  # the job finds it kept and leaves it
     assert _kept() == {account.id: on_request}
     assert len(_issued_events()) == 1
+
+
+def test_the_command_issues_a_chosen_month(app: Flask, teller: User) -> None:
+    two_back = (LAST_MONTH - timedelta(days=1)).replace(day=1)
+    account = open_account_on(factories.make_customer().id, two_back, teller)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["vaulta", "issue-statements", "--month", two_back.isoformat()[:7]])
+    assert result.exit_code == 0, result.output
+    assert "Issued 1 statement(s)" in result.output
+    assert statement_archive.stored(account.id, two_back) is not None
+    again = runner.invoke(args=["vaulta", "issue-statements", "--month", two_back.isoformat()[:7]])
+    assert "Issued 0 statement(s)" in again.output
+    for bad in ("2025-13", THIS_MONTH.isoformat()[:7]):
+        refused = runner.invoke(args=["vaulta", "issue-statements", "--month", bad])
+        assert refused.exit_code == 2, bad

@@ -66,5 +66,4 @@ def issue_batch(month: date, account_ids: Sequence[int]) -> int:
             continue
         statement_pdf.issue_month(account, month, actor=None)
         issued += 1
-    session().expunge_all()  # a batch's accounts and customers do not pile up
     return issued
