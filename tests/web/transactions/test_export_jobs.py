@@ -268,3 +268,12 @@ def test_when_the_queue_is_down_the_job_is_failed_not_left_waiting(
     assert job.status == "failed"
     page = auditor_client.get(f"/admin/exports/{job_id}").get_data(as_text=True)
     assert "task queue is unavailable" in page
+
+
+def test_the_same_request_while_pending_is_the_same_job(auditor: User, many: int) -> None:
+    ask = {"kind": EXPORT_TRANSACTIONS, "file_format": "csv", "actor": auditor}
+    first = export_jobs.request_export(filters={"currency": "EUR"}, **ask)
+    assert export_jobs.request_export(filters={"currency": "EUR"}, **ask) == first
+    other = export_jobs.request_export(filters={"currency": "USD"}, **ask)
+    assert other != first
+    assert len(_actions("export.requested")) == 2

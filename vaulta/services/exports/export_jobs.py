@@ -55,7 +55,7 @@ class JobView:
         return self.status in (EXPORT_QUEUED, EXPORT_RUNNING)
 
 
-_COLUMNS = [getattr(_j.c, name) for name in JobView.__dataclass_fields__ if name != "pending"]
+_COLUMNS = [getattr(_j.c, name) for name in JobView.__dataclass_fields__]
 
 
 def _view(row: Any) -> JobView:
@@ -77,9 +77,13 @@ def get_own(job_id: int, *, actor: User) -> JobView:
 
 def request_export(kind: str, file_format: str, filters: dict[str, Any], *, actor: User) -> int:
     """Record a queued export of ``kind`` in ``file_format`` with ``filters`` (JSON-ready);
-    its id. The caller enqueues the task once this has committed."""
+    its id. The caller enqueues the task once this has committed. The same request of the
+    same user still queued or running is that job (a double click or a reload makes one)."""
     if kind not in EXPORT_KINDS or file_format not in EXPORT_FORMATS:
         raise InvalidInput("No such export.")
+    same = _pending_same(audit.actor_id(actor), kind, file_format, filters)
+    if same is not None:
+        return same
     with write_transaction() as s:
         job_id = s.execute(
             sa.insert(_j)
@@ -102,6 +106,21 @@ def request_export(kind: str, file_format: str, filters: dict[str, Any], *, acto
             details={"kind": kind, "format": file_format, "filters": filters},
         )
     return int(job_id)
+
+
+def _pending_same(
+    user_id: int | None, kind: str, file_format: str, filters: dict[str, Any]
+) -> int | None:
+    stmt = sa.select(_j.c.id, _j.c.filters).where(
+        _j.c.requested_by_id == user_id,
+        _j.c.kind == kind,
+        _j.c.file_format == file_format,
+        _j.c.status.in_((EXPORT_QUEUED, EXPORT_RUNNING)),
+    )
+    for job_id, pending_filters in session().execute(stmt):
+        if pending_filters == filters:
+            return int(job_id)
+    return None
 
 
 def claim(job_id: int) -> JobView | None:
