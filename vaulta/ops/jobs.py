@@ -149,16 +149,22 @@ def register(huey: Huey, app: Flask) -> Jobs:
     nightly_audit = huey.periodic_task(
         crontab(minute="45", hour="2"), name="vaulta.nightly_verify_audit"
     )(in_app("nightly_verify_audit", verify_audit_now))
+
+    def issue_batch(month: str, account_ids: list[int]) -> None:
+        issued = statements.issue_batch(date.fromisoformat(month), account_ids)
+        log.info("statements for %s: %d issued in a batch of %d", month, issued, len(account_ids))
+
+    def export(job_id: int) -> None:
+        log.info("export %s: %s", job_id, export_files.run_job(job_id))
+
+    # These two return nothing: Huey would keep a task's result in the queue until read.
     statements_batch = huey.task(name="vaulta.statements_batch")(
-        in_app(
-            "statements_batch",
-            lambda month, ids: statements.issue_batch(date.fromisoformat(month), ids),
-        )
+        in_app("statements_batch", issue_batch)
     )
     monthly = huey.periodic_task(crontab(minute="15", hour="1"), name="vaulta.monthly_statements")(
         in_app("monthly_statements", lambda: monthly_statements_now(statements_batch))
     )
-    run_export = huey.task(name="vaulta.run_export")(in_app("run_export", export_files.run_job))
+    run_export = huey.task(name="vaulta.run_export")(in_app("run_export", export))
     purge_exports = huey.periodic_task(crontab(minute="23"), name="vaulta.purge_exports")(
         in_app("purge_exports", lambda: export_files.purge(run_export))
     )
