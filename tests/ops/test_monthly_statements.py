@@ -15,7 +15,7 @@ from vaulta.accounts import statement_pdf
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, MonthlyStatement, User, utcnow
 from vaulta.ops.queue import EXTENSION
-from vaulta.ops.statements import last_month
+from vaulta.ops.statements import batch_key, last_month
 from vaulta.services.banking import accounts
 from vaulta.services.reports import statement_archive
 
@@ -114,3 +114,14 @@ def test_the_command_issues_a_chosen_month(app: Flask, teller: User) -> None:
     for bad in ("2025-13", THIS_MONTH.isoformat()[:7]):
         refused = runner.invoke(args=["vaulta", "issue-statements", "--month", bad])
         assert refused.exit_code == 2, bad
+
+
+def test_a_batch_enqueued_twice_is_issued_by_one_copy(app: Flask, teller: User) -> None:
+    account = open_account_on(factories.make_customer().id, LAST_MONTH, teller)
+    month = LAST_MONTH.isoformat()
+    jobs = app.extensions[EXTENSION]
+    assert jobs.huey.put_if_empty(batch_key(month, [account.id]), 1)  # another copy has it
+    jobs.statements_batch(month, [account.id])
+    assert statement_archive.stored(account.id, LAST_MONTH) is None
+    jobs.statements_batch(month, [account.id, account.id])  # another batch: its own claim
+    assert statement_archive.stored(account.id, LAST_MONTH) is not None

@@ -151,6 +151,10 @@ def register(huey: Huey, app: Flask) -> Jobs:
     )(in_app("nightly_verify_audit", verify_audit_now))
 
     def issue_batch(month: str, account_ids: list[int]) -> None:
+        # Every worker runs the scheduler: the first copy of a batch claims it for an hour.
+        if not huey.put_if_empty(statements.batch_key(month, account_ids), 1, ttl=3600):
+            log.info("statements for %s: batch %s taken by another copy", month, account_ids[:1])
+            return
         issued = statements.issue_batch(date.fromisoformat(month), account_ids)
         log.info("statements for %s: %d issued in a batch of %d", month, issued, len(account_ids))
 

@@ -3,7 +3,8 @@
 The periodic job (vaulta/ops/jobs.py, daily at 01:15 UTC: on the 1st it does the work, on
 later days it catches up whatever a stopped worker missed) finds the open customer
 accounts that have no kept statement for last month yet and issues them in batches of
-``STATEMENT_BATCH_SIZE``, each batch its own task (several workers share the work). Every
+``STATEMENT_BATCH_SIZE``, each batch its own task (several workers share the work; a
+batch enqueued twice by two workers' schedulers is claimed by one copy). Every
 document goes through ``statement_pdf.issue_month``, the same code as the first request
 on the account page, so it is the same document and is kept once: running again issues
 nothing new, and a statement someone downloaded first is not replaced.
@@ -55,6 +56,12 @@ def accounts_missing(month: date) -> list[int]:
 def batches(ids: Sequence[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
+
+
+def batch_key(month: str, account_ids: Sequence[int]) -> str:
+    """The queue key a batch task claims: every worker runs the periodic scheduler, so the
+    same batch can be enqueued more than once; one copy renders it."""
+    return f"vaulta.statements_batch:{month}:{account_ids[0]}-{account_ids[-1]}:{len(account_ids)}"
 
 
 def issue_batch(month: date, account_ids: Sequence[int]) -> int:
