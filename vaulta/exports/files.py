@@ -25,7 +25,7 @@ from flask import current_app
 from vaulta.exports.kinds import KINDS, ExportKind
 from vaulta.models import utcnow
 from vaulta.services.exports import export_jobs
-from vaulta.spreadsheets import write_xlsx
+from vaulta.spreadsheets import MAX_DATA_ROWS, write_xlsx
 from vaulta.web import csv_chunks
 
 log = logging.getLogger(__name__)
@@ -58,11 +58,13 @@ class _Counted:
 
 
 def write_export(kind: ExportKind, file_format: str, rows: Iterable[Any], path: Path) -> int:
-    """Write ``rows`` as ``kind``'s CSV or XLSX file at ``path``; how many rows."""
+    """Write ``rows`` as ``kind``'s CSV or XLSX file at ``path``; how many rows it holds (an
+    XLSX sheet stops at ``MAX_DATA_ROWS`` with a note pointing at the CSV)."""
     counted = _Counted(rows)
     if file_format == "xlsx":
         with path.open("wb") as out:
             write_xlsx(out, kind.sheet, kind.columns, (kind.xlsx_row(r) for r in counted))
+        return min(counted.count, MAX_DATA_ROWS)
     else:
         with path.open("w", encoding="utf-8", newline="") as text:
             for chunk in csv_chunks(kind.csv_header, (kind.csv_row(r) for r in counted)):
