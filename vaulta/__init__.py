@@ -110,6 +110,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(transactions_bp, url_prefix="/admin/transactions")
     app.register_blueprint(payments_bp, url_prefix="/payments")
     app.register_blueprint(approvals_bp, url_prefix="/admin/approvals")
+    from vaulta.exports import bp as exports_bp
+
+    app.register_blueprint(exports_bp, url_prefix="/admin")  # large exports: the requester only
     from vaulta.api import bp as api_bp
     from vaulta.extensions import csrf
 

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from vaulta.models import User
 from vaulta.models.user import ROLE_STAFF, STAFF_ADMIN, STAFF_ROLES
+from vaulta.ops import statements
 from vaulta.ops.seeding import bulk_seed, demo
 from vaulta.services import api_idempotency
 from vaulta.services.errors import DomainError
@@ -20,6 +21,7 @@ from vaulta.services.identity.users import clean_staff_roles
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments.expiry import expire_due
+from vaulta.services.reports import statement_archive
 
 
 class VaultaCommands(AppGroup):
@@ -191,6 +193,22 @@ def purge_idempotency_keys_command() -> None:
     hours = int(current_app.config["API_IDEMPOTENCY_RETENTION_HOURS"])
     deleted = api_idempotency.purge_older_than(timedelta(hours=hours))
     click.echo(f"Deleted {deleted} stored idempotency response(s) older than {hours} h.")
+
+
+@vaulta_cli.command("issue-statements")
+@click.option("--month", default=None, help="YYYY-MM (default: last month).")
+def issue_statements_command(month: str | None) -> None:
+    """Issue a month's PDF statement for every open customer account still without one (what
+    the monthly job does; again at any time: the kept ones stay)."""
+    try:
+        first = statement_archive.parse_month(month) if month else statements.last_month()
+    except DomainError:
+        raise click.BadParameter("give the month as YYYY-MM", param_hint="--month") from None
+    if first > statements.last_month():
+        raise click.BadParameter("only a month that is over has a statement", param_hint="--month")
+    missing = statements.accounts_missing(first)
+    issued = sum(statements.issue_batch(first, batch) for batch in statements.batches(missing, 100))
+    click.echo(f"Issued {issued} statement(s) for {first:%Y-%m}.")
 
 
 @vaulta_cli.command("worker")

@@ -85,6 +85,9 @@ INT_SETTINGS = (
     "WEBHOOK_RETRY_HOURS",
     "WEBHOOK_TIMEOUT_SECONDS",
     "APPROVAL_REMINDER_HOURS",
+    "STATEMENT_BATCH_SIZE",
+    "EXPORT_INLINE_MAX_ROWS",
+    "EXPORT_RETENTION_HOURS",
 )
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
@@ -107,6 +110,7 @@ STR_SETTINGS = (
     "LOG_LEVEL",
     "METRICS_TOKEN",
     "METRICS_ALLOWED_NETWORKS",
+    "EXPORT_DIR",
 )
 
 # Security text settings that may be overridden from the environment (docs/security.md).
@@ -243,6 +247,14 @@ class Config:
     PAYMENT_EXPIRY_DAYS = 7
     # Stored API responses to Idempotency-Keys are kept at least this long (purge command).
     API_IDEMPOTENCY_RETENTION_HOURS = 24
+    # Monthly statements by the scheduler: accounts per queued task (vaulta/ops/statements.py).
+    STATEMENT_BATCH_SIZE = 100
+    # Exports (transaction search, audit log) with more rows than this are written by a
+    # background job to EXPORT_DIR (default <instance>/exports) and kept for
+    # EXPORT_RETENTION_HOURS (vaulta/exports/).
+    EXPORT_INLINE_MAX_ROWS = 10_000
+    EXPORT_RETENTION_HOURS = 24
+    EXPORT_DIR: str | None = None
     # Approving a payment of at least this many minor units needs a fresh passcode.
     APPROVAL_STEP_UP_THRESHOLD_MINOR = 1_000_000
     # Trusted reverse proxies in front of the app, per X-Forwarded-* header (0 = ignore it).

@@ -51,21 +51,23 @@ def stream_csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any
 
     Cells that a spreadsheet would run as a formula are prefixed with a quote.
     """
-
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for index, row in enumerate(_chain([header], rows)):
-            writer.writerow([safe_cell(v) for v in row])
-            if index % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    response = Response(generate(), mimetype="text/csv")
+    response = Response(csv_chunks(header, rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """The header and rows as CSV text, every 500 rows a chunk, formula-like cells quoted
+    (``safe_cell``): for the streamed downloads and the export files (vaulta/exports/)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for index, row in enumerate(_chain([header], rows)):
+        writer.writerow([safe_cell(v) for v in row])
+        if index % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def _chain(*iterables: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,8 +16,11 @@ from tests import factories
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User, WebhookDelivery
 from vaulta.models.base import clock_set_to, utcnow
+from vaulta.models.export_job import EXPORT_TRANSACTIONS
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.models.user import STAFF_ROLES
+from vaulta.ops.queue import EXTENSION
+from vaulta.services.exports import export_jobs
 from vaulta.services.identity import api_keys
 from vaulta.services.webhooks import dispatch, endpoints
 
@@ -36,6 +40,7 @@ class World:
     past_month: str  # YYYY-MM: a complete month of the account (it has a statement)
     webhook_endpoint_id: str
     webhook_delivery_id: int
+    export_job_id: int  # a finished background export of the auditor's
 
     def user(self, role: str) -> User | None:
         return {
@@ -50,7 +55,7 @@ class World:
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
+def world(app: Flask, tmp_path: Path) -> World:
     admin = factories.make_admin("walk-admin@example.test")
     staff = [factories.make_staff(f"walk-{r}@example.test", r) for r in STAFF_ROLES[1:]]
     customer = factories.make_customer_login("walk-owner@example.test")
@@ -78,6 +83,11 @@ def world(app: Flask) -> World:
     dispatch.fan_out()
     delivery_id = db.session.scalar(sa.select(sa.func.max(WebhookDelivery.id)))
     assert delivery_id is not None
+    app.config["EXPORT_DIR"] = str(tmp_path / "exports")
+    export_id = export_jobs.request_export(
+        EXPORT_TRANSACTIONS, "csv", {"currency": "EUR"}, actor=staff[-1]
+    )
+    app.extensions[EXTENSION].run_export(export_id)
     return World(
         admin,
         *staff,
@@ -90,4 +100,5 @@ def world(app: Flask) -> World:
         past_month,
         hook.endpoint.public_id,
         delivery_id,
+        export_id,
     )

@@ -21,6 +21,7 @@ from tests.access.test_route_walk import (
     ADMIN,
     ADMIN_API,
     API,
+    OWN_EXPORT,
     PUBLIC,
     access_of,
     first_role_for,
@@ -53,6 +54,8 @@ def role_for(endpoint: str) -> str:
         return "anonymous"
     if access == ADMIN_API:
         return "admin"
+    if access == OWN_EXPORT:
+        return "auditor"  # the world's export is the auditor's
     return first_role_for(endpoint) if access == ADMIN else "customer"
 
 

@@ -23,7 +23,7 @@ from vaulta.services import maintenance
 OPEN_DURING_MAINTENANCE = {"auth.logout"}
 # GETs that must write an audit event to answer (the audit chain's export, evidence handed
 # to an auditor): while nothing can be recorded they answer 503 like a write.
-AUDITED_DOWNLOADS = {"admin.audit_export"}
+AUDITED_DOWNLOADS = {"admin.audit_export", "exports.download"}
 
 
 def test_route_answers_each_role_during_maintenance(

@@ -32,6 +32,9 @@ ADMIN_API = "admin_api"  # admins' JSON (session): anonymous -> 401, customers -
 # Prometheus' scrape: a bearer token or an allowed network, never a session; off (404) when
 # neither is configured, as here (tests/ops/test_metrics.py tests the token and networks).
 METRICS = "metrics"
+# A background export (the world's belongs to the auditor, who may export): anyone else,
+# staff or customer, gets 404.
+OWN_EXPORT = "own_export"
 
 ACCESS: dict[str, str] = {
     "static": PUBLIC,
@@ -81,6 +84,8 @@ ACCESS: dict[str, str] = {
     "api.get_payment": API,
     "api.list_payments": API,
     "api.me": API,
+    "exports.status": OWN_EXPORT,
+    "exports.download": OWN_EXPORT,
 }
 ALL_STAFF = {"admin", "approver", "teller", "auditor"}
 READERS = {"approver", "teller", "auditor"}  # the bank's customers, accounts, ledger, payments
@@ -195,6 +200,8 @@ def expected(access: str, role: str, endpoint: str = "") -> set[int] | str:
         return {302}
     if access == ADMIN:
         return "ok" if role in STAFF[endpoint][1] else {403}
+    if access == OWN_EXPORT:
+        return "ok" if role == "auditor" else {404}
     if access == OWNER_OR_STAFF and role in ALL_STAFF:
         return "ok" if role in READERS else {403}  # accounts.read
     who = "staff" if role in ALL_STAFF else role
@@ -227,6 +234,7 @@ def url_for_rule(rule: Rule, world: World) -> str:
             "delivery_id": world.webhook_delivery_id,
             "filename": "app.css",
             "month": world.past_month,
+            "job_id": world.export_job_id,
         }[argument]
     if rule.endpoint == "accounts.statement_pdf":
         values |= {"from": world.past_month + "-01", "to": world.past_month + "-28"}

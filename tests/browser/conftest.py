@@ -43,8 +43,11 @@ def chromium_path() -> str:
 def live_server(
     sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    url = sqlite_template.copy_to(tmp_path_factory.mktemp("live"))
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    live = tmp_path_factory.mktemp("live")
+    url = sqlite_template.copy_to(live)
+    # Exports above 100 rows go to the background (tests/browser/test_exports.py).
+    settings = {"EXPORT_INLINE_MAX_ROWS": 100, "EXPORT_DIR": str(live / "exports")}
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, **settings})
     with app.app_context():
         seed_demo()
         db.session.remove()

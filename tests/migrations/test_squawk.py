@@ -90,6 +90,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         **NEW_TABLE_TYPES,
         "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
     },
+    "52f0f3db5485": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+    },
 }
 
 

@@ -4,10 +4,16 @@ The template (templates/statements/statement.pdf.html) and its stylesheet
 (statement_pdf.css, beside this module) are self-contained; WeasyPrint gets
 a URL fetcher that allows no protocol at all, so nothing in a statement can make the
 server fetch anything.
+
+``issue_month`` is the one way a past month's statement is produced and kept, whether on
+its first request (vaulta/accounts/statement_routes.py) or by the monthly job
+(vaulta/ops/statements.py): a monthly statement is dated the first day after its month
+(not the day it happened to be rendered), so either path writes the same bytes.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -15,8 +21,11 @@ from flask import current_app, render_template
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
-from vaulta.models import Account, utcnow
+from vaulta.models import Account, User, utcnow
+from vaulta.services.ledger import statement_periods
 from vaulta.services.ledger.statement_periods import PeriodStatement
+from vaulta.services.reports import statement_archive
+from vaulta.services.reports.statement_archive import StoredStatement
 
 TEMPLATE = "statements/statement.pdf.html"
 STYLESHEET = Path(__file__).with_name("statement_pdf.css")
@@ -32,18 +41,38 @@ def _no_fetching() -> URLFetcher:
     return URLFetcher(allowed_protocols=())
 
 
-def render_statement_pdf(account: Account, period: PeriodStatement) -> bytes:
-    """The statement of ``period`` for ``account`` (and its customer) as PDF bytes."""
+def render_statement_pdf(
+    account: Account, period: PeriodStatement, *, issued_on: date | None = None
+) -> bytes:
+    """The statement of ``period`` for ``account`` (and its customer) as PDF bytes, dated
+    ``issued_on`` (today unless given)."""
     html = render_template(
         TEMPLATE,
         bank_name=current_app.config["BANK_NAME"],
         account=account,
         customer=account.customer,
         period=period,
-        issued_on=utcnow().date(),
+        issued_on=issued_on or utcnow().date(),
     )
     document = HTML(string=html, url_fetcher=_no_fetching())
     pdf = document.write_pdf(stylesheets=[_stylesheet()])
     if pdf is None:  # pragma: no cover - write_pdf returns bytes when given no target
         raise RuntimeError("WeasyPrint wrote no PDF")
     return pdf
+
+
+def render_month(account: Account, month: date) -> bytes:
+    """The statement of the calendar month starting ``month``, dated the day after it."""
+    last = statement_archive.last_day(month)
+    period = statement_periods.period_statement(account, month, last)
+    return render_statement_pdf(account, period, issued_on=statement_archive.next_month(month))
+
+
+def issue_month(account: Account, month: date, *, actor: User | None) -> StoredStatement:
+    """The account's kept statement for ``month``: the stored one, else rendered now and
+    stored (``actor`` None: the scheduler). Raises ``UnderMaintenance`` from the store."""
+    statement_archive.check_month(account, month)
+    kept = statement_archive.stored(account.id, month)
+    if kept is not None:
+        return kept
+    return statement_archive.store(account, month, render_month(account, month), actor=actor)

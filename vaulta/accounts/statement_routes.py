@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from vaulta.accounts import bp
-from vaulta.accounts.statement_pdf import render_statement_pdf
+from vaulta.accounts import statement_pdf as pdf_documents
 from vaulta.auth.access import acting_user
 from vaulta.models import Account
 from vaulta.services.banking import account_queries
@@ -84,7 +84,7 @@ def statement_pdf(number: str) -> Response:
     date_from, date_to = _required_date("from"), _required_date("to")
     period = statement_periods.period_statement(account, date_from, date_to)
     name = f"statement-{account.number}-{date_from.isoformat()}-{date_to.isoformat()}.pdf"
-    return _pdf(render_statement_pdf(account, period), name)
+    return _pdf(pdf_documents.render_statement_pdf(account, period), name)
 
 
 @bp.route("/accounts/<number>/statements/<month>.pdf")
@@ -92,16 +92,9 @@ def statement_pdf(number: str) -> Response:
 def monthly_statement_pdf(number: str, month: str) -> Response:
     account = viewable_account(number)
     first = statement_archive.parse_month(month)
-    statement_archive.check_month(account, first)
     name = f"statement-{account.number}-{first.isoformat()[:7]}.pdf"
-    kept = statement_archive.stored(account.id, first)
-    if kept is None:
-        last = statement_archive.last_day(first)
-        pdf = render_statement_pdf(
-            account, statement_periods.period_statement(account, first, last)
-        )
-        try:
-            kept = statement_archive.store(account, first, pdf, actor=acting_user())
-        except UnderMaintenance:
-            return _pdf(pdf, name)  # reads keep working; it is stored on a later request
+    try:
+        kept = pdf_documents.issue_month(account, first, actor=acting_user())
+    except UnderMaintenance:  # reads keep working; it is stored on a later request
+        return _pdf(pdf_documents.render_month(account, first), name)
     return _pdf(kept.pdf, name, etag=kept.sha256)

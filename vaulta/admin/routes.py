@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request, send_file, stream_with_context
+from flask import current_app, request, send_file
 from werkzeug.wrappers import Response
 
 from vaulta.admin import bp, dashboard
 from vaulta.admin.forms import AuditExportForm, AuditSearchForm
 from vaulta.auth.access import acting_user, require_permission
+from vaulta.exports import routes as exports
+from vaulta.exports.kinds import KINDS, audit_filters_json
 from vaulta.forms import show_error
 from vaulta.models import utcnow
+from vaulta.models.export_job import EXPORT_AUDIT_LOG
 from vaulta.services.audit import audit_queries, export
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions
 from vaulta.services.identity import roles as staff_roles
 from vaulta.services.reports import overview
 from vaulta.services.webhooks import backlog
-from vaulta.spreadsheets import DATE, INTEGER, Column, send_xlsx
-from vaulta.web import render, stream_csv
+from vaulta.web import render
 
 
 @bp.route("/")
@@ -83,11 +83,12 @@ def audit() -> Response:
 @bp.route("/audit/events.<any(csv, xlsx):kind>")
 @require_permission("audit.export")
 def audit_events(kind: str) -> Response:
-    """The filtered audit log (every matching event, newest first) as CSV or XLSX."""
+    """The filtered audit log (every matching event, newest first) as CSV or XLSX: streamed
+    when at most ``EXPORT_INLINE_MAX_ROWS``, else prepared in the background."""
     form = AuditSearchForm.from_query()
     if not form.validate():
         raise InvalidInput("Correct the filters of the audit log first.")
-    rows = audit_queries.iter_events(
+    filters = audit_filters_json(
         actor=form.actor.data,
         action=form.action.data,
         object_type=form.object_type.data,
@@ -95,55 +96,7 @@ def audit_events(kind: str) -> Response:
         date_from=form.date_from.data,
         date_to=form.date_to.data,
     )
-    filename = f"audit-log-{utcnow():%Y%m%d-%H%M%S}"
-    if kind == "xlsx":
-        return send_xlsx(f"{filename}.xlsx", "Audit log", AUDIT_XLSX_COLUMNS, _audit_cells(rows))
-    header = [c.header for c in AUDIT_XLSX_COLUMNS]
-    lines = (_audit_line(row) for row in rows)
-    return stream_csv(f"{filename}.csv", header, stream_with_context(lines))
-
-
-AUDIT_XLSX_COLUMNS = (
-    Column("id", INTEGER, 10),
-    Column("created_at (UTC)", DATE, 20),
-    Column("actor", width=28),
-    Column("action", width=24),
-    Column("object_type"),
-    Column("object_id"),
-    Column("details", width=60),
-    Column("client_address", width=16),
-)
-
-
-def _details(details: dict[str, Any] | None) -> str:
-    return json.dumps(details or {}, ensure_ascii=False, sort_keys=True)
-
-
-def _audit_cells(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
-    for row in rows:
-        yield (
-            row.id,
-            row.created_at,
-            row.actor_email or "system",
-            row.action,
-            row.object_type,
-            row.object_id,
-            _details(row.details),
-            row.client_address,
-        )
-
-
-def _audit_line(row: Any) -> tuple[Any, ...]:
-    return (
-        row.id,
-        row.created_at.isoformat(),
-        row.actor_email or "system",
-        row.action,
-        row.object_type,
-        row.object_id or "",
-        _details(row.details),
-        row.client_address or "",
-    )
+    return exports.respond(KINDS[EXPORT_AUDIT_LOG], kind, filters)
 
 
 @bp.route("/audit/export.zip")

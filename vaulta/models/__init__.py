@@ -6,6 +6,7 @@ from vaulta.models.audit import AuditChainHead, AuditEvent
 from vaulta.models.base import Base, utcnow
 from vaulta.models.customer import Customer
 from vaulta.models.event import OutboxEvent
+from vaulta.models.export_job import ExportJob
 from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.notification import Notification
 from vaulta.models.payment import Payment
@@ -27,6 +28,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Customer",
+    "ExportJob",
     "MaintenanceMode",
     "MonthlyStatement",
     "Notification",

@@ -5,9 +5,11 @@ that wrote events; the same run makes the customers' payment notifications, then
 them), send notifications (every minute), remind approvers of payments waiting longer than
 APPROVAL_REMINDER_HOURS (every 15 minutes, once per payment), expire payments (every 5
 minutes), purge stored idempotency responses (hourly), verify the ledger (nightly at 02:30
-UTC) and the audit log's hash chain (02:45 UTC); admins are mailed when either finds a
-problem. Each runs in its own application context; during maintenance mode a job skips its
-run (the next one catches up).
+UTC) and the audit log's hash chain (02:45 UTC; admins are mailed when either finds a
+problem), issue last month's statements (daily at 01:15 UTC: the work is on the 1st, later
+runs catch up; vaulta/ops/statements.py) and purge expired export files (hourly;
+vaulta/exports/). Each runs in its own application context; during maintenance mode a job
+skips its run (the next one catches up).
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, crontab
 
 from vaulta import mail
+from vaulta.exports import files as export_files
+from vaulta.ops import statements
 from vaulta.services import api_idempotency, notifications
 from vaulta.services.audit.verification import verify_chain
 from vaulta.services.ledger.checks import verify_ledger
@@ -48,6 +52,10 @@ class Jobs:
     nightly_verify_audit: Any
     send_notifications: Any
     approval_reminders: Any
+    monthly_statements: Any
+    statements_batch: Any
+    run_export: Any
+    purge_exports: Any
 
 
 def deliver_webhooks_now() -> int:
@@ -96,6 +104,18 @@ def verify_audit_now() -> str | None:
         for address in dispatch.admin_addresses():
             mail.send(address, "VAULTA: the audit chain check failed", body)
     return report.problem
+
+
+def monthly_statements_now(statements_batch: Any) -> int:
+    """Enqueue one batch task per ``STATEMENT_BATCH_SIZE`` accounts still missing last
+    month's statement; how many accounts were queued."""
+    month = statements.last_month()
+    missing = statements.accounts_missing(month)
+    for batch in statements.batches(missing, current_app.config["STATEMENT_BATCH_SIZE"]):
+        statements_batch(month.isoformat(), batch)
+    if missing:
+        log.info("monthly statements for %s: %d accounts queued", month, len(missing))
+    return len(missing)
 
 
 def register(huey: Huey, app: Flask) -> Jobs:
@@ -148,6 +168,29 @@ def register(huey: Huey, app: Flask) -> Jobs:
     reminders = huey.periodic_task(crontab(minute="*/15"), name="vaulta.approval_reminders")(
         in_app("approval_reminders", remind_approvers_now)
     )
+
+    def issue_batch(month: str, account_ids: list[int]) -> None:
+        # Every worker runs the scheduler: the first copy of a batch claims it for an hour.
+        if not huey.put_if_empty(statements.batch_key(month, account_ids), 1, ttl=3600):
+            log.info("statements for %s: batch %s taken by another copy", month, account_ids[:1])
+            return
+        issued = statements.issue_batch(date.fromisoformat(month), account_ids)
+        log.info("statements for %s: %d issued in a batch of %d", month, issued, len(account_ids))
+
+    def export(job_id: int) -> None:
+        log.info("export %s: %s", job_id, export_files.run_job(job_id))
+
+    # These two return nothing: Huey would keep a task's result in the queue until read.
+    statements_batch = huey.task(name="vaulta.statements_batch")(
+        in_app("statements_batch", issue_batch)
+    )
+    monthly = huey.periodic_task(crontab(minute="15", hour="1"), name="vaulta.monthly_statements")(
+        in_app("monthly_statements", lambda: monthly_statements_now(statements_batch))
+    )
+    run_export = huey.task(name="vaulta.run_export")(in_app("run_export", export))
+    purge_exports = huey.periodic_task(crontab(minute="23"), name="vaulta.purge_exports")(
+        in_app("purge_exports", lambda: export_files.purge(run_export))
+    )
     return Jobs(
         huey,
         deliver_webhooks,
@@ -158,6 +201,10 @@ def register(huey: Huey, app: Flask) -> Jobs:
         nightly_audit,
         send_notifications,
         reminders,
+        monthly,
+        statements_batch,
+        run_export,
+        purge_exports,
     )
 
 

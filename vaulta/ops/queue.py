@@ -64,6 +64,18 @@ def deliver_soon() -> None:
     current_app.extensions[EXTENSION].deliver_webhooks()
 
 
+def prepare_export(job_id: int) -> None:
+    """Enqueue the export job's task (in tests it runs at once). When the queue cannot take
+    it, the job is marked failed (the page says so) rather than left waiting."""
+    from vaulta.services.exports import export_jobs
+
+    try:
+        current_app.extensions[EXTENSION].run_export(job_id)
+    except Exception:  # Redis down, file unwritable: the job page says to try again
+        log.warning("could not enqueue export %s", job_id, exc_info=True)
+        export_jobs.fail(job_id, "The task queue is unavailable: ask again later.")
+
+
 def _forget(session: Session) -> None:
     session.info.pop(PENDING, None)
 

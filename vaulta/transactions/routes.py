@@ -1,52 +1,21 @@
-"""Views of the transactions blueprint: search, CSV export, detail and reversal."""
+"""Views of the transactions blueprint: search, CSV and XLSX export, detail and reversal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
-from typing import Any
-
-from flask import current_app, flash, stream_with_context, url_for
+from flask import current_app, flash, url_for
 from werkzeug.wrappers import Response
 
 from vaulta.auth.access import acting_user, require_permission
+from vaulta.exports import routes as exports
+from vaulta.exports.kinds import KINDS, transaction_filters_json
 from vaulta.forms import show_error
-from vaulta.money import format_plain
+from vaulta.models.export_job import EXPORT_TRANSACTIONS
 from vaulta.services import ledger
 from vaulta.services.errors import DomainError, NotFound
 from vaulta.services.ledger import transaction_search
-from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
 from vaulta.transactions import bp
 from vaulta.transactions.forms import ReverseForm, TransactionSearchForm
-from vaulta.web import redirect_to, render, stream_csv
-
-CSV_HEADER = (
-    "id",
-    "created_at",
-    "kind",
-    "debit_account",
-    "credit_account",
-    "amount",
-    "currency",
-    "description",
-    "reference",
-    "reverses_id",
-    "created_by",
-)
-# The same columns as the CSV, as cells: numbers, UTC date-times, amounts in major units.
-XLSX_COLUMNS = (
-    Column("id", INTEGER, 10),
-    Column("created_at (UTC)", DATE, 20),
-    Column("kind"),
-    Column("debit_account", width=16),
-    Column("credit_account", width=16),
-    Column("amount", MONEY),
-    Column("currency", width=9),
-    Column("description", width=40),
-    Column("reference", width=20),
-    Column("reverses_id", INTEGER, 12),
-    Column("created_by", width=28),
-)
+from vaulta.web import redirect_to, render
 
 
 def _render_search(
@@ -92,53 +61,18 @@ def export_xlsx() -> Response:
     return _export("xlsx")
 
 
-def _export(kind: str) -> Response:
+def _export(file_format: str) -> Response:
+    """Every matching transaction: streamed when at most ``EXPORT_INLINE_MAX_ROWS``, else
+    prepared in the background (vaulta/exports/routes.py)."""
     form = TransactionSearchForm.from_query()
     if not form.validate():
         return _render_search(form, None, 422)
+    filters = transaction_filters_json(form.filters())
     try:
-        rows = transaction_search.iter_search(form.filters())
+        return exports.respond(KINDS[EXPORT_TRANSACTIONS], file_format, filters)
     except DomainError as err:
         show_error(form, err, required=True)
         return _render_search(form, None, err.status)
-    filename = f"transactions-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-    if kind == "xlsx":
-        return send_xlsx(f"{filename}.xlsx", "Transactions", XLSX_COLUMNS, _xlsx_rows(rows))
-    return stream_csv(f"{filename}.csv", CSV_HEADER, stream_with_context(_csv_rows(rows)))
-
-
-def _xlsx_rows(rows: Iterable[Any]) -> Iterator[list[Any]]:
-    for row in rows:
-        yield [
-            row.id,
-            row.created_at,
-            row.kind,
-            row.debit_number,
-            row.credit_number,
-            Money(row.amount_minor, row.currency),
-            row.currency,
-            row.description,
-            row.reference,
-            row.reverses_id,
-            row.created_by_email,
-        ]
-
-
-def _csv_rows(rows: Iterable[Any]) -> Iterator[list[Any]]:
-    for row in rows:
-        yield [
-            row.id,
-            row.created_at.isoformat(),
-            row.kind,
-            row.debit_number,
-            row.credit_number,
-            format_plain(row.amount_minor, row.currency),
-            row.currency,
-            row.description,
-            row.reference or "",
-            row.reverses_id or "",
-            row.created_by_email,
-        ]
 
 
 def _render_detail(tx_id: int, form: ReverseForm, status: int = 200) -> Response:

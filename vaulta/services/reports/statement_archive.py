@@ -110,9 +110,10 @@ def stored(account_id: int, month: date) -> StoredStatement | None:
     return None if row is None else StoredStatement(row.month, bytes(row.pdf), *row[2:])
 
 
-def store(account: Account, month: date, pdf: bytes, *, actor: User) -> StoredStatement:
+def store(account: Account, month: date, pdf: bytes, *, actor: User | None) -> StoredStatement:
     """Keep ``pdf`` as the account's statement for ``month``; when another request stored
-    one first, that one is returned instead (the unique constraint decides)."""
+    one first, that one is returned instead (the unique constraint decides). ``actor``
+    None is the monthly job (vaulta/ops/statements.py)."""
     check_month(account, month)
     digest = hashlib.sha256(pdf).hexdigest()
     account_id, number = account.id, account.number
