@@ -40,16 +40,15 @@ from vaulta.models.change_request import (
 from vaulta.money import format_amount
 from vaulta.services import audit, events
 from vaulta.services.audit import chain
-from vaulta.services.changes import policies
+from vaulta.services.changes import policies, requirements
 from vaulta.services.changes.actions import ActionSpec, Prepared, get_action
-from vaulta.services.changes.policies import PolicyOutcome
 from vaulta.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from vaulta.services.events.payloads import ChangeRequestData
 from vaulta.services.identity import otp, permissions
 from vaulta.services.unit_of_work import session, write_transaction
 from vaulta.text import display_problem
 
-DECIDE = "requests.decide"
+DECIDE = requirements.DECIDE
 REASON_MAX = 500
 OBJECT = "change_request"
 
@@ -314,73 +313,60 @@ def _insert(
 
 
 def needs_step_up(request: ChangeRequest, actor: User | None = None) -> bool:
-    """True when approving ``request`` now (its next level) needs a one-time code.
-
-    ``actor`` is accepted for callers that ask per person; the answer depends only on the
-    level (the policy says which levels need step-up)."""
-    return request.status == CR_PENDING and request.next_level in (request.step_up_levels or [])
+    """True when approving ``request`` now (its next level) needs a one-time code, under
+    the policy now in force. ``actor`` is accepted for callers that ask per person; the
+    answer depends only on the level."""
+    found = requirements.now_in_force(session(), request)
+    return requirements.step_up_at_next_level(request, found)
 
 
 def roles_at(request: ChangeRequest, level: int) -> list[str]:
-    """The roles that may decide ``level`` (1-based) of ``request``."""
-    roles = request.roles_per_level or policies.FALLBACK_ROLES
-    return list(roles[min(level, len(roles)) - 1])
+    """The roles that may decide ``level`` (1-based) of ``request``, as stored."""
+    return requirements.stored(request).roles_at(level)
 
 
 def may_decide(request: ChangeRequest, actor: User) -> bool:
-    """Whether ``actor`` could decide ``request``'s next level (not counting step-up)."""
+    """Whether ``actor`` could decide ``request``'s next level now (step-up aside)."""
+    if request.status != CR_PENDING:
+        return False
     try:
-        _check_decider(session(), request, actor)
+        found = requirements.now_in_force(session(), request)
+        requirements.check_decider(session(), request, actor, found)
     except DomainError:
         return False
     return True
 
 
-def _check_decider(s: Session, request: ChangeRequest, actor: User) -> None:
-    permissions.require(actor, DECIDE, "Only approvers decide requests.")
-    if request.maker_id == audit.actor_id(actor):
-        raise Forbidden("Four eyes: you made this request, so someone else must decide it.")
-    before = s.scalar(
-        sa.select(ChangeDecision.level).where(
-            ChangeDecision.request_id == request.id, ChangeDecision.decider_id == actor.id
-        )
-    )
-    if before is not None:
-        raise Conflict(f"You already decided change request #{request.id} (level {before}).")
-    allowed = roles_at(request, request.next_level)
-    if not permissions.roles_of(actor) & set(allowed):
-        raise Forbidden(
-            f"Level {request.next_level} of this request is for {', '.join(allowed)} only."
-        )
-
-
-def _apply_policy_now(s: Session, request: ChangeRequest, actor: User) -> None:
+def _adopt_policy_now(s: Session, request: ChangeRequest, actor: User) -> None:
     """Check the request against the policy now in force; record a stricter outcome."""
-    outcome: PolicyOutcome = policies.evaluate(s, request.action, request)
-    if outcome.levels <= request.levels_required:
+    found = requirements.now_in_force(s, request)
+    if not found.changed:
         return
-    previous = (request.policy_id, request.policy_version, request.levels_required)
-    request.policy_id = outcome.policy_id
-    request.policy_version = outcome.version
-    request.levels_required = outcome.levels
-    request.roles_per_level = outcome.roles_per_level
-    request.step_up_levels = sorted(set(request.step_up_levels or []) | set(outcome.step_up_levels))
-    request.bulk_allowed = request.bulk_allowed and outcome.bulk_allowed
+    previous = requirements.stored(request)
+    requirements.adopt(request, found)
     s.flush()
     _record(
         s,
         request,
         actor,
         "policy_raised",
-        previous_policy_id=previous[0],
-        previous_policy_version=previous[1],
-        previous_levels=previous[2],
+        previous_policy_id=previous.policy_id,
+        previous_policy_version=previous.policy_version,
+        previous_levels=previous.levels,
+        previous_step_up_levels=previous.step_up_levels,
+        step_up_levels=found.step_up_levels,
     )
 
 
-def _step_up(request: ChangeRequest, actor: User, code: str | None, send_code: bool) -> bool:
+def _step_up(
+    request: ChangeRequest,
+    found: requirements.Requirements,
+    actor: User,
+    code: str | None,
+    send_code: bool,
+) -> bool:
     """Verify the decider's one-time code when the next level needs one; True if used."""
-    if not needs_step_up(request):
+    if not requirements.step_up_at_next_level(request, found):
         return False
     if not (code or "").strip():
         if send_code:
@@ -410,8 +396,9 @@ def send_step_up_code(request_id: int, *, actor: User) -> None:
     """Mail ``actor`` a one-time code for the request's next level (when they may decide
     it and it needs one; InvalidInput when it needs none)."""
     request = _pending(request_id)
-    _check_decider(session(), request, actor)
-    if not needs_step_up(request):
+    found = requirements.now_in_force(session(), request)
+    requirements.check_decider(session(), request, actor, found)
+    if not requirements.step_up_at_next_level(request, found):
         raise InvalidInput("This request needs no one-time code at this level.")
     _mail_code(actor, request)
 
@@ -436,8 +423,9 @@ def approve(
     permissions.require(actor, DECIDE, "Only approvers decide requests.")
     reason = _clean_reason(reason, required=False)
     request = _pending(request_id)
-    _check_decider(session(), request, actor)
-    used = _step_up(request, actor, step_up_code, send_code)
+    found = requirements.now_in_force(session(), request)
+    requirements.check_decider(session(), request, actor, found)
+    used = _step_up(request, found, actor, step_up_code, send_code)
     expected = request.levels_approved
     with write_transaction(expire_on_commit=False) as s:
         now = utcnow()
@@ -446,9 +434,9 @@ def approve(
             raise Conflict(f"Change request #{request.id} was decided by someone else meanwhile.")
         if request.expires_at <= now:
             raise Conflict(f"Change request #{request.id} has expired.")
-        _apply_policy_now(s, request, actor)
-        _check_decider(s, request, actor)
-        if needs_step_up(request) and not used:
+        _adopt_policy_now(s, request, actor)
+        requirements.check_decider(s, request, actor, requirements.stored(request))
+        if requirements.step_up_at_next_level(request, requirements.stored(request)) and not used:
             raise StepUpRequired(
                 f"Change request #{request.id} now needs a one-time code at this level: "
                 "ask for one."
@@ -507,12 +495,17 @@ def reject(request_id: int, *, actor: User, reason: str) -> ChangeRequest:
     permissions.require(actor, DECIDE, "Only approvers decide requests.")
     cleaned = _clean_reason(reason, required=True)
     request = _pending(request_id)
-    _check_decider(session(), request, actor)
+    requirements.check_decider(
+        session(), request, actor, requirements.now_in_force(session(), request)
+    )
     expected = request.levels_approved
     with write_transaction(expire_on_commit=False) as s:
         now = utcnow()
         request = _lock(s, request_id)
-        _check_decider(s, request, actor)
+        if request.status != CR_PENDING or request.levels_approved != expected:
+            raise Conflict(f"Change request #{request.id} was decided by someone else meanwhile.")
+        _adopt_policy_now(s, request, actor)
+        requirements.check_decider(s, request, actor, requirements.stored(request))
         s.add(
             ChangeDecision(
                 request_id=request.id,
