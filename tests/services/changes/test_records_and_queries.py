@@ -26,6 +26,7 @@ from vaulta.services.changes import actions, change_queries, change_requests, po
 from vaulta.services.changes.change_queries import InboxFilters
 from vaulta.services.errors import Conflict, InvalidInput
 from vaulta.services.events import outbox
+from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.unit_of_work import write_transaction
 
 
@@ -192,3 +193,30 @@ def test_the_inbox_shows_what_each_user_may_decide(
     assert detail.request.change["after"]["balance_minor"] == 1_500_000
     assert change_queries.pending_duplicate(small.dedupe_key or "") == small.id
     assert count_rows(ChangeRequest, sa.true()) == 2
+
+
+def test_verify_ledger_names_money_moved_without_approval(
+    teller: User, approver: User, admin: User
+) -> None:
+    account = funded_account()
+    pending = deposit(teller, account, 10_00)
+    done = deposit(teller, account, 20_00)
+    change_requests.approve(done.id, actor=approver)
+    assert verify_ledger() == []
+    # Money moved under the pending request's key, behind the requests' back.
+    ledger.deposit(
+        account,
+        10_00,
+        actor=admin,
+        description="Sneaky",
+        idempotency_key=f"change-request-{pending.id}",
+    )
+    with write_transaction() as s:
+        s.execute(
+            sa.update(Transaction)
+            .where(Transaction.idempotency_key == f"change-request-{done.id}")
+            .values(idempotency_key=None)
+        )
+    problems = verify_ledger()
+    assert f"change request {pending.id}: money moved but it is pending" in problems
+    assert f"change request {done.id}: approved without its posting" in problems
