@@ -94,6 +94,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         **NEW_TABLE_TYPES,
         "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
     },
+    "310f1db5fa66": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+    },
 }
 
 

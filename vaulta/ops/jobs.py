@@ -3,13 +3,13 @@
 Periodic jobs replace cron: deliver webhooks (every minute, and a second after any commit
 that wrote events; the same run makes the customers' payment notifications, then sends
 them), send notifications (every minute), remind approvers of payments waiting longer than
-APPROVAL_REMINDER_HOURS (every 15 minutes, once per payment), expire payments (every 5
-minutes), purge stored idempotency responses (hourly), verify the ledger (nightly at 02:30
-UTC) and the audit log's hash chain (02:45 UTC; admins are mailed when either finds a
-problem), issue last month's statements (daily at 01:15 UTC: the work is on the 1st, later
-runs catch up; vaulta/ops/statements.py) and purge expired export files (hourly;
-vaulta/exports/). Each runs in its own application context; during maintenance mode a job
-skips its run (the next one catches up).
+APPROVAL_REMINDER_HOURS (every 15 minutes, once per payment), expire payments and change
+requests (every 5 minutes), purge stored idempotency responses (hourly), verify the ledger
+(nightly at 02:30 UTC) and the audit log's hash chain (02:45 UTC; admins are mailed when
+either finds a problem), issue last month's statements (daily at 01:15 UTC: the work is on
+the 1st, later runs catch up; vaulta/ops/statements.py) and purge expired export files
+(hourly; vaulta/exports/). Each runs in its own application context; during maintenance
+mode a job skips its run (the next one catches up).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from vaulta.exports import files as export_files
 from vaulta.ops import statements
 from vaulta.services import api_idempotency, notifications
 from vaulta.services.audit.verification import verify_chain
+from vaulta.services.changes import change_requests
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments import expiry
@@ -47,6 +48,7 @@ class Jobs:
     deliver_webhooks: Any
     deliver_one: Any
     expire_payments: Any
+    expire_change_requests: Any
     purge_idempotency_keys: Any
     nightly_verify_ledger: Any
     nightly_verify_audit: Any
@@ -75,6 +77,11 @@ def remind_approvers_now() -> int:
 
 def expire_payments_now() -> int:
     return expiry.expire_due()
+
+
+def expire_change_requests_now() -> int:
+    """Mark pending change requests past their expiry (CHANGE_REQUEST_TTL_HOURS) expired."""
+    return change_requests.expire_due()
 
 
 def purge_idempotency_keys_now() -> int:
@@ -153,6 +160,9 @@ def register(huey: Huey, app: Flask) -> Jobs:
     expire_payments = huey.periodic_task(crontab(minute="*/5"), name="vaulta.expire_payments")(
         in_app("expire_payments", expire_payments_now)
     )
+    expire_changes = huey.periodic_task(
+        crontab(minute="*/5"), name="vaulta.expire_change_requests"
+    )(in_app("expire_change_requests", expire_change_requests_now))
     purge = huey.periodic_task(crontab(minute="17"), name="vaulta.purge_idempotency_keys")(
         in_app("purge_idempotency_keys", purge_idempotency_keys_now)
     )
@@ -196,6 +206,7 @@ def register(huey: Huey, app: Flask) -> Jobs:
         deliver_webhooks,
         deliver_one,
         expire_payments,
+        expire_changes,
         purge,
         nightly,
         nightly_audit,
