@@ -105,6 +105,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(transactions_bp, url_prefix="/admin/transactions")
     app.register_blueprint(payments_bp, url_prefix="/payments")
     app.register_blueprint(approvals_bp, url_prefix="/admin/approvals")
+    from vaulta.inbox import bp as inbox_bp
+
+    app.register_blueprint(inbox_bp, url_prefix="/admin")  # /admin/inbox, /admin/requests/<id>
     from vaulta.api import bp as api_bp
     from vaulta.extensions import csrf
 

@@ -54,6 +54,7 @@ STAFF_NAV = (
     ("admin.index", "Dashboard", "staff.dashboard"),
     ("customers.index", "Customers", "customers.read"),
     ("transactions.search", "Transactions", "ledger.read"),
+    ("inbox.index", "Inbox", "requests.decide"),
     ("approvals.index", "Approvals", "payments.read"),
     ("admin.audit", "Audit log", "audit.read"),
     ("admin.staff", "Staff", "users.read"),
