@@ -57,7 +57,8 @@ def test_teller_requests_approver_approves_then_the_balance_moves(
     assert inbox.status_code == 200
     assert f'id="request-row-{request_id}"' in html
     assert "Deposit 250.00 EUR into" in html
-    assert "<del>" in html and "350.00 EUR" in html  # the balance before → after
+    assert "<del>" in html
+    assert "350.00 EUR" in html
     row = client.htmx("POST", f"/admin/requests/{request_id}/approve", data={})
     assert row.status_code == 200
     assert row.headers["HX-Trigger"] == "requests-changed"
@@ -171,7 +172,8 @@ def test_bulk_approves_only_where_the_policy_allows(
     other = factories.make_account(factories.make_customer("Bulk Other"), "EUR", 0)
     small = deposit_request(teller, owned, 100)
     large = deposit_request(teller, other, 1_200_000)  # two approvers, no bulk
-    assert small.bulk_allowed and not large.bulk_allowed
+    assert small.bulk_allowed
+    assert not large.bulk_allowed
     inbox = approver_client.get("/admin/inbox").get_data(as_text=True)
     assert f'name="request_ids" value="{small.id}"' in inbox
     assert f'name="request_ids" value="{large.id}"' not in inbox
@@ -187,9 +189,7 @@ def test_bulk_approves_only_where_the_policy_allows(
     assert change_requests.get(large.id).status == "pending"
 
 
-def test_filters_narrow_the_inbox(
-    approver_client: WebClient, teller: User, owned: Account
-) -> None:
+def test_filters_narrow_the_inbox(approver_client: WebClient, teller: User, owned: Account) -> None:
     other = factories.make_account(factories.make_customer("Filter Other"), "EUR", 0)
     small = deposit_request(teller, owned, 100)
     big = deposit_request(teller, other, 50_000)
@@ -201,7 +201,8 @@ def test_filters_narrow_the_inbox(
     html = approver_client.get(
         "/admin/inbox", query_string={"maker": teller.email, "action": "ledger.deposit"}
     ).get_data(as_text=True)
-    assert f"request-row-{big.id}" in html and f"request-row-{small.id}" in html
+    assert f"request-row-{big.id}" in html
+    assert f"request-row-{small.id}" in html
     refused = approver_client.get("/admin/inbox", query_string={"min_amount": "5"})
     assert refused.status_code == 422
     assert "Choose a currency" in refused.get_data(as_text=True)
