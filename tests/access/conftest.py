@@ -1,6 +1,7 @@
 """A small world for walking every route: one customer owns an account, a payment and an
 API key; another customer owns nothing of theirs; one staff login per role (admin, approver,
-teller, auditor) works in the back office."""
+teller, auditor) works in the back office, where the teller has asked for a deposit (a
+pending change request)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from vaulta.models import Account, Payment, Transaction, User, WebhookDelivery
 from vaulta.models.base import clock_set_to, utcnow
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.models.user import STAFF_ROLES
+from vaulta.services.changes import change_requests
 from vaulta.services.identity import api_keys
 from vaulta.services.webhooks import dispatch, endpoints
 
@@ -36,6 +38,7 @@ class World:
     past_month: str  # YYYY-MM: a complete month of the account (it has a statement)
     webhook_endpoint_id: str
     webhook_delivery_id: int
+    request_id: int  # a pending change request made by the teller
 
     def user(self, role: str) -> User | None:
         return {
@@ -78,6 +81,12 @@ def world(app: Flask) -> World:
     dispatch.fan_out()
     delivery_id = db.session.scalar(sa.select(sa.func.max(WebhookDelivery.id)))
     assert delivery_id is not None
+    teller = staff[STAFF_ROLES[1:].index("teller")]
+    made = change_requests.submit(
+        "ledger.deposit",
+        {"account_id": account.id, "amount_minor": 1_000, "description": "Walk"},
+        actor=teller,
+    )
     return World(
         admin,
         *staff,
@@ -90,4 +99,5 @@ def world(app: Flask) -> World:
         past_month,
         hook.endpoint.public_id,
         delivery_id,
+        made.id,
     )
