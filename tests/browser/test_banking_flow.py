@@ -1,6 +1,6 @@
-"""Issue 3 in a real browser: a teller finds a customer, posts a deposit (shown for
-confirmation first) without a full page reload, and the customer sees it on their own
-statement."""
+"""Issue 3 in a real browser: a teller finds a customer, asks for a deposit (shown for
+confirmation first) without a full page reload, an approver approves the request in the
+inbox, and the customer sees it on their own statement."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.sign_in import sign_in
-from vaulta.ops.seeding.demo import CUSTOMER_EMAIL, TELLER_EMAIL
+from vaulta.ops.seeding.demo import APPROVER_EMAIL, CUSTOMER_EMAIL, TELLER_EMAIL
 
 
 def test_teller_deposit_then_customer_statement(
@@ -49,9 +49,25 @@ def test_teller_deposit_then_customer_statement(
     deposit.get_by_role("button", name="Deposit").click()
     deposit.get_by_role("button", name="Confirm deposit").click()
 
-    expect(page.locator("#account-panel")).to_contain_text(description)
-    expect(page.locator("#account-balance")).not_to_have_text(before)
+    # A change request now waits for an approver: nothing has moved yet.
+    notice = page.locator("#request-notice")
+    expect(notice).to_contain_text("12.34 EUR awaits approval.")
     assert page.evaluate("window.__noReload") is True  # swapped by htmx, not reloaded
+    assert page.locator("#account-balance").inner_text() == before
+    href = notice.get_by_role("link").get_attribute("href")
+    assert href is not None
+    request_id = href.rsplit("/", 1)[-1]
+
+    approver = open_page()
+    sign_in(approver, live_server, APPROVER_EMAIL)
+    approver.goto(live_server + "/admin/inbox")
+    row = approver.locator(f"#request-row-{request_id}")
+    expect(row).to_contain_text("Deposit 12.34 EUR")
+    row.get_by_role("button", name="Approve").click()
+    expect(row).to_have_attribute("data-status", "approved")
+
+    page.reload()
+    expect(page.locator("#account-panel")).to_contain_text(description)
     after = page.locator("#account-balance").inner_text()
     assert _amount(after) - _amount(before) == 1234
 
