@@ -209,3 +209,35 @@ def test_filters_narrow_the_inbox(approver_client: WebClient, teller: User, owne
     partial = approver_client.htmx("GET", "/admin/inbox?age=3d")
     assert partial.status_code == 200
     assert "Nothing waits for your decision." in partial.get_data(as_text=True)
+
+
+def test_a_maker_who_is_also_an_approver_never_decides_their_own(
+    client: WebClient, owned: Account
+) -> None:
+    both = factories.make_staff("both@example.test", "teller", "approver")
+    made = deposit_request(both, owned, 800)
+    client.sign_in(both)
+    inbox = client.get("/admin/inbox").get_data(as_text=True)
+    assert f"request-row-{made.id}" not in inbox  # not offered to its maker
+    assert 'href="/admin/inbox/mine">My requests</a>' in inbox
+    refused = client.htmx("POST", f"/admin/requests/{made.id}/approve", data={})
+    assert refused.status_code == 403
+    assert "Four eyes" in refused.get_data(as_text=True)
+    assert refused.headers["HX-Retarget"] == "#messages"
+    plain = client.post_form(f"/admin/requests/{made.id}/reject", {"reason": "Mine"})
+    assert plain.status_code == 403
+    assert balance(owned) == 10_000
+    assert change_requests.get(made.id).status == "pending"
+
+
+def test_the_nav_counts_what_the_approver_may_decide(
+    approver_client: WebClient, teller: User, owned: Account
+) -> None:
+    page = approver_client.get("/admin/inbox").get_data(as_text=True)
+    assert 'hx-get="/admin/inbox/count"' in page
+    deposit_request(teller, owned, 100)
+    deposit_request(teller, owned, 200)
+    badge = approver_client.htmx("GET", "/admin/inbox/count").get_data(as_text=True)
+    assert 'id="inbox-count"' in badge
+    assert ">2</mark>" in badge
+    assert "every 30s" in badge
