@@ -215,7 +215,8 @@ def _no_step_up_code() -> bool:
 def approve(request_id: int) -> Response:
     form = DecisionForm()
     if not form.validate():
-        return _refused(request_id, form, InvalidInput(form.code.errors[0], field="code"))
+        field, errors = next(iter(form.errors.items()))
+        return _refused(request_id, form, InvalidInput(str(errors[0]), field=str(field)))
     try:
         decided = change_requests.approve(
             request_id, actor=_actor(), step_up_code=form.code.data or None, send_code=False

@@ -241,3 +241,17 @@ def test_the_nav_counts_what_the_approver_may_decide(
     assert 'id="inbox-count"' in badge
     assert ">2</mark>" in badge
     assert "every 30s" in badge
+
+
+def test_a_malformed_code_or_reason_is_422_on_its_field(
+    approver_client: WebClient, teller: User, owned: Account
+) -> None:
+    made = deposit_request(teller, owned, 100)
+    url = f"/admin/requests/{made.id}/approve"
+    code = approver_client.htmx("POST", url, data={"code": "12ab"})
+    assert code.status_code == 422
+    assert "The code has 6 digits." in code.get_data(as_text=True)
+    reason = approver_client.htmx("POST", url, data={"reason": "ok \u202e"})
+    assert reason.status_code == 422
+    assert "U+202E" in reason.get_data(as_text=True)
+    assert change_requests.get(made.id).status == "pending"
