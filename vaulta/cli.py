@@ -14,6 +14,7 @@ from vaulta.models import User
 from vaulta.models.user import ROLE_STAFF, STAFF_ADMIN, STAFF_ROLES
 from vaulta.ops.seeding import bulk_seed, demo
 from vaulta.services import api_idempotency
+from vaulta.services.changes import change_requests
 from vaulta.services.errors import DomainError
 from vaulta.services.identity import api_keys, users
 from vaulta.services.identity.users import clean_staff_roles
@@ -183,6 +184,12 @@ def verify_ledger_command() -> None:
 def expire_payments_command() -> None:
     """Mark payments that were not confirmed or approved in time as expired."""
     click.echo(f"Expired {expire_due()} payment(s).")
+
+
+@vaulta_cli.command("expire-change-requests")
+def expire_change_requests_command() -> None:
+    """Mark change requests not decided within CHANGE_REQUEST_TTL_HOURS as expired."""
+    click.echo(f"Expired {change_requests.expire_due()} change request(s).")
 
 
 @vaulta_cli.command("purge-idempotency-keys")

@@ -22,12 +22,13 @@ from vaulta.auth.access import acting_user, require_permission
 from vaulta.extensions import limiter
 from vaulta.forms import show_error
 from vaulta.inbox import bp, rows
-from vaulta.inbox.bulk import approve_many, outcome
 from vaulta.inbox.forms import AGES, DecisionForm, InboxFilters
+from vaulta.inbox.outcomes import outcome
 from vaulta.models import User
 from vaulta.money import AmountError, parse_amount
 from vaulta.security.limits import PASSCODE_LIMIT, by_user
 from vaulta.services.banking import customer_queries
+from vaulta.services.changes import bulk as bulk_decisions
 from vaulta.services.changes import change_queries, change_requests
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions, users
@@ -38,6 +39,7 @@ STAFF = "staff.dashboard"  # every staff role: the view checks the object
 VIEWERS = (DECIDE, "customers.read", "ledger.read", "audit.read")
 CHANGED = {"HX-Trigger": "requests-changed"}
 BADGE_CAP = 100  # the nav badge shows "99+" from here on
+BULK_MAX = 100  # requests decided per bulk post
 PAGE = change_queries.LIMIT
 
 
@@ -148,7 +150,7 @@ def bulk() -> Response:
     ids = [int(v) for v in request.form.getlist("request_ids") if v.isdigit() and len(v) < 10]
     if not ids:
         raise InvalidInput("Select at least one request.", field="request_ids")
-    results = approve_many(ids, actor=_actor())
+    results = bulk_decisions.decide_many(ids[:BULK_MAX], actor=_actor(), action="approve")
     form = InboxFilters(formdata=None, actions=rows.action_labels())
     response = _page(form, results=results)
     response.headers.update(CHANGED)

@@ -18,14 +18,16 @@ from tests.services.changes.support import (
     event_types,
     funded_account,
     reload,
+    withdrawal,
 )
 from vaulta.models import AuditEvent, ChangeDecision, ChangeRequest, OutboxEvent, Transaction, User
 from vaulta.models.user import STAFF_APPROVER
 from vaulta.services import ledger
-from vaulta.services.changes import actions, change_queries, change_requests, policies
+from vaulta.services.changes import actions, bulk, change_queries, change_requests, policies
 from vaulta.services.changes.change_queries import InboxFilters
 from vaulta.services.errors import Conflict, InvalidInput
 from vaulta.services.events import outbox
+from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.unit_of_work import write_transaction
 
 
@@ -192,3 +194,51 @@ def test_the_inbox_shows_what_each_user_may_decide(
     assert detail.request.change["after"]["balance_minor"] == 1_500_000
     assert change_queries.pending_duplicate(small.dedupe_key or "") == small.id
     assert count_rows(ChangeRequest, sa.true()) == 2
+
+
+def test_verify_ledger_names_money_moved_without_approval(
+    teller: User, approver: User, admin: User
+) -> None:
+    account = funded_account()
+    pending = deposit(teller, account, 10_00)
+    done = deposit(teller, account, 20_00)
+    change_requests.approve(done.id, actor=approver)
+    assert verify_ledger() == []
+    # Money moved under the pending request's key, behind the requests' back.
+    ledger.deposit(
+        account,
+        10_00,
+        actor=admin,
+        description="Sneaky",
+        idempotency_key=f"change-request-{pending.id}",
+    )
+    with write_transaction() as s:
+        s.execute(
+            sa.update(Transaction)
+            .where(Transaction.idempotency_key == f"change-request-{done.id}")
+            .values(idempotency_key=None)
+        )
+    problems = verify_ledger()
+    assert f"change request {pending.id}: money moved but it is pending" in problems
+    assert f"change request {done.id}: approved without its posting" in problems
+
+
+def test_bulk_approval_takes_only_what_the_policy_allows_in_bulk(
+    teller: User, approver: User
+) -> None:
+    account = funded_account(100_00)
+    small = deposit(teller, account, 10_00)
+    large = deposit(teller, funded_account(), 1_000_000)  # another customer's
+    too_much = withdrawal(teller, account, 90_00)
+    change_requests.approve(too_much.id, actor=approver)  # the balance is 10.00 now
+    late = withdrawal(teller, account, 10_00)
+    results = bulk.decide_many([small.id, large.id, small.id], actor=approver, action="approve")
+    assert [(r.request_id, r.ok, r.status) for r in results] == [
+        (small.id, True, "approved"),
+        (large.id, False, None),
+    ]
+    assert results[1].message == bulk.ON_ITS_OWN
+    with pytest.raises(InvalidInput):
+        bulk.decide_many([late.id], actor=approver, action="reject")
+    rejected = bulk.decide_many([late.id], actor=approver, action="reject", reason="Not today")
+    assert rejected[0].status == "rejected"

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 
 from tests import factories
-from tests.helpers import audit_actions, balance
+from tests.helpers import audit_actions, balance, vaulta_cli
 from tests.services.changes.support import (
     approve_with_code,
     deposit,
@@ -18,6 +19,7 @@ from tests.services.changes.support import (
     withdrawal,
 )
 from vaulta.models import User, utcnow
+from vaulta.models.base import clock_set_to
 from vaulta.models.user import STAFF_APPROVER
 from vaulta.services.changes import change_requests
 from vaulta.services.errors import Conflict, Forbidden
@@ -128,3 +130,13 @@ def test_a_role_not_allowed_at_the_level_cannot_decide(teller: User) -> None:
         change_requests.approve(request.id, actor=other_teller)
     both = factories.make_staff("both@example.test", STAFF_APPROVER, "teller")
     assert change_requests.approve(request.id, actor=both).status == "approved"
+
+
+def test_the_expiry_command(app: Flask, teller: User) -> None:
+    request = deposit(teller, funded_account(), 10_00)
+    assert "Expired 0 change request(s)." in vaulta_cli(app, "expire-change-requests").output
+    with clock_set_to(utcnow() + timedelta(hours=72)):
+        result = vaulta_cli(app, "expire-change-requests")
+    assert result.exit_code == 0
+    assert "Expired 1 change request(s)." in result.output
+    assert reload(request.id).status == "expired"

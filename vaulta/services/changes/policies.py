@@ -9,7 +9,8 @@ its set conditions hold:
 - ``currency`` alone: the request is in that currency;
 - ``cumulative_*``: the sum of the money requests of the same customer (or maker, or
   beneficiary) created in the last ``cumulative_window_hours`` that are pending or
-  approved, this one included, in the policy's currency if it names one (else in any
+  approved (and, by customer or maker, the payments pending approval or executed), this
+  one included, in the policy's currency if it names one (else in any
   currency, minor units added as they are), reaches ``cumulative_threshold_minor``.
   Pending requests count, so splitting an amount into parts cannot stay under it;
 - ``account_kind``: the request's account is of that kind.
@@ -22,23 +23,33 @@ no matching policy a request still needs one approver (``approver`` role), never
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from vaulta.models import ApprovalPolicy, ChangeRequest, utcnow
 from vaulta.models.change_request import (
-    CR_APPROVED,
-    CR_PENDING,
     POLICY_ANY_ACTION,
     POLICY_MONEY_ACTIONS,
 )
 from vaulta.models.user import STAFF_APPROVER
+from vaulta.services.changes import cumulative
 from vaulta.services.changes.actions import Prepared
 
+# Versions and the seeded defaults are re-exported: callers use ``policies.install_version``.
+from vaulta.services.changes.policy_versions import (
+    DEFAULT_POLICIES,
+    POLICY_FIELDS,
+    install_defaults,
+    install_version,
+    policy_fields,
+)
+
 FALLBACK_ROLES: list[list[str]] = [[STAFF_APPROVER]]
+# A customer's payment, as policies name it (payments keep their own approval flow; see
+# vaulta/services/payments/payment_policy.py).
+PAYMENT_ACTION = cumulative.PAYMENT_ACTION
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,7 @@ class Facts:
     beneficiary: str | None
     account_kind: str | None
     request_id: int | None = None  # a stored request: not counted twice in the sum
+    payment_id: int | None = None  # a payment (payments.payment): likewise
 
 
 def facts_of(action: str, subject: Prepared | ChangeRequest, maker_id: int | None) -> Facts:
@@ -133,24 +145,47 @@ def evaluate(
 ) -> PolicyOutcome:
     """The outcome of the policies now in force for a request (``subject``: the Prepared
     of a request about to be submitted, with its ``maker_id``, or a stored request)."""
-    facts = facts_of(action, subject, maker_id)
+    return evaluate_facts(s, facts_of(action, subject, maker_id), now=now)
+
+
+def evaluate_facts(s: Session, facts: Facts, *, now: datetime | None = None) -> PolicyOutcome:
+    """The outcome of the policies now in force for ``facts`` (see ``evaluate``)."""
+    return evaluate_many(s, [facts], now=now)[0]
+
+
+def evaluate_many(
+    s: Session, facts: list[Facts], *, now: datetime | None = None
+) -> list[PolicyOutcome]:
+    """The outcome for each of ``facts``, in a number of statements that does not grow
+    with their count (the policies once; per cumulative policy, its grouped totals)."""
     now = now or utcnow()
-    best: tuple[Any, ...] | None = None
-    chosen: ApprovalPolicy | None = None
-    for policy in current_policies(s):
-        if not policy.enabled or not _matches(s, policy, facts, now):
-            continue
-        key = (
+    in_force = [policy for policy in current_policies(s) if policy.enabled]
+    totals = {
+        policy.id: cumulative.totals(s, policy, facts, now)
+        for policy in in_force
+        if policy.cumulative_threshold_minor is not None
+        and any(_action_matches(policy.action, one) for one in facts)
+    }
+    return [
+        _choose([p for p in in_force if _matches(p, one, totals.get(p.id, {}).get(i))])
+        for i, one in enumerate(facts)
+    ]
+
+
+def _choose(matching: list[ApprovalPolicy]) -> PolicyOutcome:
+    """The strictest of the matching policies (see the module docstring)."""
+    if not matching:
+        return FALLBACK
+    chosen = max(
+        matching,
+        key=lambda policy: (
             policy.levels,
             len(policy.step_up_levels or []),
             not policy.bulk_allowed,
             policy.priority,
             -policy.id,
-        )
-        if best is None or key > best:
-            best, chosen = key, policy
-    if chosen is None:
-        return FALLBACK
+        ),
+    )
     return PolicyOutcome(
         policy_id=chosen.id,
         version=chosen.version,
@@ -170,7 +205,8 @@ def _action_matches(policy_action: str, facts: Facts) -> bool:
     return policy_action == facts.action
 
 
-def _matches(s: Session, policy: ApprovalPolicy, facts: Facts, now: datetime) -> bool:
+def _matches(policy: ApprovalPolicy, facts: Facts, total: int | None) -> bool:
+    """Whether every set condition of ``policy`` holds; ``total`` is the cumulative amount."""
     if not _action_matches(policy.action, facts):
         return False
     if policy.account_kind is not None and policy.account_kind != facts.account_kind:
@@ -181,154 +217,25 @@ def _matches(s: Session, policy: ApprovalPolicy, facts: Facts, now: datetime) ->
         facts.amount_minor is None or facts.amount_minor < policy.min_amount_minor
     ):
         return False
-    if policy.cumulative_threshold_minor is not None:
-        total = cumulative_amount(s, policy, facts, now)
-        if total < policy.cumulative_threshold_minor:
-            return False
-    return True
+    threshold = policy.cumulative_threshold_minor
+    return threshold is None or (total is not None and total >= threshold)
 
 
-def cumulative_amount(s: Session, policy: ApprovalPolicy, facts: Facts, now: datetime) -> int:
-    """The sum the policy's cumulative condition compares (this request included)."""
-    if facts.amount_minor is None:
-        return 0
-    column = {
-        "customer": (ChangeRequest.customer_id, facts.customer_id),
-        "maker": (ChangeRequest.maker_id, facts.maker_id),
-        "beneficiary": (ChangeRequest.beneficiary, facts.beneficiary),
-    }[policy.cumulative_by or "customer"]
-    if column[1] is None:
-        return facts.amount_minor  # nothing to add it to: only this request counts
-    since = now - timedelta(hours=policy.cumulative_window_hours or 0)
-    query = sa.select(sa.func.coalesce(sa.func.sum(ChangeRequest.amount_minor), 0)).where(
-        column[0] == column[1],
-        ChangeRequest.amount_minor.is_not(None),
-        ChangeRequest.status.in_((CR_PENDING, CR_APPROVED)),
-        ChangeRequest.created_at >= since,
-    )
-    if policy.currency is not None:
-        query = query.where(ChangeRequest.currency == policy.currency)
-    if policy.action not in (POLICY_ANY_ACTION, POLICY_MONEY_ACTIONS):
-        query = query.where(ChangeRequest.action == policy.action)
-    if facts.request_id is not None:
-        query = query.where(ChangeRequest.id != facts.request_id)
-    return int(s.scalar(query) or 0) + facts.amount_minor
-
-
-POLICY_FIELDS = (
-    "description",
-    "action",
-    "priority",
-    "enabled",
-    "min_amount_minor",
-    "currency",
-    "cumulative_window_hours",
-    "cumulative_threshold_minor",
-    "cumulative_by",
-    "account_kind",
-    "levels",
-    "roles_per_level",
-    "step_up_levels",
-    "bulk_allowed",
-)
-
-
-def policy_fields(policy: ApprovalPolicy) -> dict[str, Any]:
-    """A version's settable fields (what a ``policies.update`` request's before/after show)."""
-    return {name: getattr(policy, name) for name in POLICY_FIELDS}
-
-
-def install_version(
-    s: Session, name: str, fields: dict[str, Any], *, created_by_id: int | None
-) -> ApprovalPolicy:
-    """Insert the next version of policy ``name`` (version 1 for a new name) inside the
-    caller's write transaction and make it the current one. ``fields`` are POLICY_FIELDS
-    (those left out keep the current version's value). Checks nothing else: a
-    ``policies.update`` change request's prepare validates, its execute calls this.
-    """
-    unknown = set(fields) - set(POLICY_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown policy fields {sorted(unknown)}")
-    current = s.scalar(
-        sa.select(ApprovalPolicy)
-        .where(ApprovalPolicy.name == name, ApprovalPolicy.is_current.is_(True))
-        .with_for_update()
-    )
-    values = policy_fields(current) if current is not None else {}
-    values.update(fields)
-    version = 1
-    if current is not None:
-        current.is_current = False
-        version = current.version + 1
-        s.flush()  # the partial unique index sees one current version at a time
-    latest = s.scalar(
-        sa.select(sa.func.max(ApprovalPolicy.version)).where(ApprovalPolicy.name == name)
-    )
-    version = max(version, (latest or 0) + 1)
-    policy = ApprovalPolicy(
-        name=name, version=version, is_current=True, created_by_id=created_by_id, **values
-    )
-    s.add(policy)
-    s.flush()
-    return policy
-
-
-# The defaults the migration 310f1db5fa66 seeds (kept equal to it: tests/databases.py puts
-# them back after emptying a PostgreSQL test database).
-LARGE_MINOR = 1_000_000
-_TWO = [[STAFF_APPROVER], [STAFF_APPROVER]]
-DEFAULT_POLICIES: list[dict[str, Any]] = [
-    {
-        "name": "default",
-        "description": "Every action: one approver other than the maker.",
-        "action": POLICY_ANY_ACTION,
-        "priority": 0,
-        "levels": 1,
-        "roles_per_level": [[STAFF_APPROVER]],
-        "step_up_levels": [],
-        "bulk_allowed": True,
-    },
-    {
-        "name": "money-large",
-        "description": "Money movements of 10,000.00 or more: two approvers, step-up at level 2.",
-        "action": POLICY_MONEY_ACTIONS,
-        "priority": 10,
-        "min_amount_minor": LARGE_MINOR,
-        "levels": 2,
-        "roles_per_level": _TWO,
-        "step_up_levels": [2],
-        "bulk_allowed": False,
-    },
-    {
-        "name": "money-customer-24h",
-        "description": "A customer's money movements reaching 10,000.00 in 24 hours: "
-        "two approvers, step-up at level 2.",
-        "action": POLICY_MONEY_ACTIONS,
-        "priority": 10,
-        "cumulative_window_hours": 24,
-        "cumulative_threshold_minor": LARGE_MINOR,
-        "cumulative_by": "customer",
-        "levels": 2,
-        "roles_per_level": _TWO,
-        "step_up_levels": [2],
-        "bulk_allowed": False,
-    },
-    {
-        "name": "policy-changes",
-        "description": "A change to the approval policies: two approvers.",
-        "action": "policies.update",
-        "priority": 10,
-        "levels": 2,
-        "roles_per_level": _TWO,
-        "step_up_levels": [],
-        "bulk_allowed": False,
-    },
+__all__ = [
+    "DEFAULT_POLICIES",
+    "FALLBACK",
+    "FALLBACK_ROLES",
+    "PAYMENT_ACTION",
+    "POLICY_FIELDS",
+    "Facts",
+    "PolicyOutcome",
+    "current_policies",
+    "evaluate",
+    "evaluate_facts",
+    "evaluate_many",
+    "facts_of",
+    "install_defaults",
+    "install_version",
+    "policy_fields",
+    "policy_history",
 ]
-
-
-def install_defaults(s: Session) -> None:
-    """Insert DEFAULT_POLICIES as version 1 (into an empty table), in the caller's
-    transaction: for databases emptied without migrations (tests)."""
-    for policy in DEFAULT_POLICIES:
-        s.add(ApprovalPolicy(version=1, is_current=True, enabled=True, **policy))
-    s.flush()

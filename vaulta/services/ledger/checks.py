@@ -6,10 +6,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 from sqlalchemy.engine import Connection
 
-from vaulta.models import Account, Payment, Transaction
+from vaulta.models import Account, ChangeRequest, Payment, Transaction
 from vaulta.models.account import KIND_CUSTOMER
+from vaulta.models.change_request import CR_APPROVED
 from vaulta.models.payment import PAYMENT_EXECUTED
 from vaulta.services.unit_of_work import snapshot
+
+# Change requests whose execution is one ledger posting.
+LEDGER_ACTIONS = ("ledger.deposit", "ledger.withdrawal", "ledger.reversal")
 
 
 def verify_ledger() -> list[str]:
@@ -77,4 +81,34 @@ def ledger_problems(s: Connection) -> list[str]:
         )
     ):
         problems.append(f"payment {payment_id}: has a transaction but is not executed")
+    return problems + change_request_problems(s)
+
+
+# The key a change request's posting carries (vaulta/services/changes/ledger_actions.py).
+CHANGE_REQUEST_KEY = "change-request-"
+
+
+def change_request_problems(s: Connection) -> list[str]:
+    """Money moves for a change request only once it is approved, and then once: a
+    posting keyed to a request that is not approved, or an approved ledger request
+    without its posting, is a problem."""
+    problems: list[str] = []
+    key = sa.literal(CHANGE_REQUEST_KEY) + sa.cast(ChangeRequest.id, sa.String)
+    posted = sa.select(Transaction.id).where(Transaction.idempotency_key == key)
+    for request_id, status in s.execute(
+        sa.select(ChangeRequest.id, ChangeRequest.status)
+        .where(ChangeRequest.status != CR_APPROVED, posted.exists())
+        .order_by(ChangeRequest.id)
+    ):
+        problems.append(f"change request {request_id}: money moved but it is {status}")
+    for (request_id,) in s.execute(
+        sa.select(ChangeRequest.id)
+        .where(
+            ChangeRequest.status == CR_APPROVED,
+            ChangeRequest.action.in_(LEDGER_ACTIONS),
+            ~posted.exists(),
+        )
+        .order_by(ChangeRequest.id)
+    ):
+        problems.append(f"change request {request_id}: approved without its posting")
     return problems

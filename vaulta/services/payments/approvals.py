@@ -19,7 +19,7 @@ from vaulta.services import audit, events
 from vaulta.services.banking.accounts import system_account
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
 from vaulta.services.identity import otp, permissions
-from vaulta.services.payments import payment_queries
+from vaulta.services.payments import payment_policy, payment_queries
 from vaulta.services.payments.payment_execution import Decision, claim_and_execute
 from vaulta.services.unit_of_work import write_transaction
 from vaulta.text import display_problem
@@ -35,7 +35,12 @@ class StepUpRequired(Forbidden):
 
 
 def needs_step_up(payment: Payment) -> bool:
-    return payment.amount_minor >= current_app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"]
+    """At or above the step-up threshold, or when the approval policies ask for a code
+    (or for more than one approver: vaulta/services/payments/payment_policy.py)."""
+    if payment.amount_minor >= current_app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"]:
+        return True
+    policy = payment_policy.for_payment(payment.id)
+    return policy is not None and policy.needs_step_up
 
 
 def _decidable(payment_id: int, actor: User) -> Payment:
@@ -75,18 +80,21 @@ def approve(
     At or above the step-up threshold, a call without ``otp_code`` mails a code to the
     admin (unless ``send_code`` is false) and raises StepUpRequired.
 
-    The common case takes one write transaction: the statement that locks the payment
-    also checks four eyes, expiry and the step-up threshold. When it finds nothing to
+    The common case takes one write transaction (after reading what the approval
+    policies ask of it): the statement that locks the payment also checks four eyes,
+    expiry and the step-up threshold. When it finds nothing to
     lock, the payment is read to say why (or to ask for the step-up code).
     """
     permissions.require(actor, DECIDE, "Only approvers decide payments.")
     approver_id = audit.actor_id(actor)
     assert approver_id is not None
     if not (otp_code or "").strip():
-        threshold = current_app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"]
-        executed = claim_and_execute(payment_id, approver_id, below=threshold)
-        if executed is not None:
-            return executed
+        policy = payment_policy.for_payment(payment_id)
+        if policy is None or not policy.needs_step_up:
+            threshold = current_app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"]
+            executed = claim_and_execute(payment_id, approver_id, below=threshold)
+            if executed is not None:
+                return executed
     payment = _decidable(payment_id, actor)
     check_four_eyes(payment, actor)
     if needs_step_up(payment):

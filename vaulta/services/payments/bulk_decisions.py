@@ -1,13 +1,14 @@
 """Deciding many payments at once: the approval queue's bulk approve and reject.
 
 Each payment is decided on its own terms (four eyes, expiry, step-up code, funds) and gets
-its own result. Approvals that need nothing but the ledger are executed together, in one
-transaction: one conditional update claims them all, their accounts are locked once in
-ascending id order, and the ledger posts them in order with one statement per kind of
-write (``ledger.move_many``), each checked against the balances the ones before it left.
-A refused payment is marked failed, exactly as on its own. Whatever the batch did not
-claim (decided meanwhile, four eyes, step-up, expired …) is then tried one by one, which
-also gives it the right message.
+its own result; one whose approval policy allows no bulk approval (or asks for a code) is
+left for approval on its own (vaulta/services/payments/payment_policy.py). Approvals that
+need nothing but the ledger are executed together, in one transaction: one conditional
+update claims them all, their accounts are locked once in ascending id order, and the
+ledger posts them in order with one statement per kind of write (``ledger.move_many``),
+each checked against the balances the ones before it left. A refused payment is marked
+failed, exactly as on its own. Whatever the batch did not claim (decided meanwhile, four
+eyes, step-up, expired …) is then tried one by one, which also gives it the right message.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, events, ledger
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions
+from vaulta.services.payments import payment_policy
 from vaulta.services.payments.approvals import DECIDE, StepUpRequired, approve, reject
 from vaulta.services.payments.payment_execution import (
     PAYMENTS,
@@ -38,6 +40,14 @@ from vaulta.services.payments.payment_execution import (
 )
 from vaulta.services.unit_of_work import write_transaction
 from vaulta.text import display_problem
+
+ON_ITS_OWN = "Needs an approval code: approve it on its own."
+
+
+def _not_in_bulk(payment_ids: list[int]) -> set[int]:
+    """The payments the approval policies want approved one at a time, with a code."""
+    found = payment_policy.for_payments(payment_ids)
+    return {pid for pid, policy in found.items() if not policy.bulk_allowed}
 
 
 @dataclass(frozen=True)
@@ -58,12 +68,18 @@ def decide_many(
     if action == "reject" and (problem := display_problem(reason)):
         raise InvalidInput(problem, field="reason")
     ids = list(dict.fromkeys(payment_ids))
-    batch = execute_batch(ids, actor=actor) if action == "approve" else {}
+    single = _not_in_bulk(ids) if action == "approve" else set()
+    batch = {}
+    if action == "approve":
+        batch = execute_batch([i for i in ids if i not in single], actor=actor)
     results = []
     for pid in ids:
         done = batch.get(pid)
         if done is not None:
             results.append(_result(done))
+            continue
+        if pid in single:
+            results.append(RowResult(pid, False, ON_ITS_OWN))
             continue
         try:
             if action == "approve":
@@ -71,7 +87,7 @@ def decide_many(
             else:
                 done = reject(pid, actor=actor, reason=reason)
         except StepUpRequired:
-            results.append(RowResult(pid, False, "Needs an approval code: approve it on its own."))
+            results.append(RowResult(pid, False, ON_ITS_OWN))
         except DomainError as err:
             results.append(RowResult(pid, False, err.message))
         else:
