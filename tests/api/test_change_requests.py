@@ -188,3 +188,21 @@ def test_refusals(
     assert second.status_code == 409
     assert second.json["error"]["code"] == "duplicate_request"
     assert f"#{first.json['id']}" in second.json["error"]["message"]
+
+
+def test_who_sees_a_request(
+    client: WebClient,
+    teller_key: dict,
+    account: Account,
+    admin: User,
+    auditor: User,
+) -> None:
+    made = _deposit(client, teller_key, account, 500).json
+    url = f"/api/v1/change-requests/{made['id']}"
+    admin_key = bearer(api_keys.create_for_staff(admin, "Ops", ["read"], actor=None).raw)
+    assert client.get(url, headers=admin_key).status_code == 403  # neither maker nor reader
+    auditor_key = bearer(api_keys.create_for_staff(auditor, "Audit", ["read"], actor=None).raw)
+    seen = client.get(url, headers=auditor_key)
+    assert seen.status_code == 200
+    assert seen.json["before"]["balance_minor"] == 10_000
+    assert client.get("/api/v1/change-requests", headers=auditor_key).status_code == 403
