@@ -1,6 +1,10 @@
 """Issue 3 in a real browser: a teller finds a customer, asks for a deposit (shown for
 confirmation first) without a full page reload, an approver approves the request in the
-inbox, and the customer sees it on their own statement."""
+inbox, and the customer sees it on their own statement.
+
+The customer is Ada, not the demo's main customer: Casey's pending demo payments bring her
+24-hour total past 10,000.00, so any deposit of hers needs two approvers (see
+tests/browser/test_inbox_flow.py for that walk)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.sign_in import sign_in
-from vaulta.ops.seeding.demo import APPROVER_EMAIL, CUSTOMER_EMAIL, TELLER_EMAIL
+from vaulta.ops.seeding.demo import APPROVER_EMAIL, TELLER_EMAIL
+from vaulta.ops.seeding.demo_payments import BENEFICIARY_EMAIL
 
 
 def test_teller_deposit_then_customer_statement(
@@ -22,12 +27,12 @@ def test_teller_deposit_then_customer_statement(
     page.get_by_role("link", name="Customers").click()
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
     page.evaluate("window.__noReload = true")
-    page.get_by_role("searchbox", name="Search customers").fill("Casey")
+    page.get_by_role("searchbox", name="Search customers").fill("Lovelace")
     results = page.locator("#customer-results")
-    expect(results.get_by_role("row")).to_have_count(2)  # header + Casey
-    expect(page).to_have_url(re.compile(r"q=Casey"))  # the search is kept in history
+    expect(results.get_by_role("row")).to_have_count(2)  # header + Ada
+    expect(page).to_have_url(re.compile(r"q=Lovelace"))  # the search is kept in history
     assert page.evaluate("window.__noReload") is True  # live search swapped the table only
-    results.get_by_role("row", name=re.compile("Casey Customer")).get_by_role("link").click()
+    results.get_by_role("row", name=re.compile("Ada Lovelace")).get_by_role("link").click()
     page.locator("#customer-accounts").get_by_role("row", name=re.compile("EUR")).get_by_role(
         "link"
     ).click()
@@ -72,7 +77,7 @@ def test_teller_deposit_then_customer_statement(
     assert _amount(after) - _amount(before) == 1234
 
     customer = open_page()
-    sign_in(customer, live_server, CUSTOMER_EMAIL)
+    sign_in(customer, live_server, BENEFICIARY_EMAIL)
     customer.get_by_role("row", name=re.compile("EUR")).get_by_role("link").click()
     expect(customer.locator("#statement table")).to_contain_text(description)
     expect(customer.locator("#statement table")).to_contain_text("12.34")
