@@ -11,8 +11,8 @@ from flask import Flask
 
 from tests import factories
 from tests.concurrency import in_threads, threaded_app
-from tests.helpers import balance, count_rows
-from tests.services.changes.support import deposit, funded_account, withdrawal
+from tests.helpers import balance, count_rows, mailed_code
+from tests.services.changes.support import CODE_SUBJECT, deposit, funded_account, withdrawal
 from vaulta.extensions import db
 from vaulta.models import ChangeDecision, ChangeRequest, Transaction, User
 from vaulta.services.changes import change_requests
@@ -76,4 +76,34 @@ def test_withdrawals_approved_at_once_never_overdraw(pg_app: Flask) -> None:
     ).all()
     assert sorted(statuses) == ["approved"] * 4 + ["failed"] * 4
     assert 0 <= balance(account_id, fresh=True) < 200_00
+    assert verify_ledger() == []
+
+
+def test_two_approvers_with_codes_deciding_level_two_at_once_execute_once(
+    pg_app: Flask,
+) -> None:
+    teller = factories.make_staff(None, "teller")
+    first, *seconds = (factories.make_staff(None, "approver") for _ in range(3))
+    account = funded_account()
+    request = deposit(teller, account, 1_500_000)
+    change_requests.approve(request.id, actor=first)
+    codes = []
+    for approver in seconds:
+        change_requests.send_step_up_code(request.id, actor=approver)
+        codes.append(mailed_code(approver.email, CODE_SUBJECT.format(id=request.id)))
+    request_id, account_id = request.id, account.id
+    approver_ids = [approver.id for approver in seconds]
+    db.session.remove()
+
+    def approve(i: int) -> str:
+        actor = db.session.get(User, approver_ids[i])
+        assert actor is not None
+        done = change_requests.approve(request_id, actor=actor, step_up_code=codes[i])
+        return done.status
+
+    results = in_threads(pg_app, 2, approve)
+    assert results.count("approved") == 1
+    assert isinstance(next(r for r in results if r != "approved"), Conflict)
+    assert balance(account_id, fresh=True) == 1_500_000
+    assert count_rows(ChangeDecision, ChangeDecision.request_id == request_id) == 2
     assert verify_ledger() == []

@@ -242,3 +242,31 @@ def test_bulk_approval_takes_only_what_the_policy_allows_in_bulk(
         bulk.decide_many([late.id], actor=approver, action="reject")
     rejected = bulk.decide_many([late.id], actor=approver, action="reject", reason="Not today")
     assert rejected[0].status == "rejected"
+
+
+def test_an_execution_refused_half_way_moves_nothing_and_records_why(
+    teller: User, approver: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The savepoint: what execute wrote before its domain error is undone, its audit
+    events too; the request is committed failed with the reason."""
+    account = funded_account()
+    request = deposit(teller, account, 10_00)
+    real = actions.get_action("ledger.deposit")
+
+    def half_way(s: Any, request: ChangeRequest, decider: User) -> dict[str, Any]:
+        real.execute(s, request, decider)  # posts (and records its audit event) …
+        raise Conflict("The branch's cash count does not match.")  # … then is refused
+
+    monkeypatch.setitem(
+        actions.ACTIONS, "ledger.deposit", dataclasses.replace(real, execute=half_way)
+    )
+    failed = change_requests.approve(request.id, actor=approver)
+    assert failed.status == "failed"
+    assert failed.failure_reason == "The branch's cash count does not match."
+    assert balance(account) == 0
+    assert (
+        count_rows(Transaction, Transaction.idempotency_key == f"change-request-{request.id}") == 0
+    )
+    assert count_rows(AuditEvent, AuditEvent.action == "transaction.deposit") == 0
+    assert audit_actions("change_request", request.id)[-1] == "change_request.fail"
+    assert verify_ledger() == []
