@@ -255,3 +255,41 @@ def test_a_malformed_code_or_reason_is_422_on_its_field(
     assert reason.status_code == 422
     assert "U+202E" in reason.get_data(as_text=True)
     assert change_requests.get(made.id).status == "pending"
+
+
+def test_without_javascript_every_control_still_works(
+    client: WebClient, teller: User, approver: User, owned: Account
+) -> None:
+    made = deposit_request(teller, owned, 300)
+    client.sign_in(approver)
+    opened = client.get(f"/admin/requests/{made.id}/reject")
+    assert opened.status_code == 302
+    page = client.get(opened.location).get_data(as_text=True)
+    assert f'id="reason-{made.id}"' in page  # the inbox with the row's reason form open
+    missing = client.post_form(f"/admin/requests/{made.id}/reject", {"reason": ""})
+    assert missing.status_code == 302
+    assert "Give a reason." in client.get(missing.location).get_data(as_text=True)
+    big = deposit_request(teller, owned, 2_000_000)
+    first = factories.make_staff("lvl1@example.test", "approver")
+    change_requests.approve(big.id, actor=first)
+    sent = client.post_form(f"/admin/requests/{big.id}/code")
+    assert sent.status_code == 302
+    page = client.get(sent.location).get_data(as_text=True)
+    assert "We mailed you a one-time code" in page
+    assert f'id="code-{big.id}"' in page  # the request's page carries the decision row
+    code = mailed_code(approver.email, STEP_UP_SUBJECT.format(big.id))
+    done = client.post_form(f"/admin/requests/{big.id}/approve", {"code": code})
+    assert done.status_code == 302
+    assert "Approved and done" in client.get(done.location).get_data(as_text=True)
+    assert balance(owned) == 2_010_000
+
+
+def test_a_filter_error_is_swapped_in_beside_the_filters(
+    approver_client: WebClient,
+) -> None:
+    response = approver_client.htmx("GET", "/admin/inbox?currency=EUR&max_amount=1,00")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<div id="inbox-filter-errors" hx-swap-oob="true">' in html
+    assert "commas only between groups of three digits" in html
+    assert '<div id="inbox">' in html
