@@ -125,6 +125,7 @@ def _page(form: InboxFilters, *, results: Any = None, status: int = 200) -> Resp
         first_url=url_for(".index", **args) if after else None,
         rejecting=request.args.get("reject", type=int),
         decision=None,
+        is_maker=_is_maker(_actor()),
     )
 
 
@@ -284,6 +285,7 @@ def detail(request_id: int) -> Response:
         decisions=found.decisions,
         policy_name=rows.policy_name(req),
         cancellable=mine and req.is_pending,
+        is_maker=_is_maker(actor),
         requests=None,
         decision=None,
         rejecting=None,
