@@ -113,6 +113,10 @@ def _register_blueprints(app: Flask) -> None:
     from vaulta.exports import bp as exports_bp
 
     app.register_blueprint(exports_bp, url_prefix="/admin")  # large exports: the requester only
+
+    from vaulta.inbox import bp as inbox_bp
+
+    app.register_blueprint(inbox_bp, url_prefix="/admin")  # /admin/inbox, /admin/requests/<id>
     from vaulta.api import bp as api_bp
     from vaulta.extensions import csrf
 

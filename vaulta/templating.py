@@ -9,6 +9,7 @@ from flask import Flask, current_app, request, url_for
 
 from vaulta.models import utcnow
 from vaulta.money import format_amount, format_plain
+from vaulta.services.changes.actions import ACTIONS
 
 DEFAULT_DATETIME = "%Y-%m-%d %H:%M"
 
@@ -49,11 +50,15 @@ def url_prefix(endpoint: str, key: str) -> str:
 
 
 # The navigation: (endpoint, label); links to features an app lacks are left out. Staff
-# links carry the permission their page needs: each staff member sees what they may open.
+# links carry the permission their page needs: each staff member sees what they may open
+# (MAKERS: any action's maker permission, vaulta/services/changes/actions.py).
+MAKERS = "makers"
 STAFF_NAV = (
     ("admin.index", "Dashboard", "staff.dashboard"),
     ("customers.index", "Customers", "customers.read"),
     ("transactions.search", "Transactions", "ledger.read"),
+    ("inbox.index", "Inbox", "requests.decide"),
+    ("inbox.mine", "My requests", MAKERS),
     ("approvals.index", "Approvals", "payments.read"),
     ("admin.audit", "Audit log", "audit.read"),
     ("admin.staff", "Staff", "users.read"),
@@ -95,7 +100,12 @@ def layout_urls(staff_permissions: frozenset[str] | None) -> LayoutUrls:
         if staff_permissions is None:
             wanted = CUSTOMER_NAV + SHARED_NAV
         else:
-            allowed = [(e, label) for e, label, p in STAFF_NAV if p in staff_permissions]
+            makers = {spec.maker_permission for spec in ACTIONS.values()}
+            allowed = [
+                (e, label)
+                for e, label, p in STAFF_NAV
+                if (staff_permissions & makers if p == MAKERS else p in staff_permissions)
+            ]
             wanted = (*allowed, *SHARED_NAV)
         urls = memo[key] = LayoutUrls(
             home=url_for("accounts.index"),

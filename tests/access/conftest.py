@@ -1,6 +1,7 @@
 """A small world for walking every route: one customer owns an account, a payment and an
 API key; another customer owns nothing of theirs; one staff login per role (admin, approver,
-teller, auditor) works in the back office."""
+teller, auditor) works in the back office, where the teller has asked for a deposit (a
+pending change request)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from vaulta.models.export_job import EXPORT_TRANSACTIONS
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.models.user import STAFF_ROLES
 from vaulta.ops.queue import EXTENSION
+from vaulta.services.changes import change_requests
 from vaulta.services.exports import export_jobs
 from vaulta.services.identity import api_keys
 from vaulta.services.webhooks import dispatch, endpoints
@@ -41,6 +43,7 @@ class World:
     webhook_endpoint_id: str
     webhook_delivery_id: int
     export_job_id: int  # a finished background export of the auditor's
+    request_id: int  # a pending change request made by the teller
 
     def user(self, role: str) -> User | None:
         return {
@@ -88,6 +91,12 @@ def world(app: Flask, tmp_path: Path) -> World:
         EXPORT_TRANSACTIONS, "csv", {"currency": "EUR"}, actor=staff[-1]
     )
     app.extensions[EXTENSION].run_export(export_id)
+    teller = staff[STAFF_ROLES[1:].index("teller")]
+    made = change_requests.submit(
+        "ledger.deposit",
+        {"account_id": account.id, "amount_minor": 1_000, "description": "Walk"},
+        actor=teller,
+    )
     return World(
         admin,
         *staff,
@@ -101,4 +110,5 @@ def world(app: Flask, tmp_path: Path) -> World:
         hook.endpoint.public_id,
         delivery_id,
         export_id,
+        made.id,
     )

@@ -1,6 +1,10 @@
-"""Issue 3 in a real browser: a teller finds a customer, posts a deposit (shown for
-confirmation first) without a full page reload, and the customer sees it on their own
-statement."""
+"""Issue 3 in a real browser: a teller finds a customer, asks for a deposit (shown for
+confirmation first) without a full page reload, an approver approves the request in the
+inbox, and the customer sees it on their own statement.
+
+The customer is Ada, not the demo's main customer: Casey's pending demo payments bring her
+24-hour total past 10,000.00, so any deposit of hers needs two approvers (see
+tests/browser/test_inbox_flow.py for that walk)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.sign_in import sign_in
-from vaulta.ops.seeding.demo import CUSTOMER_EMAIL, TELLER_EMAIL
+from vaulta.ops.seeding.demo import APPROVER_EMAIL, TELLER_EMAIL
+from vaulta.ops.seeding.demo_payments import BENEFICIARY_EMAIL
 
 
 def test_teller_deposit_then_customer_statement(
@@ -22,12 +27,12 @@ def test_teller_deposit_then_customer_statement(
     page.get_by_role("link", name="Customers").click()
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
     page.evaluate("window.__noReload = true")
-    page.get_by_role("searchbox", name="Search customers").fill("Casey")
+    page.get_by_role("searchbox", name="Search customers").fill("Lovelace")
     results = page.locator("#customer-results")
-    expect(results.get_by_role("row")).to_have_count(2)  # header + Casey
-    expect(page).to_have_url(re.compile(r"q=Casey"))  # the search is kept in history
+    expect(results.get_by_role("row")).to_have_count(2)  # header + Ada
+    expect(page).to_have_url(re.compile(r"q=Lovelace"))  # the search is kept in history
     assert page.evaluate("window.__noReload") is True  # live search swapped the table only
-    results.get_by_role("row", name=re.compile("Casey Customer")).get_by_role("link").click()
+    results.get_by_role("row", name=re.compile("Ada Lovelace")).get_by_role("link").click()
     page.locator("#customer-accounts").get_by_role("row", name=re.compile("EUR")).get_by_role(
         "link"
     ).click()
@@ -49,14 +54,30 @@ def test_teller_deposit_then_customer_statement(
     deposit.get_by_role("button", name="Deposit").click()
     deposit.get_by_role("button", name="Confirm deposit").click()
 
-    expect(page.locator("#account-panel")).to_contain_text(description)
-    expect(page.locator("#account-balance")).not_to_have_text(before)
+    # A change request now waits for an approver: nothing has moved yet.
+    notice = page.locator("#request-notice")
+    expect(notice).to_contain_text("12.34 EUR awaits approval.")
     assert page.evaluate("window.__noReload") is True  # swapped by htmx, not reloaded
+    assert page.locator("#account-balance").inner_text() == before
+    href = notice.get_by_role("link").get_attribute("href")
+    assert href is not None
+    request_id = href.rsplit("/", 1)[-1]
+
+    approver = open_page()
+    sign_in(approver, live_server, APPROVER_EMAIL)
+    approver.goto(live_server + "/admin/inbox")
+    row = approver.locator(f"#request-row-{request_id}")
+    expect(row).to_contain_text("Deposit 12.34 EUR")
+    row.get_by_role("button", name="Approve").click()
+    expect(row).to_have_attribute("data-status", "approved")
+
+    page.reload()
+    expect(page.locator("#account-panel")).to_contain_text(description)
     after = page.locator("#account-balance").inner_text()
     assert _amount(after) - _amount(before) == 1234
 
     customer = open_page()
-    sign_in(customer, live_server, CUSTOMER_EMAIL)
+    sign_in(customer, live_server, BENEFICIARY_EMAIL)
     customer.get_by_role("row", name=re.compile("EUR")).get_by_role("link").click()
     expect(customer.locator("#statement table")).to_contain_text(description)
     expect(customer.locator("#statement table")).to_contain_text("12.34")

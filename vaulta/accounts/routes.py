@@ -1,9 +1,11 @@
 """Accounts: customers' own accounts and statements; the admin account page.
 
 Customers reach an account by its number, always through
-``account_queries.get_account_for_customer`` (another customer's number is a 404). Admins reach
-any account by id, change its status and move money in and out; their page reads the
-account with its statement page in one statement (``statements.account_statement``).
+``account_queries.get_account_for_customer`` (another customer's number is a 404). Staff reach
+any account by id; tellers change its status and ask for money in and out: a confirmed
+deposit or withdrawal is a change request (vaulta/services/changes/) that moves money only
+once approvers approve it. The page reads the account with its statement page in one
+statement (``statements.account_statement``).
 """
 
 from __future__ import annotations
@@ -26,20 +28,19 @@ from vaulta.auth.access import (
     require_permission_for,
 )
 from vaulta.forms import show_error
-from vaulta.models import Account, User
+from vaulta.inbox import rows
+from vaulta.models import Account, ChangeRequest, User
 from vaulta.models.account import ACCOUNT_CLOSED
-from vaulta.money import format_amount, format_plain, to_decimal
-from vaulta.services import ledger
+from vaulta.money import format_plain, to_decimal
 from vaulta.services.banking import account_queries, accounts
+from vaulta.services.changes import change_requests
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
 from vaulta.services.ledger import statements
 from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
 from vaulta.web import redirect_to, render, stream_csv, wants_partial
 
-MONEY_ACTIONS: dict[str, Callable[..., Any]] = {
-    "deposit": ledger.deposit,
-    "withdraw": ledger.withdraw,
-}
+# The form's action -> the change request's action (vaulta/services/changes/ledger_actions.py).
+MONEY_ACTIONS: dict[str, str] = {"deposit": "ledger.deposit", "withdraw": "ledger.withdrawal"}
 STATUS_ACTIONS: dict[str, tuple[Callable[..., Account], str]] = {
     "freeze": (accounts.freeze_account, "Account {} is frozen."),
     "unfreeze": (accounts.unfreeze_account, "Account {} is active again."),
@@ -262,24 +263,41 @@ def _confirmation_step(account: Account, action: str) -> Response:
     )
     if confirm.step.data == "change":
         return _money_step(account, action, form=form)
+    duplicate = False
     try:
-        tx = MONEY_ACTIONS[action](
-            account,
-            movement.amount_minor,
+        made = change_requests.submit(
+            MONEY_ACTIONS[action],
+            {
+                "account_id": account.id,
+                "amount_minor": movement.amount_minor,
+                "currency": movement.currency,
+                "description": movement.description,
+            },
             actor=_actor(),
-            description=movement.description,
             idempotency_key=movement.idempotency_key,
         )
+    except change_requests.DuplicateRequest as err:
+        made, duplicate = change_requests.get(err.first_id), True
     except DomainError as err:
         show_error(form, err)
         return _money_step(account, action, form=form, status=err.status)
-    done = "Deposited" if action == "deposit" else "Withdrew"
-    message = f"{done} {format_amount(tx.amount_minor, tx.currency)}."
+    return _submitted(account, made, duplicate=duplicate)
+
+
+def _submitted(account: Account, made: ChangeRequest, *, duplicate: bool) -> Response:
+    """htmx: the refreshed panel saying which request awaits approval, with a link to it;
+    a plain post goes to the request's page."""
     if wants_partial():
         context = _admin_context(account.id)
-        return render(ADMIN_PAGE, "accounts/_account_panel.html", notice=message, **context)
-    flash(message, "success")
-    return redirect_to(url_for(".admin_detail", account_id=account.id))
+        return render(
+            ADMIN_PAGE,
+            "accounts/_account_panel.html",
+            submitted=made,
+            duplicate=duplicate,
+            **context,
+        )
+    flash(rows.submitted_message(made, duplicate=duplicate), "info" if duplicate else "success")
+    return redirect_to(url_for("inbox.detail", request_id=made.id))
 
 
 def _money_step(

@@ -47,11 +47,14 @@ ERRORS = {
     "deeper than JSON_MAX_DEPTH (json_too_deep)",
     401: "No API key, or an unknown, revoked or expired one",
     403: "The key's user lacks the operation's permission (forbidden: e.g. a staff key on a "
-    "customer's operation), the key's scopes leave it out (insufficient_scope), or its "
-    "customer is suspended or closed (customer_suspended, customer_closed)",
-    404: "No such object among the key owner's customer's",
-    409: "Idempotency-Key reused with another request (idempotency_key_reused), or an "
-    "account that cannot take part (account_not_available)",
+    "customer's operation), the key's scopes leave it out (insufficient_scope), its "
+    "customer is suspended or closed (customer_suspended, customer_closed), or a change "
+    "request's level needs a one-time code, now mailed (step_up_required)",
+    404: "No such object (for a customer's key: among its customer's)",
+    409: "Idempotency-Key reused with another request (idempotency_key_reused), an "
+    "account that cannot take part (account_not_available), a change request already "
+    "decided, decided by this user before, or made by them (conflict), or the same request "
+    "already pending (duplicate_request)",
     413: "The body is larger than MAX_CONTENT_LENGTH (too_large)",
     422: "Invalid values: details name each field",
     429: "Too many calls with this key (RATELIMIT_API), or too many calls refused 401 "
@@ -142,15 +145,17 @@ def operation(
     errors: tuple[int, ...] = (),
     path: dict[str, str] | None = None,
     key: bool = True,
+    also: tuple[tuple[int, type, str], ...] = (),
 ) -> Callable[[F], F]:
     """Declare a view: the permission it needs (vaulta/services/identity/permissions.py;
     None: any valid key), whether it needs a key at all (``key=False``: the document), its
-    success status and model, the errors it answers beyond EVERY_CALL, and descriptions of
-    its path parameters."""
+    success status and model (and ``also``: other successes, with their descriptions), the
+    errors it answers beyond EVERY_CALL, and descriptions of its path parameters."""
     status, model = ok
     statuses = sorted({*EVERY_CALL, *errors}) if key else [400]
     scopes = [scope_for(permission)] if permission else []
     responses = {f"HTTP_{status}": (model, "OK")}
+    responses |= {f"HTTP_{code}": (other, text) for code, other, text in also}
     responses |= {f"HTTP_{code}": (Error, ERRORS[code]) for code in statuses}
 
     def decorate(view: F) -> F:

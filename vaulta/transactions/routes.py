@@ -1,4 +1,5 @@
-"""Views of the transactions blueprint: search, CSV and XLSX export, detail and reversal."""
+"""Views of the transactions blueprint: search, CSV and XLSX export, detail and the reversal
+request (a change request: the opposite transaction is posted once an approver approves it)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from vaulta.auth.access import acting_user, require_permission
 from vaulta.exports import routes as exports
 from vaulta.exports.kinds import KINDS, transaction_filters_json
 from vaulta.forms import show_error
+from vaulta.inbox.rows import submitted_message
+from vaulta.models import ChangeRequest
 from vaulta.models.export_job import EXPORT_TRANSACTIONS
-from vaulta.services import ledger
+from vaulta.services.changes import change_requests
 from vaulta.services.errors import DomainError, NotFound
 from vaulta.services.ledger import transaction_search
 from vaulta.transactions import bp
 from vaulta.transactions.forms import ReverseForm, TransactionSearchForm
-from vaulta.web import redirect_to, render
+from vaulta.web import redirect_to, render, wants_partial
 
 
 def _render_search(
@@ -75,7 +78,14 @@ def _export(file_format: str) -> Response:
         return _render_search(form, None, err.status)
 
 
-def _render_detail(tx_id: int, form: ReverseForm, status: int = 200) -> Response:
+def _render_detail(
+    tx_id: int,
+    form: ReverseForm,
+    status: int = 200,
+    *,
+    submitted: ChangeRequest | None = None,
+    duplicate: bool = False,
+) -> Response:
     detail = transaction_search.get_detail(tx_id)
     return render(
         "transactions/detail.html",
@@ -84,6 +94,8 @@ def _render_detail(tx_id: int, form: ReverseForm, status: int = 200) -> Response
         detail=detail,
         tx=detail.transaction,
         form=form,
+        submitted=submitted,
+        duplicate=duplicate,
     )
 
 
@@ -99,12 +111,23 @@ def reverse(tx_id: int) -> Response:
     form = ReverseForm()
     if not form.validate():
         return _render_detail(tx_id, form, 422)
+    duplicate = False
     try:
-        reversal = ledger.reverse(tx_id, actor=acting_user(), reason=form.reason.data)
+        made = change_requests.submit(
+            "ledger.reversal",
+            {"transaction_id": tx_id, "reason": (form.reason.data or "").strip()},
+            actor=acting_user(),
+        )
+    except change_requests.DuplicateRequest as err:
+        made, duplicate = change_requests.get(err.first_id), True
     except NotFound:
         raise
     except DomainError as err:
         show_error(form, err)
         return _render_detail(tx_id, form, err.status)
-    flash(f"Transaction #{tx_id} was reversed by transaction #{reversal.id}.", "success")
-    return redirect_to(url_for("transactions.detail", tx_id=tx_id))
+    if wants_partial():
+        return _render_detail(
+            tx_id, ReverseForm(formdata=None), submitted=made, duplicate=duplicate
+        )
+    flash(submitted_message(made, duplicate=duplicate), "info" if duplicate else "success")
+    return redirect_to(url_for("inbox.detail", request_id=made.id))

@@ -1,5 +1,6 @@
 """The teller account page: facts, status actions, deposits and withdrawals (plain and htmx),
-each shown for confirmation before it is posted."""
+each shown for confirmation, then made a change request: the money moves only once an
+approver approves it (tests/web/inbox)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,17 @@ from tests.web.accounts.conftest import idempotency_key, status_of
 from tests.webclient import WebClient
 from vaulta.accounts import confirmation
 from vaulta.extensions import db
-from vaulta.models import Account, AuditEvent, Transaction, User
+from vaulta.models import Account, AuditEvent, ChangeRequest, Transaction, User
 from vaulta.services import ledger
 from vaulta.services.banking import accounts
+from vaulta.services.changes import change_requests
+
+
+def approve_latest(approver: User) -> ChangeRequest:
+    """The newest change request, approved by ``approver`` (one level: under 10,000.00)."""
+    newest = db.session.scalar(sa.select(sa.func.max(ChangeRequest.id)))
+    assert newest is not None, "no change request was made"
+    return change_requests.approve(newest, actor=approver)
 
 
 def money_form(client: WebClient, account: Account, action: str, **fields: str) -> dict[str, str]:
@@ -63,8 +72,13 @@ def test_page_shows_the_account(teller_client: WebClient, owned: Account) -> Non
     ("action", "amount", "expected_balance"),
     [("deposit", "12.34", 11_234), ("withdraw", "0.5", 9_950)],
 )
-def test_plain_post_moves_money_and_redirects(
-    teller_client: WebClient, owned: Account, action: str, amount: str, expected_balance: int
+def test_plain_post_requests_and_an_approval_moves_money(
+    teller_client: WebClient,
+    approver: User,
+    owned: Account,
+    action: str,
+    amount: str,
+    expected_balance: int,
 ) -> None:
     before = count_rows(Transaction)
     data = money_form(teller_client, owned, action, amount=amount)
@@ -76,21 +90,28 @@ def test_plain_post_moves_money_and_redirects(
     assert f'id="{action}-confirm-amount">{amount_shown}</strong>' in html
     assert owned.number in html
     assert f'id="{action}-confirm-description">Cash desk</dd>' in html
-    assert count_rows(Transaction) == before  # shown, not posted
+    assert count_rows(Transaction) == before  # shown, not requested
     response = teller_client.post_form(
         f"/admin/accounts/{owned.id}/{action}", confirmation_of(html, action)
     )
     assert response.status_code == 302
-    assert response.location == f"/admin/accounts/{owned.id}"
-    assert balance(owned) == expected_balance
+    made = db.session.scalars(sa.select(ChangeRequest)).one()
+    assert response.location == f"/admin/requests/{made.id}"
+    assert made.action == ("ledger.deposit" if action == "deposit" else "ledger.withdrawal")
+    assert made.status == "pending"
+    assert count_rows(Transaction) == before
+    assert balance(owned) == 10_000  # nothing moves on the maker's word
     html = teller_client.get(response.location).get_data(as_text=True)
-    assert "Deposited 12.34 EUR." in html if action == "deposit" else "Withdrew 0.50 EUR." in html
+    assert f"Request #{made.id} for {amount_shown} awaits approval." in html
+    approve_latest(approver)
+    assert balance(owned) == expected_balance
+    html = teller_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
     assert "Cash desk" in html
 
 
 @pytest.mark.parametrize("action", ["deposit", "withdraw"])
 def test_htmx_post_swaps_the_panel_with_fresh_forms(
-    teller_client: WebClient, owned: Account, action: str
+    teller_client: WebClient, approver: User, owned: Account, action: str
 ) -> None:
     data = money_form(
         teller_client, owned, action, amount="1,000.00" if action == "deposit" else "7"
@@ -112,13 +133,19 @@ def test_htmx_post_swaps_the_panel_with_fresh_forms(
     assert "HX-Request" in response.headers["Vary"]
     assert "<html" not in html
     assert html.lstrip().startswith('<section id="account-panel">')
-    assert ("Deposited 1,000.00 EUR." if action == "deposit" else "Withdrew 7.00 EUR.") in html
-    expected = "1,100.00 EUR" if action == "deposit" else "93.00 EUR"
-    assert f'<dd id="account-balance"><span class="money">{expected}</span>' in html
-    assert "Cash desk" in html
+    made = db.session.scalars(sa.select(ChangeRequest)).one()
+    shown_amount = "1,000.00 EUR" if action == "deposit" else "7.00 EUR"
+    assert f'<a href="/admin/requests/{made.id}">Request #{made.id}</a> for {shown_amount}' in html
+    assert "awaits approval." in html
+    assert '<dd id="account-balance"><span class="money">100.00 EUR</span>' in html
     # The form is reset: empty fields and a new one-time key.
     assert idempotency_key(html, action) != data[f"{action}-idempotency_key"]
     assert 'value="Cash desk"' not in html
+    approve_latest(approver)
+    expected = "1,100.00 EUR" if action == "deposit" else "93.00 EUR"
+    html = teller_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
+    assert f'<dd id="account-balance"><span class="money">{expected}</span>' in html
+    assert "Cash desk" in html
 
 
 def test_bad_amount_is_422_with_the_message_plain_and_htmx(
@@ -183,30 +210,41 @@ def test_insufficient_funds_and_frozen_account_show_on_the_form(
     assert balance(owned) == 10_000
 
 
-def test_double_submit_posts_once(teller_client: WebClient, owned: Account) -> None:
+def test_double_submit_makes_one_request_and_posts_once(
+    teller_client: WebClient, approver: User, owned: Account
+) -> None:
     before = count_rows(Transaction)
     confirm = review(teller_client, owned, "deposit", amount="5")
     first = teller_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=confirm)
     second = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
     assert (first.status_code, second.status_code) == (200, 302)
+    made = db.session.scalars(sa.select(ChangeRequest)).one()  # the one-time key: one request
+    assert second.location == f"/admin/requests/{made.id}"
+    approve_latest(approver)
     assert count_rows(Transaction) == before + 1
     assert balance(owned) == 10_500
 
 
-def test_deposit_is_audited_with_the_acting_admin(
-    teller_client: WebClient, teller: User, owned: Account
+def test_deposit_is_audited_with_the_acting_teller(
+    teller_client: WebClient, teller: User, approver: User, owned: Account
 ) -> None:
     confirm = review(teller_client, owned, "deposit", amount="3")
     teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", confirm)
+    asked = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "change_request.submit")
+    ).one()
+    assert asked.actor_id == teller.id
+    assert asked.details["amount_minor"] == 300
+    assert asked.client_address == "127.0.0.1"
+    approve_latest(approver)
     event = db.session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.action == "transaction.deposit")
         .order_by(AuditEvent.id.desc())
     ).first()
     assert event is not None
-    assert event.actor_id == teller.id
+    assert event.actor_id == teller.id  # the maker's deposit, posted on approval
     assert event.details["amount_minor"] == 300
-    assert event.client_address == "127.0.0.1"
 
 
 def test_status_actions(teller_client: WebClient, teller: User, owned: Account) -> None:
@@ -245,7 +283,9 @@ def test_system_account_page_has_no_actions(app: Flask, teller_client: WebClient
     assert "Freeze" not in html
 
 
-def test_jpy_amounts_are_whole(teller_client: WebClient, customer_user: User) -> None:
+def test_jpy_amounts_are_whole(
+    teller_client: WebClient, approver: User, customer_user: User
+) -> None:
     account = factories.make_account(factories.customer_of(customer_user), "JPY")
     data = money_form(teller_client, account, "deposit", amount="100.5")
     response = teller_client.post_form(f"/admin/accounts/{account.id}/deposit", data)
@@ -253,6 +293,8 @@ def test_jpy_amounts_are_whole(teller_client: WebClient, customer_user: User) ->
     assert "JPY has no minor unit" in response.get_data(as_text=True)
     confirm = review(teller_client, account, "deposit", amount="1,500")
     teller_client.post_form(f"/admin/accounts/{account.id}/deposit", confirm)
+    assert balance(account) == 0
+    approve_latest(approver)
     assert balance(account) == 1_500
 
 
@@ -279,7 +321,7 @@ def test_change_shows_the_form_again_filled_in_and_posts_nothing(
 
 
 def test_the_confirmation_posts_what_it_showed_whatever_else_is_sent(
-    teller_client: WebClient, owned: Account
+    teller_client: WebClient, approver: User, owned: Account
 ) -> None:
     """Fields sent beside the signed confirmation are ignored: it cannot be edited into
     another amount or description."""
@@ -287,6 +329,7 @@ def test_the_confirmation_posts_what_it_showed_whatever_else_is_sent(
     forged = confirm | {"deposit-amount": "9,000", "deposit-description": "Other"}
     response = teller_client.post_form(f"/admin/accounts/{owned.id}/deposit", forged)
     assert response.status_code == 302
+    approve_latest(approver)
     assert balance(owned) == 10_200
     html = teller_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
     assert "Shown" in html
