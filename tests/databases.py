@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from sqlalchemy.orm import Session
 
 from vaulta import create_app
 from vaulta.config import normalise_database_url
+from vaulta.services.changes.policies import install_defaults
 
 PG_ENV = "VAULTA_TEST_DATABASE_URL"
 
@@ -81,4 +83,8 @@ def truncate_all(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        # The migrations' seed data that tests rely on: the default approval policies.
+        with Session(bind=conn) as s:
+            install_defaults(s)
+            s.commit()
     engine.dispose()

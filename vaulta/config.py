@@ -71,6 +71,7 @@ INT_SETTINGS = (
     "OTP_TTL_SECONDS",
     "OTP_MAX_ATTEMPTS",
     "PAYMENT_EXPIRY_DAYS",
+    "CHANGE_REQUEST_TTL_HOURS",
     "API_IDEMPOTENCY_RETENTION_HOURS",
     "APPROVAL_STEP_UP_THRESHOLD_MINOR",
     "PROXY_FIX_X_FOR",
@@ -236,6 +237,8 @@ class Config:
     OTP_MAX_ATTEMPTS = 5
     # Payments not approved within this many days expire.
     PAYMENT_EXPIRY_DAYS = 7
+    # Change requests not decided within this many hours expire (vaulta/services/changes).
+    CHANGE_REQUEST_TTL_HOURS = 72
     # Stored API responses to Idempotency-Keys are kept at least this long (purge command).
     API_IDEMPOTENCY_RETENTION_HOURS = 24
     # Approving a payment of at least this many minor units needs a fresh passcode.

@@ -4,6 +4,7 @@ from vaulta.models.account import Account
 from vaulta.models.api import ApiIdempotencyKey
 from vaulta.models.audit import AuditChainHead, AuditEvent
 from vaulta.models.base import Base, utcnow
+from vaulta.models.change_request import ApprovalPolicy, ChangeDecision, ChangeRequest
 from vaulta.models.customer import Customer
 from vaulta.models.event import OutboxEvent
 from vaulta.models.maintenance import MaintenanceMode
@@ -22,9 +23,12 @@ __all__ = [
     "Account",
     "ApiIdempotencyKey",
     "ApiKey",
+    "ApprovalPolicy",
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "ChangeDecision",
+    "ChangeRequest",
     "Customer",
     "MaintenanceMode",
     "MonthlyStatement",

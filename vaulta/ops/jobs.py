@@ -1,10 +1,11 @@
 """The background jobs, registered on the app's Huey (vaulta/ops/queue.py).
 
 Periodic jobs replace cron: deliver webhooks (every minute, and a second after any commit
-that wrote events), expire payments (every 5 minutes), purge stored idempotency responses
-(hourly), verify the ledger (nightly at 02:30 UTC) and the audit log's hash chain (02:45
-UTC); admins are mailed when either finds a problem. Each runs in its own application
-context; during maintenance mode a job skips its run (the next one catches up).
+that wrote events), expire payments and change requests (every 5 minutes), purge stored
+idempotency responses (hourly), verify the ledger (nightly at 02:30 UTC) and the audit
+log's hash chain (02:45 UTC); admins are mailed when either finds a problem. Each runs in
+its own application context; during maintenance mode a job skips its run (the next one
+catches up).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from huey import Huey, crontab
 from vaulta import mail
 from vaulta.services import api_idempotency
 from vaulta.services.audit.verification import verify_chain
+from vaulta.services.changes import change_requests
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments import expiry
@@ -40,6 +42,7 @@ class Jobs:
     deliver_webhooks: Any
     deliver_one: Any
     expire_payments: Any
+    expire_change_requests: Any
     purge_idempotency_keys: Any
     nightly_verify_ledger: Any
     nightly_verify_audit: Any
@@ -56,6 +59,11 @@ def deliver_webhooks_now() -> int:
 
 def expire_payments_now() -> int:
     return expiry.expire_due()
+
+
+def expire_change_requests_now() -> int:
+    """Mark pending change requests past their expiry (CHANGE_REQUEST_TTL_HOURS) expired."""
+    return change_requests.expire_due()
 
 
 def purge_idempotency_keys_now() -> int:
@@ -120,6 +128,9 @@ def register(huey: Huey, app: Flask) -> Jobs:
     expire_payments = huey.periodic_task(crontab(minute="*/5"), name="vaulta.expire_payments")(
         in_app("expire_payments", expire_payments_now)
     )
+    expire_changes = huey.periodic_task(
+        crontab(minute="*/5"), name="vaulta.expire_change_requests"
+    )(in_app("expire_change_requests", expire_change_requests_now))
     purge = huey.periodic_task(crontab(minute="17"), name="vaulta.purge_idempotency_keys")(
         in_app("purge_idempotency_keys", purge_idempotency_keys_now)
     )
@@ -129,7 +140,16 @@ def register(huey: Huey, app: Flask) -> Jobs:
     nightly_audit = huey.periodic_task(
         crontab(minute="45", hour="2"), name="vaulta.nightly_verify_audit"
     )(in_app("nightly_verify_audit", verify_audit_now))
-    return Jobs(huey, deliver_webhooks, deliver_one, expire_payments, purge, nightly, nightly_audit)
+    return Jobs(
+        huey,
+        deliver_webhooks,
+        deliver_one,
+        expire_payments,
+        expire_changes,
+        purge,
+        nightly,
+        nightly_audit,
+    )
 
 
 def _soon_retries() -> list[tuple[int, float]]:

@@ -66,6 +66,32 @@ class CustomerData(EventData):
     changed: list[str] = Field(default_factory=list)
 
 
+class ChangeRequestData(EventData):
+    """A change request (``change_request.created``, ``change_request.decided``).
+
+    ``decided`` is sent for every decision: an approval of one level (status still
+    ``pending``), the last approval (``approved``, with ``result``), a rejection, a
+    failure at execution, a cancellation by the maker or an expiry. The change itself
+    (before/after) is not sent: fetch the request for it."""
+
+    id: int
+    action: str
+    status: str
+    target_type: str
+    target_id: int | None = None
+    customer_id: int | None = None
+    amount_minor: int | None = Field(None, description="Integer minor units, money actions only.")
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    levels_required: int
+    levels_approved: int
+    policy_version: int | None = None
+    decision: str | None = Field(
+        None, description="approve, reject, cancel or expire (decided events only)."
+    )
+    result: dict[str, Any] | None = Field(None, description="What execution produced.")
+    reason: str | None = Field(None, description="Why it was rejected or failed.")
+
+
 class WebhookTestData(EventData):
     """A test message an admin sent to an endpoint (``webhook.test``)."""
 
@@ -90,6 +116,8 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "customer.suspended": CustomerData,
     "customer.reactivated": CustomerData,
     "customer.closed": CustomerData,
+    "change_request.created": ChangeRequestData,
+    "change_request.decided": ChangeRequestData,
     "webhook.test": WebhookTestData,
 }
 

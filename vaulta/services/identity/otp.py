@@ -22,6 +22,7 @@ from vaulta.services.unit_of_work import write_transaction
 
 PAYMENT_CONFIRM = "payment_confirm"
 PAYMENT_APPROVE = "payment_approve"
+CHANGE_APPROVE = "change_approve"  # subject: the change request's id
 CODE_DIGITS = 6
 
 
