@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from flask import Flask, Response, make_response, redirect, render_template, request
+from markupsafe import Markup
 
 from vaulta.services import audit
 
@@ -44,6 +45,18 @@ def redirect_to(url: str) -> Response:
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url)
+
+
+def request_url(request_id: int) -> str:
+    """The page of a change request (the checker inbox's, vaulta/inbox)."""
+    return f"{request.script_root}/admin/requests/{int(request_id)}"
+
+
+def awaiting_approval(request_id: int) -> Markup:
+    """What a maker is told once their change request is made: nothing happened yet."""
+    return Markup('Request <a href="{}">#{}</a> awaits approval.').format(
+        request_url(request_id), int(request_id)
+    )
 
 
 def stream_csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

@@ -1,9 +1,10 @@
 """Accounts: customers' own accounts and statements; the admin account page.
 
 Customers reach an account by its number, always through
-``account_queries.get_account_for_customer`` (another customer's number is a 404). Admins reach
-any account by id, change its status and move money in and out; their page reads the
-account with its statement page in one statement (``statements.account_statement``).
+``account_queries.get_account_for_customer`` (another customer's number is a 404). Staff reach
+any account by id, ask for a status change (a change request) and move money in and out;
+their page reads the account with its statement page in one statement
+(``statements.account_statement``).
 """
 
 from __future__ import annotations
@@ -30,20 +31,16 @@ from vaulta.models import Account, User
 from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.money import format_amount, format_plain, to_decimal
 from vaulta.services import ledger
-from vaulta.services.banking import account_queries, accounts
+from vaulta.services.banking import account_queries
+from vaulta.services.changes import change_requests
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
 from vaulta.services.ledger import statements
 from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
-from vaulta.web import redirect_to, render, stream_csv, wants_partial
+from vaulta.web import awaiting_approval, redirect_to, render, stream_csv, wants_partial
 
 MONEY_ACTIONS: dict[str, Callable[..., Any]] = {
     "deposit": ledger.deposit,
     "withdraw": ledger.withdraw,
-}
-STATUS_ACTIONS: dict[str, tuple[Callable[..., Account], str]] = {
-    "freeze": (accounts.freeze_account, "Account {} is frozen."),
-    "unfreeze": (accounts.unfreeze_account, "Account {} is active again."),
-    "close": (accounts.close_account, "Account {} is closed."),
 }
 CSV_HEADER = (
     "date",
@@ -319,13 +316,18 @@ def _money_step(
 )
 @require_permission("accounts.manage")
 def change_status(account_id: int, action: str) -> Response:
+    """Ask for the status change: a change request another person approves (the account
+    changes only then, vaulta/services/changes/banking_actions.py)."""
     account = account_queries.get_account(account_id)
     form = StatusForm()
     if form.validate_on_submit():
-        change, message = STATUS_ACTIONS[action]
         try:
-            change(account.id, actor=_actor(), reason=form.reason.data)
-            flash(message.format(account.number), "success")
+            made = change_requests.submit(
+                f"account.{action}",
+                {"account_id": account.id, "reason": form.reason.data},
+                actor=_actor(),
+            )
+            flash(awaiting_approval(made.id), "success")
         except NotFound:
             raise
         except DomainError as err:
