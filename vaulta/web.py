@@ -11,6 +11,7 @@ from flask import Flask, Response, make_response, redirect, render_template, req
 from markupsafe import Markup
 
 from vaulta.services import audit
+from vaulta.services.errors import DomainError
 
 
 def is_htmx() -> bool:
@@ -57,6 +58,16 @@ def awaiting_approval(request_id: int) -> Markup:
     return Markup('Request <a href="{}">#{}</a> awaits approval.').format(
         request_url(request_id), int(request_id)
     )
+
+
+def refusal(err: DomainError) -> str | Markup:
+    """A refused request's message; a duplicate of a pending change request links to it."""
+    first_id = getattr(err, "first_id", None)
+    if isinstance(first_id, int):
+        return Markup('{} <a href="{}">See request #{}</a>.').format(
+            err.message, request_url(first_id), first_id
+        )
+    return err.message
 
 
 def stream_csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

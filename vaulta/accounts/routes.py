@@ -36,7 +36,14 @@ from vaulta.services.changes import change_requests
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
 from vaulta.services.ledger import statements
 from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
-from vaulta.web import awaiting_approval, redirect_to, render, stream_csv, wants_partial
+from vaulta.web import (
+    awaiting_approval,
+    redirect_to,
+    refusal,
+    render,
+    stream_csv,
+    wants_partial,
+)
 
 MONEY_ACTIONS: dict[str, Callable[..., Any]] = {
     "deposit": ledger.deposit,
@@ -331,7 +338,7 @@ def change_status(account_id: int, action: str) -> Response:
         except NotFound:
             raise
         except DomainError as err:
-            flash(err.message, "error")
+            flash(refusal(err), "error")
     else:
         flash("Keep the reason under 500 characters.", "error")
     return redirect_to(url_for(".admin_detail", account_id=account.id))

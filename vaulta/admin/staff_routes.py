@@ -16,7 +16,7 @@ from vaulta.auth.access import acting_user, require_permission
 from vaulta.services.changes import change_requests, identity_actions
 from vaulta.services.errors import DomainError, NotFound
 from vaulta.services.identity import roles as staff_roles
-from vaulta.web import awaiting_approval, redirect_to, render, request_url
+from vaulta.web import awaiting_approval, redirect_to, refusal, render, request_url
 
 
 def _staff_page() -> str:
@@ -35,7 +35,7 @@ def _role_request(user_id: int, action: str) -> Response:
     except NotFound:
         raise
     except DomainError as err:
-        flash(err.message, "error")
+        flash(refusal(err), "error")
     else:
         flash(awaiting_approval(made.id), "success")
     return redirect_to(_staff_page())

@@ -22,7 +22,7 @@ from vaulta.models import Customer
 from vaulta.services.banking import customer_queries
 from vaulta.services.changes import change_requests
 from vaulta.services.errors import DomainError, NotFound
-from vaulta.web import awaiting_approval, redirect_to, render, wants_partial
+from vaulta.web import awaiting_approval, redirect_to, refusal, render, wants_partial
 
 
 def _cursor() -> tuple[str, int] | None:
@@ -128,13 +128,13 @@ def _change_status(customer_id: int, action: str) -> Response:
         raise
     except DomainError as err:
         if not wants_partial():
-            flash(err.message, "error")
+            flash(refusal(err), "error")
             return redirect_to(_detail_url(customer_id))
         return render(
             "customers/detail.html",
             "customers/_status.html",
             customer=customer_queries.customer_detail(customer_id),
-            status_error=err.message,
+            status_error=refusal(err),
             status=err.status,
         )
     done = awaiting_approval(made.id)

@@ -179,3 +179,15 @@ def test_closed_customer_offers_no_actions(
     assert "a closed customer cannot be changed" in teller_client.get(page(customer)).get_data(
         as_text=True
     )
+
+
+def test_a_second_status_request_links_to_the_pending_one(
+    teller_client: WebClient, customer: Customer
+) -> None:
+    teller_client.post_form(page(customer, "suspend"))
+    first = request_id_in(teller_client.get(page(customer)).get_data(as_text=True))
+    again = teller_client.htmx("POST", page(customer, "close"))
+    assert again.status_code == 409
+    html = again.get_data(as_text=True)
+    assert "already pending" in html
+    assert f'<a href="/admin/requests/{first}">See request #{first}</a>' in html
