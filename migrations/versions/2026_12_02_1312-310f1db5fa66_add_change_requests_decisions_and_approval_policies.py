@@ -23,6 +23,7 @@ Create Date: 2026-12-02 13:12:17.947099+00:00
 
 """
 
+import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -33,6 +34,17 @@ revision = "310f1db5fa66"
 down_revision = "3f1c0a7e5b21"
 branch_labels = None
 depends_on = None
+
+
+class JSONLiteral(sa.types.TypeDecorator[object]):
+    """JSON that offline SQL (``flask db upgrade --sql``) can render as a quoted literal."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_literal_param(self, value: object, dialect: object) -> str:
+        return "'" + json.dumps(value).replace("'", "''") + "'"
+
 
 approval_policies = sa.table(
     "approval_policies",
@@ -48,8 +60,8 @@ approval_policies = sa.table(
     sa.column("cumulative_threshold_minor", sa.BigInteger),
     sa.column("cumulative_by", sa.String),
     sa.column("levels", sa.Integer),
-    sa.column("roles_per_level", sa.JSON),
-    sa.column("step_up_levels", sa.JSON),
+    sa.column("roles_per_level", JSONLiteral),
+    sa.column("step_up_levels", JSONLiteral),
     sa.column("bulk_allowed", sa.Boolean),
     sa.column("created_at", sa.DateTime(timezone=True)),
 )
@@ -123,7 +135,13 @@ def _seed_default_policies() -> None:
     op.bulk_insert(
         approval_policies,
         [
-            {**policy, "version": 1, "is_current": True, "enabled": True, "created_at": now}
+            {
+                **policy,
+                "version": 1,
+                "is_current": True,
+                "enabled": True,
+                "created_at": now,
+            }
             for policy in DEFAULT_POLICIES
         ],
     )

@@ -86,6 +86,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "constraint-missing-not-valid": "users is small and already locked by the UPDATE of "
         "its admins: NOT VALID + VALIDATE in one transaction would buy nothing",
     },
+    "310f1db5fa66": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+    },
 }
 
 
