@@ -181,8 +181,8 @@ def approve(
     request = state.pending(request_id)
     found = requirements.now_in_force(session(), request)
     requirements.check_decider(session(), request, actor, found)
+    expected = request.levels_approved  # the level checked; the code's commit expires it
     used = _step_up(request, found, actor, step_up_code, send_code)
-    expected = request.levels_approved
     with write_transaction(expire_on_commit=False) as s:
         now = utcnow()
         request = state.lock(s, request_id)
