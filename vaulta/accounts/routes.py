@@ -32,7 +32,7 @@ from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.money import format_amount, format_plain, to_decimal
 from vaulta.services import ledger
 from vaulta.services.banking import account_queries
-from vaulta.services.changes import change_requests
+from vaulta.services.changes import change_requests, object_requests
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
 from vaulta.services.ledger import statements
 from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
@@ -177,6 +177,8 @@ def _admin_context(
     # Status actions and money forms only for open customer accounts (the template shows
     # them then); a system or closed account's page builds no forms.
     context["actionable"] = not account.is_system and account.status != ACCOUNT_CLOSED
+    if context["actionable"]:
+        context["pending_requests"] = object_requests.pending_for("account", account.id)
     if context["actionable"]:
         for action in MONEY_ACTIONS:
             context[f"{action}_form"] = (submitted or {}).get(action) or MoneyForm(

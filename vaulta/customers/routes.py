@@ -20,7 +20,7 @@ from vaulta.customers.forms import CustomerForm, OpenAccountForm
 from vaulta.forms import show_error
 from vaulta.models import Customer
 from vaulta.services.banking import customer_queries
-from vaulta.services.changes import change_requests
+from vaulta.services.changes import change_requests, object_requests
 from vaulta.services.errors import DomainError, NotFound
 from vaulta.web import awaiting_approval, redirect_to, refusal, render, wants_partial
 
@@ -95,6 +95,7 @@ def detail(customer_id: int) -> Response:
     return render(
         "customers/detail.html",
         customer=customer_queries.customer_detail(customer_id),
+        pending_requests=object_requests.pending_for_customer(customer_id),
         account_form=OpenAccountForm(formdata=None),
     )
 
@@ -134,6 +135,7 @@ def _change_status(customer_id: int, action: str) -> Response:
             "customers/detail.html",
             "customers/_status.html",
             customer=customer_queries.customer_detail(customer_id),
+            pending_requests=object_requests.pending_for_customer(customer_id),
             status_error=refusal(err),
             status=err.status,
         )
@@ -145,6 +147,7 @@ def _change_status(customer_id: int, action: str) -> Response:
         "customers/detail.html",
         "customers/_status.html",
         customer=customer_queries.customer_detail(customer_id),
+        pending_requests=object_requests.pending_for_customer(customer_id),
         account_form=OpenAccountForm(formdata=None),
         status_notice=done,
     )

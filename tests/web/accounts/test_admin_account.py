@@ -373,3 +373,12 @@ def test_a_text_direction_character_in_the_description_is_refused(
     assert response.status_code == 422
     assert "invisible text-direction character U+202E (RIGHT-TO-LEFT OVERRIDE)" in html
     assert "deposit-confirmation" not in html
+
+
+def test_the_account_page_lists_what_awaits_approval(
+    teller_client: WebClient, owned: Account
+) -> None:
+    teller_client.post_form(f"/admin/accounts/{owned.id}/freeze", {"reason": "Lost card"})
+    html = teller_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
+    assert 'Awaiting approval: <a href="/admin/requests/' in html
+    assert f"Freeze account {owned.number}" in html

@@ -191,3 +191,12 @@ def test_a_second_status_request_links_to_the_pending_one(
     html = again.get_data(as_text=True)
     assert "already pending" in html
     assert f'<a href="/admin/requests/{first}">See request #{first}</a>' in html
+
+
+def test_the_page_lists_what_awaits_approval(teller_client: WebClient, customer: Customer) -> None:
+    teller_client.post_form(page(customer, "suspend"))
+    teller_client.post_form(page(customer, "accounts"), {"currency": "USD"})
+    html = teller_client.get(page(customer)).get_data(as_text=True)
+    assert html.count("Awaiting approval: <a") == 2
+    assert f"Suspend customer {customer.customer_number} (Dana Doe)" in html
+    assert "Open a USD account for" in html
