@@ -63,6 +63,7 @@ STAFF_NAV = (
     ("admin.audit", "Audit log", "audit.read"),
     ("admin.staff", "Staff", "users.read"),
     ("admin.roles", "Roles", "roles.read"),
+    ("admin.policies_index", "Policies", "policies.manage"),
     ("webhooks.index", "Webhooks", "webhooks.manage"),
     ("ops.system", "System", "system.read"),
 )

@@ -8,8 +8,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from flask import Flask, Response, make_response, redirect, render_template, request
+from markupsafe import Markup
 
 from vaulta.services import audit
+from vaulta.services.errors import DomainError
 
 
 def is_htmx() -> bool:
@@ -44,6 +46,28 @@ def redirect_to(url: str) -> Response:
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url)
+
+
+def request_url(request_id: int) -> str:
+    """The page of a change request (the checker inbox's, vaulta/inbox)."""
+    return f"{request.script_root}/admin/requests/{int(request_id)}"
+
+
+def awaiting_approval(request_id: int) -> Markup:
+    """What a maker is told once their change request is made: nothing happened yet."""
+    return Markup('Request <a href="{}">#{}</a> awaits approval.').format(
+        request_url(request_id), int(request_id)
+    )
+
+
+def refusal(err: DomainError) -> str | Markup:
+    """A refused request's message; a duplicate of a pending change request links to it."""
+    first_id = getattr(err, "first_id", None)
+    if isinstance(first_id, int):
+        return Markup('{} <a href="{}">See request #{}</a>.').format(
+            err.message, request_url(first_id), first_id
+        )
+    return err.message
 
 
 def stream_csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

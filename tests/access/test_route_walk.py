@@ -101,6 +101,11 @@ STAFF: dict[str, tuple[str | tuple[str, ...], set[str]]] = {
     "admin.index": ("staff.dashboard", ALL_STAFF),
     "admin.roles": ("roles.read", ALL_STAFF),
     "admin.staff": ("users.read", {"admin", "auditor"}),
+    "admin.grant_role": ("roles.manage", {"admin"}),
+    "admin.revoke_role": ("roles.manage", {"admin"}),
+    "admin.request_staff_key": ("api_keys.manage", {"admin"}),
+    "admin.policies_index": ("policies.manage", {"admin"}),
+    "admin.policy": ("policies.manage", {"admin"}),
     "admin.audit": ("audit.read", {"auditor"}),
     "admin.audit_events": ("audit.export", {"auditor"}),
     "admin.audit_export": ("audit.export", {"auditor"}),
@@ -284,6 +289,8 @@ def url_for_rule(rule: Rule, world: World) -> str:
             "month": world.past_month,
             "job_id": world.export_job_id,
             "request_id": world.request_id,
+            "user_id": world.teller.id,
+            "name": "default",
         }[argument]
     if rule.endpoint == "accounts.statement_pdf":
         values |= {"from": world.past_month + "-01", "to": world.past_month + "-28"}

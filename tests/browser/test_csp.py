@@ -50,7 +50,14 @@ def test_pages_load_without_csp_violations(
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert_no_violations(page)
     sign_in(page, live_server, ADMIN_EMAIL)
-    for path in ["/admin/", "/admin/roles", "/admin/staff", "/settings", "/settings/password"]:
+    pages = [
+        "/admin/",
+        "/admin/roles",
+        "/admin/staff",
+        "/admin/policies",
+        "/admin/policies/default",
+    ]
+    for path in [*pages, "/settings", "/settings/password"]:
         page.goto(live_server + path)
         assert page.evaluate("window.htmx && window.htmx.version").startswith("2.")
         assert_no_violations(page)

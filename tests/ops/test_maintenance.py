@@ -14,6 +14,7 @@ from flask import Flask
 
 from tests import factories
 from tests.api.conftest import make_key, payment_body
+from tests.change_steps import approve_newest
 from tests.helpers import balance, count_rows
 from tests.services.payments.factories import backdate_expiry, make_payment, status_of
 from tests.webclient import WebClient
@@ -155,12 +156,13 @@ def test_retry_after_counts_down_to_the_expected_end(app: Flask, teller_client: 
 
 
 def test_writes_work_again_once_it_is_off(
-    app: Flask, teller_client: WebClient, account: Account
+    app: Flask, teller_client: WebClient, account: Account, approver: User
 ) -> None:
     maintenance.turn_on(db.engine, REASON, "tests")
     maintenance.turn_off(db.engine)
     response = teller_client.post_form(f"/admin/accounts/{account.id}/freeze", {"reason": "x"})
     assert response.status_code == 302
+    approve_newest(approver)
     db.session.rollback()
     assert db.session.get(Account, account.id).status == "frozen"
     assert teller_client.get("/healthz").json["status"] == "ok"

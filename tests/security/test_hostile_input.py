@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.test import encode_multipart
 
 from tests import factories
+from tests.change_steps import approve_newest
 from tests.webclient import WebClient
 from vaulta import create_app
 from vaulta.extensions import db
@@ -55,12 +56,15 @@ def test_c0_del_and_c1_controls_are_refused_in_a_search_box(
     assert response.headers["HX-Retarget"] == "#messages"
 
 
-def test_a_multi_line_field_keeps_its_line_breaks_and_tabs(teller_client: WebClient) -> None:
+def test_a_multi_line_field_keeps_its_line_breaks_and_tabs(
+    teller_client: WebClient, approver: User
+) -> None:
     address = "1 Main Street\r\nFlat 2\tBack door\nSpringfield"
     response = teller_client.post_form(
         "/admin/customers/new", {"full_name": "Lin Lines", "address": address}
     )
     assert response.status_code == 302
+    approve_newest(approver)  # the customer exists once the request is approved
     stored = db.session.scalar(sa.select(Customer).where(Customer.full_name == "Lin Lines"))
     assert stored is not None
     assert stored.address is not None

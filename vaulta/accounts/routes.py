@@ -2,15 +2,15 @@
 
 Customers reach an account by its number, always through
 ``account_queries.get_account_for_customer`` (another customer's number is a 404). Staff reach
-any account by id; tellers change its status and ask for money in and out: a confirmed
-deposit or withdrawal is a change request (vaulta/services/changes/) that moves money only
-once approvers approve it. The page reads the account with its statement page in one
-statement (``statements.account_statement``).
+any account by id; tellers ask for status changes and for money in and out: each is a
+change request (vaulta/services/changes/) that acts only once approvers approve it. The
+page reads the account with its statement page in one statement
+(``statements.account_statement``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -32,20 +32,22 @@ from vaulta.inbox import rows
 from vaulta.models import Account, ChangeRequest, User
 from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.money import format_plain, to_decimal
-from vaulta.services.banking import account_queries, accounts
-from vaulta.services.changes import change_requests
+from vaulta.services.banking import account_queries
+from vaulta.services.changes import change_requests, object_requests
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
 from vaulta.services.ledger import statements
 from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
-from vaulta.web import redirect_to, render, stream_csv, wants_partial
+from vaulta.web import (
+    awaiting_approval,
+    redirect_to,
+    refusal,
+    render,
+    stream_csv,
+    wants_partial,
+)
 
 # The form's action -> the change request's action (vaulta/services/changes/ledger_actions.py).
 MONEY_ACTIONS: dict[str, str] = {"deposit": "ledger.deposit", "withdraw": "ledger.withdrawal"}
-STATUS_ACTIONS: dict[str, tuple[Callable[..., Account], str]] = {
-    "freeze": (accounts.freeze_account, "Account {} is frozen."),
-    "unfreeze": (accounts.unfreeze_account, "Account {} is active again."),
-    "close": (accounts.close_account, "Account {} is closed."),
-}
 CSV_HEADER = (
     "date",
     "id",
@@ -174,6 +176,8 @@ def _admin_context(
     # Status actions and money forms only for open customer accounts (the template shows
     # them then); a system or closed account's page builds no forms.
     context["actionable"] = not account.is_system and account.status != ACCOUNT_CLOSED
+    if context["actionable"]:
+        context["pending_requests"] = object_requests.pending_for("account", account.id)
     if context["actionable"]:
         for action in MONEY_ACTIONS:
             context[f"{action}_form"] = (submitted or {}).get(action) or MoneyForm(
@@ -337,17 +341,22 @@ def _money_step(
 )
 @require_permission("accounts.manage")
 def change_status(account_id: int, action: str) -> Response:
+    """Ask for the status change: a change request another person approves (the account
+    changes only then, vaulta/services/changes/banking_actions.py)."""
     account = account_queries.get_account(account_id)
     form = StatusForm()
     if form.validate_on_submit():
-        change, message = STATUS_ACTIONS[action]
         try:
-            change(account.id, actor=_actor(), reason=form.reason.data)
-            flash(message.format(account.number), "success")
+            made = change_requests.submit(
+                f"account.{action}",
+                {"account_id": account.id, "reason": form.reason.data},
+                actor=_actor(),
+            )
+            flash(awaiting_approval(made.id), "success")
         except NotFound:
             raise
         except DomainError as err:
-            flash(err.message, "error")
+            flash(refusal(err), "error")
     else:
         flash("Keep the reason under 500 characters.", "error")
     return redirect_to(url_for(".admin_detail", account_id=account.id))

@@ -1,12 +1,15 @@
-"""Forms of the admin blueprint: the audit-log filters."""
+"""Forms of the admin blueprint: the audit-log filters, staff roles and staff API keys."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
 
 from vaulta.forms import FilterForm
+from vaulta.models.user import STAFF_ROLES
+from vaulta.validators import DisplaySafe
 
 
 class AuditSearchForm(FilterForm):
@@ -29,3 +32,22 @@ class AuditExportForm(FlaskForm):
 
     date_from = DateField("From (UTC)", validators=[Optional()])
     date_to = DateField("To (UTC)", validators=[Optional()])
+
+
+class RoleForm(FlaskForm):
+    """The role to grant to (or remove from) a staff login."""
+
+    role = SelectField("Role", choices=[SelectChoice(r) for r in STAFF_ROLES], validate_choice=True)
+
+
+class StaffKeyForm(FlaskForm):
+    """A staff API key to ask for: its name and scopes (``read`` or permission names)."""
+
+    name = StringField(
+        "Key name", validators=[DataRequired("Name the key."), Length(max=100), DisplaySafe()]
+    )
+    scopes = StringField(
+        "Scopes (space-separated: read, or permission names)",
+        default="read",
+        validators=[DataRequired("Choose at least one scope."), Length(max=200)],
+    )

@@ -18,6 +18,7 @@ from vaulta.exports.kinds import KINDS, audit_filters_json
 from vaulta.forms import show_error
 from vaulta.models import utcnow
 from vaulta.models.export_job import EXPORT_AUDIT_LOG
+from vaulta.models.user import STAFF_ROLES
 from vaulta.services.audit import audit_queries, export
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions
@@ -141,4 +142,4 @@ def roles() -> Response:
 @require_permission("users.read")
 def staff() -> Response:
     """Staff logins and the roles each holds."""
-    return render("admin/staff.html", staff=staff_roles.staff_logins())
+    return render("admin/staff.html", staff=staff_roles.staff_logins(), staff_roles=STAFF_ROLES)

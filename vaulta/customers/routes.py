@@ -1,11 +1,14 @@
-"""Admin pages for customers: list with live search, create, details, edit, status, accounts.
+"""Staff pages for customers: list with live search, create, details, edit, status, accounts.
 
-Views validate the form, call one service, then render or redirect.
+Views validate the form, call one service, then render or redirect. Creating, editing,
+suspending, reactivating and closing a customer and opening an account are change requests
+(vaulta/services/changes/banking_actions.py): the view makes the request and says it awaits
+approval; nothing changes until another person approves it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from flask import current_app, flash, request, url_for
 from flask_wtf import FlaskForm
@@ -16,9 +19,10 @@ from vaulta.customers import bp
 from vaulta.customers.forms import CustomerForm, OpenAccountForm
 from vaulta.forms import show_error
 from vaulta.models import Customer
-from vaulta.services.banking import accounts, customer_queries, customers
+from vaulta.services.banking import customer_queries
+from vaulta.services.changes import change_requests, object_requests
 from vaulta.services.errors import DomainError, NotFound
-from vaulta.web import redirect_to, render, wants_partial
+from vaulta.web import awaiting_approval, redirect_to, refusal, render, wants_partial
 
 
 def _cursor() -> tuple[str, int] | None:
@@ -67,19 +71,22 @@ def new() -> Response:
     status = None
     if form.validate_on_submit():
         try:
-            customer = customers.create_customer(
-                full_name=form.full_name.data or "",
-                email=form.email.data,
-                phone=form.phone.data,
-                address=form.address.data,
-                actor=acting_user(),
-            )
+            made = change_requests.submit("customer.create", _fields(form), actor=acting_user())
         except DomainError as err:
             status = _show_error(form, err)
         else:
-            flash(f"Customer {customer.customer_number} created.", "success")
-            return redirect_to(_detail_url(customer.id))
+            flash(awaiting_approval(made.id), "success")
+            return redirect_to(url_for("customers.index"))
     return _form_page(form, None, status)
+
+
+def _fields(form: CustomerForm) -> dict[str, Any]:
+    return {
+        "full_name": form.full_name.data or "",
+        "email": form.email.data,
+        "phone": form.phone.data,
+        "address": form.address.data,
+    }
 
 
 @bp.route("/<int:customer_id>")
@@ -88,6 +95,7 @@ def detail(customer_id: int) -> Response:
     return render(
         "customers/detail.html",
         customer=customer_queries.customer_detail(customer_id),
+        pending_requests=object_requests.pending_for_customer(customer_id),
         account_form=OpenAccountForm(formdata=None),
     )
 
@@ -100,71 +108,67 @@ def edit(customer_id: int) -> Response:
     status = None
     if form.validate_on_submit():
         try:
-            customers.update_customer(
-                customer_id,
-                full_name=form.full_name.data or "",
-                email=form.email.data,
-                phone=form.phone.data,
-                address=form.address.data,
+            made = change_requests.submit(
+                "customer.update",
+                {"customer_id": customer_id, **_fields(form)},
                 actor=acting_user(),
             )
         except DomainError as err:
             status = _show_error(form, err)
         else:
-            flash("Customer details saved.", "success")
+            flash(awaiting_approval(made.id), "success")
             return redirect_to(_detail_url(customer_id))
     return _form_page(form, customer, status)
 
 
-def _change_status(customer_id: int, change: Callable[..., Customer], done: str) -> Response:
-    """Run a status change; htmx gets the status partial, plain requests a redirect."""
+def _change_status(customer_id: int, action: str) -> Response:
+    """Ask for a status change; htmx gets the status partial, plain requests a redirect."""
     try:
-        change(customer_id, actor=acting_user())
+        made = change_requests.submit(action, {"customer_id": customer_id}, actor=acting_user())
     except NotFound:
         raise
     except DomainError as err:
         if not wants_partial():
-            flash(err.message, "error")
+            flash(refusal(err), "error")
             return redirect_to(_detail_url(customer_id))
         return render(
             "customers/detail.html",
             "customers/_status.html",
             customer=customer_queries.customer_detail(customer_id),
-            status_error=err.message,
+            pending_requests=object_requests.pending_for_customer(customer_id),
+            status_error=refusal(err),
             status=err.status,
         )
+    done = awaiting_approval(made.id)
     if not wants_partial():
         flash(done, "success")
         return redirect_to(_detail_url(customer_id))
-    # The accounts section changes with the status (opening is for active customers only).
     return render(
         "customers/detail.html",
         "customers/_status.html",
         customer=customer_queries.customer_detail(customer_id),
+        pending_requests=object_requests.pending_for_customer(customer_id),
         account_form=OpenAccountForm(formdata=None),
         status_notice=done,
-        oob=True,
     )
 
 
 @bp.route("/<int:customer_id>/suspend", methods=["POST"])
 @require_permission("customers.manage")
 def suspend(customer_id: int) -> Response:
-    done = "Customer suspended. Their logins are signed out and cannot sign in or use the API."
-    return _change_status(customer_id, customers.suspend_customer, done)
+    return _change_status(customer_id, "customer.suspend")
 
 
 @bp.route("/<int:customer_id>/reactivate", methods=["POST"])
 @require_permission("customers.manage")
 def reactivate(customer_id: int) -> Response:
-    return _change_status(customer_id, customers.reactivate_customer, "Customer reactivated.")
+    return _change_status(customer_id, "customer.reactivate")
 
 
 @bp.route("/<int:customer_id>/close", methods=["POST"])
 @require_permission("customers.manage")
 def close(customer_id: int) -> Response:
-    done = "Customer closed. Their logins are signed out and cannot sign in or use the API."
-    return _change_status(customer_id, customers.close_customer, done)
+    return _change_status(customer_id, "customer.close")
 
 
 @bp.route("/<int:customer_id>/accounts", methods=["POST"])
@@ -176,11 +180,15 @@ def open_account(customer_id: int) -> Response:
     notice = None
     if form.validate_on_submit():
         try:
-            account = accounts.open_account(customer, form.currency.data or "", actor=acting_user())
+            made = change_requests.submit(
+                "account.open",
+                {"customer_id": customer.id, "currency": form.currency.data or ""},
+                actor=acting_user(),
+            )
         except DomainError as err:
             status = _show_error(form, err)
         else:
-            notice = f"Account {account.number} opened in {account.currency}."
+            notice = awaiting_approval(made.id)
             if not wants_partial():
                 flash(notice, "success")
                 return redirect_to(_detail_url(customer_id))

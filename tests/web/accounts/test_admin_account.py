@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.change_steps import approve, approve_newest, request_id_in
 from tests.helpers import balance, count_rows
 from tests.web.accounts.conftest import idempotency_key, status_of
 from tests.webclient import WebClient
@@ -247,22 +248,27 @@ def test_deposit_is_audited_with_the_acting_teller(
     assert event.details["amount_minor"] == 300
 
 
-def test_status_actions(teller_client: WebClient, teller: User, owned: Account) -> None:
+def test_status_actions(
+    teller_client: WebClient, teller: User, approver: User, owned: Account
+) -> None:
     url = f"/admin/accounts/{owned.id}"
     response = teller_client.post_form(f"{url}/freeze", {"reason": "Lost card"})
     assert response.status_code == 302
+    request_id = request_id_in(teller_client.get(url).get_data(as_text=True))
+    assert status_of(owned) == "active"  # nothing until approved
+    approve(request_id, approver)
     assert status_of(owned) == "frozen"
-    html = teller_client.get(url).get_data(as_text=True)
-    assert f"Account {owned.number} is frozen." in html
-    assert "Unfreeze" in html
+    assert "Unfreeze" in teller_client.get(url).get_data(as_text=True)
     teller_client.post_form(f"{url}/unfreeze")
+    approve_newest(approver)
     assert status_of(owned) == "active"
-    # Closing needs a zero balance: refused with a message, then allowed.
+    # Closing needs a zero balance: refused with a message when asked, then allowed.
     teller_client.post_form(f"{url}/close")
-    assert status_of(owned) == "active"
     assert "zero balance" in teller_client.get(url).get_data(as_text=True)
     ledger.withdraw(owned, 10_000, actor=teller, description="Pay out")
     teller_client.post_form(f"{url}/close")
+    assert status_of(owned) == "active"
+    approve_newest(approver)
     assert status_of(owned) == "closed"
     html = teller_client.get(url).get_data(as_text=True)
     assert 'id="deposit-form"' not in html
@@ -273,6 +279,20 @@ def test_status_actions(teller_client: WebClient, teller: User, owned: Account) 
         sa.select(AuditEvent).where(AuditEvent.action == "account.freeze")
     ).one()
     assert event.details["reason"] == "Lost card"
+    assert event.actor_id == teller.id
+    assert event.details["change_request_id"] == request_id
+
+
+def test_closing_fails_at_the_decision_when_money_arrived_meanwhile(
+    teller_client: WebClient, teller: User, approver: User, customer_user: User
+) -> None:
+    empty = factories.make_account(factories.customer_of(customer_user), "EUR")
+    teller_client.post_form(f"/admin/accounts/{empty.id}/close")
+    ledger.deposit(empty, 500, actor=teller, description="Late salary")
+    request = approve_newest(approver)
+    assert request.status == "failed"
+    assert "zero balance" in (request.failure_reason or "")
+    assert status_of(empty) == "active"
 
 
 def test_system_account_page_has_no_actions(app: Flask, teller_client: WebClient) -> None:
@@ -396,3 +416,12 @@ def test_a_text_direction_character_in_the_description_is_refused(
     assert response.status_code == 422
     assert "invisible text-direction character U+202E (RIGHT-TO-LEFT OVERRIDE)" in html
     assert "deposit-confirmation" not in html
+
+
+def test_the_account_page_lists_what_awaits_approval(
+    teller_client: WebClient, owned: Account
+) -> None:
+    teller_client.post_form(f"/admin/accounts/{owned.id}/freeze", {"reason": "Lost card"})
+    html = teller_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)
+    assert 'Awaiting approval: <a href="/admin/requests/' in html
+    assert f"Freeze account {owned.number}" in html

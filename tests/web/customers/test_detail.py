@@ -1,4 +1,5 @@
-"""The customer page: details, logins, accounts, status actions and opening accounts."""
+"""The customer page: details, logins, accounts, status actions and opening accounts (each a
+change request: nothing changes until another person approves)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sqlalchemy as sa
 from flask import Flask, url_for
 
 from tests import factories
+from tests.change_steps import approve, approve_newest, request_id_in
 from tests.helpers import count_rows
 from tests.webclient import WebClient, web_client
 from vaulta.extensions import db
@@ -49,17 +51,23 @@ def test_account_numbers_link_to_the_account_page_when_it_exists(
     assert f'href="{href}">{account.number}</a>' in html
 
 
-def test_open_account_without_js_redirects_back(
-    teller_client: WebClient, customer: Customer
+def test_open_account_without_js_asks_and_the_account_opens_once_approved(
+    teller_client: WebClient, customer: Customer, teller: User, approver: User
 ) -> None:
     response = teller_client.post_form(page(customer, "accounts"), {"currency": "JPY"})
     assert response.status_code == 302
     assert response.location == page(customer)
+    request_id = request_id_in(teller_client.get(response.location).get_data(as_text=True))
+    assert count_rows(Account) == 0  # nothing until approved
+    approve(request_id, approver)
     account = db.session.scalar(sa.select(Account).where(Account.customer_id == customer.id))
     assert account is not None
     assert account.currency == "JPY"
-    html = teller_client.get(response.location).get_data(as_text=True)
-    assert f"Account {account.number} opened in JPY." in html
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "account.open"))
+    assert event is not None
+    assert event.actor_id == teller.id  # the maker
+    assert event.details["change_request_id"] == request_id
+    assert event.details["approved_by_id"] == approver.id
 
 
 def test_open_account_with_htmx_swaps_the_accounts_partial(
@@ -71,12 +79,18 @@ def test_open_account_with_htmx_swaps_the_accounts_partial(
     assert "<html" not in html
     assert 'id="customer-accounts"' in html
     assert "HX-Request" in response.headers["Vary"]
-    account = db.session.scalar(sa.select(Account).where(Account.customer_id == customer.id))
-    assert account is not None
-    assert account.number in html
-    assert "0.00 GBP" in html
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "account.open"))
-    assert event is not None
+    request_id_in(html)
+    assert "No accounts yet." in html
+    assert count_rows(Account) == 0
+
+
+def test_a_second_request_to_open_the_same_account_is_refused(
+    teller_client: WebClient, customer: Customer
+) -> None:
+    teller_client.post_form(page(customer, "accounts"), {"currency": "EUR"})
+    again = teller_client.htmx("POST", page(customer, "accounts"), data={"currency": "EUR"})
+    assert again.status_code == 409
+    assert "already pending" in again.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
@@ -104,20 +118,26 @@ def test_open_account_for_a_suspended_customer_is_refused_with_a_message(
     assert "<html" not in html
 
 
-def test_suspend_and_reactivate_without_js(teller_client: WebClient, customer: Customer) -> None:
+def test_suspend_and_reactivate_without_js(
+    teller_client: WebClient, customer: Customer, approver: User
+) -> None:
     response = teller_client.post_form(page(customer, "suspend"))
     assert response.status_code == 302
     assert response.location == page(customer)
-    html = teller_client.get(response.location).get_data(as_text=True)
-    assert "Customer suspended. Their logins are signed out" in html
+    request_id_in(teller_client.get(response.location).get_data(as_text=True))
+    assert customer_queries.get_customer(customer.id).status == "active"
+    approve_newest(approver)
+    html = teller_client.get(page(customer)).get_data(as_text=True)
     assert "Reactivate" in html
     assert "Accounts can be opened for active customers only." in html
     assert customer_queries.get_customer(customer.id).status == "suspended"
     teller_client.post_form(page(customer, "reactivate"))
+    assert customer_queries.get_customer(customer.id).status == "suspended"
+    approve_newest(approver)
     assert customer_queries.get_customer(customer.id).status == "active"
 
 
-def test_suspend_with_htmx_swaps_status_and_accounts(
+def test_suspend_with_htmx_swaps_the_status_with_the_request(
     teller_client: WebClient, customer: Customer
 ) -> None:
     response = teller_client.htmx("POST", page(customer, "suspend"))
@@ -125,9 +145,8 @@ def test_suspend_with_htmx_swaps_status_and_accounts(
     assert response.status_code == 200
     assert "<html" not in html
     assert 'id="customer-status"' in html
-    assert "Suspended" in html
-    assert "Customer suspended." in html
-    assert 'id="customer-accounts" hx-swap-oob="true"' in html
+    assert "Active" in html
+    request_id_in(html)
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -146,10 +165,13 @@ def test_close_with_an_open_account_shows_why(teller_client: WebClient, customer
     assert customer_queries.get_customer(customer.id).status == "active"
 
 
-def test_closed_customer_offers_no_actions(teller_client: WebClient, customer: Customer) -> None:
+def test_closed_customer_offers_no_actions(
+    teller_client: WebClient, customer: Customer, approver: User
+) -> None:
     assert teller_client.post_form(page(customer, "close")).status_code == 302
+    approve_newest(approver)
     html = teller_client.get(page(customer)).get_data(as_text=True)
-    assert "Customer closed." in html
+    assert "Closed" in html
     assert "Edit details" not in html
     assert "Reactivate" not in html
     refused = teller_client.post_form(page(customer, "reactivate"))
@@ -157,3 +179,24 @@ def test_closed_customer_offers_no_actions(teller_client: WebClient, customer: C
     assert "a closed customer cannot be changed" in teller_client.get(page(customer)).get_data(
         as_text=True
     )
+
+
+def test_a_second_status_request_links_to_the_pending_one(
+    teller_client: WebClient, customer: Customer
+) -> None:
+    teller_client.post_form(page(customer, "suspend"))
+    first = request_id_in(teller_client.get(page(customer)).get_data(as_text=True))
+    again = teller_client.htmx("POST", page(customer, "close"))
+    assert again.status_code == 409
+    html = again.get_data(as_text=True)
+    assert "already pending" in html
+    assert f'<a href="/admin/requests/{first}">See request #{first}</a>' in html
+
+
+def test_the_page_lists_what_awaits_approval(teller_client: WebClient, customer: Customer) -> None:
+    teller_client.post_form(page(customer, "suspend"))
+    teller_client.post_form(page(customer, "accounts"), {"currency": "USD"})
+    html = teller_client.get(page(customer)).get_data(as_text=True)
+    assert html.count("Awaiting approval: <a") == 2
+    assert f"Suspend customer {customer.customer_number} (Dana Doe)" in html
+    assert "Open a USD account for" in html

@@ -1,10 +1,12 @@
-"""Creating and editing customers: redirects with a flash, 422 with messages in place."""
+"""Creating and editing customers: change requests (a flash linking the request; the change
+once another person approves), 422 with messages in place."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
+from tests.change_steps import approve, request_id_in
 from tests.helpers import count_rows
 from tests.webclient import WebClient
 from vaulta.extensions import db
@@ -14,20 +16,22 @@ from vaulta.services.banking import customer_queries, customers
 NEW = "/admin/customers/new"
 
 
-def test_create_redirects_to_the_customer_page_with_a_flash(
-    teller_client: WebClient, teller: User
+def test_create_asks_and_the_customer_exists_once_approved(
+    teller_client: WebClient, teller: User, approver: User
 ) -> None:
     response = teller_client.post_form(
         NEW,
         {"full_name": "Erin Example", "email": "Erin@Example.com", "phone": "+1 555 0100"},
     )
     assert response.status_code == 302
+    assert response.location == "/admin/customers/"
+    request_id = request_id_in(teller_client.get(response.location).get_data(as_text=True))
+    assert count_rows(Customer) == 0
+    request = approve(request_id, approver)
     customer = db.session.scalar(sa.select(Customer).where(Customer.full_name == "Erin Example"))
     assert customer is not None
     assert customer.email == "erin@example.com"
-    assert response.location == f"/admin/customers/{customer.id}"
-    html = teller_client.get(response.location).get_data(as_text=True)
-    assert f"Customer {customer.customer_number} created." in html
+    assert request.target_id == customer.id
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "customer.create"))
     assert event is not None
     assert event.actor_id == teller.id
@@ -36,7 +40,7 @@ def test_create_redirects_to_the_customer_page_with_a_flash(
 def test_create_with_htmx_answers_with_hx_redirect(teller_client: WebClient) -> None:
     response = teller_client.htmx("POST", NEW, data={"full_name": "Hana Htmx"})
     assert response.status_code == 204
-    assert response.headers["HX-Redirect"].startswith("/admin/customers/")
+    assert response.headers["HX-Redirect"] == "/admin/customers/"
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
@@ -72,8 +76,8 @@ def test_new_form_renders(teller_client: WebClient) -> None:
     assert 'name="csrf_token"' in html
 
 
-def test_edit_form_is_prefilled_and_saves(
-    teller_client: WebClient, customer: Customer, teller: User
+def test_edit_form_is_prefilled_and_saves_once_approved(
+    teller_client: WebClient, customer: Customer, teller: User, approver: User
 ) -> None:
     url = f"/admin/customers/{customer.id}/edit"
     html = teller_client.get(url).get_data(as_text=True)
@@ -84,7 +88,9 @@ def test_edit_form_is_prefilled_and_saves(
     )
     assert response.status_code == 302
     assert response.location == f"/admin/customers/{customer.id}"
-    assert "Customer details saved." in teller_client.get(response.location).get_data(as_text=True)
+    request_id = request_id_in(teller_client.get(response.location).get_data(as_text=True))
+    assert customer_queries.get_customer(customer.id).full_name == "Dana Doe"
+    approve(request_id, approver)
     fresh = customer_queries.get_customer(customer.id)
     assert (fresh.full_name, fresh.address) == ("Dana Smith", "2 High St")
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "customer.update"))

@@ -1,7 +1,15 @@
 """Accounts (commands): opening, freezing, closing, and the per-currency system accounts.
-Reading them for pages is ``account_queries``."""
+Reading them for pages is ``account_queries``.
+
+Staff change accounts through change requests (vaulta/services/changes/banking_actions.py):
+the ``check_*`` functions validate a request when it is made and again when it is decided,
+the ``*_in`` functions apply it inside the decision's write transaction. The functions that
+open their own transaction (``open_account``, ``freeze_account``, …) act at once: seeding,
+the command line and tests use them."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -38,36 +46,64 @@ def _unused_account_number() -> str:
     return number
 
 
+def check_can_open(s: Session, customer_id: int, currency: str, *, lock: bool = False) -> Customer:
+    """The customer an account in ``currency`` may be opened for (active), else the reason."""
+    if currency not in CURRENCY_EXPONENTS:
+        raise InvalidInput(f"Unsupported currency {currency!r}.", field="currency")
+    customer = s.get(Customer, customer_id, with_for_update=lock, populate_existing=lock)
+    if customer is None:
+        raise NotFound("No such customer.")
+    if customer.status != CUSTOMER_ACTIVE:
+        raise AccountNotAvailable("Accounts can only be opened for active customers.")
+    return customer
+
+
+def open_in(
+    s: Session,
+    customer_id: int,
+    currency: str,
+    *,
+    actor: User | int | None,
+    details: dict[str, Any] | None = None,
+) -> Account:
+    """Open the account inside the caller's write transaction (``s``): the customer is
+    locked, so a concurrent close cannot slip in between; audited, ``account.opened``."""
+    fresh = check_can_open(s, customer_id, currency, lock=True)
+    account = Account(
+        number=_unused_account_number(),
+        customer_id=fresh.id,
+        kind=KIND_CUSTOMER,
+        currency=currency,
+        balance_minor=0,
+        status=ACCOUNT_ACTIVE,
+    )
+    s.add(account)
+    s.flush()
+    audit.record(
+        s,
+        actor=actor,
+        action="account.open",
+        object_type="account",
+        object_id=account.id,
+        details={
+            "number": account.number,
+            "currency": currency,
+            "customer_id": fresh.id,
+            **(details or {}),
+        },
+    )
+    events.emit(s, "account.opened", events.AccountData.model_validate(account))
+    return account
+
+
 def open_account(customer: Customer, currency: str, *, actor: User) -> Account:
-    """Open a customer account in ``currency`` with a zero balance."""
+    """Open a customer account in ``currency`` with a zero balance, at once: for seeding,
+    the command line and tests. Staff open accounts through a change request
+    (vaulta/services/changes/banking_actions.py), which runs ``open_in`` once approved."""
     if currency not in CURRENCY_EXPONENTS:
         raise InvalidInput(f"Unsupported currency {currency!r}.", field="currency")
     with write_transaction() as s:
-        # Locked: a concurrent close of the customer cannot slip in between.
-        fresh = s.get(Customer, customer.id, with_for_update=True)
-        if fresh is None:
-            raise NotFound("No such customer.")
-        if fresh.status != CUSTOMER_ACTIVE:
-            raise AccountNotAvailable("Accounts can only be opened for active customers.")
-        account = Account(
-            number=_unused_account_number(),
-            customer_id=fresh.id,
-            kind=KIND_CUSTOMER,
-            currency=currency,
-            balance_minor=0,
-            status=ACCOUNT_ACTIVE,
-        )
-        s.add(account)
-        s.flush()
-        audit.record(
-            s,
-            actor=actor,
-            action="account.open",
-            object_type="account",
-            object_id=account.id,
-            details={"number": account.number, "currency": currency, "customer_id": fresh.id},
-        )
-        events.emit(s, "account.opened", events.AccountData.model_validate(account))
+        account = open_in(s, customer.id, currency, actor=actor)
     return account
 
 
@@ -111,67 +147,83 @@ def _lock_account(s: Session, account_id: int) -> Account:
     return account
 
 
-def _clean_reason(reason: str | None) -> str | None:
+def clean_reason(reason: str | None) -> str | None:
     return (reason or "").strip()[:REASON_MAX] or None
 
 
-def _change_status(
-    account_id: int, *, actor: User, reason: str | None, action: str, allowed: tuple[str, ...]
-) -> Account:
-    """Lock the account, check its status may change, apply ``action`` and audit it."""
-    with write_transaction() as s:
-        account = _lock_account(s, account_id)
-        if account.is_system:
-            raise Conflict("The bank's system accounts cannot be frozen or closed.")
-        if account.status not in allowed:
-            raise Conflict(f"Account {account.number} is {account.status}.")
-        before = account.status
-        if action == "account.close":
-            if account.balance_minor != 0:
-                raise Conflict(
-                    f"Account {account.number} can only be closed at a zero balance; it holds "
-                    f"{format_amount(account.balance_minor, account.currency)}."
-                )
-            account.status = ACCOUNT_CLOSED
-            account.closed_at = utcnow()
-        else:
-            account.status = ACCOUNT_FROZEN if action == "account.freeze" else ACCOUNT_ACTIVE
-        audit.record(
-            s,
-            actor=actor,
-            action=action,
-            object_type="account",
-            object_id=account.id,
-            details={
-                "number": account.number,
-                "from": before,
-                "to": account.status,
-                "reason": _clean_reason(reason),
-            },
+# action -> (the statuses it may leave, the status it makes)
+STATUS_CHANGES: dict[str, tuple[tuple[str, ...], str]] = {
+    "account.freeze": ((ACCOUNT_ACTIVE,), ACCOUNT_FROZEN),
+    "account.unfreeze": ((ACCOUNT_FROZEN,), ACCOUNT_ACTIVE),
+    "account.close": ((ACCOUNT_ACTIVE, ACCOUNT_FROZEN), ACCOUNT_CLOSED),
+}
+
+
+def check_status_change(account: Account, action: str) -> str:
+    """The status ``action`` would give ``account``, or Conflict saying why it may not."""
+    allowed, to = STATUS_CHANGES[action]
+    if account.is_system:
+        raise Conflict("The bank's system accounts cannot be frozen or closed.")
+    if account.status not in allowed:
+        raise Conflict(f"Account {account.number} is {account.status}.")
+    if action == "account.close" and account.balance_minor != 0:
+        raise Conflict(
+            f"Account {account.number} can only be closed at a zero balance; it holds "
+            f"{format_amount(account.balance_minor, account.currency)}."
         )
-        events.emit(s, STATUS_EVENTS[action], events.AccountData.model_validate(account))
+    return to
+
+
+def change_status_in(
+    s: Session,
+    account_id: int,
+    action: str,
+    *,
+    actor: User | int | None,
+    reason: str | None,
+    details: dict[str, Any] | None = None,
+) -> Account:
+    """Lock the account, check its status may change, apply ``action`` and audit it, in
+    the caller's write transaction."""
+    account = _lock_account(s, account_id)
+    to = check_status_change(account, action)
+    before = account.status
+    account.status = to
+    if to == ACCOUNT_CLOSED:
+        account.closed_at = utcnow()
+    audit.record(
+        s,
+        actor=actor,
+        action=action,
+        object_type="account",
+        object_id=account.id,
+        details={
+            "number": account.number,
+            "from": before,
+            "to": account.status,
+            "reason": clean_reason(reason),
+            **(details or {}),
+        },
+    )
+    events.emit(s, STATUS_EVENTS[action], events.AccountData.model_validate(account))
+    return account
+
+
+def _change_status(account_id: int, *, actor: User, reason: str | None, action: str) -> Account:
+    with write_transaction() as s:
+        account = change_status_in(s, account_id, action, actor=actor, reason=reason)
     return account
 
 
 def freeze_account(account_id: int, *, actor: User, reason: str | None = None) -> Account:
     """An active account stops taking part in transactions until unfrozen."""
-    return _change_status(
-        account_id, actor=actor, reason=reason, action="account.freeze", allowed=(ACCOUNT_ACTIVE,)
-    )
+    return _change_status(account_id, actor=actor, reason=reason, action="account.freeze")
 
 
 def unfreeze_account(account_id: int, *, actor: User, reason: str | None = None) -> Account:
-    return _change_status(
-        account_id, actor=actor, reason=reason, action="account.unfreeze", allowed=(ACCOUNT_FROZEN,)
-    )
+    return _change_status(account_id, actor=actor, reason=reason, action="account.unfreeze")
 
 
 def close_account(account_id: int, *, actor: User, reason: str | None = None) -> Account:
     """Close an active or frozen account; only at a zero balance. Closing is final."""
-    return _change_status(
-        account_id,
-        actor=actor,
-        reason=reason,
-        action="account.close",
-        allowed=(ACCOUNT_ACTIVE, ACCOUNT_FROZEN),
-    )
+    return _change_status(account_id, actor=actor, reason=reason, action="account.close")

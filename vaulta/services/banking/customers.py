@@ -2,6 +2,10 @@
 ``customer_queries``.
 
 Every change runs in one write transaction and writes its audit event in that transaction.
+Staff make changes through change requests (vaulta/services/changes/banking_actions.py): the
+``check_*``/``clean_fields`` functions validate a request when it is made and when it is
+decided, the ``*_in`` functions apply it in the decision's transaction. The functions that
+open their own transaction act at once (seeding, the command line, tests).
 """
 
 from __future__ import annotations
@@ -70,6 +74,43 @@ def _clean(
     return {"full_name": name, "email": mail, "phone": tel, "address": addr}
 
 
+def clean_fields(
+    full_name: str | None, email: str | None, phone: str | None, address: str | None
+) -> dict[str, str | None]:
+    """The editable fields normalised, or InvalidInput naming the first bad one."""
+    return _clean(full_name, email, phone, address)
+
+
+def create_in(
+    s: Session,
+    fields: dict[str, str | None],
+    *,
+    actor: User | int | None,
+    details: dict[str, Any] | None = None,
+) -> Customer:
+    """Create the customer (``fields`` from ``clean_fields``) in the caller's write
+    transaction; audited, ``customer.created``."""
+    fields = _clean(
+        fields.get("full_name"), fields.get("email"), fields.get("phone"), fields.get("address")
+    )
+    number = random_customer_number()
+    while s.scalar(sa.select(Customer.id).where(Customer.customer_number == number)):
+        number = random_customer_number()
+    customer = Customer(customer_number=number, status=CUSTOMER_ACTIVE, **fields)
+    s.add(customer)
+    s.flush()
+    audit.record(
+        s,
+        actor=actor,
+        action="customer.create",
+        object_type="customer",
+        object_id=customer.id,
+        details={"customer_number": number, "full_name": fields["full_name"], **(details or {})},
+    )
+    events.emit(s, "customer.created", events.CustomerData.model_validate(customer))
+    return customer
+
+
 def create_customer(
     *,
     full_name: str,
@@ -78,23 +119,11 @@ def create_customer(
     phone: str | None = None,
     address: str | None = None,
 ) -> Customer:
+    """Create a customer at once: for seeding, the command line and tests. Staff create
+    customers through a change request (vaulta/services/changes/banking_actions.py)."""
     fields = _clean(full_name, email, phone, address)
     with write_transaction() as s:
-        number = random_customer_number()
-        while s.scalar(sa.select(Customer.id).where(Customer.customer_number == number)):
-            number = random_customer_number()
-        customer = Customer(customer_number=number, status=CUSTOMER_ACTIVE, **fields)
-        s.add(customer)
-        s.flush()
-        audit.record(
-            s,
-            actor=actor,
-            action="customer.create",
-            object_type="customer",
-            object_id=customer.id,
-            details={"customer_number": number, "full_name": fields["full_name"]},
-        )
-        events.emit(s, "customer.created", events.CustomerData.model_validate(customer))
+        customer = create_in(s, fields, actor=actor)
     return customer
 
 
@@ -102,6 +131,51 @@ def _lock_customer(s: Session, customer_id: int) -> Customer:
     customer = s.get(Customer, customer_id, with_for_update=True, populate_existing=True)
     if customer is None:
         raise NotFound("No such customer.")
+    return customer
+
+
+def check_editable(customer: Customer) -> None:
+    if customer.status == CUSTOMER_CLOSED:
+        raise Conflict("This customer is closed: their details can no longer be edited.")
+
+
+def changes_of(customer: Customer, fields: dict[str, str | None]) -> dict[str, dict[str, Any]]:
+    """Each field ``fields`` would change: ``{name: {"old", "new"}}``."""
+    return {
+        name: {"old": getattr(customer, name), "new": value}
+        for name, value in fields.items()
+        if getattr(customer, name) != value
+    }
+
+
+def update_in(
+    s: Session,
+    customer_id: int,
+    fields: dict[str, str | None],
+    *,
+    actor: User | int | None,
+    details: dict[str, Any] | None = None,
+) -> Customer:
+    """Apply ``fields`` in the caller's write transaction; the audit event lists each changed
+    field (old → new)."""
+    customer = _lock_customer(s, customer_id)
+    check_editable(customer)
+    changes = changes_of(customer, fields)
+    if changes:
+        for name, change in changes.items():
+            setattr(customer, name, change["new"])
+        audit.record(
+            s,
+            actor=actor,
+            action="customer.update",
+            object_type="customer",
+            object_id=customer.id,
+            details={"changes": changes, **(details or {})},
+        )
+        data = events.CustomerData.model_validate(customer).model_copy(
+            update={"changed": sorted(changes)}
+        )
+        events.emit(s, "customer.updated", data)
     return customer
 
 
@@ -114,67 +188,73 @@ def update_customer(
     address: str | None,
     actor: User,
 ) -> Customer:
-    """Change the customer's details; the audit event lists each changed field (old → new)."""
+    """Change the customer's details at once (seeding, tests; staff: a change request)."""
     fields = _clean(full_name, email, phone, address)
     with write_transaction() as s:
-        customer = _lock_customer(s, customer_id)
-        if customer.status == CUSTOMER_CLOSED:
-            raise Conflict("This customer is closed: their details can no longer be edited.")
-        changes = {
-            name: {"old": getattr(customer, name), "new": value}
-            for name, value in fields.items()
-            if getattr(customer, name) != value
-        }
-        if changes:
-            for name, change in changes.items():
-                setattr(customer, name, change["new"])
-            audit.record(
-                s,
-                actor=actor,
-                action="customer.update",
-                object_type="customer",
-                object_id=customer.id,
-                details={"changes": changes},
-            )
-            data = events.CustomerData.model_validate(customer).model_copy(
-                update={"changed": sorted(changes)}
-            )
-            events.emit(s, "customer.updated", data)
+        customer = update_in(s, customer_id, fields, actor=actor)
     return customer
 
 
-def _change_status(
-    customer_id: int, *, allowed_from: tuple[str, ...], to: str, action: str, actor: User
-) -> Customer:
-    with write_transaction() as s:
-        customer = _lock_customer(s, customer_id)
-        old = customer.status
-        if old not in allowed_from:
-            raise Conflict(_refusal(old, to))
-        if to == CUSTOMER_CLOSED:
-            open_accounts = s.scalar(
-                sa.select(sa.func.count())
-                .select_from(Account)
-                .where(Account.customer_id == customer.id, Account.status != ACCOUNT_CLOSED)
-            )
-            if open_accounts:
-                raise Conflict(
-                    f"Close this customer's accounts first: {open_accounts} "
-                    f"{'is' if open_accounts == 1 else 'are'} still open."
-                )
-        customer.status = to
-        details: dict[str, Any] = {"old_status": old, "new_status": to}
-        if to != CUSTOMER_ACTIVE:
-            details["sessions_ended"] = _end_sessions(s, customer.id)
-        audit.record(
-            s,
-            actor=actor,
-            action=action,
-            object_type="customer",
-            object_id=customer.id,
-            details=details,
+# action -> (the statuses it may leave, the status it makes)
+STATUS_CHANGES: dict[str, tuple[tuple[str, ...], str]] = {
+    "customer.suspend": ((CUSTOMER_ACTIVE,), CUSTOMER_SUSPENDED),
+    "customer.reactivate": ((CUSTOMER_SUSPENDED,), CUSTOMER_ACTIVE),
+    "customer.close": ((CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED), CUSTOMER_CLOSED),
+}
+
+
+def check_status_change(s: Session, customer: Customer, action: str) -> str:
+    """The status ``action`` would give ``customer``, or Conflict saying why it may not
+    (closing: while any of their accounts is not closed)."""
+    allowed_from, to = STATUS_CHANGES[action]
+    if customer.status not in allowed_from:
+        raise Conflict(_refusal(customer.status, to))
+    if to == CUSTOMER_CLOSED:
+        open_accounts = s.scalar(
+            sa.select(sa.func.count())
+            .select_from(Account)
+            .where(Account.customer_id == customer.id, Account.status != ACCOUNT_CLOSED)
         )
-        events.emit(s, STATUS_EVENTS[action], events.CustomerData.model_validate(customer))
+        if open_accounts:
+            raise Conflict(
+                f"Close this customer's accounts first: {open_accounts} "
+                f"{'is' if open_accounts == 1 else 'are'} still open."
+            )
+    return to
+
+
+def change_status_in(
+    s: Session,
+    customer_id: int,
+    action: str,
+    *,
+    actor: User | int | None,
+    details: dict[str, Any] | None = None,
+) -> Customer:
+    """Apply a status change in the caller's write transaction: audited, its event
+    emitted, and (suspend, close) every session of the customer's logins ended."""
+    customer = _lock_customer(s, customer_id)
+    to = check_status_change(s, customer, action)
+    old = customer.status
+    customer.status = to
+    recorded: dict[str, Any] = {"old_status": old, "new_status": to}
+    if to != CUSTOMER_ACTIVE:
+        recorded["sessions_ended"] = _end_sessions(s, customer.id)
+    audit.record(
+        s,
+        actor=actor,
+        action=action,
+        object_type="customer",
+        object_id=customer.id,
+        details={**recorded, **(details or {})},
+    )
+    events.emit(s, STATUS_EVENTS[action], events.CustomerData.model_validate(customer))
+    return customer
+
+
+def _change_status(customer_id: int, *, action: str, actor: User) -> Customer:
+    with write_transaction() as s:
+        customer = change_status_in(s, customer_id, action, actor=actor)
     return customer
 
 
@@ -197,31 +277,13 @@ def _refusal(current: str, wanted: str) -> str:
 
 
 def suspend_customer(customer_id: int, *, actor: User) -> Customer:
-    return _change_status(
-        customer_id,
-        allowed_from=(CUSTOMER_ACTIVE,),
-        to=CUSTOMER_SUSPENDED,
-        action="customer.suspend",
-        actor=actor,
-    )
+    return _change_status(customer_id, action="customer.suspend", actor=actor)
 
 
 def reactivate_customer(customer_id: int, *, actor: User) -> Customer:
-    return _change_status(
-        customer_id,
-        allowed_from=(CUSTOMER_SUSPENDED,),
-        to=CUSTOMER_ACTIVE,
-        action="customer.reactivate",
-        actor=actor,
-    )
+    return _change_status(customer_id, action="customer.reactivate", actor=actor)
 
 
 def close_customer(customer_id: int, *, actor: User) -> Customer:
     """Close the customer; refused while any of their accounts is not closed."""
-    return _change_status(
-        customer_id,
-        allowed_from=(CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED),
-        to=CUSTOMER_CLOSED,
-        action="customer.close",
-        actor=actor,
-    )
+    return _change_status(customer_id, action="customer.close", actor=actor)

@@ -10,4 +10,10 @@ See docs/architecture.md "Change requests" and /INTERFACE.md of the w5-changes b
 """
 
 # The ledger's actions register themselves on import.
-from vaulta.services.changes import ledger_actions  # noqa: F401
+# Customers, accounts, staff roles, staff API keys and the policies themselves (w5-actions).
+from vaulta.services.changes import (  # noqa: F401
+    banking_actions,
+    identity_actions,
+    ledger_actions,
+    policy_actions,
+)

@@ -1,9 +1,11 @@
 """API keys: ``vk_<prefix>_<secret>`` bearer keys for a customer's or a staff login.
 
 Customers create their own (``create``, scopes ``read`` and ``payments:write``). Staff keys
-are made by an administrator (``create_for_staff``, ``flask vaulta create-api-key``): their
-scopes are ``read`` or permission names the login holds, and a call gets the login's
-permissions narrowed by them (vaulta/services/identity/permissions.py).
+are asked for by an administrator in the back office as a change request (``PendingKey``:
+the key is shown to the admin once, and exists only once another person approved it), or
+made at once by ``flask vaulta create-api-key`` (``create_for_staff``). Their scopes are
+``read`` or permission names the login holds, and a call gets the login's permissions
+narrowed by them (vaulta/services/identity/permissions.py).
 
 The full key is returned once, by ``create``. The database keeps the public prefix (unique,
 used to find the row), the SHA-256 of the secret (256 random bits, so a plain hash is as good
@@ -19,12 +21,13 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from vaulta.models import ApiKey, User, utcnow
 from vaulta.services import audit
-from vaulta.services.errors import Forbidden, InvalidInput, NotFound
+from vaulta.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vaulta.services.identity import permissions, users
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.unit_of_work import session, write_transaction
@@ -87,20 +90,11 @@ def create(
     return _insert(user, _clean_name(name), _clean_scopes(scopes), expires_at, actor=user)
 
 
-def create_for_staff(
-    user: User,
-    name: str,
-    scopes: Iterable[str],
-    *,
-    actor: User | None,
-    expires_at: datetime | None = None,
-) -> NewApiKey:
-    """A key for a staff login, made by ``actor`` (``api_keys.manage``; None: the command
-    line). Scopes: ``read`` or permission names the login holds. Audited with its owner."""
+def check_staff_key(user: User, name: str, scopes: Iterable[str]) -> tuple[str, list[str]]:
+    """The cleaned name and scopes of a key for the staff login ``user``: scopes are
+    ``read`` or permission names the login holds. InvalidInput otherwise."""
     if not user.is_staff:
         raise InvalidInput("Customers create their own keys in Settings.", field="email")
-    if actor is not None:
-        permissions.require(actor, "api_keys.manage", "Only admins create staff API keys.")
     chosen = sorted({s.strip() for s in scopes if s.strip()})
     if not chosen:
         raise InvalidInput("Choose at least one scope.", field="scopes")
@@ -110,7 +104,93 @@ def create_for_staff(
             raise InvalidInput(f"Unknown staff scope {scope!r}.", field="scopes")
         if scope != permissions.SCOPE_READ and scope not in held:
             raise InvalidInput(f"{user.email} does not hold {scope!r}.", field="scopes")
-    return _insert(user, _clean_name(name), chosen, expires_at, actor=actor)
+    return _clean_name(name), chosen
+
+
+def create_for_staff(
+    user: User,
+    name: str,
+    scopes: Iterable[str],
+    *,
+    actor: User | None,
+    expires_at: datetime | None = None,
+) -> NewApiKey:
+    """A key for a staff login, made at once by ``actor`` (``api_keys.manage``; None: the
+    command line). Audited with its owner. In the back office a staff key is a change
+    request instead (``PendingKey``, vaulta/services/changes/identity_actions.py)."""
+    if not user.is_staff:
+        raise InvalidInput("Customers create their own keys in Settings.", field="email")
+    if actor is not None:
+        permissions.require(actor, "api_keys.manage", "Only admins create staff API keys.")
+    cleaned, chosen = check_staff_key(user, name, scopes)
+    return _insert(user, cleaned, chosen, expires_at, actor=actor)
+
+
+@dataclass(frozen=True)
+class PendingKey:
+    """A staff key made for a change request: ``raw`` is shown to its maker once; the
+    request keeps only ``prefix``, ``secret_hash`` and ``last_four``. No ``api_keys`` row
+    exists (so the key authenticates nothing) until the request is approved and
+    ``insert_pending_in`` writes it."""
+
+    raw: str
+    prefix: str
+    secret_hash: str
+    last_four: str
+
+
+def new_pending_key() -> PendingKey:
+    """A fresh key's parts (its prefix unused today; checked again when it is inserted)."""
+    s = session()
+    prefix = _new_prefix()
+    while s.scalar(sa.select(ApiKey.id).where(ApiKey.prefix == prefix)) is not None:
+        prefix = _new_prefix()
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    raw = f"{KEY_PREFIX}{prefix}_{secret}"
+    return PendingKey(raw, prefix, hash_secret(secret), raw[-4:])
+
+
+def insert_pending_in(
+    s: sa.orm.Session,
+    user: User,
+    name: str,
+    scopes: list[str],
+    *,
+    prefix: str,
+    secret_hash: str,
+    last_four: str,
+    actor: User | int | None,
+    details: dict[str, Any] | None = None,
+) -> ApiKey:
+    """Write an approved staff key (``PendingKey``'s stored parts) in the caller's write
+    transaction; from now on it authenticates. Audited as ``api_key.created``."""
+    if s.scalar(sa.select(ApiKey.id).where(ApiKey.prefix == prefix)) is not None:
+        raise Conflict("This key's prefix is taken meanwhile: ask for a new key.")
+    key = ApiKey(
+        user_id=user.id,
+        name=name,
+        prefix=prefix,
+        secret_hash=secret_hash,
+        last_four=last_four,
+        scopes=" ".join(scopes),
+    )
+    s.add(key)
+    s.flush()
+    audit.record(
+        s,
+        actor=actor,
+        action="api_key.created",
+        object_type="api_key",
+        object_id=key.id,
+        details={
+            "name": name,
+            "prefix": prefix,
+            "scopes": scopes,
+            "owner_id": user.id,
+            **(details or {}),
+        },
+    )
+    return key
 
 
 def _clean_name(name: str) -> str:
