@@ -154,6 +154,8 @@ STAFF: dict[str, tuple[str | tuple[str, ...], set[str]]] = {
     # Every staff role passes the guard; the view or the service then checks the object.
     "inbox.detail": ("staff.dashboard", ALL_STAFF),
     "inbox.mine": ("staff.dashboard", ALL_STAFF),
+    "inbox.export": ("requests.decide", {"approver"}),
+    "inbox.export_mine": ("staff.dashboard", ALL_STAFF),
     "inbox.cancel": ("staff.dashboard", ALL_STAFF),
 }
 
@@ -163,7 +165,7 @@ def object_refused(endpoint: str) -> set[str]:
     the world's change request is the teller's (tests/access/conftest.py)."""
     if endpoint == "inbox.detail":  # its maker, deciders and the bank's readers
         return {r for r in ALL_STAFF if not ROLE_PERMISSIONS[r] & set(DETAIL_READERS)}
-    if endpoint == "inbox.mine":  # makers: any action's maker permission
+    if endpoint in ("inbox.mine", "inbox.export_mine"):  # makers: any action's maker permission
         return {r for r in ALL_STAFF if not ROLE_PERMISSIONS[r] & maker_permissions()}
     if endpoint == "inbox.cancel":  # only the maker cancels
         return ALL_STAFF - {"teller"}

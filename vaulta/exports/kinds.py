@@ -3,7 +3,11 @@ and as XLSX cells. The routes stream a small export from here and the background
 writes a large one from here, so both are the same file.
 
 - ``transactions``: the transaction search (``ledger.export``);
-- ``audit_log``: the filtered audit log (``audit.export``).
+- ``audit_log``: the filtered audit log (``audit.export``);
+- ``inbox``: what the viewer may decide, with the inbox's filters (``requests.decide``);
+- ``my_requests``: the viewer's own change requests (staff who make requests).
+
+The last two live in vaulta/exports/request_kinds.py.
 """
 
 from __future__ import annotations
@@ -14,7 +18,13 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from vaulta.models.export_job import EXPORT_AUDIT_LOG, EXPORT_TRANSACTIONS
+from vaulta.exports import request_kinds
+from vaulta.models.export_job import (
+    EXPORT_AUDIT_LOG,
+    EXPORT_INBOX,
+    EXPORT_MY_REQUESTS,
+    EXPORT_TRANSACTIONS,
+)
 from vaulta.money import format_plain
 from vaulta.services.audit import audit_queries
 from vaulta.services.ledger import transaction_search
@@ -201,5 +211,29 @@ KINDS: dict[str, ExportKind] = {
         rows=_audit_rows,
         csv_row=_audit_line,
         xlsx_row=_audit_cells,
+    ),
+    EXPORT_INBOX: ExportKind(
+        name=EXPORT_INBOX,
+        title="Inbox",
+        permission="requests.decide",
+        stem="inbox",
+        sheet="Inbox",
+        csv_header=request_kinds.REQUEST_CSV_HEADER,
+        columns=request_kinds.REQUEST_COLUMNS,
+        rows=request_kinds.inbox_rows,
+        csv_row=request_kinds.request_line,
+        xlsx_row=request_kinds.request_cells,
+    ),
+    EXPORT_MY_REQUESTS: ExportKind(
+        name=EXPORT_MY_REQUESTS,
+        title="My requests",
+        permission="staff.dashboard",  # and a maker: the view checks that
+        stem="my-requests",
+        sheet="My requests",
+        csv_header=request_kinds.REQUEST_CSV_HEADER,
+        columns=request_kinds.REQUEST_COLUMNS,
+        rows=request_kinds.mine_rows,
+        csv_row=request_kinds.request_line,
+        xlsx_row=request_kinds.request_cells,
     ),
 }

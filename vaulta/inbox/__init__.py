@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__)
 
-from vaulta.inbox import routes  # noqa: E402,F401
+from vaulta.inbox import export_routes, routes  # noqa: E402,F401

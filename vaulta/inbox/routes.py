@@ -47,7 +47,7 @@ def _actor() -> User:
     return acting_user()
 
 
-def _is_maker(user: User) -> bool:
+def is_maker(user: User) -> bool:
     return bool(permissions.permissions_of(user) & rows.maker_permissions())
 
 
@@ -86,7 +86,7 @@ def _maker_id(text: str) -> int | None:
     return user.id
 
 
-def _filters(form: InboxFilters) -> change_queries.InboxFilters:
+def filters_of(form: InboxFilters) -> change_queries.InboxFilters:
     """The service's filters from the form's (InvalidInput naming the field otherwise)."""
     currency = form.currency.data or None
     age = AGES.get(form.age.data or "")
@@ -106,7 +106,7 @@ def _page(form: InboxFilters, *, results: Any = None, status: int = 200) -> Resp
     after = request.args.get("after", type=int)
     if status == 200 and form.validate():
         try:
-            found = change_queries.decidable_for(_actor(), filters=_filters(form), after_id=after)
+            found = change_queries.decidable_for(_actor(), filters=filters_of(form), after_id=after)
             items = rows.items_of(found, decidable=True)
         except InvalidInput as err:
             show_error(form, err, replace=True)
@@ -125,7 +125,7 @@ def _page(form: InboxFilters, *, results: Any = None, status: int = 200) -> Resp
         first_url=url_for(".index", **args) if after else None,
         rejecting=request.args.get("reject", type=int),
         decision=None,
-        is_maker=_is_maker(_actor()),
+        is_maker=is_maker(_actor()),
     )
 
 
@@ -285,7 +285,7 @@ def detail(request_id: int) -> Response:
         decisions=found.decisions,
         policy_name=rows.policy_name(req),
         cancellable=mine and req.is_pending,
-        is_maker=_is_maker(actor),
+        is_maker=is_maker(actor),
         requests=None,
         decision=None,
         rejecting=None,
@@ -294,7 +294,7 @@ def detail(request_id: int) -> Response:
 
 def _mine(notice: str | None = None) -> Response:
     actor = _actor()
-    if not _is_maker(actor):
+    if not is_maker(actor):
         abort(403)
     found = rows.items_of(change_queries.made_by(actor), decidable=False)
     return render("inbox/mine.html", "inbox/_mine.html", requests=found, notice=notice)

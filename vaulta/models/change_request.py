@@ -135,6 +135,7 @@ class ChangeRequest(CreatedAtMixin, Base):
         ),
         sa.Index("ix_change_requests_status_created_at", "status", "created_at"),
         sa.Index("ix_change_requests_status_expires_at", "status", "expires_at"),
+        sa.Index("ix_change_requests_decided_at", "decided_at"),  # the dashboard's weeks
         sa.Index("ix_change_requests_maker_id_status", "maker_id", "status"),
         sa.Index("ix_change_requests_customer_id_created_at", "customer_id", "created_at"),
     )

@@ -12,7 +12,9 @@ from vaulta.models.base import Base, CreatedAtMixin, in_list
 
 EXPORT_TRANSACTIONS = "transactions"
 EXPORT_AUDIT_LOG = "audit_log"
-EXPORT_KINDS = (EXPORT_TRANSACTIONS, EXPORT_AUDIT_LOG)
+EXPORT_INBOX = "inbox"
+EXPORT_MY_REQUESTS = "my_requests"
+EXPORT_KINDS = (EXPORT_TRANSACTIONS, EXPORT_AUDIT_LOG, EXPORT_INBOX, EXPORT_MY_REQUESTS)
 EXPORT_FORMATS = ("csv", "xlsx")
 EXPORT_QUEUED = "queued"
 EXPORT_RUNNING = "running"

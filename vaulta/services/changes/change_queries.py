@@ -8,6 +8,7 @@ is made here in Python over the rows SQL already narrowed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from vaulta.services.identity import permissions
 from vaulta.services.unit_of_work import session
 
 LIMIT = 50
+EXPORT_PAGE = 500  # rows read per statement by the exports' iterators
 _CR = ChangeRequest.__table__
 _MAKER = User.__table__.alias("maker")
 _CUSTOMER = Customer.__table__
@@ -221,3 +223,26 @@ def pending_duplicate(dedupe_key: str) -> int | None:
     return session().scalar(
         sa.select(_CR.c.id).where(_CR.c.dedupe_key == dedupe_key, _CR.c.status == CR_PENDING)
     )
+
+
+def iter_decidable(user: User, filters: InboxFilters | None = None) -> Iterator[Any]:
+    """Every request ``user`` may decide now with ``filters``, oldest first, page by page
+    (the inbox's export)."""
+    after: int | None = None
+    while True:
+        page = decidable_for(user, filters=filters, after_id=after, limit=EXPORT_PAGE)
+        yield from page
+        if len(page) < EXPORT_PAGE:
+            return
+        after = page[-1].id
+
+
+def iter_made_by(user: User) -> Iterator[Any]:
+    """Every request ``user`` made, newest first, page by page ("My requests" export)."""
+    before: int | None = None
+    while True:
+        page = made_by(user, before_id=before, limit=EXPORT_PAGE)
+        yield from page
+        if len(page) < EXPORT_PAGE:
+            return
+        before = page[-1].id
