@@ -2,8 +2,9 @@
 
 Periodic jobs replace cron: deliver webhooks (every minute, and a second after any commit
 that wrote events; the same run makes the customers' payment notifications, then sends
-them), send notifications (every minute), remind approvers of payments waiting longer than
-APPROVAL_REMINDER_HOURS (every 15 minutes, once per payment), expire payments and change
+them), send notifications (every minute), remind approvers of payments and change requests
+waiting longer than APPROVAL_REMINDER_HOURS (every 15 minutes, once per payment or request),
+expire payments and change
 requests (every 5 minutes), purge stored idempotency responses (hourly), verify the ledger
 (nightly at 02:30 UTC) and the audit log's hash chain (02:45 UTC; admins are mailed when
 either finds a problem), issue last month's statements (daily at 01:15 UTC: the work is on

@@ -1,8 +1,10 @@
-"""Mail about payments, sent by background jobs (docs/architecture.md "Notifications").
+"""Mail about payments and change requests, sent by background jobs
+(docs/architecture.md "Notifications").
 
 ``making`` turns committed outbox events (``payment.executed``, ``payment.rejected``) into
 notification rows in the transaction that fans them out, and makes one approval reminder
-per payment waiting longer than APPROVAL_REMINDER_HOURS; ``sending`` mails them, at least
+per payment and per change request (``request_reminders``) waiting longer than
+APPROVAL_REMINDER_HOURS; ``sending`` mails them, at least
 once (claimed with a lease, sent outside any transaction, then marked).
 """
 

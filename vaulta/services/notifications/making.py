@@ -27,6 +27,7 @@ from vaulta.models.notification import (
     NOTIFICATION_PENDING,
 )
 from vaulta.models.payment import PAYMENT_PENDING
+from vaulta.services.notifications import request_reminders
 from vaulta.services.unit_of_work import session, write_transaction
 
 # Event types that mail the customer, and the kind of notification each makes.
@@ -46,13 +47,14 @@ def _row(kind: str, payment_id: int, event_id: int | None, now: datetime) -> dic
     }
 
 
-def _insert_new(s: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert rows, skipping any (payment, kind) already notified; how many were new."""
+def _insert_new(s: Session, rows: list[dict[str, Any]], key: str = "payment_id") -> int:
+    """Insert rows, skipping any (``key``: payment or change request, kind) already
+    notified; how many were new."""
     if not rows:
         return 0
     dialect = s.connection().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(NOTIFICATIONS)
-    statement = insert.on_conflict_do_nothing(index_elements=["payment_id", "kind"])
+    statement = insert.on_conflict_do_nothing(index_elements=[key, "kind"])
     return len(s.execute(statement.returning(NOTIFICATIONS.c.id), rows).all())
 
 
@@ -95,10 +97,14 @@ def waiting_too_long(now: datetime | None = None) -> list[int]:
 
 
 def make_reminders(now: datetime | None = None) -> int:
-    """One reminder for each payment waiting too long (never a second); how many."""
+    """One reminder for each payment and each change request waiting too long (never a
+    second); how many."""
     now = now or utcnow()
     due = waiting_too_long(now)
-    if not due:
+    requests = request_reminders.waiting_too_long(now)
+    if not due and not requests:
         return 0
     with write_transaction() as s:
-        return _insert_new(s, [_row(KIND_REMINDER, payment_id, None, now) for payment_id in due])
+        made = _insert_new(s, [_row(KIND_REMINDER, payment_id, None, now) for payment_id in due])
+        rows = [request_reminders.row(request_id, now) for request_id in requests]
+        return made + _insert_new(s, rows, key="change_request_id")

@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from vaulta import mail
-from vaulta.models import Account, Notification, Payment, User, utcnow
+from vaulta.models import Account, ChangeRequest, Notification, Payment, User, utcnow
 from vaulta.models.notification import (
     ERROR_MAX,
     KIND_EXECUTED,
     KIND_REJECTED,
     KIND_REMINDER,
+    KIND_REQUEST_REMINDER,
     NOTIFICATION_FAILED,
     NOTIFICATION_PENDING,
     NOTIFICATION_SENT,
@@ -31,6 +32,7 @@ from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.models.user import UserRole
 from vaulta.money import format_amount
 from vaulta.services.identity.permissions import ROLE_PERMISSIONS
+from vaulta.services.notifications import request_reminders
 from vaulta.services.unit_of_work import session, write_transaction
 
 log = logging.getLogger(__name__)
@@ -118,11 +120,15 @@ def _claim(notification_id: int) -> Mail | None:
         ).rowcount
         if claimed != 1:
             return None
-        kind, payment_id = s.execute(
-            sa.select(Notification.kind, Notification.payment_id).where(
-                Notification.id == notification_id
-            )
+        kind, payment_id, request_id = s.execute(
+            sa.select(
+                Notification.kind, Notification.payment_id, Notification.change_request_id
+            ).where(Notification.id == notification_id)
         ).one()
+        if kind == KIND_REQUEST_REMINDER:
+            request = s.get(ChangeRequest, request_id)
+            assert request is not None  # the foreign key cascades
+            return Mail(*request_reminders.compose(request))
         payment = s.get(Payment, payment_id)
         assert payment is not None  # the foreign key cascades
         return compose(kind, payment)
