@@ -22,6 +22,8 @@ STAFF_FIGURES = (
     "payments-currency",
     "backlog",
     "decisions",
+    "inbox-backlog",
+    "request-decisions",
     "balances",
     "movements",
 )

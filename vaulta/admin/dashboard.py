@@ -11,6 +11,7 @@ from vaulta.charts import Series, bars, hbars
 from vaulta.models import utcnow
 from vaulta.models.payment import PAYMENT_STATUSES
 from vaulta.money import format_amount, to_decimal
+from vaulta.services.reports import request_dashboard
 from vaulta.services.reports import staff_dashboard as figures
 
 WINDOWS = (30, 90)
@@ -88,20 +89,45 @@ def backlog_context() -> dict[str, Any]:
     return {"backlog": backlog, "backlog_chart": chart}
 
 
-def decisions_context() -> dict[str, Any]:
-    weeks = figures.decision_times(DECISION_WEEKS)
+def _decision_chart(title: str, weeks: list[figures.DecisionWeek]) -> Any:
     hours = [
         Series("median", [round(w.median_seconds / 3600, 2) for w in weeks], "series-0"),
         Series("90th percentile", [round(w.p90_seconds / 3600, 2) for w in weeks], "series-4"),
     ]
-    chart = bars(
-        f"Hours from request to decision per week, last {DECISION_WEEKS} weeks",
+    return bars(
+        title,
         [w.week.strftime("%d %b") for w in weeks],
         hours,
         stacked=False,
         fmt=lambda v: f"{v:,.1f} h",
     )
+
+
+def decisions_context() -> dict[str, Any]:
+    weeks = figures.decision_times(DECISION_WEEKS)
+    title = f"Hours from request to decision per week, last {DECISION_WEEKS} weeks"
+    chart = _decision_chart(title, weeks)
     return {"decision_weeks": weeks, "decisions_chart": chart, "duration": duration}
+
+
+def requests_context() -> dict[str, Any]:
+    """The checker inbox over every action: its backlog by age, and the weekly time from
+    request to decision."""
+    backlog = request_dashboard.inbox_backlog()
+    weeks = request_dashboard.decision_times(DECISION_WEEKS)
+    return {
+        "inbox_backlog": backlog,
+        "inbox_backlog_chart": hbars(
+            f"Change requests awaiting a decision by age: {backlog.total} in all",
+            [(label, count, str(count)) for label, count in backlog.buckets],
+            css="series-5",
+        ),
+        "request_weeks": weeks,
+        "request_decisions_chart": _decision_chart(
+            f"Hours from change request to decision per week, last {DECISION_WEEKS} weeks",
+            weeks,
+        ),
+    }
 
 
 def balances_context() -> dict[str, Any]:
@@ -144,6 +170,7 @@ def dashboard_context(window: int) -> dict[str, Any]:
         payments_context(window)
         | backlog_context()
         | decisions_context()
+        | requests_context()
         | balances_context()
         | movements_context()
     )

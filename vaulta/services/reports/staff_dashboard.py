@@ -132,7 +132,7 @@ def approval_backlog(*, now: datetime | None = None) -> Backlog:
     return Backlog(list(zip(labels, counts, strict=True)), sum(counts), row[0])
 
 
-def _percentile(sorted_values: list[float], share: float) -> float:
+def percentile(sorted_values: list[float], share: float) -> float:
     """Nearest-rank percentile of a sorted, non-empty list."""
     rank = max(1, -(-len(sorted_values) * share // 1))
     return sorted_values[int(rank) - 1]
@@ -168,7 +168,7 @@ def decision_times(weeks: int, *, now: datetime | None = None) -> list[DecisionW
         week = first_week + timedelta(weeks=n)
         values = sorted(waits.get(week, []))
         if values:
-            median, p90 = _percentile(values, 0.5), _percentile(values, 0.9)
+            median, p90 = percentile(values, 0.5), percentile(values, 0.9)
         else:
             median = p90 = 0.0
         result.append(DecisionWeek(week, len(values), median, p90))
