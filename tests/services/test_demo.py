@@ -11,15 +11,25 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests.helpers import count_rows
+from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
 from vaulta.models import OTP, Account, AuditEvent, Customer, Payment, Transaction, User, utcnow
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.base import clock_set_to
 from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_PENDING
 from vaulta.models.transaction import TX_DEPOSIT, TX_WITHDRAWAL
-from vaulta.ops.seeding.demo import HISTORY_DAYS, seed_demo
+from vaulta.ops.seeding.demo import (
+    APPROVER_EMAIL,
+    CUSTOMER_EMAIL,
+    HISTORY_DAYS,
+    TELLER_EMAIL,
+    seed_demo,
+)
 from vaulta.ops.seeding.demo_history import Approve, Post, Request, affordable
+from vaulta.services.changes import change_queries
+from vaulta.services.identity import users
 from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.payments import payment_policy
 
 TABLES = (User, Customer, Account, Transaction, AuditEvent, Payment, OTP)
 PAYDAY_BEFORE_DAWN = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # a Wednesday
@@ -79,10 +89,39 @@ def _check_the_demo() -> None:
         assert payment.transaction.created_at == payment.approved_at
         assert payment.admin_approved_by != payment.requested_by_id
     assert sum(p.status == PAYMENT_PENDING for p in payments) == 3
+    assert all(p.created_at < utcnow() - timedelta(hours=24) for p in payments)
+    _check_the_four_eyes_demo()
 
     counts = _counts()
     assert seed_demo() is False
     assert _counts() == counts
+
+
+def _check_the_four_eyes_demo() -> None:
+    """approver@ has an inbox of the teller's requests, and Casey's next small payment
+    needs one approver, no step-up (her pending payments are older than 24 hours)."""
+    teller = users.find_by_email(TELLER_EMAIL)
+    approver = users.find_by_email(APPROVER_EMAIL)
+    assert teller is not None
+    assert approver is not None
+    pending = change_queries.decidable_for(approver)
+    assert sorted(r.action for r in pending) == [
+        "customer.update",
+        "ledger.deposit",
+        "ledger.withdrawal",
+    ]
+    assert {r.maker_id for r in pending} == {teller.id}
+    levels = {r.action: (r.levels_required, r.amount_minor) for r in pending}
+    assert levels["ledger.withdrawal"] == (2, 1_200_000)
+    assert levels["ledger.deposit"][0] == 1
+    casey = users.find_by_email(CUSTOMER_EMAIL)
+    assert casey is not None
+    assert casey.customer is not None
+    eur = next(a for a in casey.customer.accounts if a.currency == "EUR")
+    small = make_payment(casey, eur, amount="25.00")
+    policy = payment_policy.for_payment(small.id)
+    assert policy is not None
+    assert (policy.outcome.levels, policy.outcome.step_up_levels) == (1, [])
 
 
 def _sides(t: Transaction) -> tuple[int, int]:

@@ -4,7 +4,9 @@ The book has 90 days of history (vaulta/ops/seeding/demo_history.py replays it t
 services, each step dated): customers join over the first weeks, salaries and pensions
 arrive monthly, rent and bills leave by direct debit, cards and cash are used at all
 hours, customers send each other money, and the demo customer's payments are approved by
-the approver. Three payments wait for approval at the end.
+the approver. Three payments wait for approval at the end (requested more than a day
+before, so Casey's 24-hour total is small and her next small payment needs one approver),
+and three change requests from the teller wait in the inbox (demo_requests.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from vaulta.models.user import (
 )
 from vaulta.ops.seeding.demo_history import Book, Join, Member, Open, Post, Step, affordable, replay
 from vaulta.ops.seeding.demo_payments import BENEFICIARY_EMAIL, JOINING_DAYS, payment_steps
+from vaulta.ops.seeding.demo_requests import request_steps
 from vaulta.services.banking import accounts
 from vaulta.services.identity import users
 from vaulta.services.unit_of_work import session
@@ -121,6 +124,7 @@ def seed_demo(password: str = DEMO_PASSWORD, rng_seed: int = 7) -> bool:
         beneficiary=f"{_beneficiary_key(cast)}:EUR",
         threshold=current_app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"],
     )
+    steps += request_steps(now, _requests_member(cast))
     replay(affordable(steps), Book(staff[TELLER_EMAIL], staff[APPROVER_EMAIL], password))
     return True
 
@@ -140,6 +144,12 @@ def _cast(rng: random.Random) -> list[Member]:
         phone = f"+44 20 7946 {rng.randrange(1000, 9999)}"
         cast.append(Member(name.split()[0].lower(), name, email, login, (currency,), phone))
     return cast
+
+
+def _requests_member(cast: list[Member]) -> Member:
+    """The customer of the teller's demo requests: not Casey, not the payments' payee."""
+    others = [m for m in cast[1:] if m.email != BENEFICIARY_EMAIL]
+    return next((m for m in others if m.currencies == ("EUR",)), others[0])
 
 
 def _beneficiary_key(cast: list[Member]) -> str:

@@ -1,7 +1,8 @@
 """The demo customer's payments: monthly ones in the history, requested in the evening and
 approved by the approver the next morning, and three that wait for approval at the
-end: to another customer, to an external IBAN, and one at the step-up threshold (funded
-by savings moved in a few days before, so that approving it executes)."""
+end, each requested more than a day ago: to another customer, to an external IBAN, and one
+at the step-up threshold (funded by savings moved in a few days before, so that approving
+it executes)."""
 
 from __future__ import annotations
 
@@ -51,10 +52,12 @@ def payment_steps(
     savings = now - timedelta(days=3, hours=2)
     steps.append(Post(savings, TX_DEPOSIT, account, threshold + 500_000, "Savings moved in"))
     last_bill = _month_start(this_month - timedelta(days=1))
+    # All requested more than 24 hours ago: the large one would otherwise bring Casey's
+    # 24-hour total past 10,000.00, and every new payment of hers would need two approvers.
     waiting = [
-        (timedelta(hours=26), RENT_SHARE_MINOR, f"Rent share {now:%B}", beneficiary, None),
-        (timedelta(hours=5), 8_990, f"Electricity {last_bill:%Y-%m}", None, UTILITY),
-        (timedelta(minutes=40), threshold + 250_000, "Deposit flat 3B", None, LANDLORD),
+        (timedelta(hours=50), RENT_SHARE_MINOR, f"Rent share {now:%B}", beneficiary, None),
+        (timedelta(hours=31), 8_990, f"Electricity {last_bill:%Y-%m}", None, UTILITY),
+        (timedelta(hours=26), threshold + 250_000, "Deposit flat 3B", None, LANDLORD),
     ]
     for n, (ago, amount, reference, to, payee) in enumerate(waiting):
         key = f"waiting {n}"
