@@ -20,7 +20,7 @@ def newest_request() -> ChangeRequest:
 
 def request_id_in(html: str) -> int:
     """The id of the request a page says awaits approval (its link)."""
-    match = re.search(r'Request <a href="/admin/requests/(\d+)">#\1</a> awaits approval\.', html)
+    match = re.search(r'<a href="/admin/requests/(\d+)">Request #\1</a> awaits approval\.', html)
     assert match is not None, "the page does not say a request awaits approval"
     return int(match.group(1))
 

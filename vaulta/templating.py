@@ -10,6 +10,7 @@ from flask import Flask, current_app, request, url_for
 from vaulta.models import utcnow
 from vaulta.money import format_amount, format_plain
 from vaulta.services.changes.actions import ACTIONS
+from vaulta.web import awaiting_approval
 
 DEFAULT_DATETIME = "%Y-%m-%d %H:%M"
 
@@ -134,6 +135,7 @@ def register(app: Flask) -> None:
     app.add_template_global(has_endpoint)
     app.add_template_global(url_prefix)
     app.add_template_global(utcnow, "now")
+    app.add_template_global(awaiting_approval)
     app.add_template_filter(format_amount, "money")
     app.add_template_filter(format_plain, "money_plain")
     app.add_template_filter(_datetime, "dt")

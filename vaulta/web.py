@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, make_response, redirect, render_template, request
 from markupsafe import Markup
 
+from vaulta.money import format_amount
 from vaulta.services import audit
 from vaulta.services.errors import DomainError
+
+if TYPE_CHECKING:
+    from vaulta.models import ChangeRequest
 
 
 def is_htmx() -> bool:
@@ -53,10 +57,19 @@ def request_url(request_id: int) -> str:
     return f"{request.script_root}/admin/requests/{int(request_id)}"
 
 
-def awaiting_approval(request_id: int) -> Markup:
-    """What a maker is told once their change request is made: nothing happened yet."""
-    return Markup('Request <a href="{}">#{}</a> awaits approval.').format(
-        request_url(request_id), int(request_id)
+def awaiting_approval(made: ChangeRequest, *, duplicate: bool = False) -> Markup:
+    """What a maker is told once their change request is made (or, ``duplicate``, when the
+    same one was already pending): "Request #N for 250.00 EUR awaits approval." with
+    "Request #N" linking to it, or what became of it when a policy let it execute at once.
+    The one wording of flashes and of the panels' notice (templates/inbox/_submitted.html,
+    where it is the template global ``awaiting_approval``)."""
+    amount = ""
+    if made.amount_minor is not None and made.currency:
+        amount = f" for {format_amount(made.amount_minor, made.currency)}"
+    state = "awaits approval" if made.is_pending else f"is {made.status}"
+    first = "A request for this is already pending: " if duplicate else ""
+    return Markup('{}<a href="{}">Request #{}</a>{} {}.').format(
+        first, request_url(made.id), int(made.id), amount, state
     )
 
 

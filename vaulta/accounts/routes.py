@@ -28,7 +28,6 @@ from vaulta.auth.access import (
     require_permission_for,
 )
 from vaulta.forms import show_error
-from vaulta.inbox import rows
 from vaulta.models import Account, ChangeRequest, User
 from vaulta.models.account import ACCOUNT_CLOSED
 from vaulta.money import format_plain, to_decimal
@@ -300,7 +299,7 @@ def _submitted(account: Account, made: ChangeRequest, *, duplicate: bool) -> Res
             duplicate=duplicate,
             **context,
         )
-    flash(rows.submitted_message(made, duplicate=duplicate), "info" if duplicate else "success")
+    flash(awaiting_approval(made, duplicate=duplicate), "info" if duplicate else "success")
     return redirect_to(url_for("inbox.detail", request_id=made.id))
 
 
@@ -352,7 +351,7 @@ def change_status(account_id: int, action: str) -> Response:
                 {"account_id": account.id, "reason": form.reason.data},
                 actor=_actor(),
             )
-            flash(awaiting_approval(made.id), "success")
+            flash(awaiting_approval(made), "success")
         except NotFound:
             raise
         except DomainError as err:

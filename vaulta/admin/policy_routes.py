@@ -68,5 +68,5 @@ def policy(name: str) -> Response:
         )
     except DomainError as err:
         return _policy_page(name, form, 422 if show_error(form, err) else err.status)
-    flash(awaiting_approval(made.id), "success")
+    flash(awaiting_approval(made), "success")
     return redirect_to(url_for("admin.policy", name=name))

@@ -16,7 +16,7 @@ from vaulta.auth.access import acting_user, require_permission
 from vaulta.services.changes import change_requests, identity_actions
 from vaulta.services.errors import DomainError, NotFound
 from vaulta.services.identity import roles as staff_roles
-from vaulta.web import awaiting_approval, redirect_to, refusal, render, request_url
+from vaulta.web import awaiting_approval, redirect_to, refusal, render
 
 
 def _staff_page() -> str:
@@ -37,7 +37,7 @@ def _role_request(user_id: int, action: str) -> Response:
     except DomainError as err:
         flash(refusal(err), "error")
     else:
-        flash(awaiting_approval(made.id), "success")
+        flash(awaiting_approval(made), "success")
     return redirect_to(_staff_page())
 
 
@@ -77,6 +77,5 @@ def request_staff_key(user_id: int) -> Response:
         "admin/staff_key.html",
         raw_key=raw,
         owner=owner,
-        request_id=made.id,
-        request_link=request_url(made.id),
+        made=made,
     )

@@ -75,7 +75,7 @@ def new() -> Response:
         except DomainError as err:
             status = _show_error(form, err)
         else:
-            flash(awaiting_approval(made.id), "success")
+            flash(awaiting_approval(made), "success")
             return redirect_to(url_for("customers.index"))
     return _form_page(form, None, status)
 
@@ -116,7 +116,7 @@ def edit(customer_id: int) -> Response:
         except DomainError as err:
             status = _show_error(form, err)
         else:
-            flash(awaiting_approval(made.id), "success")
+            flash(awaiting_approval(made), "success")
             return redirect_to(_detail_url(customer_id))
     return _form_page(form, customer, status)
 
@@ -139,7 +139,7 @@ def _change_status(customer_id: int, action: str) -> Response:
             status_error=refusal(err),
             status=err.status,
         )
-    done = awaiting_approval(made.id)
+    done = awaiting_approval(made)
     if not wants_partial():
         flash(done, "success")
         return redirect_to(_detail_url(customer_id))
@@ -188,7 +188,7 @@ def open_account(customer_id: int) -> Response:
         except DomainError as err:
             status = _show_error(form, err)
         else:
-            notice = awaiting_approval(made.id)
+            notice = awaiting_approval(made)
             if not wants_partial():
                 flash(notice, "success")
                 return redirect_to(_detail_url(customer_id))

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 
 from vaulta.models import ApprovalPolicy, ChangeRequest, Customer, User
 from vaulta.models.change_request import CR_PENDING
-from vaulta.money import format_amount
 from vaulta.services.changes import change_requests
 from vaulta.services.changes.actions import ACTIONS
 from vaulta.services.unit_of_work import session
@@ -142,11 +141,3 @@ def policy_name(request: ChangeRequest) -> str | None:
         return None
     policy = session().get(ApprovalPolicy, request.policy_id)
     return policy.name if policy else None
-
-
-def submitted_message(made: ChangeRequest, *, duplicate: bool = False) -> str:
-    """ "Request #N for 250.00 EUR awaits approval." (or what became of it)."""
-    amount = f" for {format_amount(made.amount_minor, made.currency)}" if made.currency else ""
-    state = "awaits approval" if made.is_pending else f"is {made.status}"
-    first = "A request for this is already pending: " if duplicate else ""
-    return f"{first}Request #{made.id}{amount} {state}."

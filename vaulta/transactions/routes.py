@@ -10,7 +10,6 @@ from vaulta.auth.access import acting_user, require_permission
 from vaulta.exports import routes as exports
 from vaulta.exports.kinds import KINDS, transaction_filters_json
 from vaulta.forms import show_error
-from vaulta.inbox.rows import submitted_message
 from vaulta.models import ChangeRequest
 from vaulta.models.export_job import EXPORT_TRANSACTIONS
 from vaulta.services.changes import change_requests
@@ -18,7 +17,7 @@ from vaulta.services.errors import DomainError, NotFound
 from vaulta.services.ledger import transaction_search
 from vaulta.transactions import bp
 from vaulta.transactions.forms import ReverseForm, TransactionSearchForm
-from vaulta.web import redirect_to, render, wants_partial
+from vaulta.web import awaiting_approval, redirect_to, render, wants_partial
 
 
 def _render_search(
@@ -129,5 +128,5 @@ def reverse(tx_id: int) -> Response:
         return _render_detail(
             tx_id, ReverseForm(formdata=None), submitted=made, duplicate=duplicate
         )
-    flash(submitted_message(made, duplicate=duplicate), "info" if duplicate else "success")
+    flash(awaiting_approval(made, duplicate=duplicate), "info" if duplicate else "success")
     return redirect_to(url_for("inbox.detail", request_id=made.id))

@@ -103,7 +103,7 @@ def test_plain_post_requests_and_an_approval_moves_money(
     assert count_rows(Transaction) == before
     assert balance(owned) == 10_000  # nothing moves on the maker's word
     html = teller_client.get(response.location).get_data(as_text=True)
-    assert f"Request #{made.id} for {amount_shown} awaits approval." in html
+    assert f">Request #{made.id}</a> for {amount_shown} awaits approval." in html
     approve_latest(approver)
     assert balance(owned) == expected_balance
     html = teller_client.get(f"/admin/accounts/{owned.id}").get_data(as_text=True)

@@ -54,7 +54,7 @@ def test_reversal_is_requested_approved_once_and_a_second_attempt_is_a_clear_con
     assert made.action == "ledger.reversal"
     assert reversals_of(book.transfer) == []  # nothing posted on the maker's word
     html = teller_client.get(response.location).get_data(as_text=True)
-    assert f"Request #{made.id} for 25.00 EUR awaits approval." in html
+    assert f">Request #{made.id}</a> for 25.00 EUR awaits approval." in html
     # Asking again while it is pending leads to the first request.
     again = teller_client.post_form(url, {"reason": "Again"})
     assert again.status_code == 302

@@ -43,7 +43,7 @@ PERMISSIONS: dict[str, str] = {
     "ledger.reversal.request": "Reverse a posted transaction",
     "payments.read": "See payments and the approval queue",
     "payments.request": "Enter payments on a customer's behalf",
-    "requests.decide": "Approve or reject requests (payments today), never one's own",
+    "requests.decide": "Approve or reject change requests and payments, never one's own",
     "audit.read": "Search the audit log",
     "audit.export": "Export the audit log (CSV, XLSX, the chain's zip)",
     "users.read": "See staff logins and their roles",
@@ -112,7 +112,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 ROLE_DESCRIPTIONS: dict[str, str] = {
     STAFF_ADMIN: "Runs the system: staff logins, roles, policies, system operations. "
     "Moves no money.",
-    STAFF_APPROVER: "Decides requests made by others (payments today). Reads what it needs to.",
+    STAFF_APPROVER: "Decides change requests and payments made by others. Reads what it needs to.",
     STAFF_TELLER: "Makes requests: customers, accounts, deposits, withdrawals, reversals, "
     "payments on a customer's behalf.",
     STAFF_AUDITOR: "Reads everything, the audit log and exports included. Changes nothing.",
