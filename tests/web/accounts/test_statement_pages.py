@@ -188,7 +188,7 @@ def test_statement_pages_run_a_fixed_number_of_statements(
     """Owner: the account (the access check), then rows and balance in one statement.
     Admin: account, customer, rows and balance in one statement, first page or older; the
     full page of a customer's account also lists the change requests about it awaiting
-    approval (one more statement; the system account has none)."""
+    approval (one more statement on the full page; the system account has none)."""
     account = accounts.system_account("EUR") if who == "admin-system" else owned
     post_deposits(owned, teller, 30)  # the system account pays for them: both have 30+ rows
     client.sign_in(customer_user if who == "owner" else teller)
