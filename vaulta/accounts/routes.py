@@ -160,12 +160,16 @@ def _admin_context(
     account_id: int,
     submitted: dict[str, MoneyForm] | None = None,
     confirming: dict[str, tuple[PendingMovement, ConfirmMoneyForm]] | None = None,
+    *,
+    rows_only: bool = False,
 ) -> dict[str, Any]:
     """The account page: the account, its statement and money forms, fresh (new one-time
     keys) unless ``submitted[action]`` is a form being shown again, or
     ``confirming[action]`` a movement waiting for its confirmation.
 
-    The account and the page are read in one statement (a missing account is 404)."""
+    The account and the page are read in one statement (a missing account is 404). The
+    change requests about the account that await approval take one more, skipped when only
+    older statement rows are rendered (``rows_only``)."""
     account, page = statements.account_statement(
         account_id, before_id=_before_id(), limit=current_app.config["PAGE_SIZE"]
     )
@@ -175,7 +179,7 @@ def _admin_context(
     # Status actions and money forms only for open customer accounts (the template shows
     # them then); a system or closed account's page builds no forms.
     context["actionable"] = not account.is_system and account.status != ACCOUNT_CLOSED
-    if context["actionable"]:
+    if context["actionable"] and not rows_only:
         context["pending_requests"] = object_requests.pending_for("account", account.id)
     if context["actionable"]:
         for action in MONEY_ACTIONS:
@@ -196,7 +200,8 @@ def admin_detail(account_id: int) -> Response:
 @require_permission("accounts.read")
 def admin_statement(account_id: int) -> Response:
     """Older statement rows: a partial for htmx "Load more", the whole page without JS."""
-    return render(ADMIN_PAGE, "accounts/_statement_rows.html", **_admin_context(account_id))
+    context = _admin_context(account_id, rows_only=wants_partial())
+    return render(ADMIN_PAGE, "accounts/_statement_rows.html", **context)
 
 
 @bp.route("/admin/accounts/<int:account_id>/statement.csv")
