@@ -67,6 +67,8 @@ def test_upload_preview_submit_approve_pays_each_line_once(
     inbox = client.get("/admin/inbox")
     assert f"request-row-{request_id}" in inbox.text
     assert "Payment file" in inbox.text
+    assert "first lines" in inbox.text  # the batch is readable in its row
+    assert "1: 10.00 EUR to Alpha GmbH DE89370400440532013000" in inbox.text
     assert client.post_form(f"/admin/requests/{request_id}/approve").status_code in (200, 303, 302)
     assert client.post_form(f"/admin/requests/{request_id}/approve").status_code == 409
     assert newest_request().status == "approved"

@@ -64,6 +64,8 @@ def _prepare(s: Session, _actor: User, params: dict[str, Any]) -> Prepared:
     if not preview.valid:
         raise InvalidInput("No line of the file is valid: nothing to request.", field="file")
     system_account(preview.currency)  # created now (its own transaction), not while deciding
+    account = s.get(Account, preview.account_id, populate_existing=True)
+    assert account is not None
     total = preview.totals[preview.currency]
     shown = format_amount(total, preview.currency)
     count = len(preview.valid)
@@ -78,18 +80,20 @@ def _prepare(s: Session, _actor: User, params: dict[str, Any]) -> Prepared:
         customer_id=preview.customer_id,
         amount_minor=total,
         currency=preview.currency,
-        account_kind=s.scalar(sa.select(Account.kind).where(Account.id == preview.account_id)),
+        account_kind=account.kind,
         summary=f"Pay {count} line(s) of {preview.file_name}, {shown} from "
         f"{preview.account_number}",
         dedupe_key=f"{BATCH}:account:{preview.account_id}:{preview.sha256}",
-        before={"account": preview.account_number},
+        before={"account": preview.account_number, "balance_minor": account.balance_minor},
         after={
+            "account": preview.account_number,
+            "balance_minor": account.balance_minor - total,
             "file": preview.file_name,
             "format": preview.format,
             "payments": count,
-            "total": shown,
-            "invalid lines left out": len(preview.invalid),
-            "first lines": "; ".join(first) + ("; …" if count > len(first) else ""),
+            "total_minor": total,
+            "invalid_lines_left_out": len(preview.invalid),
+            "first_lines": "; ".join(first) + ("; …" if count > len(first) else ""),
         },
         params={
             "account_id": preview.account_id,
