@@ -164,3 +164,19 @@ def test_the_batch_page_is_for_batches_only(client: WebClient, teller: User, aud
     assert page.text.count('data-status="waiting"') == 2
     other = deposit(teller, account, 5_00)  # a change request that is no batch
     assert client.get(f"/admin/payment-batches/{other.id}").status_code == 404
+
+
+def test_a_file_at_the_line_limit_travels_through_the_preview(
+    app: Flask, client: WebClient, teller: User
+) -> None:
+    limit = app.config["PAYMENT_FILE_MAX_LINES"]
+    account = funded_account()
+    client.sign_in(teller)
+    preview = upload(client, account, csv_file(*["1.00"] * limit), "big.csv")
+    assert preview.status_code == 200
+    assert f"{limit} valid" in preview.text
+    made = client.post_form(
+        f"/admin/accounts/{account.id}/payment-files/submit", {"token": token_in(preview.text)}
+    )
+    assert made.status_code == 201
+    assert newest_request().amount_minor == limit * 100
