@@ -115,8 +115,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp, url_prefix="/admin")  # large exports: the requester only
 
     from vaulta.inbox import bp as inbox_bp
+    from vaulta.payfiles import bp as payfiles_bp
 
     app.register_blueprint(inbox_bp, url_prefix="/admin")  # /admin/inbox, /admin/requests/<id>
+    # /admin/accounts/<id>/payment-files (upload, preview, submit), /admin/payment-batches/<id>
+    app.register_blueprint(payfiles_bp, url_prefix="/admin")
     from vaulta.api import bp as api_bp
     from vaulta.extensions import csrf
 

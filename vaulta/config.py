@@ -89,6 +89,8 @@ INT_SETTINGS = (
     "STATEMENT_BATCH_SIZE",
     "EXPORT_INLINE_MAX_ROWS",
     "EXPORT_RETENTION_HOURS",
+    "PAYMENT_FILE_MAX_BYTES",
+    "PAYMENT_FILE_MAX_LINES",
 )
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
@@ -276,6 +278,11 @@ class Config:
     # JSON nested deeper than JSON_MAX_DEPTH answers 400 (vaulta/security/input.py).
     MAX_CONTENT_LENGTH = 1024 * 1024
     JSON_MAX_DEPTH = 32
+    # Payment files (docs/payment-files.md): at most this many bytes and payments per file.
+    # The preview's confirmation carries the file signed and compressed in a form field, so
+    # keep PAYMENT_FILE_MAX_BYTES well under MAX_CONTENT_LENGTH.
+    PAYMENT_FILE_MAX_BYTES = 256 * 1024
+    PAYMENT_FILE_MAX_LINES = 500
     # Webhooks (docs/security.md "Webhooks"): deliveries are retried this long, each POST
     # waits this long; an endpoint failing for WEBHOOK_RETRY_HOURS is disabled. URLs that
     # reach loopback, private or link-local addresses are allowed only where

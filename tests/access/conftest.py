@@ -44,6 +44,7 @@ class World:
     webhook_delivery_id: int
     export_job_id: int  # a finished background export of the auditor's
     request_id: int  # a pending change request made by the teller
+    batch_id: int  # a pending payment file's batch (payments.batch) made by the teller
 
     def user(self, role: str) -> User | None:
         return {
@@ -97,6 +98,16 @@ def world(app: Flask, tmp_path: Path) -> World:
         {"account_id": account.id, "amount_minor": 1_000, "description": "Walk"},
         actor=teller,
     )
+    batch = change_requests.submit(
+        "payments.batch",
+        {
+            "account_id": account.id,
+            "file_name": "walk.csv",
+            "content": "beneficiary_name,beneficiary_iban,amount,currency,remittance\n"
+            "Walk,DE89370400440532013000,1.00,EUR,Walk\n",
+        },
+        actor=teller,
+    )
     return World(
         admin,
         *staff,
@@ -111,4 +122,5 @@ def world(app: Flask, tmp_path: Path) -> World:
         delivery_id,
         export_id,
         made.id,
+        batch.id,
     )

@@ -152,6 +152,10 @@ STAFF: dict[str, tuple[str | tuple[str, ...], set[str]]] = {
     "inbox.reject_form": ("requests.decide", {"approver"}),
     "inbox.reject": ("requests.decide", {"approver"}),
     # Every staff role passes the guard; the view or the service then checks the object.
+    "payfiles.new": ("payments.request", {"teller"}),
+    "payfiles.preview": ("payments.request", {"teller"}),
+    "payfiles.submit": ("payments.request", {"teller"}),
+    "payfiles.batch": ("payments.read", READERS),
     "inbox.detail": ("staff.dashboard", ALL_STAFF),
     "inbox.mine": ("staff.dashboard", ALL_STAFF),
     "inbox.export": ("requests.decide", {"approver"}),
@@ -179,6 +183,7 @@ ADMIN_BLUEPRINTS = (
     "transactions.",
     "approvals.",
     "inbox.",
+    "payfiles.",
     "ops.",
     "webhooks.",
 )
@@ -291,6 +296,7 @@ def url_for_rule(rule: Rule, world: World) -> str:
             "month": world.past_month,
             "job_id": world.export_job_id,
             "request_id": world.request_id,
+            "batch_id": world.batch_id,
             "user_id": world.teller.id,
             "name": "default",
         }[argument]

@@ -11,6 +11,7 @@ from vaulta.models.export_job import ExportJob
 from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.notification import Notification
 from vaulta.models.payment import Payment
+from vaulta.models.payment_batch import PaymentBatchLine
 from vaulta.models.security import OTP, ApiKey
 from vaulta.models.statement import MonthlyStatement
 from vaulta.models.transaction import Transaction
@@ -38,6 +39,7 @@ __all__ = [
     "Notification",
     "OutboxEvent",
     "Payment",
+    "PaymentBatchLine",
     "Transaction",
     "User",
     "UserRole",

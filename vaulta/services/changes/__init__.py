@@ -17,3 +17,6 @@ from vaulta.services.changes import (  # noqa: F401
     ledger_actions,
     policy_actions,
 )
+
+# A payment file's batch (vaulta/services/payments/batch_actions.py).
+from vaulta.services.payments import batch_actions  # noqa: F401

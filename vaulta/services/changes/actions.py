@@ -13,6 +13,9 @@ needs to request it, and three functions:
   Raises a DomainError whose message is the clear reason the request failed.
 - ``execute(s, request, decider) -> dict``: does it in the caller's write transaction
   (no commit) and returns the request's ``result`` (JSON), e.g. ``{"transaction_id": 7}``.
+- optional ``submitted(s, request) -> None``: in the submit's write transaction, after the
+  request is stored: the action's own records of the request (a payment file's
+  ``payment_batch.created`` event).
 
 Other packages register their actions with ``register(spec)`` when imported; the ledger's
 are in vaulta/services/changes/ledger_actions.py, which the package imports
@@ -59,6 +62,7 @@ class Prepared:
 PrepareFn = Callable[[Session, User, dict[str, Any]], Prepared]
 RecheckFn = Callable[[Session, "ChangeRequest"], None]
 ExecuteFn = Callable[[Session, "ChangeRequest", User], dict[str, Any]]
+SubmittedFn = Callable[[Session, "ChangeRequest"], None]
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class ActionSpec:
     prepare: PrepareFn
     recheck: RecheckFn
     execute: ExecuteFn
+    submitted: SubmittedFn | None = None
 
 
 ACTIONS: dict[str, ActionSpec] = {}

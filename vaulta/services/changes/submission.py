@@ -137,6 +137,8 @@ def _insert(
         currency=request.currency,
     )
     events.emit(s, "change_request.created", state.event_data(request))
+    if spec.submitted is not None:
+        spec.submitted(s, request)
     if outcome.levels == 0:
         state.transition(s, request, 0, status=CR_APPROVED, decided_at=now)
         state.execute(s, request, actor, now)

@@ -5,6 +5,7 @@ from vaulta.services.events.payloads import (
     EVENT_TYPES,
     AccountData,
     CustomerData,
+    PaymentBatchData,
     PaymentData,
     TransactionData,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "EVENT_TYPES",
     "AccountData",
     "CustomerData",
+    "PaymentBatchData",
     "PaymentData",
     "TransactionData",
     "emit",

@@ -92,6 +92,23 @@ class ChangeRequestData(EventData):
     reason: str | None = Field(None, description="Why it was rejected or failed.")
 
 
+class PaymentBatchData(EventData):
+    """A payment file's batch (``payment_batch.created`` when its change request is made,
+    ``payment_batch.executed`` when the approved batch ran: how many lines executed and
+    failed). ``id`` is the change request's id; each line's payment has its own
+    ``payment.created`` and ``payment.executed`` events."""
+
+    id: int
+    account_number: str
+    customer_id: int | None = None
+    status: str
+    lines: int
+    amount_minor: int = Field(description="The total of the lines, integer minor units.")
+    currency: str = Field(min_length=3, max_length=3)
+    executed: int | None = None
+    failed: int | None = None
+
+
 class WebhookTestData(EventData):
     """A test message an admin sent to an endpoint (``webhook.test``)."""
 
@@ -118,6 +135,8 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "customer.closed": CustomerData,
     "change_request.created": ChangeRequestData,
     "change_request.decided": ChangeRequestData,
+    "payment_batch.created": PaymentBatchData,
+    "payment_batch.executed": PaymentBatchData,
     "webhook.test": WebhookTestData,
 }
 

@@ -79,7 +79,14 @@ def check_order(actor: User, order: PaymentOrder) -> CheckedPayment:
     """The order against the database and the rules; InvalidInput names the order's field."""
     if actor.customer_id is None:
         raise InvalidInput("Only customers request payments.")
-    source = payment_fields.own_account(actor.customer_id, order.from_account)
+    return check_order_for(actor.customer_id, order)
+
+
+def check_order_for(customer_id: int, order: PaymentOrder) -> CheckedPayment:
+    """``check_order`` for a customer's account when someone else enters the order (a
+    payment file uploaded by staff, vaulta/services/payments/batch_lines.py): the same
+    rules, the customer named by the caller, who has checked the right to act for them."""
+    source = payment_fields.own_account(customer_id, order.from_account)
     external = bool(order.beneficiary_iban.strip() or order.beneficiary_name.strip())
     if external and order.to_account.strip():
         raise InvalidInput(
