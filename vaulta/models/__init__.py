@@ -12,6 +12,7 @@ from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.notification import Notification
 from vaulta.models.payment import Payment
 from vaulta.models.security import OTP, ApiKey
+from vaulta.models.standing_order import StandingOrder, StandingOrderRun
 from vaulta.models.statement import MonthlyStatement
 from vaulta.models.transaction import Transaction
 from vaulta.models.user import User, UserRole
@@ -38,6 +39,8 @@ __all__ = [
     "Notification",
     "OutboxEvent",
     "Payment",
+    "StandingOrder",
+    "StandingOrderRun",
     "Transaction",
     "User",
     "UserRole",
