@@ -1,8 +1,8 @@
 """Standing orders: a customer's recurring payment, and one run row per due date.
 
 A run is made exactly once per (order, due date): the unique constraint
-``uq_standing_order_runs_standing_order_id_due_date`` refuses a second, whichever runner comes second
-(vaulta/services/standing_orders/running.py).
+``uq_standing_order_runs_standing_order_id_due_date`` refuses a second, whichever runner
+comes second (vaulta/services/standing_orders/running.py).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ from vaulta.services.events.payloads import (
     AccountData,
     CustomerData,
     PaymentData,
+    StandingOrderData,
+    StandingOrderRunData,
     TransactionData,
 )
 
@@ -14,6 +16,8 @@ __all__ = [
     "AccountData",
     "CustomerData",
     "PaymentData",
+    "StandingOrderData",
+    "StandingOrderRunData",
     "TransactionData",
     "emit",
     "emit_payment",
