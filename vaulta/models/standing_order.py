@@ -8,11 +8,15 @@ comes second (vaulta/services/standing_orders/running.py).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vaulta.models.base import Base, TimestampMixin, in_list, utcnow
+
+if TYPE_CHECKING:
+    from vaulta.models.account import Account
 
 WEEKLY = "weekly"
 MONTHLY = "monthly"
@@ -73,6 +77,9 @@ class StandingOrder(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(sa.String(16), default=ORDER_ACTIVE)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     ended_at: Mapped[datetime | None]
+
+    from_account: Mapped[Account] = relationship(foreign_keys=[from_account_id])
+    to_account: Mapped[Account | None] = relationship(foreign_keys=[to_account_id])
 
 
 class StandingOrderRun(Base):
