@@ -21,9 +21,11 @@ from vaulta.models.export_job import EXPORT_TRANSACTIONS
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.models.user import STAFF_ROLES
 from vaulta.ops.queue import EXTENSION
+from vaulta.services import standing_orders
 from vaulta.services.changes import change_requests
 from vaulta.services.exports import export_jobs
 from vaulta.services.identity import api_keys
+from vaulta.services.payments.payment_creation import PaymentOrder
 from vaulta.services.webhooks import dispatch, endpoints
 
 
@@ -44,6 +46,7 @@ class World:
     webhook_delivery_id: int
     export_job_id: int  # a finished background export of the auditor's
     request_id: int  # a pending change request made by the teller
+    standing_order_id: int  # the customer's, paying the other customer monthly
 
     def user(self, role: str) -> User | None:
         return {
@@ -97,6 +100,17 @@ def world(app: Flask, tmp_path: Path) -> World:
         {"account_id": account.id, "amount_minor": 1_000, "description": "Walk"},
         actor=teller,
     )
+    standing_order = standing_orders.create(
+        actor=customer,
+        order=PaymentOrder(
+            from_account=account.number,
+            to_account=target.number,
+            amount_minor=500,
+            currency="EUR",
+            reference="Walk",
+        ),
+        plan=standing_orders.Schedule("monthly", utcnow().date()),
+    )
     return World(
         admin,
         *staff,
@@ -111,4 +125,5 @@ def world(app: Flask, tmp_path: Path) -> World:
         delivery_id,
         export_id,
         made.id,
+        standing_order.id,
     )
