@@ -145,7 +145,6 @@ def upgrade():
         )
 
 
-
 def downgrade():
     with op.batch_alter_table("standing_order_runs", schema=None) as batch_op:
         batch_op.drop_index("ix_standing_order_runs_status_mailed_at")
