@@ -17,7 +17,7 @@ from vaulta.models.account import ACCOUNT_FROZEN
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.services import standing_orders
 from vaulta.services.errors import Conflict, NotFound
-from vaulta.services.standing_orders import failure_mail, queries
+from vaulta.services.standing_orders import failure_mail, queries, running
 
 JAN_31 = date(2027, 1, 31)
 
@@ -185,3 +185,35 @@ def test_a_failure_mail_that_could_not_be_sent_goes_out_later(
     db.session.commit()
     assert failure_mail.send_due() == 1
     assert len(mails(app)) == 1
+
+
+def test_the_unique_due_date_refuses_a_second_run_and_its_payment(
+    app: Flask, customer_user: User, other_customer_user: User
+) -> None:
+    """A runner that got past the lock (it read the order before another's commit) still
+    cannot make a second run: the insert fails and its payment rolls back with it."""
+    source, target = accounts_of(customer_user, other_customer_user)
+    order = make_order(customer_user, source, target, first=date(2027, 3, 1))
+    db.session.add(
+        StandingOrderRun(standing_order_id=order.id, due_date=date(2027, 3, 1), status="created")
+    )
+    db.session.commit()
+    assert running.run_next(order.id, date(2027, 3, 1)) is None
+    assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 0
+    assert _runs(order.id) == [(date(2027, 3, 1), "created")]
+
+
+def test_staff_set_up_runs_pay_as_the_teller_and_fail_once_the_login_is_gone(
+    app: Flask, teller: User, customer_user: User, other_customer_user: User
+) -> None:
+    source, target = accounts_of(customer_user, other_customer_user)
+    order = make_order(
+        teller, source, target, first=date(2027, 3, 1), customer_id=source.customer_id
+    )
+    standing_orders.run_due(date(2027, 3, 1))
+    [payment] = _payments(order.id)
+    assert payment.requested_by_id == teller.id  # four eyes: the teller decides nothing
+    teller.is_active = False
+    db.session.commit()
+    assert standing_orders.run_due(date(2027, 4, 1)) == {"failed": 1}
+    assert len(mails(app)) == 1  # the customer is told
