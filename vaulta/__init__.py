@@ -101,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from vaulta.auth import bp as auth_bp
     from vaulta.customers import bp as customers_bp
     from vaulta.payments import bp as payments_bp
+    from vaulta.standing_orders import bp as standing_orders_bp
     from vaulta.transactions import bp as transactions_bp
 
     app.register_blueprint(auth_bp)
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(customers_bp, url_prefix="/admin/customers")
     app.register_blueprint(transactions_bp, url_prefix="/admin/transactions")
     app.register_blueprint(payments_bp, url_prefix="/payments")
+    app.register_blueprint(standing_orders_bp)  # /payments/standing-orders, /admin/…
     app.register_blueprint(approvals_bp, url_prefix="/admin/approvals")
     from vaulta.exports import bp as exports_bp
 

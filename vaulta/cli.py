@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -14,7 +14,7 @@ from vaulta.models import User
 from vaulta.models.user import ROLE_STAFF, STAFF_ADMIN, STAFF_ROLES
 from vaulta.ops import statements
 from vaulta.ops.seeding import bulk_seed, demo
-from vaulta.services import api_idempotency
+from vaulta.services import api_idempotency, standing_orders
 from vaulta.services.changes import change_requests
 from vaulta.services.errors import DomainError
 from vaulta.services.identity import api_keys, users
@@ -186,6 +186,22 @@ def verify_ledger_command() -> None:
 def expire_payments_command() -> None:
     """Mark payments that were not confirmed or approved in time as expired."""
     click.echo(f"Expired {expire_due()} payment(s).")
+
+
+@vaulta_cli.command("run-standing-orders")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run what is due up to this day (YYYY-MM-DD); default today (UTC).",
+)
+def run_standing_orders_command(on: datetime | None) -> None:
+    """Run due standing orders once per due date and mail failed runs (the worker does
+    this every 15 minutes; safe beside it)."""
+    counts = standing_orders.run_due(on.date() if on else None)
+    made = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing due"
+    click.echo(f"Standing orders: {made}.")
 
 
 @vaulta_cli.command("expire-change-requests")

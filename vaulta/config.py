@@ -91,6 +91,7 @@ INT_SETTINGS = (
     "EXPORT_RETENTION_HOURS",
     "PAYMENT_FILE_MAX_BYTES",
     "PAYMENT_FILE_MAX_LINES",
+    "STANDING_ORDER_CATCH_UP_DAYS",
 )
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
@@ -306,6 +307,9 @@ class Config:
     METRICS_ALLOWED_NETWORKS: str | None = None
     # Approvers are mailed once about a payment waiting this long for a decision.
     APPROVAL_REMINDER_HOURS = 24
+    # Standing orders (vaulta/services/standing_orders): a due date missed (no worker ran)
+    # by more than this many days is recorded as skipped instead of paid late.
+    STANDING_ORDER_CATCH_UP_DAYS = 3
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> None:

@@ -21,9 +21,11 @@ from vaulta.models.export_job import EXPORT_TRANSACTIONS
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.models.user import STAFF_ROLES
 from vaulta.ops.queue import EXTENSION
+from vaulta.services import standing_orders
 from vaulta.services.changes import change_requests
 from vaulta.services.exports import export_jobs
 from vaulta.services.identity import api_keys
+from vaulta.services.payments.payment_creation import PaymentOrder
 from vaulta.services.webhooks import dispatch, endpoints
 
 
@@ -45,6 +47,7 @@ class World:
     export_job_id: int  # a finished background export of the auditor's
     request_id: int  # a pending change request made by the teller
     batch_id: int  # a pending payment file's batch (payments.batch) made by the teller
+    standing_order_id: int  # the customer's, paying the other customer monthly
 
     def user(self, role: str) -> User | None:
         return {
@@ -108,6 +111,17 @@ def world(app: Flask, tmp_path: Path) -> World:
         },
         actor=teller,
     )
+    standing_order = standing_orders.create(
+        actor=customer,
+        order=PaymentOrder(
+            from_account=account.number,
+            to_account=target.number,
+            amount_minor=500,
+            currency="EUR",
+            reference="Walk",
+        ),
+        plan=standing_orders.Schedule("monthly", utcnow().date()),
+    )
     return World(
         admin,
         *staff,
@@ -123,4 +137,5 @@ def world(app: Flask, tmp_path: Path) -> World:
         export_id,
         made.id,
         batch.id,
+        standing_order.id,
     )

@@ -115,6 +115,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         **NEW_TABLE_TYPES,
         "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
     },
+    "3645e4ab337c": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+    },
 }
 
 

@@ -22,6 +22,7 @@ from vaulta.models import Customer
 from vaulta.services.banking import customer_queries
 from vaulta.services.changes import change_requests, object_requests
 from vaulta.services.errors import DomainError, NotFound
+from vaulta.services.standing_orders import queries as standing_order_queries
 from vaulta.web import awaiting_approval, redirect_to, refusal, render, wants_partial
 
 
@@ -97,6 +98,7 @@ def detail(customer_id: int) -> Response:
         customer=customer_queries.customer_detail(customer_id),
         pending_requests=object_requests.pending_for_customer(customer_id),
         account_form=OpenAccountForm(formdata=None),
+        standing_orders=standing_order_queries.of_customer(customer_id),
     )
 
 

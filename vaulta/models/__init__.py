@@ -13,6 +13,7 @@ from vaulta.models.notification import Notification
 from vaulta.models.payment import Payment
 from vaulta.models.payment_batch import PaymentBatchLine
 from vaulta.models.security import OTP, ApiKey
+from vaulta.models.standing_order import StandingOrder, StandingOrderRun
 from vaulta.models.statement import MonthlyStatement
 from vaulta.models.transaction import Transaction
 from vaulta.models.user import User, UserRole
@@ -40,6 +41,8 @@ __all__ = [
     "OutboxEvent",
     "Payment",
     "PaymentBatchLine",
+    "StandingOrder",
+    "StandingOrderRun",
     "Transaction",
     "User",
     "UserRole",

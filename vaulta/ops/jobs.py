@@ -9,8 +9,9 @@ requests (every 5 minutes), purge stored idempotency responses (hourly), verify 
 (nightly at 02:30 UTC) and the audit log's hash chain (02:45 UTC; admins are mailed when
 either finds a problem), issue last month's statements (daily at 01:15 UTC: the work is on
 the 1st, later runs catch up; vaulta/ops/statements.py) and purge expired export files
-(hourly; vaulta/exports/). Each runs in its own application context; during maintenance
-mode a job skips its run (the next one catches up).
+(hourly; vaulta/exports/), and run due standing orders (every 15 minutes: each due date once,
+failed runs mailed; vaulta/services/standing_orders/running.py). Each runs in its own
+application context; during maintenance mode a job skips its run (the next one catches up).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from huey import Huey, crontab
 from vaulta import mail
 from vaulta.exports import files as export_files
 from vaulta.ops import statements
-from vaulta.services import api_idempotency, notifications
+from vaulta.services import api_idempotency, notifications, standing_orders
 from vaulta.services.audit.verification import verify_chain
 from vaulta.services.changes import change_requests
 from vaulta.services.ledger.checks import verify_ledger
@@ -59,6 +60,7 @@ class Jobs:
     statements_batch: Any
     run_export: Any
     purge_exports: Any
+    run_standing_orders: Any
 
 
 def deliver_webhooks_now() -> int:
@@ -124,6 +126,12 @@ def monthly_statements_now(statements_batch: Any) -> int:
     if missing:
         log.info("monthly statements for %s: %d accounts queued", month, len(missing))
     return len(missing)
+
+
+def run_standing_orders_now() -> int:
+    """Run every standing order due today or earlier (catching up missed dates); how many
+    runs were made."""
+    return sum(standing_orders.run_due().values())
 
 
 def register(huey: Huey, app: Flask) -> Jobs:
@@ -202,6 +210,9 @@ def register(huey: Huey, app: Flask) -> Jobs:
     purge_exports = huey.periodic_task(crontab(minute="23"), name="vaulta.purge_exports")(
         in_app("purge_exports", lambda: export_files.purge(run_export))
     )
+    run_orders = huey.periodic_task(crontab(minute="*/15"), name="vaulta.run_standing_orders")(
+        in_app("run_standing_orders", run_standing_orders_now)
+    )
     return Jobs(
         huey,
         deliver_webhooks,
@@ -217,6 +228,7 @@ def register(huey: Huey, app: Flask) -> Jobs:
         statements_batch,
         run_export,
         purge_exports,
+        run_orders,
     )
 
 

@@ -7,6 +7,8 @@ from vaulta.services.events.payloads import (
     CustomerData,
     PaymentBatchData,
     PaymentData,
+    StandingOrderData,
+    StandingOrderRunData,
     TransactionData,
 )
 
@@ -16,6 +18,8 @@ __all__ = [
     "CustomerData",
     "PaymentBatchData",
     "PaymentData",
+    "StandingOrderData",
+    "StandingOrderRunData",
     "TransactionData",
     "emit",
     "emit_payment",

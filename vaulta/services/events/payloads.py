@@ -8,6 +8,7 @@ Amounts are integer minor units with their ISO currency, never floats.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -109,6 +110,40 @@ class PaymentBatchData(EventData):
     failed: int | None = None
 
 
+class StandingOrderData(EventData):
+    """A standing order (``standing_order.created``): a recurring payment from ``from_account``
+    to a VAULTA account (``to_account``) or an external IBAN, weekly or monthly from
+    ``first_date`` (monthly on day 29 to 31: the month's last day when it is shorter)."""
+
+    id: int
+    customer_id: int
+    status: str = Field(description="active, paused, cancelled or completed.")
+    from_account: str = Field(description="Account number that pays.")
+    to_account: str | None = Field(None, description="VAULTA account number paid.")
+    beneficiary_iban: str | None = Field(None, description="External beneficiary's IBAN.")
+    amount_minor: int = Field(description="Integer minor units of the currency.")
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str
+    frequency: str = Field(description="weekly or monthly.")
+    first_date: date
+    end_date: date | None = None
+    max_runs: int | None = Field(None, description="How many runs at most.")
+    next_due_date: date | None = None
+
+
+class StandingOrderRunData(EventData):
+    """One run of a standing order on one due date (``standing_order.run``), made once:
+    ``created`` (``payment_id``: the payment, which then awaits approval like any other),
+    ``failed`` (``error``: why the payment was refused; the customer is mailed) or
+    ``skipped`` (missed by more than STANDING_ORDER_CATCH_UP_DAYS while no worker ran)."""
+
+    standing_order_id: int
+    due_date: date
+    status: str = Field(description="created, failed or skipped.")
+    payment_id: int | None = None
+    error: str | None = None
+
+
 class WebhookTestData(EventData):
     """A test message an admin sent to an endpoint (``webhook.test``)."""
 
@@ -137,6 +172,8 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "change_request.decided": ChangeRequestData,
     "payment_batch.created": PaymentBatchData,
     "payment_batch.executed": PaymentBatchData,
+    "standing_order.created": StandingOrderData,
+    "standing_order.run": StandingOrderRunData,
     "webhook.test": WebhookTestData,
 }
 

@@ -75,11 +75,18 @@ def _amount(order: PaymentOrder, source: Account) -> int:
     return payment_fields.payment_amount_minor(order.amount_minor, source.currency)
 
 
-def check_order(actor: User, order: PaymentOrder) -> CheckedPayment:
-    """The order against the database and the rules; InvalidInput names the order's field."""
-    if actor.customer_id is None:
+def check_order(
+    actor: User, order: PaymentOrder, *, customer_id: int | None = None
+) -> CheckedPayment:
+    """The order against the database and the rules; InvalidInput names the order's field.
+
+    ``customer_id``: the customer whose account pays when staff enter the order on their
+    behalf (the caller checked ``payments.request``); by default the actor's own customer.
+    """
+    owner = customer_id if customer_id is not None else actor.customer_id
+    if owner is None:
         raise InvalidInput("Only customers request payments.")
-    return check_order_for(actor.customer_id, order)
+    return check_order_for(owner, order)
 
 
 def check_order_for(customer_id: int, order: PaymentOrder) -> CheckedPayment:
