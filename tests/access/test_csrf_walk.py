@@ -58,4 +58,8 @@ def test_the_api_is_the_only_exemption(app: Flask) -> None:
         "api.reject_change_request",
         "api.request_deposit",
         "api.request_withdrawal",
+        "api.create_standing_order",
+        "api.pause_standing_order",
+        "api.resume_standing_order",
+        "api.cancel_standing_order",
     }
