@@ -20,7 +20,8 @@ def newest_request() -> ChangeRequest:
 
 def request_id_in(html: str) -> int:
     """The id of the request a page says awaits approval (its link)."""
-    match = re.search(r'<a href="/admin/requests/(\d+)">Request #\1</a> awaits approval\.', html)
+    link = r'<a href="/admin/requests/(\d+)">Request #\1</a>'
+    match = re.search(link + r"(?: for [^<]*?)? awaits approval\.", html)  # amount if money
     assert match is not None, "the page does not say a request awaits approval"
     return int(match.group(1))
 

@@ -114,7 +114,7 @@ def submit(account_id: int) -> Response:
         "payfiles/submitted.html",
         "payfiles/_submitted.html",
         account=account,
-        message=awaiting_approval(made.id),
+        message=awaiting_approval(made),
         batch_id=made.id,
         status=201,
     )
