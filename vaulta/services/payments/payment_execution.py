@@ -116,6 +116,7 @@ _LOCK = (
     .order_by(ACCOUNTS.c.id)
     .with_for_update()
 )
+LOCK = _LOCK
 _LOCK_BELOW = _LOCK.where(PAYMENTS.c.amount_minor < sa.bindparam("below"))
 _DECIDED = {
     "admin_approved_by": sa.bindparam("approver_id"),
@@ -159,17 +160,26 @@ def claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> D
         rows = s.connection().execute(_LOCK if below is None else _LOCK_BELOW, params).all()
         if not rows:
             return None
-        claimed = rows[0]
-        accounts = {row.account_id: _locked(row) for row in rows}
-        destination = claimed.beneficiary_account_id or next(
-            (a for a in accounts if a != claimed.from_account_id), None
-        )
-        if destination is None:
+        decision = execute_locked(s, rows, params)
+        if decision is None:
             return None  # no system account for its currency yet: nothing was written
-        decision = _execute(s, claimed, accounts, destination, params)
         _test_only_delay()
         expire_changed(s)
     return decision
+
+
+def execute_locked(s: Session, rows: list[sa.Row[Any]], params: dict[str, Any]) -> Decision | None:
+    """Post the payment that ``LOCK`` (``rows``, one per account) locked, or record its
+    failure; None (nothing written) for an external payment whose currency has no system
+    account yet."""
+    claimed = rows[0]
+    accounts = {row.account_id: _locked(row) for row in rows}
+    destination = claimed.beneficiary_account_id or next(
+        (a for a in accounts if a != claimed.from_account_id), None
+    )
+    if destination is None:
+        return None
+    return _execute(s, claimed, accounts, destination, params)
 
 
 def _locked(row: sa.Row[Any]) -> ledger.LockedAccount:
