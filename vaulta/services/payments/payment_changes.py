@@ -55,6 +55,7 @@ from vaulta.services.changes import policies
 from vaulta.services.changes import request_state as cr_state
 from vaulta.services.changes.policies import PAYMENT_ACTION, Facts
 from vaulta.services.errors import Conflict, Forbidden, NotFound
+from vaulta.services.events.payloads import ChangeRequestData
 from vaulta.services.identity import permissions
 from vaulta.services.payments import payment_execution
 from vaulta.services.payments.payment_execution import Decision
@@ -218,6 +219,7 @@ _POLICY_CHANGED = sa.exists().where(
 _CR_COLUMNS = (
     PAYMENTS.c.id.label("payment_id"),
     CR.c.id.label("cr_id"),
+    CR.c.customer_id.label("cr_customer_id"),
     CR.c.status.label("cr_status"),
     CR.c.levels_required,
     CR.c.levels_approved,
@@ -345,22 +347,20 @@ def _decide(
         level = next_level(row, actor, adopted)
         if level.step_up and not step_up_used:
             raise NeedsStepUp
-        s.connection().execute(
-            sa.insert(DECISIONS),
-            {
-                "request_id": row.cr_id,
-                "level": level.level,
-                "decider_id": actor_id,
-                "decision": DECISION_APPROVE,
-                "reason": reason,
-                "step_up_used": step_up_used,
-                "policy_version": adopted.get("policy_version", row.policy_version),
-                "decided_at": now,
-            },
-        )
+        decision_row = {
+            "request_id": row.cr_id,
+            "level": level.level,
+            "decider_id": actor_id,
+            "decision": DECISION_APPROVE,
+            "reason": reason,
+            "step_up_used": step_up_used,
+            "policy_version": adopted.get("policy_version", row.policy_version),
+            "decided_at": now,
+        }
         values: dict[str, Any] = {"levels_approved": level.level, **adopted}
+        decided = _Decided(row, level, values)
         if level.final:
-            decision = payment_execution.execute_locked(s, rows, params)
+            decision = payment_execution.execute_locked(s, rows, params, decided.executed_rows)
             if decision is None:
                 raise NotLockable  # no system account for its currency yet
             if decision.status == PAYMENT_EXECUTED:
@@ -373,9 +373,11 @@ def _decide(
                 values.update(
                     status=CR_FAILED, decided_at=now, failure_reason=decision.failure_reason
                 )
+                events.emit_rows(s, s.connection(), decided.rows(values, decision.failure_reason))
         else:
             decision = Decision(payment_id, PAYMENT_PENDING)
-        _move(s, row.cr_id, row.levels_approved, values)
+            events.emit_rows(s, s.connection(), decided.rows(values, None))
+        _move(s, row.cr_id, row.levels_approved, values, decision_row)
         details = {
             "action": PAYMENT_ACTION,
             "policy_id": values.get("policy_id", row.policy_id),
@@ -385,33 +387,70 @@ def _decide(
         }
         if adopted:
             _audit(s, actor_id, row.cr_id, "policy_raised", details)
-        _audit(
-            s,
-            actor_id,
-            row.cr_id,
-            "approve",
-            details | {"level": level.level, "step_up": step_up_used},
-        )
+        approved = details | {"level": level.level, "step_up": step_up_used}
+        _audit(s, actor_id, row.cr_id, "approve", approved)
         if level.final:
             what = "execute" if decision.status == PAYMENT_EXECUTED else "fail"
-            _audit(
-                s,
-                actor_id,
-                row.cr_id,
-                what,
-                details | {"result": values.get("result"), "reason": decision.failure_reason},
-            )
-            _emit_decided(s, row.cr_id, DECISION_APPROVE, decision.failure_reason)
+            outcome = {"result": values.get("result"), "reason": decision.failure_reason}
+            _audit(s, actor_id, row.cr_id, what, details | outcome)
         payment_execution.expire_changed(s)
     return decision, level
 
 
-def _move(s: Session, request_id: int, expected: int, values: dict[str, Any]) -> None:
-    moved = s.connection().execute(
+@dataclass(frozen=True)
+class _Decided:
+    """The ``change_request.decided`` event of an approval, built from the locked row (no
+    read): with the posting's own outbox rows when it executes the payment."""
+
+    row: Any
+    level: Level
+    values: dict[str, Any]
+
+    def rows(self, values: dict[str, Any], reason: str | None) -> list[dict[str, Any]]:
+        row = self.row
+        data = ChangeRequestData(
+            id=row.cr_id,
+            action=PAYMENT_ACTION,
+            status=values.get("status", CR_PENDING),
+            target_type=TARGET,
+            target_id=row.payment_id,
+            customer_id=row.cr_customer_id,
+            amount_minor=row.amount_minor,
+            currency=row.currency,
+            levels_required=self.level.levels,
+            levels_approved=self.level.level,
+            policy_version=values.get("policy_version", row.policy_version),
+            result=values.get("result"),
+            decision=DECISION_APPROVE,
+            reason=reason,
+        )
+        return [events.event_row("change_request.decided", data)]
+
+    def executed_rows(self, transaction_id: int) -> list[dict[str, Any]]:
+        result = {"payment_id": self.row.payment_id, "transaction_id": transaction_id}
+        return self.rows(self.values | {"status": CR_APPROVED, "result": result}, None)
+
+
+def _move(
+    s: Session,
+    request_id: int,
+    expected: int,
+    values: dict[str, Any],
+    decision_row: dict[str, Any] | None = None,
+) -> None:
+    """The request's conditional update (pending, at the ``expected`` level, or Conflict),
+    with its decision's row: one statement on PostgreSQL (the insert in a ``WITH``)."""
+    conn = s.connection()
+    update = (
         sa.update(CR)
         .where(CR.c.id == request_id, CR.c.status == CR_PENDING, CR.c.levels_approved == expected)
         .values(**values)
     )
+    if decision_row is not None and conn.dialect.name == "postgresql":
+        update = update.add_cte(sa.insert(DECISIONS).values(**decision_row).cte("decision"))
+    elif decision_row is not None:
+        conn.execute(sa.insert(DECISIONS), decision_row)
+    moved = conn.execute(update)
     if moved.rowcount != 1:
         raise Conflict("This payment was decided by someone else meanwhile.")
 

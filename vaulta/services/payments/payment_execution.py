@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -168,10 +169,16 @@ def claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> D
     return decision
 
 
-def execute_locked(s: Session, rows: list[sa.Row[Any]], params: dict[str, Any]) -> Decision | None:
+def execute_locked(
+    s: Session,
+    rows: list[sa.Row[Any]],
+    params: dict[str, Any],
+    also_emit: Callable[[int], list[dict[str, Any]]] | None = None,
+) -> Decision | None:
     """Post the payment that ``LOCK`` (``rows``, one per account) locked, or record its
     failure; None (nothing written) for an external payment whose currency has no system
-    account yet."""
+    account yet. ``also_emit(transaction_id)``: more outbox rows to insert with the
+    posting's (the change request's decision)."""
     claimed = rows[0]
     accounts = {row.account_id: _locked(row) for row in rows}
     destination = claimed.beneficiary_account_id or next(
@@ -179,7 +186,7 @@ def execute_locked(s: Session, rows: list[sa.Row[Any]], params: dict[str, Any]) 
     )
     if destination is None:
         return None
-    return _execute(s, claimed, accounts, destination, params)
+    return _execute(s, claimed, accounts, destination, params, also_emit)
 
 
 def _locked(row: sa.Row[Any]) -> ledger.LockedAccount:
@@ -221,6 +228,7 @@ def _execute(
     accounts: dict[int, ledger.LockedAccount],
     destination: int,
     params: dict[str, Any],
+    also_emit: Callable[[int], list[dict[str, Any]]] | None = None,
 ) -> Decision:
     """Post the locked payment with its update, or on refusal record its failure."""
     payment_id, actor_id = params["payment_id"], params["approver_id"]
@@ -247,13 +255,16 @@ def _execute(
             ),
             follow_up=FollowUp(_EXECUTED, params),
             transaction_id=claimed.transaction_id,
-            also_emit=lambda tx_id: events.payment_row(
-                "payment.executed",
-                payment_id,
-                claimed,
-                status=PAYMENT_EXECUTED,
-                transaction_id=tx_id,
-            ),
+            also_emit=lambda tx_id: [
+                events.payment_row(
+                    "payment.executed",
+                    payment_id,
+                    claimed,
+                    status=PAYMENT_EXECUTED,
+                    transaction_id=tx_id,
+                ),
+                *(also_emit(tx_id) if also_emit else []),
+            ],
         )
     except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
         s.connection().execute(_FAILED, params | {"failure_reason": err.message})
