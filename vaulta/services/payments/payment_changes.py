@@ -375,7 +375,12 @@ def _decide(
                 )
                 events.emit_rows(s, s.connection(), decided.rows(values, decision.failure_reason))
         else:
-            decision = Decision(payment_id, PAYMENT_PENDING)
+            decision = Decision(
+                payment_id,
+                PAYMENT_PENDING,
+                levels_approved=level.level,
+                levels_required=level.levels,
+            )
             events.emit_rows(s, s.connection(), decided.rows(values, None))
         _move(s, row.cr_id, row.levels_approved, values, decision_row)
         details = {
@@ -549,3 +554,31 @@ def end_request(s: Session, payment_ids: list[int], status: str, now: datetime) 
     for request_id in ids:
         what = "expire" if status == CR_EXPIRED else "cancel"
         _audit(s, None, request_id, what, {"action": PAYMENT_ACTION})
+
+
+@dataclass(frozen=True)
+class Approvals:
+    """What the payment's page shows of its change request: the levels and decisions
+    (level, decision, reason, decided_at; not who: the customer sees the bank's steps)."""
+
+    levels_required: int
+    levels_approved: int
+    decisions: list[Any]
+
+
+def approvals_of(payment: Payment) -> Approvals | None:
+    """The payment's change request as its page shows it (None before it had one)."""
+    if payment.change_request_id is None:
+        return None
+    s = session()
+    request = s.get(ChangeRequest, payment.change_request_id)
+    if request is None:
+        return None
+    rows = s.execute(
+        sa.select(
+            DECISIONS.c.level, DECISIONS.c.decision, DECISIONS.c.reason, DECISIONS.c.decided_at
+        )
+        .where(DECISIONS.c.request_id == request.id)
+        .order_by(DECISIONS.c.level)
+    ).all()
+    return Approvals(request.levels_required, request.levels_approved, list(rows))

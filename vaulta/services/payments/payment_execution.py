@@ -59,6 +59,8 @@ class Decision:
     status: str
     transaction_id: int | None = None
     failure_reason: str | None = None
+    levels_approved: int | None = None  # a level short of the last: still pending
+    levels_required: int | None = None
 
 
 def claim_statement(which: sa.ColumnElement[bool]) -> sa.Update:
