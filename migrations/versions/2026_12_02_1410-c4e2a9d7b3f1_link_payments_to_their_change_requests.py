@@ -2,9 +2,11 @@
 
 Payments are decided as change requests (action ``payments.payment``, issue 15): a
 payment that reaches the approval stage gets its change request in the same transaction,
-and ``payments.change_request_id`` (``fk_payments_change_request_id_change_requests``,
-unique: ``uq_payments_change_request_id``) points at it, so deciding a payment reads its
-levels with the payment's own row.
+and ``payments.change_request_id`` (``fk_payments_change_request_id_change_requests``)
+points at it, so deciding a payment reads its levels with the payment's own row (no index:
+the column is only followed from a payment, never searched; no unique constraint, which
+would build an index on ``payments`` under lock: one request per payment is the service's
+rule, and the request's pending ``dedupe_key`` names the payment).
 
 No data is moved here: a payment already pending approval when this runs gets its change
 request the first time someone decides it (vaulta/services/payments/payment_changes.py,
@@ -30,9 +32,6 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("change_request_id", sa.Integer(), nullable=True))
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_payments_change_request_id"), ["change_request_id"]
-        )
         batch_op.create_foreign_key(
             batch_op.f("fk_payments_change_request_id_change_requests"),
             "change_requests",
@@ -47,5 +46,4 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_payments_change_request_id_change_requests"), type_="foreignkey"
         )
-        batch_op.drop_constraint(batch_op.f("uq_payments_change_request_id"), type_="unique")
         batch_op.drop_column("change_request_id")
