@@ -21,12 +21,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Payment, User, utcnow
+from vaulta.models import Account, ChangeRequest, Payment, User, utcnow
 from vaulta.models.account import KIND_SYSTEM
 from vaulta.models.change_request import CR_APPROVED, CR_FAILED, CR_PENDING, DECISION_APPROVE
 from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_FAILED
 from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, events, ledger
+from vaulta.services.changes import request_state
 from vaulta.services.changes.policies import PAYMENT_ACTION
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions
@@ -279,6 +280,18 @@ def _decide_requests(
     if moved.rowcount not in (-1, len(updates)):
         raise _MissingSystemAccount  # a request moved meanwhile: undo, decide one by one
     audit.record_all(s, audits)
+    decided = s.scalars(
+        sa.select(ChangeRequest)
+        .where(ChangeRequest.id.in_([row.change_request_id for row in claimed]))
+        .execution_options(populate_existing=True)
+    )
+    outbox = [
+        events.event_row(
+            "change_request.decided", request_state.event_data(r, decision=DECISION_APPROVE)
+        )
+        for r in decided
+    ]
+    events.emit_rows(s, conn, outbox)
 
 
 def _post(

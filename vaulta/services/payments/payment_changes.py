@@ -551,9 +551,19 @@ def end_request(s: Session, payment_ids: list[int], status: str, now: datetime) 
         .where(CR.c.id.in_(ids), CR.c.status == CR_PENDING)
         .values(status=status, decided_at=now)
     )
+    what = "expire" if status == CR_EXPIRED else "cancel"
     for request_id in ids:
-        what = "expire" if status == CR_EXPIRED else "cancel"
         _audit(s, None, request_id, what, {"action": PAYMENT_ACTION})
+    decided = s.scalars(
+        sa.select(ChangeRequest)
+        .where(ChangeRequest.id.in_(ids))
+        .execution_options(populate_existing=True)
+    )
+    rows = [
+        events.event_row("change_request.decided", cr_state.event_data(r, decision=what))
+        for r in decided
+    ]
+    events.emit_rows(s, s.connection(), rows)
 
 
 @dataclass(frozen=True)
