@@ -1,9 +1,13 @@
-"""Deciding one payment: four eyes, step-up codes, approval and rejection.
+"""Deciding one payment: four eyes, levels, step-up codes, approval and rejection.
 
-``approve`` executes a payment exactly once through ``payment_execution`` (one
-conditional update claims it, the ledger posts it in the same transaction, or it is
-marked failed with nothing posted). When the claim finds nothing to claim, the payment is
-read here to say why, or to ask for a step-up code.
+A payment in the queue is decided as its change request (``payments.payment``, see
+vaulta/services/payments/payment_changes.py): ``approve`` records the next level, and the
+last level executes the payment exactly once through ``payment_execution`` (the ledger
+posts it in the same transaction, or it is marked failed with nothing posted). When the
+lock finds nothing to decide, the payment is read here to say why (already decided, four
+eyes, expired), or its change request is opened (a payment pending from before).
+The checker inbox and the change-request API come here too
+(vaulta/services/changes/payment_action.py).
 """
 
 from __future__ import annotations
