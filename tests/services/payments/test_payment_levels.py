@@ -15,6 +15,7 @@ from vaulta.extensions import db
 from vaulta.models import Account, ChangeDecision, ChangeRequest, Payment, User
 from vaulta.services.changes import change_requests
 from vaulta.services.errors import Conflict
+from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.payments import approvals, bulk_decisions, expiry
 
 SUBJECT = "VAULTA approval code for payment #{id}"
@@ -174,3 +175,19 @@ def test_a_payment_pending_before_change_requests_gets_one_when_decided(
     db.session.commit()
     assert approvals.approve(payment.id, actor=approver).status == "executed"
     assert _request_of(payment.id).status == "approved"
+
+
+def test_verify_ledger_finds_a_payment_and_its_request_that_disagree(
+    customer_user: User, approver: User, target: Account
+) -> None:
+    payment = make_payment(customer_user, _rich(customer_user), to=target)
+    assert approvals.approve(payment.id, actor=approver).status == "executed"
+    assert verify_ledger() == []
+    request = _request_of(payment.id)
+    db.session.execute(
+        sa.update(ChangeRequest).where(ChangeRequest.id == request.id).values(status="rejected")
+    )
+    db.session.commit()
+    assert verify_ledger() == [
+        f"change request {request.id}: it is rejected but its payment is executed"
+    ]
