@@ -166,7 +166,6 @@ def claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> D
         decision = execute_locked(s, rows, params)
         if decision is None:
             return None  # no system account for its currency yet: nothing was written
-        _test_only_delay()
         expire_changed(s)
     return decision
 
@@ -188,7 +187,9 @@ def execute_locked(
     )
     if destination is None:
         return None
-    return _execute(s, claimed, accounts, destination, params, also_emit)
+    decision = _execute(s, claimed, accounts, destination, params, also_emit)
+    _test_only_delay()
+    return decision
 
 
 def _locked(row: sa.Row[Any]) -> ledger.LockedAccount:
