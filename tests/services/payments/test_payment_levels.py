@@ -9,14 +9,15 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tests.helpers import balance, mailed_code
+from tests.helpers import audit_actions, balance, mailed_code
 from tests.services.payments.factories import backdate_expiry, make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, ChangeDecision, ChangeRequest, Payment, User
-from vaulta.services.changes import change_requests
+from vaulta.services.changes import change_requests, policies
 from vaulta.services.errors import Conflict
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.payments import approvals, bulk_decisions, expiry
+from vaulta.services.unit_of_work import write_transaction
 
 SUBJECT = "VAULTA approval code for payment #{id}"
 
@@ -191,3 +192,22 @@ def test_verify_ledger_finds_a_payment_and_its_request_that_disagree(
     assert verify_ledger() == [
         f"change request {request.id}: it is rejected but its payment is executed"
     ]
+
+
+def test_a_stricter_policy_installed_since_is_adopted_at_the_decision(
+    customer_user: User, approver: User, second_approver: User, target: Account
+) -> None:
+    payment = make_payment(customer_user, _rich(customer_user), to=target, amount="25.00")
+    assert _request_of(payment.id).levels_required == 1
+    with write_transaction() as s:
+        policies.install_version(
+            s,
+            "default",
+            {"levels": 2, "roles_per_level": [["approver"], ["approver"]]},
+            created_by_id=None,
+        )
+    assert approvals.approve(payment.id, actor=approver).status == "pending_approval"
+    request = _request_of(payment.id)
+    assert (request.levels_required, request.levels_approved) == (2, 1)
+    assert "change_request.policy_raised" in audit_actions("change_request", request.id)
+    assert approvals.approve(payment.id, actor=second_approver).status == "executed"

@@ -117,13 +117,17 @@ def approve(
         if needs_step_up(payment):
             otp.verify(actor, otp.PAYMENT_APPROVE, str(payment.id), code)
             used = True
-    for _attempt in range(2):
+    for _attempt in range(3):  # after a code check, an opened request, a system account
         try:
             decision, _level = payment_changes.decide(
                 payment_id, actor, step_up_used=used, expected_level=expected, reason=reason
             )
             return decision
         except payment_changes.NeedsStepUp:
+            if code and not used:  # a policy changed since the request asked for a code here
+                otp.verify(actor, otp.PAYMENT_APPROVE, str(payment_id), code)
+                used = True
+                continue
             payment = payment_queries.get(payment_id)
             if send_code:
                 mail_step_up_code(actor, payment)
