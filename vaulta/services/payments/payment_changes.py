@@ -16,7 +16,8 @@ leaves the payment pending; the last level executes the payment exactly once thr
 ``payment_execution`` and stores the transaction id as the request's result.
 
 Step-up: at the levels the policy names, and at the last level when the amount reaches
-APPROVAL_STEP_UP_THRESHOLD_MINOR (as before). The code is the payment's
+APPROVAL_STEP_UP_THRESHOLD_MINOR (as before; that level is stored among the request's
+step-up levels too, so the inbox and the API say so, and checked again at the decision). The code is the payment's
 (``otp.PAYMENT_APPROVE``, subject the payment id), wherever it is asked for.
 """
 
@@ -106,6 +107,10 @@ def open_request(s: Session, payment_id: int, *, now: datetime) -> int:
         payment_id=row.id,
     )
     outcome = policies.evaluate_facts(s, facts, now=now)
+    levels = max(outcome.levels, 1)  # a payment always needs an approver
+    step_up = set(outcome.step_up_levels)
+    if row.amount_minor >= _threshold():  # the approval that moves it confirms with a code
+        step_up.add(levels)
     to = row.beneficiary_iban or "an own account"
     request = ChangeRequest(
         action=PAYMENT_ACTION,
@@ -126,10 +131,10 @@ def open_request(s: Session, payment_id: int, *, now: datetime) -> int:
         status=CR_PENDING,
         policy_id=outcome.policy_id,
         policy_version=outcome.version,
-        levels_required=max(outcome.levels, 1),  # a payment always needs an approver
+        levels_required=levels,
         levels_approved=0,
         roles_per_level=outcome.roles_per_level,
-        step_up_levels=outcome.step_up_levels,
+        step_up_levels=sorted(step_up),
         bulk_allowed=outcome.bulk_allowed,
         created_at=now,
         expires_at=row.expires_at,  # they expire together
