@@ -17,8 +17,9 @@ leaves the payment pending; the last level executes the payment exactly once thr
 
 Step-up: at the levels the policy names, and at the last level when the amount reaches
 APPROVAL_STEP_UP_THRESHOLD_MINOR (as before; that level is stored among the request's
-step-up levels too, so the inbox and the API say so, and checked again at the decision). The code is the payment's
-(``otp.PAYMENT_APPROVE``, subject the payment id), wherever it is asked for.
+step-up levels too, so the inbox and the API say so, and checked again at the decision).
+The code is the payment's (``otp.PAYMENT_APPROVE``, subject the payment id), wherever it is
+asked for.
 """
 
 from __future__ import annotations
