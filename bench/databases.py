@@ -18,6 +18,7 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -99,6 +100,59 @@ def seed(url: str, customers: int, transactions: int) -> float:
     return timed_command(args, app_environment(url))
 
 
+def _seed_change_requests(conn: sa.Connection, ids: list[int], rows: list[dict[str, Any]]) -> None:
+    """Each seeded payment's change request, as ``payment_changes.open_request`` makes it
+    (one approver, bulk allowed: the amounts stay under every seeded policy's threshold for
+    a payment on its own), and the payment's link to it."""
+    from vaulta.models import Account, ChangeRequest, Payment
+
+    customers = dict(
+        conn.execute(
+            sa.select(Account.id, Account.customer_id).where(
+                Account.id.in_({row["from_account_id"] for row in rows})
+            )
+        ).all()
+    )
+    requests = ChangeRequest.__table__
+    conn.execute(
+        sa.insert(requests),
+        [
+            {
+                "action": "payments.payment",
+                "target_type": "payment",
+                "target_id": pid,
+                "customer_id": customers[row["from_account_id"]],
+                "account_kind": "customer",
+                "amount_minor": row["amount_minor"],
+                "currency": row["currency"],
+                "change": {"before": {}, "after": {}, "params": {"payment_id": pid}},
+                "summary": f"Payment #{pid}",
+                "maker_id": row["requested_by_id"],
+                "status": "pending",
+                "levels_required": 1,
+                "levels_approved": 0,
+                "roles_per_level": [["approver"]],
+                "step_up_levels": [],
+                "bulk_allowed": True,
+                "created_at": row["created_at"],
+                "expires_at": row["expires_at"],
+                "dedupe_key": f"payments.payment:{pid}",
+            }
+            for pid, row in zip(ids, rows, strict=True)
+        ],
+    )
+    payments = Payment.__table__
+    conn.execute(
+        sa.update(payments)
+        .where(payments.c.id.in_(ids))
+        .values(
+            change_request_id=sa.select(requests.c.id)
+            .where(requests.c.target_type == "payment", requests.c.target_id == payments.c.id)
+            .scalar_subquery()
+        )
+    )
+
+
 def seed_pending_payments(url: str, count: int) -> float:
     """``count`` payments awaiting approval between seeded accounts of the same currency.
 
@@ -150,6 +204,9 @@ def seed_pending_payments(url: str, count: int) -> float:
             )
         if len(rows) < count:
             raise RuntimeError(f"only {len(rows)} funded accounts for {count} payments")
-        conn.execute(sa.insert(Payment.__table__), rows)
+        ids = conn.scalars(
+            sa.insert(Payment.__table__).returning(Payment.__table__.c.id), rows
+        ).all()
+        _seed_change_requests(conn, list(ids), rows)
     engine.dispose()
     return time.perf_counter() - start

@@ -9,10 +9,11 @@ import pytest
 from flask import Flask
 
 from tests import factories
-from tests.api.conftest import make_key
+from tests.api.conftest import make_key, payment_body
 from tests.helpers import balance, count_rows, mailed_code
 from tests.webclient import WebClient
-from vaulta.models import Account, ApiIdempotencyKey, ChangeRequest, User
+from vaulta.extensions import db
+from vaulta.models import Account, ApiIdempotencyKey, ChangeRequest, Payment, User
 from vaulta.services.identity import api_keys
 
 TELLER_SCOPES = ["ledger.deposit.request", "ledger.withdrawal.request", "read"]
@@ -206,3 +207,43 @@ def test_who_sees_a_request(
     assert seen.status_code == 200
     assert seen.json["before"]["balance_minor"] == 10_000
     assert client.get("/api/v1/change-requests", headers=auditor_key).status_code == 403
+
+
+def test_a_payment_by_api_follows_the_same_levels(
+    client: WebClient,
+    customer_user: User,
+    approver: User,
+    second_approver: User,
+    approver_key: dict,
+    target: Account,
+) -> None:
+    """A customer's 12,000.00 API payment is a change request needing two approvers: the
+    same approver twice is 409, the second needs a code (403 step_up_required), then it
+    executes once."""
+    rich = factories.make_account(factories.customer_of(customer_user), "EUR", 5_000_000)
+    made = client.post(
+        "/api/v1/payments",
+        json=payment_body(rich, target, amount_minor=1_200_000),
+        headers=bearer(make_key(customer_user)) | {"Idempotency-Key": "pay-1"},
+    )
+    assert made.status_code == 201, made.json
+    payment = db.session.get(Payment, made.json["id"])
+    assert payment is not None
+    url = f"/api/v1/change-requests/{payment.change_request_id}/approve"
+    first = client.post(url, json={}, headers=approver_key)
+    assert first.status_code == 200, first.json
+    assert (first.json["status"], first.json["levels_approved"]) == ("pending", 1)
+    assert client.post(url, json={}, headers=approver_key).status_code == 409
+    second_key = bearer(
+        api_keys.create_for_staff(second_approver, "Desk 2", APPROVER_SCOPES, actor=None).raw
+    )
+    asked = client.post(url, json={}, headers=second_key)
+    assert asked.status_code == 403
+    assert asked.json["error"]["code"] == "step_up_required"
+    code = mailed_code(second_approver.email, f"VAULTA approval code for payment #{payment.id}")
+    done = client.post(url, json={"step_up_code": code}, headers=second_key)
+    assert done.status_code == 200, done.json
+    assert done.json["status"] == "approved"
+    db.session.rollback()
+    assert db.session.get(Payment, payment.id).status == "executed"  # type: ignore[union-attr]
+    assert balance(rich) == 5_000_000 - 1_200_000

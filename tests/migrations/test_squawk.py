@@ -119,6 +119,11 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         **NEW_TABLE_TYPES,
         "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
     },
+    "c4e2a9d7b3f1": {
+        "prefer-bigint-over-int": "the foreign key column matches change_requests.id (INTEGER)",
+        "constraint-missing-not-valid": "the new column is all NULL: validation is a quick scan",
+        "adding-foreign-key-constraint": "same: the column was added in this transaction",
+    },
 }
 
 

@@ -32,7 +32,7 @@ from vaulta.services.payments import approvals
 from vaulta.services.unit_of_work import write_transaction
 
 
-def test_an_approval_takes_four_statements_on_postgresql_eight_on_sqlite(
+def test_an_approval_takes_five_statements_on_postgresql_ten_on_sqlite(
     backend: str, customer_user: User, approver: User
 ) -> None:
     source = factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
@@ -50,9 +50,21 @@ def test_an_approval_takes_four_statements_on_postgresql_eight_on_sqlite(
     # (in the one statement on PostgreSQL, one more on SQLite).
     checks = [s for s in sent if "maintenance_mode" in s]
     assert len(checks) == (1 if backend == "postgresql" else 2), sent
+    #
+    # The payment is decided as its change request (payments.payment): the lock also locks
+    # the request and reads its levels, whether this approver decided it before and whether
+    # a policy changed since (no policy evaluation unless one did: the policy that applied
+    # was evaluated and stored when the payment reached the queue). Added: one statement on
+    # PostgreSQL (the request's conditional update, with its decision inserted in its WITH),
+    # two on SQLite (the decision's insert and the request's update); the request's
+    # ``change_request.decided`` event goes with the payment's own outbox rows. So 4 → 5 on
+    # PostgreSQL and 8 → 10 on SQLite (557c90a's policy evaluation had made it 13).
     writes = [s for s in sent if not s.startswith(("BEGIN", "PRAGMA")) and s not in checks]
-    assert len(writes) == (4 if backend == "postgresql" else 8), writes
+    assert len(writes) == (5 if backend == "postgresql" else 10), writes
     assert "FOR UPDATE" in writes[0] or backend == "sqlite"
+    assert "change_requests" in writes[0]
+    assert sum("change_requests" in w for w in writes[1:]) == 1
+    assert sum("INSERT INTO change_decisions" in w for w in writes) == 1
     chained = 2 if backend == "postgresql" else 3
     assert "audit_chain_head" in writes[-chained]
     assert "INSERT INTO audit_events" in writes[-chained + 1]
@@ -77,13 +89,25 @@ def test_an_approval_takes_four_statements_on_postgresql_eight_on_sqlite(
         )
     ).all()
     assert sorted(e.action for e in events) == ["payment.approve", "transaction.payment"]
+    request_events = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.object_type == "change_request")
+    ).all()
+    assert sorted(request_events) == [
+        "change_request.approve",
+        "change_request.execute",
+        "change_request.submit",
+    ]
     assert all(e.actor_id == approver.id and e.created_at is not None for e in events)
     outbox = db.session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id)).all()
-    assert [(e.type, e.payload["id"]) for e in outbox[-2:]] == [
+    request_id = db.session.get(Payment, payment.id).change_request_id  # type: ignore[union-attr]
+    assert [(e.type, e.payload["id"]) for e in outbox[-3:]] == [
         ("transaction.posted", tx.id),
         ("payment.executed", payment.id),
+        ("change_request.decided", request_id),
     ]
-    assert outbox[-1].payload["transaction_id"] == tx.id
+    assert outbox[-2].payload["transaction_id"] == tx.id
+    assert outbox[-1].payload["status"] == "approved"
+    assert outbox[-1].payload["result"] == {"payment_id": payment.id, "transaction_id": tx.id}
     assert verify_ledger() == []
 
 

@@ -145,6 +145,11 @@ def approve(payment_id: int) -> Response:
     except DomainError as err:
         return _plain_error(err)
     message = f"Payment #{payment_id} is {decision.status.replace('_', ' ')}."
+    if decision.levels_approved is not None:
+        message = (
+            f"Payment #{payment_id}: approval {decision.levels_approved} of "
+            f"{decision.levels_required} recorded; another approver decides the next."
+        )
     if decision.failure_reason:
         message += f" {decision.failure_reason}"
     return _decided(payment_id, message, ok=decision.status != "failed")

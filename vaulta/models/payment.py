@@ -84,6 +84,10 @@ class Payment(TimestampMixin, Base):
     )
     expires_at: Mapped[datetime]
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # The change request that decides it (action ``payments.payment``), once it awaits approval.
+    change_request_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("change_requests.id", ondelete="RESTRICT")
+    )
 
     from_account: Mapped[Account] = relationship(foreign_keys=[from_account_id])
     beneficiary_account: Mapped[Account | None] = relationship(

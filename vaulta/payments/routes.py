@@ -14,7 +14,13 @@ from vaulta.payments import bp
 from vaulta.payments.forms import LIVE_FIELDS, ButtonForm, ConfirmForm, PaymentForm
 from vaulta.security.limits import ACCOUNT_LOOKUP_LIMIT, PASSCODE_LIMIT, PAYMENT_LIMIT, by_user
 from vaulta.services.errors import InvalidInput
-from vaulta.services.payments import iban, payment_fields, payment_queries, payment_requests
+from vaulta.services.payments import (
+    iban,
+    payment_changes,
+    payment_fields,
+    payment_queries,
+    payment_requests,
+)
 from vaulta.web import redirect_to, render
 
 bp.add_app_template_filter(iban.display, "iban")
@@ -94,7 +100,8 @@ def _look_up_account(number: str, source: Account | None) -> None:
 @customer_required
 def detail(payment_id: int) -> Response:
     payment = payment_queries.get_for_customer(payment_id, _user())
-    return render("payments/detail.html", payment=payment, button=ButtonForm())
+    approvals = payment_changes.approvals_of(payment)
+    return render("payments/detail.html", payment=payment, button=ButtonForm(), approvals=approvals)
 
 
 @bp.route("/<int:payment_id>/confirm", methods=["GET", "POST"])

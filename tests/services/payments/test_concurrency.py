@@ -11,10 +11,10 @@ from flask import Flask
 
 from tests import factories
 from tests.concurrency import in_threads, threaded_app
-from tests.helpers import count_rows
+from tests.helpers import count_rows, mailed_code
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
-from vaulta.models import Account, Payment, Transaction, User
+from vaulta.models import Account, ChangeDecision, Payment, Transaction, User
 from vaulta.services.errors import Conflict
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.payments import approvals
@@ -95,4 +95,35 @@ def test_crossing_payments_between_two_accounts_never_deadlock(pg_app: Flask) ->
     assert in_threads(pg_app, 16, approve) == ["executed"] * 16
     balances = dict(db.session.execute(sa.select(Account.id, Account.balance_minor)).all())
     assert (balances[a.id], balances[b.id]) == (100_000 - 4_000, 100_000 + 4_000)
+    assert verify_ledger() == []
+
+
+def test_two_approvers_deciding_the_last_level_at_once_execute_it_once(pg_app: Flask) -> None:
+    """A 12,000.00 payment after its first level: two other approvers, each with their
+    step-up code, approve level 2 at the same moment. One executes it; the other gets
+    Conflict; one transaction, one decision per level."""
+    customer_user, first, source, target = _setup(5_000_000)
+    payment = make_payment(customer_user, source, to=target, amount="12000.00")
+    assert approvals.approve(payment.id, actor=first).status == "pending_approval"
+    seconds = [factories.make_staff(None, "approver") for _ in range(2)]
+    codes = []
+    for second in seconds:
+        with pytest.raises(approvals.StepUpRequired):
+            approvals.approve(payment.id, actor=second)
+        codes.append(mailed_code(second.email, f"VAULTA approval code for payment #{payment.id}"))
+    pid, ids = payment.id, [second.id for second in seconds]
+    db.session.remove()
+
+    def approve(i: int) -> str:
+        actor = db.session.get(User, ids[i])
+        return approvals.approve(pid, actor=actor, otp_code=codes[i]).status  # type: ignore[arg-type]
+
+    results = in_threads(pg_app, 2, approve)
+    assert results.count("executed") == 1
+    loser = next(r for r in results if r != "executed")
+    assert isinstance(loser, Conflict)
+    assert count_rows(Transaction, Transaction.reference == f"PAY-{pid}") == 1
+    request_id = db.session.get(Payment, pid).change_request_id  # type: ignore[union-attr]
+    assert count_rows(ChangeDecision, ChangeDecision.request_id == request_id) == 2
+    assert db.session.get(Account, source.id).balance_minor == 5_000_000 - 1_200_000  # type: ignore[union-attr]
     assert verify_ledger() == []

@@ -93,3 +93,19 @@ def register(spec: ActionSpec) -> ActionSpec:
 def get_action(name: str) -> ActionSpec:
     """The registered action ``name``; KeyError for an unknown one (a programming error)."""
     return ACTIONS[name]
+
+
+@dataclass(frozen=True)
+class Decider:
+    """An action decided by its own service (payments: vaulta/services/payments/): the
+    change-request commands hand a request of that action to these functions, so a
+    decision made in the inbox and one made on the action's own pages is the same."""
+
+    approve: Callable[..., None]
+    reject: Callable[..., None]
+    send_code: Callable[..., None]
+    cancel: Callable[..., None]
+    expired: Callable[[Session, list[int], Any], None]  # (s, target ids, now) in s
+
+
+DECIDERS: dict[str, Decider] = {}

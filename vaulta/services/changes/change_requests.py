@@ -37,6 +37,7 @@ from vaulta.money import format_amount
 from vaulta.services import audit
 from vaulta.services.changes import request_state as state
 from vaulta.services.changes import requirements
+from vaulta.services.changes.actions import DECIDERS
 from vaulta.services.changes.request_state import (
     DuplicateRequest,
     StepUpRequired,
@@ -152,6 +153,9 @@ def send_step_up_code(request_id: int, *, actor: User) -> None:
     """Mail ``actor`` a one-time code for the request's next level (when they may decide
     it and it needs one; InvalidInput when it needs none)."""
     request = state.pending(request_id)
+    if (own := DECIDERS.get(request.action)) is not None:
+        own.send_code(request, actor=actor)
+        return
     found = requirements.now_in_force(session(), request)
     requirements.check_decider(session(), request, actor, found)
     if not requirements.step_up_at_next_level(request, found):
@@ -179,6 +183,9 @@ def approve(
     permissions.require(actor, DECIDE, "Only approvers decide requests.")
     reason = state.clean_reason(reason, required=False)
     request = state.pending(request_id)
+    if (own := DECIDERS.get(request.action)) is not None:
+        own.approve(request, actor=actor, reason=reason, code=step_up_code, send_code=send_code)
+        return get(request_id)
     found = requirements.now_in_force(session(), request)
     requirements.check_decider(session(), request, actor, found)
     expected = request.levels_approved  # the level checked; the code's commit expires it
@@ -229,6 +236,9 @@ def reject(request_id: int, *, actor: User, reason: str) -> ChangeRequest:
     permissions.require(actor, DECIDE, "Only approvers decide requests.")
     cleaned = state.clean_reason(reason, required=True)
     request = state.pending(request_id)
+    if (own := DECIDERS.get(request.action)) is not None:
+        own.reject(request, actor=actor, reason=cleaned)
+        return get(request_id)
     requirements.check_decider(
         session(), request, actor, requirements.now_in_force(session(), request)
     )
@@ -265,6 +275,9 @@ def cancel(request_id: int, *, actor: User) -> ChangeRequest:
         raise Forbidden("Only the maker of a request can cancel it.")
     if request.status != CR_PENDING:
         raise Conflict(f"Change request #{request.id} was already decided: it is {request.status}.")
+    if (own := DECIDERS.get(request.action)) is not None:
+        own.cancel(request, actor=actor)
+        return get(request_id)
     with write_transaction(expire_on_commit=False) as s:
         now = utcnow()
         request = state.lock(s, request_id)

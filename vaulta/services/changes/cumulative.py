@@ -66,6 +66,16 @@ def totals(s: Session, policy: ApprovalPolicy, facts: list[Facts], now: datetime
     return found
 
 
+def _counts_payments(policy: ApprovalPolicy, by: str) -> bool:
+    """Whether the payments table's sum applies (then payments' own change requests are
+    left out of the requests' sum: each payment counts once)."""
+    return by in _PAYMENT_KEYS and policy.action in (
+        POLICY_ANY_ACTION,
+        POLICY_MONEY_ACTIONS,
+        PAYMENT_ACTION,
+    )
+
+
 def _request_sums(
     s: Session,
     policy: ApprovalPolicy,
@@ -84,6 +94,8 @@ def _request_sums(
         where.append(ChangeRequest.currency == policy.currency)
     if policy.action not in (POLICY_ANY_ACTION, POLICY_MONEY_ACTIONS):
         where.append(ChangeRequest.action == policy.action)
+    if _counts_payments(policy, by):  # a payment's own request: counted as the payment
+        where.append(ChangeRequest.action != PAYMENT_ACTION)
     sums: dict[Any, int] = {}
     if keys:
         rows = s.execute(
@@ -109,11 +121,7 @@ def _payment_sums(
     since: datetime,
     facts: list[Facts],
 ) -> tuple[dict[Any, int], set[int]]:
-    if by not in _PAYMENT_KEYS or policy.action not in (
-        POLICY_ANY_ACTION,
-        POLICY_MONEY_ACTIONS,
-        PAYMENT_ACTION,
-    ):
+    if not _counts_payments(policy, by):
         return {}, set()
     column = _PAYMENT_KEYS[by]
     where = [

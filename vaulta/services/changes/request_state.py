@@ -19,7 +19,7 @@ from vaulta.models.change_request import (
 )
 from vaulta.services import audit, events
 from vaulta.services.audit import chain
-from vaulta.services.changes.actions import ActionSpec, get_action
+from vaulta.services.changes.actions import DECIDERS, ActionSpec, get_action
 from vaulta.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from vaulta.services.events.payloads import ChangeRequestData
 from vaulta.services.unit_of_work import session, write_transaction
@@ -207,6 +207,7 @@ def expire_rows(s: Session, ids: list[int], now: datetime) -> int:
         )
     )
     expired = 0
+    targets: dict[str, list[int]] = {}
     for request in rows:
         if request.expires_at > now:
             continue
@@ -216,4 +217,8 @@ def expire_rows(s: Session, ids: list[int], now: datetime) -> int:
         record(s, request, None, "expire")
         decided(s, request, "expire", None)
         expired += 1
+        if request.action in DECIDERS and request.target_id is not None:
+            targets.setdefault(request.action, []).append(request.target_id)
+    for action, ids in targets.items():  # a payment expires with its request
+        DECIDERS[action].expired(s, ids, now)
     return expired

@@ -111,4 +111,15 @@ def change_request_problems(s: Connection) -> list[str]:
         .order_by(ChangeRequest.id)
     ):
         problems.append(f"change request {request_id}: approved without its posting")
+    approved = ChangeRequest.status == CR_APPROVED
+    executed = Payment.status == PAYMENT_EXECUTED
+    for request_id, status, payment_status in s.execute(
+        sa.select(ChangeRequest.id, ChangeRequest.status, Payment.status)
+        .join(Payment, Payment.change_request_id == ChangeRequest.id)
+        .where(sa.or_(sa.and_(approved, ~executed), sa.and_(~approved, executed)))
+        .order_by(ChangeRequest.id)
+    ):
+        problems.append(
+            f"change request {request_id}: it is {status} but its payment is {payment_status}"
+        )
     return problems

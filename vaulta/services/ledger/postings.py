@@ -183,7 +183,7 @@ def move(
     also_record: Callable[[int], audit.Event] | None = None,
     follow_up: FollowUp | None = None,
     transaction_id: int | None = None,
-    also_emit: Callable[[int], dict[str, object]] | None = None,
+    also_emit: Callable[[int], dict[str, object] | list[dict[str, object]]] | None = None,
 ) -> int:
     """Move money between two accounts the caller has locked; the new transaction's id.
 
@@ -194,7 +194,7 @@ def move(
     the movement (``writes.write_movement``: one statement on PostgreSQL when the lock
     reserved ``transaction_id``, two otherwise). So do the business events:
     ``transaction.posted`` and the caller's ``also_emit(transaction_id)`` (an
-    ``events.event_row``), in the same statement on PostgreSQL.
+    ``events.event_row``, or a list of them), in the same statement.
     """
     description = _check_arguments(debit.id, credit.id, amount_minor, kind, description)
     _check_move(debit, credit, amount_minor)
@@ -212,7 +212,8 @@ def move(
         posted = _posted_event(
             tx_id, debit, credit, amount_minor, kind, description, reference, reverses_id
         )
-        return [posted] if also_emit is None else [posted, also_emit(tx_id)]
+        extra = [] if also_emit is None else also_emit(tx_id)
+        return [posted, *(extra if isinstance(extra, list) else [extra])]
 
     if s.new:
         s.flush()

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from vaulta.models import Account, Customer, Payment, utcnow
+from vaulta.models import Account, ChangeRequest, Customer, Payment, utcnow
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.money import CURRENCY_EXPONENTS, AmountError, parse_decimal
 from vaulta.services.errors import InvalidInput
@@ -42,6 +42,8 @@ class QueueRow(NamedTuple):
     amount_minor: int
     currency: str
     reference: str
+    levels_approved: int  # of its change request (0 before payments had them) …
+    levels_required: int  # … out of this many approvals
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ _CUSTOMERS = Customer.__table__
 _SOURCE = Account.__table__.alias("source")
 _TARGET = Account.__table__.alias("target")
 _OWNER = Customer.__table__.alias("owner")
+_REQUESTS = ChangeRequest.__table__
 
 # Each sort: (column, descending) pairs, the payment id last so that the order is total.
 SORTS: dict[str, tuple[tuple[sa.ColumnElement[Any], bool], ...]] = {
@@ -74,6 +77,11 @@ SORTS: dict[str, tuple[tuple[sa.ColumnElement[Any], bool], ...]] = {
 
 def row_of(payment: Payment) -> QueueRow:
     """The queue row of one loaded payment (a row swapped in after a decision)."""
+    request = (
+        session().get(ChangeRequest, payment.change_request_id, populate_existing=True)
+        if payment.change_request_id is not None
+        else None
+    )
     source = payment.from_account
     target = payment.beneficiary_account
     owner = target.customer if target is not None else None
@@ -91,6 +99,8 @@ def row_of(payment: Payment) -> QueueRow:
         amount_minor=payment.amount_minor,
         currency=payment.currency,
         reference=payment.reference,
+        levels_approved=request.levels_approved if request else 0,
+        levels_required=request.levels_required if request else 1,
     )
 
 
@@ -213,10 +223,13 @@ def _page_query(
             _PAYMENTS.c.amount_minor,
             _PAYMENTS.c.currency,
             _PAYMENTS.c.reference,
+            sa.func.coalesce(_REQUESTS.c.levels_approved, 0).label("levels_approved"),
+            sa.func.coalesce(_REQUESTS.c.levels_required, 1).label("levels_required"),
         ).select_from(_PAYMENTS)
     )
     query = (
         query.outerjoin(_TARGET, _TARGET.c.id == _PAYMENTS.c.beneficiary_account_id)
+        .outerjoin(_REQUESTS, _REQUESTS.c.id == _PAYMENTS.c.change_request_id)
         .outerjoin(_OWNER, _OWNER.c.id == _TARGET.c.customer_id)
         .where(_PAYMENTS.c.status == PAYMENT_PENDING, _NOT_EXPIRED)
     )

@@ -21,15 +21,19 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Payment, User, utcnow
+from vaulta.models import Account, ChangeRequest, Payment, User, utcnow
 from vaulta.models.account import KIND_SYSTEM
+from vaulta.models.change_request import CR_APPROVED, CR_FAILED, CR_PENDING, DECISION_APPROVE
 from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_FAILED
 from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, events, ledger
+from vaulta.services.changes import request_state
+from vaulta.services.changes.policies import PAYMENT_ACTION
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions
-from vaulta.services.payments import payment_policy
+from vaulta.services.payments import payment_changes
 from vaulta.services.payments.approvals import DECIDE, StepUpRequired, approve, reject
+from vaulta.services.payments.payment_changes import CR, DECISIONS
 from vaulta.services.payments.payment_execution import (
     PAYMENTS,
     Decision,
@@ -38,16 +42,47 @@ from vaulta.services.payments.payment_execution import (
     expire_changed,
     failure,
 )
-from vaulta.services.unit_of_work import write_transaction
+from vaulta.services.unit_of_work import session, write_transaction
 from vaulta.text import display_problem
 
 ON_ITS_OWN = "Needs an approval code: approve it on its own."
 
 
-def _not_in_bulk(payment_ids: list[int]) -> set[int]:
-    """The payments the approval policies want approved one at a time, with a code."""
-    found = payment_policy.for_payments(payment_ids)
-    return {pid for pid, policy in found.items() if not policy.bulk_allowed}
+_BULK_FACTS = (
+    sa.select(
+        PAYMENTS.c.id,
+        PAYMENTS.c.change_request_id,
+        CR.c.levels_required,
+        CR.c.levels_approved,
+        CR.c.step_up_levels,
+        CR.c.bulk_allowed,
+        CR.c.roles_per_level,
+    )
+    .join(CR, CR.c.id == PAYMENTS.c.change_request_id)
+    .where(PAYMENTS.c.id.in_(sa.bindparam("ids", expanding=True)))
+)
+
+
+def _plan(payment_ids: list[int], actor: User) -> tuple[dict[int, int], set[int]]:
+    """Which payments the batch may approve (id → change request: one level of one, bulk
+    allowed, no code, a role ``actor`` holds) and which the policies want approved on
+    their own (more levels, no bulk, or a code). The rest (e.g. a payment whose change
+    request is not there yet) is tried one by one. One statement."""
+    if not payment_ids:
+        return {}, set()
+    roles = permissions.roles_of(actor)
+    batch: dict[int, int] = {}
+    single: set[int] = set()
+    for row in session().execute(_BULK_FACTS, {"ids": payment_ids}):
+        if (
+            row.levels_required - row.levels_approved > 1
+            or not row.bulk_allowed
+            or row.levels_approved + 1 in (row.step_up_levels or [])
+        ):
+            single.add(row.id)
+        elif roles & set(payment_changes.roles_at(row.roles_per_level, row.levels_approved + 1)):
+            batch[row.id] = row.change_request_id
+    return batch, single
 
 
 @dataclass(frozen=True)
@@ -68,10 +103,11 @@ def decide_many(
     if action == "reject" and (problem := display_problem(reason)):
         raise InvalidInput(problem, field="reason")
     ids = list(dict.fromkeys(payment_ids))
-    single = _not_in_bulk(ids) if action == "approve" else set()
-    batch = {}
+    batch: dict[int, Payment] = {}
+    single: set[int] = set()
     if action == "approve":
-        batch = execute_batch([i for i in ids if i not in single], actor=actor)
+        eligible, single = _plan(ids, actor)
+        batch = execute_batch(list(eligible), actor=actor)
     results = []
     for pid in ids:
         done = batch.get(pid)
@@ -104,8 +140,27 @@ def _result(done: Payment | Decision) -> RowResult:
 
 # The batch claim: the single claim for many ids at once, below the step-up threshold.
 # Payment rows are locked in index (id) order.
-_CLAIM_MANY = claim_statement(PAYMENTS.c.id.in_(sa.bindparam("payment_ids", expanding=True))).where(
-    PAYMENTS.c.amount_minor < sa.bindparam("below")
+_CLAIM_MANY = (
+    claim_statement(PAYMENTS.c.id.in_(sa.bindparam("payment_ids", expanding=True)))
+    .where(PAYMENTS.c.amount_minor < sa.bindparam("below"))
+    .returning(PAYMENTS.c.change_request_id)
+)
+# Their change requests: approved at level 1 of 1 with the batch's transactions.
+_CR_APPROVED = (
+    sa.update(CR)
+    .where(
+        CR.c.id == sa.bindparam("request_id"),
+        CR.c.status == CR_PENDING,
+        CR.c.levels_approved == 0,
+        CR.c.levels_required == 1,
+    )
+    .values(
+        status=sa.bindparam("cr_status"),
+        levels_approved=1,
+        decided_at=sa.bindparam("decided_at"),
+        result=sa.bindparam("result", type_=sa.JSON),
+        failure_reason=sa.bindparam("failure_reason"),
+    )
 )
 _SYSTEM_ACCOUNTS = sa.select(Account.currency, Account.id).where(
     Account.kind == KIND_SYSTEM, Account.currency.in_(sa.bindparam("currencies", expanding=True))
@@ -154,7 +209,10 @@ def execute_batch(payment_ids: list[int], *, actor: User) -> dict[int, Payment]:
             claimed = s.connection().execute(_CLAIM_MANY, params).all()
             if not claimed:
                 return {}
-            _post(s, sorted(claimed, key=lambda row: row.id), actor_id, now)
+            if any(row.change_request_id is None for row in claimed):
+                raise _MissingSystemAccount  # undo: those are decided one by one
+            outcomes = _post(s, sorted(claimed, key=lambda row: row.id), actor_id, now)
+            _decide_requests(s, claimed, outcomes, actor_id, now)
             expire_changed(s)
             ids = [row.id for row in claimed]
             decided = s.scalars(
@@ -166,8 +224,81 @@ def execute_batch(payment_ids: list[int], *, actor: User) -> dict[int, Payment]:
         return {}
 
 
-def _post(s: Session, claimed: list[sa.Row[Any]], actor_id: int, now: datetime) -> None:
-    """Post the claimed payments in id order; mark the refused ones failed."""
+def _decide_requests(
+    s: Session,
+    claimed: list[sa.Row[Any]],
+    outcomes: dict[int, int | DomainError],
+    actor_id: int,
+    now: datetime,
+) -> None:
+    """The claimed payments' change requests: a decision each (level 1), approved with the
+    transaction (or failed with the reason), audited; one statement per kind of write."""
+    conn = s.connection()
+    conn.execute(
+        sa.insert(DECISIONS),
+        [
+            {
+                "request_id": row.change_request_id,
+                "level": 1,
+                "decider_id": actor_id,
+                "decision": DECISION_APPROVE,
+                "reason": None,
+                "step_up_used": False,
+                "policy_version": None,
+                "decided_at": now,
+            }
+            for row in claimed
+        ],
+    )
+    updates = []
+    audits = []
+    for row in claimed:
+        outcome = outcomes[row.id]
+        failed = isinstance(outcome, DomainError)
+        result = None if failed else {"payment_id": row.id, "transaction_id": outcome}
+        updates.append(
+            {
+                "request_id": row.change_request_id,
+                "cr_status": CR_FAILED if failed else CR_APPROVED,
+                "decided_at": now,
+                "result": result,
+                "failure_reason": outcome.message if isinstance(outcome, DomainError) else None,
+            }
+        )
+        details = {"action": PAYMENT_ACTION, "payment_id": row.id, "level": 1, "bulk": True}
+        for what in ("approve", "fail" if failed else "execute"):
+            audits.append(
+                audit.Event(
+                    actor_id,
+                    f"change_request.{what}",
+                    "change_request",
+                    row.change_request_id,
+                    details,
+                )
+            )
+    moved = conn.execute(_CR_APPROVED, updates)
+    if moved.rowcount not in (-1, len(updates)):
+        raise _MissingSystemAccount  # a request moved meanwhile: undo, decide one by one
+    audit.record_all(s, audits)
+    decided = s.scalars(
+        sa.select(ChangeRequest)
+        .where(ChangeRequest.id.in_([row.change_request_id for row in claimed]))
+        .execution_options(populate_existing=True)
+    )
+    outbox = [
+        events.event_row(
+            "change_request.decided", request_state.event_data(r, decision=DECISION_APPROVE)
+        )
+        for r in decided
+    ]
+    events.emit_rows(s, conn, outbox)
+
+
+def _post(
+    s: Session, claimed: list[sa.Row[Any]], actor_id: int, now: datetime
+) -> dict[int, int | DomainError]:
+    """Post the claimed payments in id order; mark the refused ones failed. Returns each
+    payment's transaction id or refusal."""
     conn = s.connection()
     external = sorted({row.currency for row in claimed if row.beneficiary_account_id is None})
     system = (
@@ -220,6 +351,7 @@ def _post(s: Session, claimed: list[sa.Row[Any]], actor_id: int, now: datetime) 
         conn.execute(_SET_FAILED, failed)
         audit.record_all(s, audits)
     events.emit_rows(s, conn, outbox)
+    return {row.id: outcome for row, outcome in zip(claimed, outcomes, strict=True)}
 
 
 def _payment_event(row: sa.Row[Any], outcome: int | DomainError) -> dict[str, object]:

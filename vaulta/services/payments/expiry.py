@@ -8,12 +8,14 @@ from functools import lru_cache
 import sqlalchemy as sa
 
 from vaulta.models import Payment, utcnow
+from vaulta.models.change_request import CR_EXPIRED
 from vaulta.models.payment import (
     PAYMENT_EXPIRED,
     PAYMENT_OPEN_STATUSES,
 )
 from vaulta.services import audit, events
 from vaulta.services.maintenance import UnderMaintenance
+from vaulta.services.payments import payment_changes
 from vaulta.services.unit_of_work import session, write_transaction
 
 
@@ -51,6 +53,7 @@ def _expire(ids: list[int], now: datetime) -> int:
                     s, actor=None, action="payment.expire", object_type="payment", object_id=pid
                 )
                 events.emit_payment(s, "payment.expired", pid)
+                payment_changes.end_request(s, [pid], CR_EXPIRED, now)
     return expired
 
 

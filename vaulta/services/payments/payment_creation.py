@@ -27,7 +27,7 @@ from vaulta.models import Account, Payment, User
 from vaulta.models.payment import PAYMENT_AWAITING, PAYMENT_PENDING
 from vaulta.services import audit, events
 from vaulta.services.errors import InvalidInput
-from vaulta.services.payments import iban, payment_fields
+from vaulta.services.payments import iban, payment_changes, payment_fields
 
 
 @dataclass(frozen=True)
@@ -176,4 +176,6 @@ def add_payment(
         },
     )
     events.emit(s, "payment.created", events.PaymentData.model_validate(payment))
+    if confirmed:  # in the approval queue: decided as a change request
+        payment_changes.open_request(s, payment.id, now=now)
     return payment

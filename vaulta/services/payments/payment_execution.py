@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,6 +59,8 @@ class Decision:
     status: str
     transaction_id: int | None = None
     failure_reason: str | None = None
+    levels_approved: int | None = None  # a level short of the last: still pending
+    levels_required: int | None = None
 
 
 def claim_statement(which: sa.ColumnElement[bool]) -> sa.Update:
@@ -116,6 +119,7 @@ _LOCK = (
     .order_by(ACCOUNTS.c.id)
     .with_for_update()
 )
+LOCK = _LOCK
 _LOCK_BELOW = _LOCK.where(PAYMENTS.c.amount_minor < sa.bindparam("below"))
 _DECIDED = {
     "admin_approved_by": sa.bindparam("approver_id"),
@@ -159,16 +163,32 @@ def claim_and_execute(payment_id: int, actor_id: int, *, below: int | None) -> D
         rows = s.connection().execute(_LOCK if below is None else _LOCK_BELOW, params).all()
         if not rows:
             return None
-        claimed = rows[0]
-        accounts = {row.account_id: _locked(row) for row in rows}
-        destination = claimed.beneficiary_account_id or next(
-            (a for a in accounts if a != claimed.from_account_id), None
-        )
-        if destination is None:
+        decision = execute_locked(s, rows, params)
+        if decision is None:
             return None  # no system account for its currency yet: nothing was written
-        decision = _execute(s, claimed, accounts, destination, params)
-        _test_only_delay()
         expire_changed(s)
+    return decision
+
+
+def execute_locked(
+    s: Session,
+    rows: list[sa.Row[Any]],
+    params: dict[str, Any],
+    also_emit: Callable[[int], list[dict[str, Any]]] | None = None,
+) -> Decision | None:
+    """Post the payment that ``LOCK`` (``rows``, one per account) locked, or record its
+    failure; None (nothing written) for an external payment whose currency has no system
+    account yet. ``also_emit(transaction_id)``: more outbox rows to insert with the
+    posting's (the change request's decision)."""
+    claimed = rows[0]
+    accounts = {row.account_id: _locked(row) for row in rows}
+    destination = claimed.beneficiary_account_id or next(
+        (a for a in accounts if a != claimed.from_account_id), None
+    )
+    if destination is None:
+        return None
+    decision = _execute(s, claimed, accounts, destination, params, also_emit)
+    _test_only_delay()
     return decision
 
 
@@ -211,6 +231,7 @@ def _execute(
     accounts: dict[int, ledger.LockedAccount],
     destination: int,
     params: dict[str, Any],
+    also_emit: Callable[[int], list[dict[str, Any]]] | None = None,
 ) -> Decision:
     """Post the locked payment with its update, or on refusal record its failure."""
     payment_id, actor_id = params["payment_id"], params["approver_id"]
@@ -237,13 +258,16 @@ def _execute(
             ),
             follow_up=FollowUp(_EXECUTED, params),
             transaction_id=claimed.transaction_id,
-            also_emit=lambda tx_id: events.payment_row(
-                "payment.executed",
-                payment_id,
-                claimed,
-                status=PAYMENT_EXECUTED,
-                transaction_id=tx_id,
-            ),
+            also_emit=lambda tx_id: [
+                events.payment_row(
+                    "payment.executed",
+                    payment_id,
+                    claimed,
+                    status=PAYMENT_EXECUTED,
+                    transaction_id=tx_id,
+                ),
+                *(also_emit(tx_id) if also_emit else []),
+            ],
         )
     except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
         s.connection().execute(_FAILED, params | {"failure_reason": err.message})

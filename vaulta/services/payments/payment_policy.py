@@ -1,12 +1,11 @@
-"""What the approval policies ask of a customer's payment (action ``payments.payment``).
+"""What the approval policies now in force ask of existing payments (action
+``payments.payment``), evaluated for many at once.
 
-Payments keep their own approval flow this release: one approver other than the maker.
-The policies add to it: when the applying policy asks for a step-up code at any level, or
-for more than one approver, the approver must confirm with a fresh one-time code (the
-single approval stands in for the levels until payments become change requests), and a
-payment whose policy allows no bulk is approved on its own. The step-up threshold
-(APPROVAL_STEP_UP_THRESHOLD_MINOR) still applies as well. The customer's cumulative total
-counts their payments pending approval or executed (vaulta/services/changes/policies.py).
+Deciding a payment does not use this: its policy is evaluated once, when it reaches the
+queue, and stored on its change request (vaulta/services/payments/payment_changes.py).
+This answers "what would the policies say now" (tests, reports). The customer's cumulative
+total counts their payments pending approval or executed
+(vaulta/services/changes/cumulative.py).
 """
 
 from __future__ import annotations
