@@ -136,6 +136,10 @@ def test_approvers_are_reminded_once(
         f"VAULTA: payment #{waiting.id} waits for a decision",
         f"VAULTA: payment #{newer.id} waits for a decision",
     }
+    # Each payment has its change request (payments.payment): its approvers are reminded
+    # once, by the payment's reminder, not a second time by the change request's.
+    assert db.session.get(type(waiting), waiting.id).change_request_id is not None
+    assert _mails(app, "still needs a decision") == []
 
 
 def test_a_payment_decided_before_its_reminder_goes_out_reminds_nobody(

@@ -22,6 +22,7 @@ from vaulta.models.change_request import CR_PENDING
 from vaulta.models.notification import KIND_REQUEST_REMINDER, NOTIFICATION_PENDING
 from vaulta.models.user import UserRole
 from vaulta.money import format_amount
+from vaulta.services.changes.policies import PAYMENT_ACTION
 from vaulta.services.identity.permissions import ROLE_PERMISSIONS
 from vaulta.services.unit_of_work import session
 
@@ -30,7 +31,9 @@ DECIDE = "requests.decide"
 
 def waiting_too_long(now: datetime) -> list[int]:
     """Pending change requests older than APPROVAL_REMINDER_HOURS with no reminder yet
-    (the ``(status, created_at)`` index)."""
+    (the ``(status, created_at)`` index). A payment's own request is left out: the payment
+    reminder (``approval.reminder``, vaulta/services/notifications/making.py) covers it, so
+    its approvers are mailed once, not twice."""
     cutoff = now - timedelta(hours=current_app.config["APPROVAL_REMINDER_HOURS"])
     reminded = sa.exists().where(
         Notification.change_request_id == ChangeRequest.id,
@@ -43,6 +46,7 @@ def waiting_too_long(now: datetime) -> list[int]:
                 ChangeRequest.status == CR_PENDING,
                 ChangeRequest.created_at <= cutoff,
                 ChangeRequest.expires_at > now,
+                ChangeRequest.action != PAYMENT_ACTION,
                 ~reminded,
             )
             .order_by(ChangeRequest.id)
