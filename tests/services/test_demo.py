@@ -13,7 +13,17 @@ from flask import Flask
 from tests.helpers import count_rows
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
-from vaulta.models import OTP, Account, AuditEvent, Customer, Payment, Transaction, User, utcnow
+from vaulta.models import (
+    OTP,
+    Account,
+    AuditEvent,
+    ChangeRequest,
+    Customer,
+    Payment,
+    Transaction,
+    User,
+    utcnow,
+)
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.base import clock_set_to
 from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_PENDING
@@ -29,7 +39,6 @@ from vaulta.ops.seeding.demo_history import Approve, Post, Request, affordable
 from vaulta.services.changes import change_queries
 from vaulta.services.identity import users
 from vaulta.services.ledger.checks import verify_ledger
-from vaulta.services.payments import payment_policy
 
 TABLES = (User, Customer, Account, Transaction, AuditEvent, Payment, OTP)
 PAYDAY_BEFORE_DAWN = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # a Wednesday
@@ -105,12 +114,14 @@ def _check_the_four_eyes_demo() -> None:
     assert teller is not None
     assert approver is not None
     pending = change_queries.decidable_for(approver)
-    assert sorted(r.action for r in pending) == [
+    assert sorted(r.action for r in pending if r.maker_id == teller.id) == [
         "customer.update",
         "ledger.deposit",
         "ledger.withdrawal",
     ]
-    assert {r.maker_id for r in pending} == {teller.id}
+    # Casey's three pending payments wait in the same inbox, each as its own request.
+    others = [r for r in pending if r.maker_id != teller.id]
+    assert [r.action for r in others] == ["payments.payment"] * 3
     levels = {r.action: (r.levels_required, r.amount_minor) for r in pending}
     assert levels["ledger.withdrawal"] == (2, 1_200_000)
     assert levels["ledger.deposit"][0] == 1
@@ -119,9 +130,9 @@ def _check_the_four_eyes_demo() -> None:
     assert casey.customer is not None
     eur = next(a for a in casey.customer.accounts if a.currency == "EUR")
     small = make_payment(casey, eur, amount="25.00")
-    policy = payment_policy.for_payment(small.id)
-    assert policy is not None
-    assert (policy.outcome.levels, policy.outcome.step_up_levels) == (1, [])
+    request = db.session.get(ChangeRequest, small.change_request_id)
+    assert request is not None
+    assert (request.levels_required, request.step_up_levels) == (1, [])
 
 
 def _sides(t: Transaction) -> tuple[int, int]:

@@ -217,6 +217,7 @@ def _execute_line(
                 action="payment.request",
                 idempotency_key=key,
                 audit_details={"change_request_id": request.id, "line_no": line["line_no"]},
+                decided_by_request=request.id,
             )
             description = (
                 f"Payment #{payment.id} to {line['beneficiary_name']} "

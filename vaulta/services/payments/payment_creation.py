@@ -137,11 +137,14 @@ def add_payment(
     action: str,
     idempotency_key: str | None = None,
     audit_details: dict[str, object] | None = None,
+    decided_by_request: int | None = None,
 ) -> Payment:
     """The Payment and its audit event ``action``, in the caller's transaction ``s``.
 
-    ``confirmed``: straight into the approval queue (``pending_approval``); otherwise it
-    awaits the requester's passcode.
+    ``confirmed``: straight into the approval queue (``pending_approval``), decided as its
+    own change request; otherwise it awaits the requester's passcode.
+    ``decided_by_request``: the change request already approved that this payment carries
+    out (a payment file's batch): it is linked to that one and opens none of its own.
     """
     payment = Payment(
         from_account_id=checked.source.id,
@@ -157,6 +160,7 @@ def add_payment(
         confirmed_at=now if confirmed else None,
         expires_at=expiry_from(now),
         idempotency_key=idempotency_key,
+        change_request_id=decided_by_request,
     )
     s.add(payment)
     s.flush()
@@ -176,6 +180,6 @@ def add_payment(
         },
     )
     events.emit(s, "payment.created", events.PaymentData.model_validate(payment))
-    if confirmed:  # in the approval queue: decided as a change request
+    if confirmed and decided_by_request is None:  # in the queue: decided as a change request
         payment_changes.open_request(s, payment.id, now=now)
     return payment
