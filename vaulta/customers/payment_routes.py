@@ -18,7 +18,7 @@ from vaulta.forms import show_error
 from vaulta.payments.forms import PaymentForm
 from vaulta.security.limits import PAYMENT_LIMIT, by_user
 from vaulta.services.banking import customer_queries
-from vaulta.services.errors import InvalidInput
+from vaulta.services.errors import AccountNotAvailable, InvalidInput
 from vaulta.services.payments import payment_queries, staff_payments
 from vaulta.web import awaiting_approval, redirect_to, render, request_url
 
@@ -29,6 +29,7 @@ from vaulta.web import awaiting_approval, redirect_to, render, request_url
 def new_payment(customer_id: int) -> Response:
     customer = customer_queries.get_customer(customer_id)  # 404 for no such customer
     form = PaymentForm(payment_queries.active_accounts(customer.id))
+    status = 200
     if form.validate_on_submit():
         try:
             entered = staff_payments.enter_for_customer(
@@ -39,6 +40,9 @@ def new_payment(customer_id: int) -> Response:
             )
         except InvalidInput as err:
             show_error(form, err)
+        except AccountNotAvailable as err:  # the customer is suspended: above the form
+            show_error(form, err)
+            status = err.status
         else:
             made = entered.request
             flash(
@@ -46,7 +50,8 @@ def new_payment(customer_id: int) -> Response:
                 "info" if entered.duplicate else "success",
             )
             return redirect_to(request_url(made.id))
-    status = 422 if form.errors or form.form_errors else 200
+    if status == 200 and (form.errors or form.form_errors):
+        status = 422
     return render(
         "customers/payment.html",
         "customers/_payment_form.html",

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from tests.webclient import WebClient
 from vaulta.extensions import db
-from vaulta.models import Account, AuditEvent, ChangeRequest, Payment, User
+from vaulta.models import Account, AuditEvent, ChangeRequest, Customer, Payment, User
+from vaulta.models.customer import CUSTOMER_SUSPENDED
 from vaulta.services.errors import Forbidden, InvalidInput
 from vaulta.services.payments import staff_payments
 from vaulta.services.payments.payment_creation import PaymentOrder
@@ -170,4 +171,19 @@ def test_the_service_refuses_another_customers_account_and_non_tellers(
         staff_payments.enter_for_customer(
             actor=approver, customer_id=source.customer_id, order=order
         )
+    assert _payments() == []
+
+
+def test_a_suspended_customer_pays_nothing_and_the_form_says_why(
+    teller_client: WebClient, source: Account
+) -> None:
+    customer = db.session.get(Customer, source.customer_id)
+    assert customer is not None
+    customer.status = CUSTOMER_SUSPENDED
+    db.session.commit()
+    assert _url(source) not in teller_client.get(f"/admin/customers/{customer.id}").text
+    response = teller_client.post_form(_url(source), _fields(source))
+    assert response.status_code == 409
+    assert 'id="staff-payment-form"' in response.text
+    assert "payments are paused" in response.text
     assert _payments() == []
