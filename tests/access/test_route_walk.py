@@ -128,6 +128,7 @@ STAFF: dict[str, tuple[str | tuple[str, ...], set[str]]] = {
     "customers.reactivate": ("customers.manage", {"teller"}),
     "customers.close": ("customers.manage", {"teller"}),
     "customers.open_account": ("accounts.manage", {"teller"}),
+    "customers.new_payment": ("payments.request", {"teller"}),
     "accounts.admin_detail": ("accounts.read", READERS),
     "accounts.admin_statement": ("accounts.read", READERS),
     "accounts.admin_statement_csv": ("accounts.read", READERS),

@@ -1,7 +1,8 @@
-"""Admin pages for customers: list and search, details, edit, status, open accounts."""
+"""Admin pages for customers: list and search, details, edit, status, open accounts, and
+a payment entered on their behalf (payment_routes.py)."""
 
 from flask import Blueprint
 
 bp = Blueprint("customers", __name__)
 
-from vaulta.customers import routes  # noqa: E402,F401
+from vaulta.customers import payment_routes, routes  # noqa: E402,F401

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from vaulta.models import Account
 from vaulta.money import format_amount
+from vaulta.services.payments.payment_creation import PaymentOrder
 from vaulta.validators import DisplaySafe
 
 # Fields checked one at a time while the customer types (htmx), in form order.
@@ -71,6 +72,22 @@ class PaymentForm(FlaskForm):
             name: (getattr(self, name).data or "")
             for name in (*LIVE_FIELDS, "reference", "idempotency_key")
         }
+
+    def payment_order(self) -> PaymentOrder:
+        """The fields as the order ``payment_creation.check_order`` checks (staff forms)."""
+
+        def text(name: str) -> str:
+            return str(getattr(self, name).data or "")
+
+        return PaymentOrder(
+            from_account=text("from_account"),
+            reference=text("reference"),
+            amount=text("amount"),
+            to_account=text("to_account"),
+            beneficiary_name=text("beneficiary_name"),
+            beneficiary_iban=text("beneficiary_iban"),
+            beneficiary_bic=text("beneficiary_bic"),
+        )
 
 
 class ConfirmForm(FlaskForm):

@@ -9,7 +9,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from vaulta.payments.forms import PaymentForm
-from vaulta.services.payments.payment_creation import PaymentOrder
 from vaulta.services.standing_orders import Schedule
 from vaulta.services.standing_orders.orders import MAX_RUNS
 
@@ -33,20 +32,6 @@ class StandingOrderForm(PaymentForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_runs.render_kw = {"inputmode": "numeric", "min": 1, "max": MAX_RUNS}
-
-    def payment_order(self) -> PaymentOrder:
-        def text(name: str) -> str:
-            return str(getattr(self, name).data or "")
-
-        return PaymentOrder(
-            from_account=text("from_account"),
-            reference=text("reference"),
-            amount=text("amount"),
-            to_account=text("to_account"),
-            beneficiary_name=text("beneficiary_name"),
-            beneficiary_iban=text("beneficiary_iban"),
-            beneficiary_bic=text("beneficiary_bic"),
-        )
 
     def plan(self) -> Schedule:
         return Schedule(

@@ -37,11 +37,13 @@ from vaulta.services.unit_of_work import session, write_transaction
 # --- Requesting and confirming ---
 
 
-def _existing(idempotency_key: str) -> Payment | None:
+def by_form_token(idempotency_key: str) -> Payment | None:
+    """The payment a web form's token (``idempotency_key``) already made, if any."""
     return session().scalar(sa.select(Payment).where(Payment.idempotency_key == idempotency_key))
 
 
-def _same_requester(payment: Payment, actor: User) -> Payment:
+def same_requester(payment: Payment, actor: User) -> Payment:
+    """``payment`` when ``actor`` requested it; a form's token reused by another is a Conflict."""
     if payment.requested_by_id != actor.id:
         raise Conflict("This form was already used. Reload the page and try again.")
     return payment
@@ -69,8 +71,8 @@ def create_request(
     if actor.customer_id is None:
         raise InvalidInput("Only customers request payments here.")
     key = (idempotency_key or "").strip()[:64]
-    if key and (existing := _existing(key)) is not None:
-        return _same_requester(existing, actor), None
+    if key and (existing := by_form_token(key)) is not None:
+        return same_requester(existing, actor), None
     order = PaymentOrder(
         from_account=from_account or "",
         reference=reference or "",
@@ -95,10 +97,10 @@ def create_request(
             )
             code = otp.issue_in(s, actor, otp.PAYMENT_CONFIRM, str(payment.id), now=now)
     except sa.exc.IntegrityError:
-        existing = _existing(key) if key else None
+        existing = by_form_token(key) if key else None
         if existing is None:
             raise
-        return _same_requester(existing, actor), None
+        return same_requester(existing, actor), None
     return payment, code
 
 
