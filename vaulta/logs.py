@@ -18,7 +18,7 @@ import sys
 import uuid
 from contextvars import Token
 
-from flask import Flask, g, request
+from flask import Flask, g, request, request_started
 from flask.logging import default_handler
 from pythonjsonlogger.json import JsonFormatter
 from werkzeug.wrappers import Response
@@ -76,7 +76,8 @@ def configure(app: Flask) -> None:
         # Flask's own plain handler on the app's logger ("vaulta", the parent of every
         # module's logger here) would print each line a second time, as text.
         logging.getLogger(app.name).removeHandler(default_handler)
-    app.before_request_funcs.setdefault(None, []).insert(0, _take_request_id)
+    # Flask's request_started signal comes before every before_request hook.
+    request_started.connect(_take_request_id, app)
     app.after_request(_echo_request_id)
     app.teardown_request(_forget_request_id)
 
@@ -88,7 +89,7 @@ def incoming_or_new(value: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def _take_request_id() -> None:
+def _take_request_id(_sender: object, **_extra: object) -> None:
     if _RESET not in g:
         g.setdefault(_RESET, request_id.set(incoming_or_new(request.headers.get(HEADER))))
 

@@ -24,7 +24,7 @@ import os
 import time
 from collections.abc import Iterable
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, request_started
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -66,11 +66,12 @@ def init_app(app: Flask) -> None:
     directory = os.environ.get(MULTIPROC_ENV)
     if directory and not os.path.isdir(directory):
         raise ConfigError(f"{MULTIPROC_ENV}={directory} is not a directory: create it (empty).")
-    app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
+    # Flask's request_started signal comes before every before_request hook.
+    request_started.connect(_start_timer, app)
     app.after_request(_observe)
 
 
-def _start_timer() -> None:
+def _start_timer(_sender: object, **_extra: object) -> None:
     g.setdefault(_STARTED, time.perf_counter())
 
 
