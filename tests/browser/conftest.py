@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
@@ -39,6 +40,25 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
+def closing_every_response(app: WSGIApplication) -> WSGIApplication:
+    """Werkzeug's development server skips the response's close() when the browser resets
+    the connection while the server drains the request (serving.py, execute()'s finally),
+    so a static file (favicon.svg on a 304) stays open until garbage collection and its
+    ResourceWarning fails whichever test is running. A generator's finally runs on
+    exhaustion, on error and on garbage collection alike, so the file is always closed."""
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(
     sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory
@@ -51,7 +71,7 @@ def live_server(
     with app.app_context():
         seed_demo()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_every_response(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
