@@ -238,6 +238,7 @@ def move_money(account_id: int, action: str) -> Response:
         description=(form.description.data or "").strip(),
         idempotency_key=form.idempotency_key.data or "",
         actor_id=_actor().id,
+        value_date=form.value_date.data.isoformat() if form.value_date.data else None,
     )
     return _money_step(account, action, pending=movement)
 
@@ -267,6 +268,7 @@ def _confirmation_step(account: Account, action: str) -> Response:
             "amount": format_plain(movement.amount_minor, movement.currency),
             "description": movement.description,
             "idempotency_key": movement.idempotency_key,
+            "value_date": date.fromisoformat(movement.value_date) if movement.value_date else None,
         },
     )
     if confirm.step.data == "change":
@@ -280,6 +282,7 @@ def _confirmation_step(account: Account, action: str) -> Response:
                 "amount_minor": movement.amount_minor,
                 "currency": movement.currency,
                 "description": movement.description,
+                **({"value_date": movement.value_date} if movement.value_date else {}),
             },
             actor=_actor(),
             idempotency_key=movement.idempotency_key,
