@@ -3,16 +3,19 @@ and again when executed, part of the request's exact change (services, both data
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
 from tests.services.change_actions.support import ask, decide
-from vaulta.models import User, utcnow
+from vaulta.extensions import db
+from vaulta.models import Posting, User, utcnow
 from vaulta.services.changes import ledger_actions
 from vaulta.services.errors import InvalidInput
+from vaulta.services.ledger.balances import balance_as_of
 from vaulta.services.ledger.value_dates import check_value_date, earliest, parse_value_date
 
 TODAY = date(2026, 11, 20)
@@ -113,3 +116,43 @@ def test_a_value_date_that_left_the_window_while_waiting_fails(
     assert failed.status == "failed"
     assert f"The value date {day} is more than 5 days back" in (failed.failure_reason or "")
     assert failed.result is None or "transaction_id" not in failed.result
+
+
+def test_an_approved_backdated_deposit_posts_on_its_value_date(
+    teller: User, approver: User
+) -> None:
+    account = factories.make_account(factories.make_customer(), "EUR", 10_00)
+    day = utcnow().date() - timedelta(days=4)
+    request = ask(
+        teller,
+        "ledger.deposit",
+        account_id=account.id,
+        amount_minor=5_00,
+        description="Cash in",
+        value_date=day.isoformat(),
+    )
+    done = decide(request, approver)
+    assert done.status == "approved"
+    postings = db.session.scalars(
+        sa.select(Posting).where(Posting.transaction_id == done.result["transaction_id"])
+    ).all()
+    assert sorted(p.amount_minor for p in postings) == [-5_00, 5_00]
+    assert {p.value_date for p in postings} == {day}
+    assert balance_as_of(account.id, datetime.combine(day, time.min, tzinfo=UTC)) == 0
+    assert balance_as_of(account.id, datetime.combine(day, time.max, tzinfo=UTC)) == 0
+    tomorrow = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+    assert balance_as_of(account.id, tomorrow) == 5_00  # the funding is dated today
+
+
+def test_an_approved_deposit_without_a_value_date_is_dated_today(
+    teller: User, approver: User
+) -> None:
+    account = factories.make_account(factories.make_customer(), "EUR")
+    request = ask(
+        teller, "ledger.deposit", account_id=account.id, amount_minor=7_00, description="In"
+    )
+    done = decide(request, approver)
+    dates = db.session.scalars(
+        sa.select(Posting.value_date).where(Posting.transaction_id == done.result["transaction_id"])
+    ).all()
+    assert set(dates) == {utcnow().date()}

@@ -203,6 +203,7 @@ def _execute_movement(s: Session, request: ChangeRequest, *, withdrawal: bool) -
         actor=request.maker,
         reference=params.get("reference"),
         idempotency_key=execution_key(request),
+        value_date=_value_date(params.get("value_date")),
     )
     return {"transaction_id": tx.id}
 
