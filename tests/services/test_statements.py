@@ -261,3 +261,30 @@ def test_a_cursor_of_another_account_gives_an_empty_page(
 ) -> None:
     theirs = statements.statement_page(busy[0], before_id=None, limit=1).rows[0].posting_id
     assert statements.statement_page(backdated, before_id=theirs, limit=5).rows == []
+
+
+@pytest.mark.parametrize("shape", ["newest", "older", "export"])
+def test_statement_queries_read_the_value_date_index(
+    busy: tuple[Account, Account], shape: str
+) -> None:
+    """PostgreSQL: a page (newest or older, its anchor too) and an export chunk read the
+    account's postings through ix_postings_account_id_value_date_id, never a table scan."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    mine, _ = busy
+    cursor = statements.statement_page(mine, before_id=None, limit=2).next_before_id
+    query, params = {
+        "newest": (statements._account_query(False), {"limit": 3}),
+        "older": (statements._account_query(True), {"limit": 3, "below": cursor}),
+        "export": (
+            statements._rows_query(False, True, False),
+            {"limit": 3, "after_date": date.min, "after": 0, "to_date": date.max, "last_id": 10**9},
+        ),
+    }[shape]
+    with db.engine.connect() as conn:
+        compiled = query.compile(dialect=conn.dialect)
+        bound = compiled.construct_params({"account_id": mine.id, **params})
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {compiled}", bound).scalars())
+    assert "ix_postings_account_id_value_date_id" in plan
+    assert "Seq Scan on postings" not in plan
