@@ -11,7 +11,8 @@ from tests.helpers import count_rows
 from tests.web.accounts.test_admin_account import confirmation_of, money_form
 from tests.webclient import WebClient
 from vaulta.extensions import db
-from vaulta.models import Account, ChangeRequest, utcnow
+from vaulta.models import Account, ChangeRequest, User, utcnow
+from vaulta.services.changes import change_requests
 
 
 def test_a_backdated_deposit_is_confirmed_and_requested_with_its_value_date(
@@ -57,3 +58,19 @@ def test_a_value_date_outside_the_window_is_422_on_the_form(
     response = teller_client.htmx("POST", f"/admin/accounts/{owned.id}/deposit", data=data)
     assert response.status_code == 422
     assert count_rows(ChangeRequest) == 0
+
+
+def test_the_inbox_diff_shows_the_value_date(
+    client: WebClient, teller: User, approver: User, owned: Account
+) -> None:
+    day = (utcnow().date() - timedelta(days=1)).isoformat()
+    made = change_requests.submit(
+        "ledger.deposit",
+        {"account_id": owned.id, "amount_minor": 1_00, "description": "In", "value_date": day},
+        actor=teller,
+    )
+    client.sign_in(approver)
+    html = client.get(f"/admin/requests/{made.id}").get_data(as_text=True)
+    assert '<th scope="row">value date</th>' in html
+    assert f"<ins>{day}</ins>" in html
+    assert f"value date {day}" in html  # the summary
