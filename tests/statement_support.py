@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from vaulta.extensions import db
-from vaulta.models import Account, Customer, Transaction, User
+from vaulta.models import Account, Customer, Posting, User
 from vaulta.models.base import clock_set_to
 from vaulta.models.transaction import TX_DEPOSIT
 from vaulta.services import ledger
@@ -40,15 +40,12 @@ def withdraw_on(account: Account, day: date, amount: int, actor: User, what: str
 
 
 def as_of(account: Account, day: date) -> int:
-    """The ledger's balance at the start of ``day``: every credit minus every debit before."""
-    before = Transaction.created_at < at(day, 0)
-    credits = sa.select(sa.func.coalesce(sa.func.sum(Transaction.amount_minor), 0)).where(
-        Transaction.credit_account_id == account.id, before
+    """The ledger's balance at the start of ``day`` by value date, the slow, obvious way:
+    every posting of the account dated before ``day``."""
+    before = sa.select(sa.func.coalesce(sa.func.sum(Posting.amount_minor), 0)).where(
+        Posting.account_id == account.id, Posting.value_date < day
     )
-    debits = sa.select(sa.func.coalesce(sa.func.sum(Transaction.amount_minor), 0)).where(
-        Transaction.debit_account_id == account.id, before
-    )
-    return int(db.session.scalar(credits) or 0) - int(db.session.scalar(debits) or 0)
+    return int(db.session.scalar(before) or 0)
 
 
 def many_deposits(account: Account, count: int, actor: User, day: date) -> None:

@@ -190,3 +190,12 @@ def test_sqlite_write_transactions_begin_immediately(sqlite_app: Flask) -> None:
     with sql_statements() as statements, write_transaction() as s:
         s.execute(sa.text("SELECT 1"))
     assert "BEGIN IMMEDIATE" in statements
+
+
+def test_the_backdating_window_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert create_app("testing").config["LEDGER_BACKDATE_DAYS"] == 5
+    monkeypatch.setenv("LEDGER_BACKDATE_DAYS", "2")
+    assert create_app("testing").config["LEDGER_BACKDATE_DAYS"] == 2
+    monkeypatch.setenv("LEDGER_BACKDATE_DAYS", "-1")
+    with pytest.raises(ConfigError, match="LEDGER_BACKDATE_DAYS"):
+        create_app("testing")

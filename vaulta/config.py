@@ -60,6 +60,7 @@ MAKE_A_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))
 # Integer settings that may be overridden from the environment.
 INT_SETTINGS = (
     "LEDGER_MAX_AMOUNT_MINOR",
+    "LEDGER_BACKDATE_DAYS",
     "UNAVAILABLE_RETRY_AFTER_SECONDS",
     "ARGON2_TIME_COST",
     "ARGON2_MEMORY_COST",
@@ -230,6 +231,9 @@ class Config:
     BANK_NAME = "VAULTA Bank"
     # Largest single ledger posting, in minor units of any currency.
     LEDGER_MAX_AMOUNT_MINOR = 10_000_000_000
+    # Staff deposits and withdrawals may carry a value date up to this many days before
+    # today (UTC), never after it (vaulta/services/ledger/value_dates.py).
+    LEDGER_BACKDATE_DAYS = 5
     # Argon2id parameters (argon2-cffi's RFC 9106 low-memory profile).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
@@ -424,6 +428,8 @@ def apply_environment(config: dict[str, Any], instance_path: str) -> None:
     for key in INT_SETTINGS:
         if os.environ.get(key):
             config[key] = int(os.environ[key])
+    if int(config.get("LEDGER_BACKDATE_DAYS", 0)) < 0:
+        raise ConfigError("LEDGER_BACKDATE_DAYS must be 0 or more.")
     for key in SECURITY_STR_SETTINGS:
         if os.environ.get(key):
             config[key] = os.environ[key]

@@ -5,6 +5,7 @@ written: memory stays flat however long the export) into a temporary file, which
 response streams and closes. Cells:
 
 - ``DATE``: an Excel date-time (UTC), shown ``yyyy-mm-dd hh:mm:ss``;
+- ``DAY``: an Excel date (a calendar day, such as a value date), shown ``yyyy-mm-dd``;
 - ``MONEY``: the amount in major units as a number, formatted with the row's currency's
   decimals (``#,##0.00``; ``#,##0`` for JPY). Excel keeps numbers as binary doubles: exact
   for every amount under 2**53 minor units;
@@ -18,7 +19,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import xlsxwriter
@@ -27,7 +28,7 @@ from flask import Response, send_file
 from vaulta.money import CURRENCY_EXPONENTS, exponent, to_decimal
 from vaulta.web import safe_cell
 
-TEXT, INTEGER, DATE, MONEY = "text", "integer", "date", "money"
+TEXT, INTEGER, DATE, DAY, MONEY = "text", "integer", "date", "day", "money"
 MAX_DATA_ROWS = 1_048_576 - 2  # a sheet's rows, less the header and the truncation note
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -78,6 +79,7 @@ def write_xlsx(
         ws = book.add_worksheet(sheet)
         bold = book.add_format({"bold": True})
         dates = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        days = book.add_format({"num_format": "yyyy-mm-dd"})
         money = {
             places: book.add_format({"num_format": _money_format(places)})
             for places in set(CURRENCY_EXPONENTS.values())
@@ -96,6 +98,8 @@ def write_xlsx(
                     continue
                 if column.kind == DATE:
                     ws.write_datetime(r, col, _naive_utc(value), dates)
+                elif column.kind == DAY:
+                    ws.write_datetime(r, col, _midnight(value), days)
                 elif column.kind == MONEY:
                     places = exponent(value.currency)
                     number = float(to_decimal(value.minor, value.currency))
@@ -110,6 +114,10 @@ def write_xlsx(
 
 def _money_format(places: int) -> str:
     return "#,##0" + ("." + "0" * places if places else "")
+
+
+def _midnight(value: date) -> datetime:
+    return datetime.combine(value, time.min)
 
 
 def _naive_utc(value: datetime) -> datetime:

@@ -91,6 +91,7 @@ ACCESS: dict[str, str] = {
     "api.list_accounts": API,
     "api.get_account": API,
     "api.list_transactions": API,
+    "api.get_balance": API,
     "api.create_payment": API,
     "api.get_payment": API,
     "api.list_payments": API,

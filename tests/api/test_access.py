@@ -17,6 +17,7 @@ READ_URLS = (
     "/api/v1/accounts",
     "/api/v1/accounts/{own}",
     "/api/v1/accounts/{own}/transactions",
+    "/api/v1/accounts/{own}/balance?as_of=2026-11-01T00:00:00Z",
     "/api/v1/payments",
 )
 

@@ -84,10 +84,12 @@ def test_pagination_walks_every_transaction_exactly_once(
         "currency",
         "balance_after_minor",
         "counterparty_account",
+        "value_date",
     }
     assert cash["currency"] == "EUR"
     assert cash["description"] == "Cash"
     assert cash["created_at"].endswith("Z")
+    assert cash["value_date"] == cash["created_at"][:10]  # dated the day it was booked
 
 
 def test_default_limit_and_last_page(api: WebClient, source: Account) -> None:

@@ -9,10 +9,19 @@ import pytest
 from flask import Flask
 
 from tests import factories
-from tests.statement_support import as_of, day_after, deposit_on, open_account_on, withdraw_on
+from tests.statement_support import (
+    as_of,
+    at,
+    day_after,
+    deposit_on,
+    open_account_on,
+    withdraw_on,
+)
 from vaulta.models import Account, User, utcnow
+from vaulta.services import ledger
 from vaulta.services.errors import DomainError
 from vaulta.services.ledger import statement_periods
+from vaulta.services.ledger.balances import balance_as_of
 
 TODAY = utcnow().date()
 
@@ -48,7 +57,9 @@ def test_opening_and_closing_are_the_ledgers_as_of_balances(
     assert period.money_in_minor - period.money_out_minor == (
         period.closing_minor - period.opening_minor
     )
-    assert all(date_from <= row.created_at.date() <= date_to for row in period.rows)
+    assert all(date_from <= row.value_date <= date_to for row in period.rows)
+    assert period.opening_minor == balance_as_of(dated.id, at(date_from, 0))
+    assert period.closing_minor == balance_as_of(dated.id, at(day_after(date_to), 0))
     balance = period.opening_minor
     for row in period.rows:
         balance += row.amount_minor
@@ -86,3 +97,21 @@ def test_a_period_of_too_many_entries_is_a_400(
         statement_periods.period_statement(dated, TODAY - timedelta(days=80), TODAY)
     assert refused.value.status == 400
     assert "CSV" in refused.value.message
+
+
+def test_a_backdated_entry_is_in_the_period_of_its_value_date(dated: Account, admin: User) -> None:
+    """Booked today, dated two days back: the period of its value date lists it, and its
+    opening and closing balances still equal the as-of balances."""
+    value_day = TODAY - timedelta(days=2)
+    ledger.deposit(dated, 4_200, actor=admin, description="Backdated", value_date=value_day)
+    period = statement_periods.period_statement(dated, value_day, value_day)
+    assert [(r.description, r.amount_minor, r.value_date) for r in period.rows] == [
+        ("Rent", -5, value_day),
+        ("Backdated", 4_200, value_day),
+    ]
+    assert period.rows[1].created_at.date() == TODAY
+    assert period.opening_minor == as_of(dated, value_day)
+    assert period.closing_minor == as_of(dated, day_after(value_day))
+    assert period.closing_minor == balance_as_of(dated.id, at(day_after(value_day), 0))
+    earlier = statement_periods.period_statement(dated, value_day - timedelta(days=1), value_day)
+    assert earlier.closing_minor == period.closing_minor

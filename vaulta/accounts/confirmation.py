@@ -39,6 +39,7 @@ class PendingMovement:
     description: str
     idempotency_key: str
     actor_id: int
+    value_date: str | None = None  # YYYY-MM-DD, or None: the day it is posted
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -63,5 +64,7 @@ def load(
     if (movement.account_id, movement.action, movement.currency, movement.actor_id) != expected:
         raise ConfirmationInvalid(EXPIRED)
     if type(movement.amount_minor) is not int or movement.amount_minor <= 0:
+        raise ConfirmationInvalid(EXPIRED)
+    if movement.value_date is not None and not isinstance(movement.value_date, str):
         raise ConfirmationInvalid(EXPIRED)
     return movement

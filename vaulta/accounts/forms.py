@@ -7,10 +7,13 @@ from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, StringField
+from wtforms import DateField, Field, HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
+from vaulta.models import utcnow
 from vaulta.money import AmountError, format_amount, parse_amount
+from vaulta.services.errors import InvalidInput
+from vaulta.services.ledger.value_dates import check_value_date
 from vaulta.validators import DisplaySafe
 
 DESCRIPTION_MAX = 200
@@ -35,6 +38,11 @@ class MoneyForm(FlaskForm):
             Length(max=DESCRIPTION_MAX),
             DisplaySafe(),
         ],
+    )
+    value_date = DateField(
+        "Value date (optional)",
+        validators=[Optional()],
+        description="Leave empty for today (UTC); at most LEDGER_BACKDATE_DAYS days back.",
     )
     idempotency_key = HiddenField(
         validators=[
@@ -62,6 +70,17 @@ class MoneyForm(FlaskForm):
         if self.amount_minor > maximum:
             limit = format_amount(maximum, self.currency)
             raise ValidationError(f"The amount is above the limit of {limit}.")
+
+    def validate_value_date(self, field: Field) -> None:
+        """Today (UTC) or up to ``LEDGER_BACKDATE_DAYS`` back (checked again when the
+        request is made and when it is executed)."""
+        if field.data is None:
+            return
+        days = int(current_app.config["LEDGER_BACKDATE_DAYS"])
+        try:
+            check_value_date(field.data, today=utcnow().date(), backdate_days=days)
+        except InvalidInput as err:
+            raise ValidationError(err.message) from None
 
 
 class ConfirmMoneyForm(FlaskForm):

@@ -34,8 +34,8 @@ from vaulta.money import format_plain, to_decimal
 from vaulta.services.banking import account_queries
 from vaulta.services.changes import change_requests, object_requests
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
-from vaulta.services.ledger import statements
-from vaulta.spreadsheets import DATE, INTEGER, MONEY, Column, Money, send_xlsx
+from vaulta.services.ledger import entry_legs, statements
+from vaulta.spreadsheets import DATE, DAY, INTEGER, MONEY, Column, Money, send_xlsx
 from vaulta.web import (
     awaiting_approval,
     redirect_to,
@@ -57,6 +57,7 @@ CSV_HEADER = (
     "amount",
     "currency",
     "balance",
+    "value_date",
 )
 XLSX_COLUMNS = (
     Column("date (UTC)", DATE, 20),
@@ -68,6 +69,7 @@ XLSX_COLUMNS = (
     Column("amount", MONEY),
     Column("currency", width=9),
     Column("balance", MONEY, 16),
+    Column("value date", DAY, 12),
 )
 ADMIN_PAGE = "accounts/admin_detail.html"
 
@@ -178,6 +180,7 @@ def _admin_context(
     )
     # Status actions and money forms only for open customer accounts (the template shows
     # them then); a system or closed account's page builds no forms.
+    context["legs"] = entry_legs.legs_of(row.id for row in page.rows)
     context["actionable"] = not account.is_system and account.status != ACCOUNT_CLOSED
     if context["actionable"] and not rows_only:
         context["pending_requests"] = object_requests.pending_for("account", account.id)
@@ -238,6 +241,7 @@ def move_money(account_id: int, action: str) -> Response:
         description=(form.description.data or "").strip(),
         idempotency_key=form.idempotency_key.data or "",
         actor_id=_actor().id,
+        value_date=form.value_date.data.isoformat() if form.value_date.data else None,
     )
     return _money_step(account, action, pending=movement)
 
@@ -267,6 +271,7 @@ def _confirmation_step(account: Account, action: str) -> Response:
             "amount": format_plain(movement.amount_minor, movement.currency),
             "description": movement.description,
             "idempotency_key": movement.idempotency_key,
+            "value_date": date.fromisoformat(movement.value_date) if movement.value_date else None,
         },
     )
     if confirm.step.data == "change":
@@ -280,6 +285,7 @@ def _confirmation_step(account: Account, action: str) -> Response:
                 "amount_minor": movement.amount_minor,
                 "currency": movement.currency,
                 "description": movement.description,
+                **({"value_date": movement.value_date} if movement.value_date else {}),
             },
             actor=_actor(),
             idempotency_key=movement.idempotency_key,
@@ -397,6 +403,7 @@ def _csv_response(account: Account) -> Response:
                 to_decimal(row.amount_minor, currency),
                 currency,
                 to_decimal(row.balance_minor, currency),
+                row.value_date.isoformat(),
             )
 
     return stream_csv(f"statement-{number}.csv", CSV_HEADER, stream_with_context(lines()))
@@ -418,6 +425,7 @@ def _xlsx_response(account: Account) -> Response:
             Money(row.amount_minor, currency),
             currency,
             Money(row.balance_minor, currency),
+            row.value_date,
         )
         for row in rows
     )

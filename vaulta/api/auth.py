@@ -130,6 +130,33 @@ def requires_permission(name: str) -> Callable[[F], F]:
     return decorator
 
 
+def requires_any_permission(*names: str) -> Callable[[F], F]:
+    """The caller's user holds one of ``names`` and the key's scopes let that one through
+    (an operation both customers and staff may call; the view decides what each sees)."""
+    for name in names:
+        if name not in permissions.PERMISSIONS:
+            raise KeyError(f"unknown permission {name!r}")
+    listed = " or ".join(repr(name) for name in names)
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            held = [name for name in names if permissions.has_permission(user, name)]
+            if not held:
+                raise ApiError(403, "forbidden", f"This call needs the {listed} permission.")
+            scopes = api_keys.scopes_of(current_key())
+            if not any(name in permissions.key_permissions(user, scopes) for name in held):
+                raise InsufficientScope(scope_for(held[0]))
+            return view(*args, **kwargs)
+
+        wrapper.required_permission = names  # type: ignore[attr-defined]
+        wrapper.required_scope = scope_for(names[0])  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
 def add_challenge(response: Response, err: ApiError) -> Response:
     challenge = getattr(err, "challenge", None)
     if challenge:

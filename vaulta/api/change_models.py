@@ -35,7 +35,9 @@ Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 class MoneyRequest(Shape):
     """A deposit into or a withdrawal from a customer's account, in the account's currency."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra=lambda s: _left_out_not_null(s)
+    )
 
     amount_minor: Annotated[
         StrictInt,
@@ -43,6 +45,18 @@ class MoneyRequest(Shape):
     ]
     currency: Currency
     description: Text
+    value_date: (
+        Annotated[
+            str,
+            StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+            Field(
+                description="YYYY-MM-DD: today (UTC) or up to LEDGER_BACKDATE_DAYS back; "
+                "left out: the day it is posted",
+                examples=["2026-11-28"],
+            ),
+        ]
+        | None
+    ) = None
 
 
 class ApproveBody(Shape):

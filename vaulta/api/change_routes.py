@@ -155,6 +155,8 @@ def _money(kind: str, number: str, body: MoneyRequest, key: str) -> tuple[Any, .
             "currency": body.currency,
             "description": body.description,
         }
+        if body.value_date is not None:
+            params["value_date"] = body.value_date
         try:
             made = change_requests.submit(
                 MONEY_ACTIONS[kind], params, actor=_caller(), idempotency_key=_request_key(key)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -278,8 +278,11 @@ class Transaction(Shape):
         int, Field(description="signed for this account: credits positive, debits negative")
     ]
     currency: Currency
-    balance_after_minor: int
+    balance_after_minor: Annotated[
+        int, Field(description="the running balance after it, in value-date order")
+    ]
     counterparty_account: str
+    value_date: Annotated[date, Field(description="YYYY-MM-DD: the day it counts from")]
 
     @classmethod
     def of(cls, row: StatementRow) -> Transaction:
@@ -293,6 +296,7 @@ class Transaction(Shape):
             currency=row.currency,
             balance_after_minor=row.balance_minor,
             counterparty_account=row.counterparty,
+            value_date=row.value_date,
         )
 
 

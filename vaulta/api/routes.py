@@ -136,7 +136,7 @@ def get_account(number: str) -> AccountJson:
     permission="own.accounts.read", ok=(200, TransactionPage), errors=(404,), path=ACCOUNT_PATH
 )
 def list_transactions(number: str, query: TransactionQuery) -> TransactionPage:
-    """The account's transactions, newest first (keyset pages)"""
+    """The account's transactions, newest value date first (keyset pages)"""
     page = statements.statement_page(
         _own_account(number), before_id=query.cursor, limit=query.limit
     )

@@ -34,7 +34,7 @@ from flask import request
 from pydantic import ValidationError
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 
-from vaulta.api.auth import requires_permission, scope_for
+from vaulta.api.auth import requires_any_permission, requires_permission, scope_for
 from vaulta.api.errors import ApiError, invalid_values, malformed_request
 from vaulta.api.models import Error, IdempotencyHeaders
 from vaulta.services.events.payloads import schema_components as event_schemas
@@ -140,7 +140,7 @@ def _refusing(checks: list[Callable[[], None]]) -> Callable[..., None]:
 
 def operation(
     *,
-    permission: str | None,
+    permission: str | tuple[str, ...] | None,
     ok: tuple[int, type],
     errors: tuple[int, ...] = (),
     path: dict[str, str] | None = None,
@@ -148,12 +148,14 @@ def operation(
     also: tuple[tuple[int, type, str], ...] = (),
 ) -> Callable[[F], F]:
     """Declare a view: the permission it needs (vaulta/services/identity/permissions.py;
-    None: any valid key), whether it needs a key at all (``key=False``: the document), its
-    success status and model (and ``also``: other successes, with their descriptions), the
-    errors it answers beyond EVERY_CALL, and descriptions of its path parameters."""
+    a tuple: any one of them; None: any valid key), whether it needs a key at all
+    (``key=False``: the document), its success status and model (and ``also``: other
+    successes, with their descriptions), the errors it answers beyond EVERY_CALL, and
+    descriptions of its path parameters."""
     status, model = ok
     statuses = sorted({*EVERY_CALL, *errors}) if key else [400]
-    scopes = [scope_for(permission)] if permission else []
+    names = (permission,) if isinstance(permission, str) else (permission or ())
+    scopes = sorted({scope_for(name) for name in names})
     responses = {f"HTTP_{status}": (model, "OK")}
     responses |= {f"HTTP_{code}": (other, text) for code, other, text in also}
     responses |= {f"HTTP_{code}": (Error, ERRORS[code]) for code in statuses}
@@ -171,6 +173,8 @@ def operation(
             before=_refusing(checks),
             path_parameter_descriptions=path,
         )(view)
+        if isinstance(permission, tuple):
+            return requires_any_permission(*permission)(validated)
         return requires_permission(permission)(validated) if permission else validated
 
     return decorate

@@ -36,6 +36,7 @@ def test_statement_xlsx_in_order_with_running_balance(
         "amount",
         "currency",
         "balance",
+        "value date",
     ]
     assert [(r[2], r[3], r[4], r[6], r[7], r[8]) for r in rows[1:]] == [
         ("deposit", "Funding", None, 100.0, "EUR", 100.0),
@@ -43,6 +44,7 @@ def test_statement_xlsx_in_order_with_running_balance(
         ("deposit", "Interest", "INT-1", 0.05, "EUR", 87.71),
     ]
     assert all(isinstance(r[0], datetime) and isinstance(r[1], int) for r in rows[1:])
+    assert all(r[9] == datetime.combine(r[0].date(), datetime.min.time()) for r in rows[1:])
     assert sheet.cell(row=3, column=7).number_format == "#,##0.00"
 
 

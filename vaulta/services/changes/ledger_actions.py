@@ -5,19 +5,22 @@ transaction, with the idempotency key ``change-request-<id>``: exactly once.
 Parameters (``params``):
 
 - deposit / withdrawal: ``account_id`` (int), ``amount_minor`` (int > 0), ``description``
-  (str), optional ``currency`` (must be the account's) and ``reference``.
+  (str), optional ``currency`` (must be the account's), ``reference`` and ``value_date``
+  (``YYYY-MM-DD``: today UTC or up to ``LEDGER_BACKDATE_DAYS`` back, checked when asked and
+  again when executed; without it the entry takes the day it is posted).
 - reversal: ``transaction_id`` (int), ``reason`` (str).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, ChangeRequest, Customer, Transaction, User
+from vaulta.models import Account, ChangeRequest, Customer, Transaction, User, utcnow
 from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER, KIND_SYSTEM
 from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.models.transaction import TX_DEPOSIT, TX_REVERSAL, TX_WITHDRAWAL
@@ -33,6 +36,7 @@ from vaulta.services.errors import (
 )
 from vaulta.services.ledger.operations import post
 from vaulta.services.ledger.postings import DESCRIPTION_MAX
+from vaulta.services.ledger.value_dates import check_value_date, parse_value_date
 from vaulta.text import display_problem
 
 DEPOSIT = "ledger.deposit"
@@ -76,6 +80,15 @@ def _amount(params: dict[str, Any]) -> int:
     return value
 
 
+def _value_date(value: object) -> date | None:
+    """The request's value date, inside the backdating window today (or ``None``)."""
+    value_date = parse_value_date(value)
+    if value_date is None:
+        return None
+    days = int(current_app.config["LEDGER_BACKDATE_DAYS"])
+    return check_value_date(value_date, today=utcnow().date(), backdate_days=days)
+
+
 def _check_available(s: Session, account: Account) -> None:
     """The account and its customer can take part in a movement now."""
     if account.status != ACCOUNT_ACTIVE:
@@ -112,6 +125,8 @@ def _prepare_movement(s: Session, params: dict[str, Any], action: str) -> Prepar
         )
     description = _text(params, "description", DESCRIPTION_MAX)
     reference = _text(params, "reference", REFERENCE_MAX, required=False) or None
+    value_date = _value_date(params.get("value_date"))
+    dated = value_date.isoformat() if value_date else None
     _check_available(s, account)
     withdrawal = action == WITHDRAWAL
     if withdrawal and account.balance_minor < amount:
@@ -122,6 +137,9 @@ def _prepare_movement(s: Session, params: dict[str, Any], action: str) -> Prepar
     system_account(currency)  # created now (its own transaction), not while deciding
     shown = format_amount(amount, currency)
     after = account.balance_minor - amount if withdrawal else account.balance_minor + amount
+    after_shown: dict[str, Any] = {"account": account.number, "balance_minor": after}
+    if dated:
+        after_shown["value_date"] = dated
     return Prepared(
         target_type="account",
         target_id=account.id,
@@ -130,19 +148,22 @@ def _prepare_movement(s: Session, params: dict[str, Any], action: str) -> Prepar
         currency=currency,
         account_kind=account.kind,
         before={"account": account.number, "balance_minor": account.balance_minor},
-        after={"account": account.number, "balance_minor": after},
+        after=after_shown,
         summary=(
             f"Withdraw {shown} from {account.number}"
             if withdrawal
             else f"Deposit {shown} into {account.number}"
-        ),
-        dedupe_key=f"{action}:account:{account.id}:{amount}:{currency}",
+        )
+        + (f", value date {dated}" if dated else ""),
+        dedupe_key=f"{action}:account:{account.id}:{amount}:{currency}"
+        + (f":{dated}" if dated else ""),
         params={
             "account_id": account.id,
             "amount_minor": amount,
             "currency": currency,
             "description": description,
             "reference": reference,
+            **({"value_date": dated} if dated else {}),
         },
     )
 
@@ -152,6 +173,8 @@ def _recheck_movement(s: Session, request: ChangeRequest, *, withdrawal: bool) -
     account = s.get(Account, params["account_id"], populate_existing=True)
     if account is None:
         raise NotFound("The account no longer exists.")
+    if params.get("value_date"):
+        _value_date(params["value_date"])  # days passed while it waited: still in the window?
     _check_available(s, account)
     if withdrawal and account.balance_minor < params["amount_minor"]:
         raise InsufficientFunds(
@@ -180,6 +203,7 @@ def _execute_movement(s: Session, request: ChangeRequest, *, withdrawal: bool) -
         actor=request.maker,
         reference=params.get("reference"),
         idempotency_key=execution_key(request),
+        value_date=_value_date(params.get("value_date")),
     )
     return {"transaction_id": tx.id}
 

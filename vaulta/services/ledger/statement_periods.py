@@ -1,9 +1,14 @@
-"""A statement for a period of days: opening balance, every entry, closing balance, totals.
+"""A statement for a period of days by value date: opening balance, every posting dated in
+the period, closing balance, totals.
 
 The rows are ``statements.iter_statement``'s (the CSV export's), so a period's running
-balances, opening and closing balance are exactly those of the HTML and CSV statements:
-the opening balance is the balance before the period's first entry, anchored like every
-other statement on the stored balance (never a sum over the whole history).
+balances, opening and closing balance are exactly those of the HTML and CSV statements.
+The opening balance is the balance before the postings dated ``date_from`` or later,
+anchored like every other statement on the stored balance (never a sum over the whole
+history); the closing balance is the opening plus the period's postings. They equal
+``balances.balance_as_of`` at ``date_from`` 00:00 UTC and at the day after ``date_to``
+00:00 UTC (a posting stamped exactly 00:00:00.000000 on its own value date aside: the
+as-of rule counts it at that very instant, the statement in its day).
 """
 
 from __future__ import annotations
@@ -11,8 +16,6 @@ from __future__ import annotations
 from datetime import date
 from itertools import islice
 from typing import NamedTuple
-
-import sqlalchemy as sa
 
 from vaulta.models import Account
 from vaulta.services.errors import DomainError
@@ -23,8 +26,6 @@ MAX_PERIOD_DAYS = 366
 # A PDF of more entries would take WeasyPrint longer than a request may (about 10 ms per
 # entry); such periods are refused with a 400 that points to a shorter period or the CSV.
 MAX_ENTRIES = 2000
-
-_accounts = Account.__table__
 
 
 class PeriodStatement(NamedTuple):
@@ -46,19 +47,14 @@ def check_period(date_from: date, date_to: date) -> None:
 
 
 def balance_before(account: Account, day: date) -> int:
-    """The account's balance at the start of ``day`` (UTC): the stored balance minus the
-    account's entries from that day on, found through its indexes."""
-    s = session()
-    first_id, _ = statements.id_bounds(s, account.id, day, None)
-    if first_id is None:
-        stored = s.scalar(sa.select(_accounts.c.balance_minor).where(_accounts.c.id == account.id))
-        return int(stored or 0)
-    return statements.balance_after(s, account.id, first_id - 1)
+    """The account's balance by value date at the start of ``day`` (UTC): the stored
+    balance minus the account's postings dated ``day`` or later (one index range)."""
+    return statements.opening_and_last_id(session(), account.id, day)[0]
 
 
 def period_statement(account: Account, date_from: date, date_to: date) -> PeriodStatement:
-    """Every entry of the account dated ``date_from`` to ``date_to`` (both included, UTC
-    days), oldest first with running balances, between its opening and closing balances.
+    """Every posting of the account value-dated ``date_from`` to ``date_to`` (both
+    included), in value-date order with running balances, between its opening and closing balances.
     A period of more than ``MAX_ENTRIES`` entries is refused (400)."""
     check_period(date_from, date_to)
     entries = statements.iter_statement(account, date_from=date_from, date_to=date_to)

@@ -1,29 +1,34 @@
-"""Account statements: transactions with a running balance, by page or streamed for export.
+"""Account statements by value date: postings with a running balance, by page or streamed.
 
-Both read the account's transactions through the two indexes
-``ix_transactions_debit_account_id_id`` and ``ix_transactions_credit_account_id_id``:
-each side is an index range scan in id order, merged with ``UNION ALL``. The running
-balance is anchored on the stored balance: the balance after transaction ``t`` is the
-account balance minus the signed amounts of the account's transactions with ``id > t``.
+Statements read the account's postings (``postings``, one row per leg of an entry) in
+value-date order, ``(value_date, id)``, through ``ix_postings_account_id_value_date_id``:
+every page and every export chunk is one index range in that order. The running balance
+is anchored on the stored balance (the sum of all the account's postings): the balance
+after posting ``p`` is the stored balance minus the account's postings after ``p`` in
+value-date order. A backdated entry thus appears among the days it is dated into, and the
+balances after it include it.
 
 A page is one statement: the account (with its customer, for the admin page), the anchor
 and the rows are read together, in one snapshot. The newest page needs no aggregate at
-all (the anchor is the stored balance); an older page sums the account's transactions
-from its cursor on (indexed). Nothing ever scans or windows over the whole history of the
-account for one page. Rows are plain named tuples, not ORM objects.
+all (the anchor is the stored balance); an older page sums the account's postings from
+its cursor on (one indexed range). Nothing ever scans the whole history of the account for
+one page. Rows are plain named tuples, not ORM objects.
+
+A page's cursor (``before_id``) is a posting id of the account; the key it stands for is
+that posting's ``(value_date, id)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Customer, Transaction
+from vaulta.models import Account, Customer, Posting, Transaction
 from vaulta.models.account import KIND_SYSTEM
 from vaulta.services.errors import NotFound
 from vaulta.services.unit_of_work import session
@@ -31,27 +36,30 @@ from vaulta.services.unit_of_work import session
 EXPORT_CHUNK = 1000
 
 _t = Transaction.__table__
+_p = Posting.__table__
 _accounts = Account.__table__
 _customers = Customer.__table__
 
 
 class StatementRow(NamedTuple):
-    """One line of a statement from the account's point of view."""
+    """One posting of a statement, from the account's point of view."""
 
-    id: int  # the transaction's id
-    created_at: datetime
+    id: int  # the entry's (transaction's) id
+    created_at: datetime  # when the entry was booked
     kind: str
     description: str
     reference: str | None
     currency: str
-    counterparty: str  # the other account's number
+    counterparty: str  # the other account's number (the entry's principal movement)
     amount_minor: int  # signed: credits to this account are positive, debits negative
-    balance_minor: int  # the running balance after this transaction
+    balance_minor: int  # the running balance after this posting, in value-date order
+    value_date: date
+    posting_id: int
 
 
 class StatementPage(NamedTuple):
     rows: list[StatementRow]
-    next_before_id: int | None  # the cursor of the next (older) page; None on the last page
+    next_before_id: int | None  # the cursor (a posting id) of the next, older page
 
 
 class CustomerFacts(NamedTuple):
@@ -77,34 +85,60 @@ class AccountFacts(NamedTuple):
         return self.kind == KIND_SYSTEM
 
 
+_DATE = sa.Date()
+
+
+def _key() -> sa.Tuple:
+    return sa.tuple_(_p.c.value_date, _p.c.id)
+
+
+def _cursor_date(account_id: sa.BindParameter[int], cursor: sa.BindParameter[int]) -> Any:
+    """The value date of the cursor posting, when it is the account's (else NULL: nothing)."""
+    return (
+        sa.select(_p.c.value_date)
+        .where(_p.c.id == cursor, _p.c.account_id == account_id)
+        .scalar_subquery()
+    )
+
+
 @lru_cache(maxsize=4)
-def _rows_query(newest_first: bool, has_above: bool, has_below: bool) -> sa.Select:
-    """Up to ``limit`` of the account's transactions with ``above < id < below``, ordered
-    by id, as (id, created_at, kind, description, reference, currency, counterparty,
-    signed amount). Built once per shape; values are bound parameters (account_id, limit,
-    above, below)."""
+def _rows_query(newest_first: bool, ranged: bool, has_below: bool) -> sa.Select:
+    """Up to ``limit`` of the account's postings in value-date order, as (transaction id,
+    created_at, kind, description, reference, currency, counterparty, signed amount,
+    value date, posting id). ``ranged``: oldest first after the key (``after_date``,
+    ``after``), dated up to ``to_date``, posting ids up to ``last_id`` (an export's fixed
+    range); ``has_below``: before the cursor posting ``below``. Built once per shape;
+    values are bound parameters."""
     account_id = sa.bindparam("account_id", type_=sa.Integer)
-    limit = sa.bindparam("limit", type_=sa.Integer)
-
-    def side(own: sa.Column[int], other: sa.Column[int], credit: bool) -> sa.Select:
-        signed = _t.c.amount_minor if credit else -_t.c.amount_minor
-        query = sa.select(
-            _t.c.id.label("id"), signed.label("signed"), other.label("counterparty_id")
-        ).where(own == account_id)
-        if has_above:
-            query = query.where(_t.c.id > sa.bindparam("above", type_=sa.Integer))
-        if has_below:
-            query = query.where(_t.c.id < sa.bindparam("below", type_=sa.Integer))
-        order = _t.c.id.desc() if newest_first else _t.c.id.asc()
-        return sa.select(query.order_by(order).limit(limit).subquery())
-
-    both = sa.union_all(
-        side(_t.c.debit_account_id, _t.c.credit_account_id, credit=False),
-        side(_t.c.credit_account_id, _t.c.debit_account_id, credit=True),
-    ).subquery()
-    order = both.c.id.desc() if newest_first else both.c.id.asc()
-    page = sa.select(both).order_by(order).limit(limit).subquery()
+    query = sa.select(
+        _p.c.id, _p.c.transaction_id, _p.c.amount_minor, _p.c.value_date, _p.c.currency
+    ).where(_p.c.account_id == account_id)
+    if ranged:
+        after = sa.tuple_(
+            sa.bindparam("after_date", type_=_DATE), sa.bindparam("after", type_=sa.Integer)
+        )
+        query = query.where(
+            _key() > after,
+            _p.c.value_date <= sa.bindparam("to_date", type_=_DATE),
+            _p.c.id <= sa.bindparam("last_id", type_=sa.Integer),
+        )
+    if has_below:
+        below = sa.bindparam("below", type_=sa.Integer)
+        query = query.where(_key() < sa.tuple_(_cursor_date(account_id, below), below))
+    if newest_first:
+        query = query.order_by(_p.c.value_date.desc(), _p.c.id.desc())
+    else:
+        query = query.order_by(_p.c.value_date, _p.c.id)
+    page = query.limit(sa.bindparam("limit", type_=sa.Integer)).subquery()
     counterparty = _accounts.alias("counterparty")
+    other = sa.case(
+        (_t.c.credit_account_id == account_id, _t.c.debit_account_id),
+        else_=_t.c.credit_account_id,
+    )
+    if newest_first:
+        order = (page.c.value_date.desc(), page.c.id.desc())
+    else:
+        order = (page.c.value_date.asc(), page.c.id.asc())
     return (
         sa.select(
             _t.c.id,
@@ -112,43 +146,52 @@ def _rows_query(newest_first: bool, has_above: bool, has_below: bool) -> sa.Sele
             _t.c.kind,
             _t.c.description,
             _t.c.reference,
-            _t.c.currency,
+            page.c.currency,
             counterparty.c.number.label("counterparty"),
-            page.c.signed,
+            page.c.amount_minor.label("signed"),
+            page.c.value_date,
+            page.c.id.label("posting_id"),
         )
-        .join_from(_t, page, _t.c.id == page.c.id)
-        .join(counterparty, counterparty.c.id == page.c.counterparty_id)
-        .order_by(_t.c.id.desc() if newest_first else _t.c.id.asc())
+        .join_from(page, _t, _t.c.id == page.c.transaction_id)
+        .join(counterparty, counterparty.c.id == other)
+        .order_by(*order)
     )
 
 
-def _signed_sum_from(
-    account_id: sa.ColumnElement[int], first: sa.ColumnElement[int]
-) -> sa.ColumnElement[int]:
-    """Credits minus debits of the account's transactions with ``id >= first`` (indexed)."""
+def sum_from_date(account_id: Any, first_day: Any) -> sa.ScalarSelect[int]:
+    """The signed sum of the account's postings dated ``first_day`` or later (indexed)."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(_p.c.amount_minor), 0))
+        .where(_p.c.account_id == account_id, _p.c.value_date >= first_day)
+        .scalar_subquery()
+    )
 
-    def total(column: sa.Column[int]) -> sa.ScalarSelect[int]:
-        return (
-            sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount_minor), 0))
-            .where(column == account_id, _t.c.id >= first)
-            .scalar_subquery()
+
+def _sum_from_cursor(account_id: Any, cursor: Any) -> sa.ScalarSelect[int]:
+    """The signed sum of the account's postings from the cursor posting on, in value-date
+    order (indexed: the cursor's value date on)."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(_p.c.amount_minor), 0))
+        .where(
+            _p.c.account_id == account_id,
+            _key() >= sa.tuple_(_cursor_date(account_id, cursor), cursor),
         )
-
-    return sa.cast(total(_t.c.credit_account_id) - total(_t.c.debit_account_id), sa.BigInteger)
-
-
-def balance_after(s: Session, account_id: int, transaction_id: int) -> int:
-    """The account's balance right after ``transaction_id`` was posted."""
-    params = {"account_id": account_id, "first": transaction_id + 1}
-    return int(s.scalar(_balance_query(), params) or 0)
+        .scalar_subquery()
+    )
 
 
-@lru_cache(maxsize=1)
-def _balance_query() -> sa.Select:
-    """``balance_after``'s statement, built once (bound parameters: account_id, first)."""
-    account_id = sa.bindparam("account_id", type_=sa.Integer)
-    newer = _signed_sum_from(account_id, sa.bindparam("first", type_=sa.Integer))
-    return sa.select(_accounts.c.balance_minor - newer).where(_accounts.c.id == account_id)
+def opening_and_last_id(s: Session, account_id: int, first_day: date) -> tuple[int, int]:
+    """The account's balance before the postings dated ``first_day`` or later (the stored
+    balance minus those), and the newest posting id of the book, read in one statement:
+    an export fixes its range with it, so entries booked meanwhile do not shift it."""
+    account = sa.bindparam("account_id", type_=sa.Integer)
+    day = sa.bindparam("day", type_=_DATE)
+    query = sa.select(
+        sa.cast(_accounts.c.balance_minor - sum_from_date(account, day), sa.BigInteger),
+        sa.select(sa.func.coalesce(sa.func.max(_p.c.id), 0)).scalar_subquery(),
+    ).where(_accounts.c.id == account)
+    found = s.execute(query, {"account_id": account_id, "day": first_day}).one()
+    return int(found[0]), int(found[1])
 
 
 def _walk(fetched: Iterable[Any], start: int, *, newest_first: bool) -> list[StatementRow]:
@@ -156,15 +199,11 @@ def _walk(fetched: Iterable[Any], start: int, *, newest_first: bool) -> list[Sta
     (newest first) or the balance before the oldest row (oldest first)."""
     rows = []
     balance = start
-    for tx_id, created_at, kind, description, reference, currency, number, signed in fetched:
-        signed = int(signed)
+    for row in fetched:
+        signed = int(row[7])
         if not newest_first:
             balance += signed
-        rows.append(
-            StatementRow(
-                tx_id, created_at, kind, description, reference, currency, number, signed, balance
-            )
-        )
+        rows.append(StatementRow(*row[:7], signed, balance, row[8], row[9]))
         if newest_first:
             balance -= signed
     return rows
@@ -173,8 +212,8 @@ def _walk(fetched: Iterable[Any], start: int, *, newest_first: bool) -> list[Sta
 def account_statement(
     account_id: int, *, before_id: int | None, limit: int
 ) -> tuple[AccountFacts, StatementPage]:
-    """Any account (for admins) with one page of its statement, newest first, older than
-    ``before_id`` when given. An unknown account is ``NotFound``.
+    """Any account (for admins) with one page of its statement, newest value date first,
+    before the cursor posting ``before_id`` when given. An unknown account is ``NotFound``.
 
     One statement reads the account, its customer, the anchor and the page, so the
     balance shown and the running balances agree."""
@@ -185,14 +224,15 @@ def account_statement(
     head = fetched[0]
     customer = CustomerFacts(*head[7:10]) if head.customer_id is not None else None
     account = AccountFacts(*head[:7], customer)
-    if head[_ROWS_FROM] is None:  # no transactions (older than before_id)
+    if head[_ROWS_FROM] is None:  # no postings (before the cursor)
         return account, StatementPage([], None)
     rows = _walk((r[_ROWS_FROM:] for r in fetched[:limit]), head.anchor, newest_first=True)
-    return account, StatementPage(rows, rows[-1].id if len(fetched) > limit else None)
+    return account, StatementPage(rows, rows[-1].posting_id if len(fetched) > limit else None)
 
 
 def statement_page(account: Account, *, before_id: int | None, limit: int) -> StatementPage:
-    """One page of the statement, newest first, older than ``before_id`` when given."""
+    """One page of the statement, newest value date first, before the cursor posting
+    ``before_id`` when given."""
     return account_statement(account.id, before_id=before_id, limit=limit)[1]
 
 
@@ -208,8 +248,9 @@ def _account_query(has_below: bool) -> sa.Select:
     page = _rows_query(True, False, has_below).order_by(None).subquery()
     anchor: sa.ColumnElement[int] = a.c.balance_minor
     if has_below:
+        account_id = sa.bindparam("account_id", type_=sa.Integer)
         below = sa.bindparam("below", type_=sa.Integer)
-        anchor = anchor - _signed_sum_from(sa.bindparam("account_id", type_=sa.Integer), below)
+        anchor = sa.cast(anchor - _sum_from_cursor(account_id, below), sa.BigInteger)
     return (
         sa.select(
             a.c.id,
@@ -229,40 +270,8 @@ def _account_query(has_below: bool) -> sa.Select:
         .outerjoin(c, c.c.id == a.c.customer_id)
         .outerjoin(page, sa.true())
         .where(a.c.id == sa.bindparam("account_id", type_=sa.Integer))
-        .order_by(page.c.id.desc())
+        .order_by(page.c.value_date.desc(), page.c.posting_id.desc())
     )
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def id_bounds(
-    s: Session, account_id: int, date_from: date | None, date_to: date | None
-) -> tuple[int | None, int | None]:
-    """The first and last of the account's transaction ids inside the date range."""
-
-    def edge(column: sa.Column[int], first: bool) -> sa.ScalarSelect[int]:
-        query = sa.select(sa.func.min(_t.c.id) if first else sa.func.max(_t.c.id)).where(
-            column == account_id
-        )
-        if date_from is not None:
-            query = query.where(_t.c.created_at >= _day_start(date_from))
-        if date_to is not None:
-            query = query.where(_t.c.created_at < _day_start(date_to + timedelta(days=1)))
-        return query.scalar_subquery()
-
-    firsts = s.execute(
-        sa.select(
-            edge(_t.c.debit_account_id, True),
-            edge(_t.c.credit_account_id, True),
-            edge(_t.c.debit_account_id, False),
-            edge(_t.c.credit_account_id, False),
-        )
-    ).one()
-    lows = [v for v in firsts[:2] if v is not None]
-    highs = [v for v in firsts[2:] if v is not None]
-    return (min(lows) if lows else None, max(highs) if highs else None)
 
 
 def iter_statement(
@@ -272,23 +281,36 @@ def iter_statement(
     date_to: date | None = None,
     chunk: int = EXPORT_CHUNK,
 ) -> Iterator[StatementRow]:
-    """The statement oldest first, with running balance, read in keyset chunks.
+    """The statement in value-date order (oldest first), postings dated ``date_from`` to
+    ``date_to`` (both included; open ends when None), with running balances, read in
+    keyset chunks.
 
-    Only one chunk is in memory at a time; the range is fixed (by transaction id) before
-    the first chunk, so transactions posted during the export do not shift it.
-    """
+    Only one chunk is in memory at a time; the range is fixed (by posting id) before the
+    first chunk, so entries booked during the export do not shift it."""
+    for rows in _chunks(account, date_from, date_to, chunk):
+        yield from rows
+
+
+def _chunks(
+    account: Account, date_from: date | None, date_to: date | None, chunk: int
+) -> Iterator[list[StatementRow]]:
     s = session()
-    first_id, last_id = id_bounds(s, account.id, date_from, date_to)
-    if first_id is None or last_id is None:
-        return
-    balance = balance_after(s, account.id, first_id - 1)
-    query = _rows_query(False, True, True)
-    params = {"account_id": account.id, "limit": chunk, "above": first_id - 1}
-    params["below"] = last_id + 1
+    # Without date_from the export reads the whole history anyway; anchoring on the stored
+    # balance keeps it right for accounts whose balance predates their postings.
+    balance, last_id = opening_and_last_id(s, account.id, date_from or date.min)
+    query = _rows_query(False, True, False)
+    params: dict[str, Any] = {
+        "account_id": account.id,
+        "limit": chunk,
+        "after_date": date_from or date.min,
+        "after": 0,
+        "to_date": date_to or date.max,
+        "last_id": last_id,
+    }
     while True:
         rows = _walk(s.execute(query, params), balance, newest_first=False)
         if not rows:
             return
-        yield from rows
+        yield rows
         balance = rows[-1].balance_minor
-        params["above"] = rows[-1].id
+        params["after_date"], params["after"] = rows[-1].value_date, rows[-1].posting_id
