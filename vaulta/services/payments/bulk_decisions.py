@@ -29,9 +29,9 @@ from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, events, ledger
 from vaulta.services.changes import request_state
 from vaulta.services.changes.policies import PAYMENT_ACTION
-from vaulta.services.errors import DomainError, InvalidInput
+from vaulta.services.errors import DailyLimitExceeded, DomainError, InvalidInput
 from vaulta.services.identity import permissions
-from vaulta.services.payments import payment_changes
+from vaulta.services.payments import daily_limit, payment_changes
 from vaulta.services.payments.approvals import DECIDE, StepUpRequired, approve, reject
 from vaulta.services.payments.payment_changes import CR, DECISIONS
 from vaulta.services.payments.payment_execution import (
@@ -308,6 +308,12 @@ def _post(
         raise _MissingSystemAccount
     destinations = [row.beneficiary_account_id or system[row.currency] for row in claimed]
     accounts = ledger.lock_accounts(s, *(row.from_account_id for row in claimed), *destinations)
+    over_limit = _over_daily_limit(s, claimed, now)
+    posted = [
+        (row, destination)
+        for row, destination in zip(claimed, destinations, strict=True)
+        if row.id not in over_limit
+    ]
     moves = [
         ledger.Move(
             debit_account_id=row.from_account_id,
@@ -317,17 +323,18 @@ def _post(
             description=describe(row.id, row, accounts[destination]),
             reference=f"PAY-{row.id}",
         )
-        for row, destination in zip(claimed, destinations, strict=True)
+        for row, destination in posted
     ]
 
     def approved(index: int, tx_id: int) -> audit.Event:
-        row = claimed[index]
+        row = posted[index][0]
         details = {"amount_minor": row.amount_minor, "currency": row.currency}
         return audit.Event(
             actor_id, "payment.approve", "payment", row.id, details | {"transaction_id": tx_id}
         )
 
-    outcomes = ledger.move_many(s, accounts, moves, actor_id=actor_id, also_record=approved)
+    moved = iter(ledger.move_many(s, accounts, moves, actor_id=actor_id, also_record=approved))
+    outcomes = [over_limit.get(row.id) or next(moved) for row in claimed]
     executed, failed, audits, outbox = [], [], [], []
     for row, outcome in zip(claimed, outcomes, strict=True):
         outbox.append(_payment_event(row, outcome))
@@ -352,6 +359,22 @@ def _post(
         audit.record_all(s, audits)
     events.emit_rows(s, conn, outbox)
     return {row.id: outcome for row, outcome in zip(claimed, outcomes, strict=True)}
+
+
+def _over_daily_limit(
+    s: Session, claimed: list[sa.Row[Any]], now: datetime
+) -> dict[int, DomainError]:
+    """The claimed payments that would exceed their customer's daily outgoing limit now
+    (vaulta/services/payments/daily_limit.py), with the refusal."""
+    refused: dict[int, DomainError] = {}
+    for row in claimed:
+        try:
+            daily_limit.check_execution(
+                s, row.id, row.from_account_id, row.currency, row.amount_minor, now=now
+            )
+        except DailyLimitExceeded as err:
+            refused[row.id] = err
+    return refused
 
 
 def _payment_event(row: sa.Row[Any], outcome: int | DomainError) -> dict[str, object]:

@@ -31,6 +31,7 @@ from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, events, ledger
 from vaulta.services.errors import AccountNotAvailable, DomainError, InsufficientFunds, InvalidInput
 from vaulta.services.ledger.writes import RESERVE_TRANSACTION_ID, FollowUp
+from vaulta.services.payments import daily_limit
 from vaulta.services.unit_of_work import write_transaction
 
 # Test-only (tests/scaleout): seconds to hold the execution transaction open before commit,
@@ -240,6 +241,14 @@ def _execute(
         "currency": claimed.currency,
     }
     try:
+        daily_limit.check_execution(
+            s,
+            payment_id,
+            claimed.from_account_id,
+            claimed.currency,
+            claimed.amount_minor,
+            now=params["now"],
+        )
         tx_id = ledger.move(
             s,
             accounts[claimed.from_account_id],
