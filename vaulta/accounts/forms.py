@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
-from vaulta.money import AmountError, format_amount, parse_amount
+from vaulta.money import AmountError, format_amount, parse_amount, parse_decimal
 from vaulta.validators import DisplaySafe
 
 DESCRIPTION_MAX = 200
@@ -76,3 +76,23 @@ class StatusForm(FlaskForm):
     """Freeze, unfreeze or close: an optional reason for the audit log."""
 
     reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+
+
+class OverdraftForm(FlaskForm):
+    """A new overdraft limit typed in the account's currency; 0 removes it."""
+
+    limit = StringField("Overdraft limit", validators=[DataRequired(message="Enter a limit.")])
+
+    def __init__(self, currency: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.limit_minor = 0
+        self.limit.render_kw = {"inputmode": "decimal", "autocomplete": "off"}
+        self.limit.label.text = f"Overdraft limit ({currency}; 0: none)"
+
+    def validate_limit(self, field: Field) -> None:
+        try:
+            zero = parse_decimal(field.data) == 0
+            self.limit_minor = 0 if zero else parse_amount(field.data, self.currency)
+        except AmountError as err:
+            raise ValidationError(str(err)) from None
