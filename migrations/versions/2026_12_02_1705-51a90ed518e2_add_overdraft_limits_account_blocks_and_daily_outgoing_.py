@@ -28,7 +28,7 @@ debit- or credit-blocked accounts become ``frozen`` (stricter: nothing moves); t
 are dropped; the seeded policy stays (the old code never matches its action).
 
 Revision ID: 51a90ed518e2
-Revises: c4e2a9d7b3f1
+Revises: bfab07c8bd3e
 Create Date: 2026-12-02 16:50:40.099868+00:00
 
 """
@@ -41,7 +41,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "51a90ed518e2"
-down_revision = "c4e2a9d7b3f1"
+down_revision = "bfab07c8bd3e"
 branch_labels = None
 depends_on = None
 
