@@ -108,6 +108,7 @@ _LOCK = (
         ACCOUNTS.c.currency.label("account_currency"),
         ACCOUNTS.c.status.label("account_status"),
         ACCOUNTS.c.balance_minor.label("account_balance_minor"),
+        ACCOUNTS.c.overdraft_limit_minor.label("account_overdraft_limit_minor"),
         RESERVE_TRANSACTION_ID.label("transaction_id"),
     )
     .join_from(PAYMENTS, ACCOUNTS, ACCOUNTS.c.id.in_([PAYMENTS.c.from_account_id, _DESTINATION]))
@@ -201,6 +202,7 @@ def _locked(row: sa.Row[Any]) -> ledger.LockedAccount:
         row.account_currency,
         row.account_status,
         row.account_balance_minor,
+        row.account_overdraft_limit_minor,
     )
 
 
