@@ -29,7 +29,7 @@ from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, events, ledger
 from vaulta.services.changes import request_state
 from vaulta.services.changes.policies import PAYMENT_ACTION
-from vaulta.services.errors import DailyLimitExceeded, DomainError, InvalidInput
+from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions
 from vaulta.services.payments import daily_limit, payment_changes
 from vaulta.services.payments.approvals import DECIDE, StepUpRequired, approve, reject
@@ -308,7 +308,9 @@ def _post(
         raise _MissingSystemAccount
     destinations = [row.beneficiary_account_id or system[row.currency] for row in claimed]
     accounts = ledger.lock_accounts(s, *(row.from_account_id for row in claimed), *destinations)
-    over_limit = _over_daily_limit(s, claimed, now)
+    over_limit: dict[int, DomainError] = dict(
+        daily_limit.over_limit_many(s, [row.id for row in claimed], now=now)
+    )
     posted = [
         (row, destination)
         for row, destination in zip(claimed, destinations, strict=True)
@@ -359,22 +361,6 @@ def _post(
         audit.record_all(s, audits)
     events.emit_rows(s, conn, outbox)
     return {row.id: outcome for row, outcome in zip(claimed, outcomes, strict=True)}
-
-
-def _over_daily_limit(
-    s: Session, claimed: list[sa.Row[Any]], now: datetime
-) -> dict[int, DomainError]:
-    """The claimed payments that would exceed their customer's daily outgoing limit now
-    (vaulta/services/payments/daily_limit.py), with the refusal."""
-    refused: dict[int, DomainError] = {}
-    for row in claimed:
-        try:
-            daily_limit.check_execution(
-                s, row.id, row.from_account_id, row.currency, row.amount_minor, now=now
-            )
-        except DailyLimitExceeded as err:
-            refused[row.id] = err
-    return refused
 
 
 def _payment_event(row: sa.Row[Any], outcome: int | DomainError) -> dict[str, object]:
