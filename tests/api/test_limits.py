@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from tests import factories
-from tests.api.conftest import make_key
+from tests.api.conftest import make_key, payment_body
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, Customer, User
@@ -142,3 +142,27 @@ def test_customers_see_their_overdraft_limit(
     assert [a["overdraft_limit_minor"] for a in listed] == [5_000]
     one = client.get(f"/api/v1/accounts/{account.number}", headers=key).json
     assert (one["overdraft_limit_minor"], one["status"]) == (5_000, "active")
+
+
+def test_an_api_payment_over_the_daily_limit_is_422(
+    client: WebClient, customer_user: User, source: Account, target: Account
+) -> None:
+    customer = db.session.get(Customer, source.customer_id)
+    assert customer is not None
+    customer.daily_outgoing_limit_minor = 2_000
+    db.session.commit()
+    key = bearer(make_key(customer_user))
+    first = client.post(
+        "/api/v1/payments",
+        json=payment_body(source, target),
+        headers={**key, "Idempotency-Key": "a1"},
+    )
+    assert first.status_code == 201, first.json
+    second = client.post(
+        "/api/v1/payments",
+        json=payment_body(source, target),
+        headers={**key, "Idempotency-Key": "a2"},
+    )
+    assert second.status_code == 422
+    (detail,) = second.json["error"]["details"]
+    assert "above the daily limit of 20.00 EUR" in detail["message"]
