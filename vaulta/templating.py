@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Flask, current_app, request, url_for
 
 from vaulta.models import utcnow
+from vaulta.models.account import STATUS_LABELS
 from vaulta.money import format_amount, format_plain
 from vaulta.services.changes.actions import ACTIONS
 from vaulta.web import awaiting_approval
@@ -129,6 +130,12 @@ def endpoint_url(endpoint: str) -> str:
     return url
 
 
+def account_status_label(status: str) -> str:
+    """An account's status as pages show it (``debit_blocked`` → "debit blocked (no money
+    out)")."""
+    return STATUS_LABELS.get(status, status)
+
+
 def register(app: Flask) -> None:
     app.add_template_global(layout_urls)
     app.add_template_global(endpoint_url)
@@ -139,3 +146,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_amount, "money")
     app.add_template_filter(format_plain, "money_plain")
     app.add_template_filter(_datetime, "dt")
+    app.add_template_filter(account_status_label, "account_status")

@@ -62,4 +62,9 @@ def test_the_api_is_the_only_exemption(app: Flask) -> None:
         "api.pause_standing_order",
         "api.resume_standing_order",
         "api.cancel_standing_order",
+        "api.request_overdraft_limit",
+        "api.request_debit_block",
+        "api.request_credit_block",
+        "api.request_unblock",
+        "api.request_daily_limit",
     }

@@ -104,6 +104,11 @@ ACCESS: dict[str, str] = {
     "api.reject_change_request": API,
     "api.request_deposit": API,
     "api.request_withdrawal": API,
+    "api.request_overdraft_limit": API,
+    "api.request_debit_block": API,
+    "api.request_credit_block": API,
+    "api.request_unblock": API,
+    "api.request_daily_limit": API,
 }
 ALL_STAFF = {"admin", "approver", "teller", "auditor"}
 READERS = {"approver", "teller", "auditor"}  # the bank's customers, accounts, ledger, payments
@@ -128,6 +133,7 @@ STAFF: dict[str, tuple[str | tuple[str, ...], set[str]]] = {
     "customers.suspend": ("customers.manage", {"teller"}),
     "customers.reactivate": ("customers.manage", {"teller"}),
     "customers.close": ("customers.manage", {"teller"}),
+    "customers.daily_limit": ("customers.manage", {"teller"}),
     "customers.open_account": ("accounts.manage", {"teller"}),
     "customers.new_payment": ("payments.request", {"teller"}),
     "accounts.admin_detail": ("accounts.read", READERS),
@@ -135,6 +141,7 @@ STAFF: dict[str, tuple[str | tuple[str, ...], set[str]]] = {
     "accounts.admin_statement_csv": ("accounts.read", READERS),
     "accounts.admin_statement_xlsx": ("accounts.read", READERS),
     "accounts.change_status": ("accounts.manage", {"teller"}),
+    "accounts.overdraft_limit": ("accounts.manage", {"teller"}),
     "accounts.move_money": (("ledger.deposit.request", "ledger.withdrawal.request"), {"teller"}),
     "transactions.search": ("ledger.read", READERS),
     "transactions.detail": ("ledger.read", READERS),
@@ -315,6 +322,7 @@ def url_for_rule(rule: Rule, world: World) -> str:
             "order_id": world.standing_order_id,
             "user_id": world.teller.id,
             "name": "default",
+            "customer_number": "C00000001",
         }[argument]
     if rule.endpoint == "accounts.statement_pdf":
         values |= {"from": world.past_month + "-01", "to": world.past_month + "-28"}

@@ -134,6 +134,14 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "upgrade, writes drained: one plain build is fastest; IF NOT EXISTS lets an operator "
         "build them CONCURRENTLY beforehand (docs/deploy.md)",
     },
+    "51a90ed518e2": {
+        "ban-drop-constraint": "ck_accounts_customer_not_negative and ck_accounts_status give "
+        "way to wider checks in the same transaction",
+        "constraint-missing-not-valid": "accounts is locked by ADD COLUMN/DROP CONSTRAINT "
+        "until the commit anyway; NOT VALID checks cannot be reflected (SQLAlchemy 2.0.58)",
+        "require-concurrent-index-creation": "IF NOT EXISTS: large tables build it CONCURRENTLY "
+        "beforehand (docs/deploy.md); the revision then does nothing",
+    },
 }
 
 

@@ -4,9 +4,9 @@ Deposits (some backdated: value dates), withdrawals, transfers (with idempotency
 sometimes), multi-leg entries (``post_entry``: a payment with its fee, some unbalanced)
 and reversals (of multi-leg entries too) run through vaulta.services.ledger, refused ones
 included (bad amounts, insufficient funds, mixed currencies, unbalanced legs, reversing
-twice, reversing a reversal). A model keeps the expected balances and each account's
-postings per value date; after every step every invariant of the books is checked
-against the database.
+twice, reversing a reversal), while accounts get and lose overdraft limits and debit or
+credit blocks. A model keeps the expected balances and each account's postings per value
+date; after every step every invariant of the books is checked against the database.
 Each example works on fresh accounts, so examples share the database without truncating.
 """
 
@@ -36,11 +36,24 @@ from tests import factories
 from tests.helpers import count_rows
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Posting, Transaction, User, utcnow
-from vaulta.models.account import KIND_CUSTOMER
+from vaulta.models.account import (
+    ACCOUNT_ACTIVE,
+    ACCOUNT_CREDIT_BLOCKED,
+    ACCOUNT_DEBIT_BLOCKED,
+    KIND_CUSTOMER,
+    MAY_RECEIVE,
+    MAY_SEND,
+)
 from vaulta.models.transaction import TX_REVERSAL
 from vaulta.services import ledger
-from vaulta.services.banking import accounts
-from vaulta.services.errors import Conflict, DomainError, InsufficientFunds, InvalidInput
+from vaulta.services.banking import accounts, limits
+from vaulta.services.errors import (
+    AccountNotAvailable,
+    Conflict,
+    DomainError,
+    InsufficientFunds,
+    InvalidInput,
+)
 from vaulta.services.ledger import Leg, post_entry
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.unit_of_work import write_transaction
@@ -97,6 +110,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.audit_events = count_rows(AuditEvent)
         self.reversed: set[int] = set()
         self.keys: dict[str, Posted] = {}
+        self.limit = dict.fromkeys(self.ids, 0)  # overdraft limits of the customer accounts
+        self.status = dict.fromkeys(self.ids, ACCOUNT_ACTIVE)
         self.key_prefix = uuid.uuid4().hex[:12]
         db.session.commit()
 
@@ -108,8 +123,13 @@ class LedgerMachine(RuleBasedStateMachine):
             return InvalidInput
         if amount > self.max_amount:
             return InvalidInput
-        if debit not in self.system.values() and self.expected[debit] < amount:
+        if self.status.get(debit, ACCOUNT_ACTIVE) not in MAY_SEND:
+            return AccountNotAvailable
+        customer = debit not in self.system.values()
+        if customer and self.expected[debit] + self.limit[debit] < amount:
             return InsufficientFunds
+        if self.status.get(credit, ACCOUNT_ACTIVE) not in MAY_RECEIVE:
+            return AccountNotAvailable
         return None
 
     def attempt(
@@ -297,6 +317,41 @@ class LedgerMachine(RuleBasedStateMachine):
             self.reversed.add(original.id)
         return posted
 
+    @rule(index=ACCOUNT, limit=st.sampled_from([0, 5_000, 40_000]))
+    def set_overdraft(self, index: int, limit: int) -> None:
+        """A new overdraft limit (as an approved ``account.overdraft`` sets it): refused when
+        unchanged or below what the account owes."""
+        account_id = self.ids[index]
+        refusal: type[DomainError] | None = None
+        if limit == self.limit[account_id]:
+            refusal = InvalidInput
+        elif self.expected[account_id] < -limit:
+            refusal = Conflict
+        event(f"overdraft: {refusal.__name__ if refusal else 'set'}")
+
+        def call() -> None:
+            with write_transaction() as s:
+                limits.set_overdraft_in(s, account_id, limit, actor=self.actor)
+
+        if refusal is not None:
+            with pytest.raises(refusal):
+                call()
+            return
+        call()
+        self.limit[account_id] = limit
+        self.audit_events += 1
+
+    @rule(
+        index=ACCOUNT,
+        status=st.sampled_from([ACCOUNT_ACTIVE, ACCOUNT_DEBIT_BLOCKED, ACCOUNT_CREDIT_BLOCKED]),
+    )
+    def set_status(self, index: int, status: str) -> None:
+        """Block or unblock an account (the status an approved request leaves)."""
+        account_id = self.ids[index]
+        db.session.execute(sa.update(Account).where(Account.id == account_id).values(status=status))
+        db.session.commit()
+        self.status[account_id] = status
+
     # --- every invariant, after every step -------------------------------------------------
 
     @invariant()
@@ -315,12 +370,20 @@ class LedgerMachine(RuleBasedStateMachine):
         ).all()
         assert all(total == 0 for _currency, total in sums), sums
         negative = sa.select(Account.id).where(
-            Account.kind == KIND_CUSTOMER, Account.balance_minor < 0
+            Account.kind == KIND_CUSTOMER, Account.balance_minor < -Account.overdraft_limit_minor
         )
         assert db.session.scalars(negative).all() == []
         # Every account's postings per value date are the model's.
         stored_days = {k: v for k, v in self.stored_by_day().items() if v}
         assert stored_days == {k: v for k, v in self.by_day.items() if v}
+        stored_limits = dict(
+            db.session.execute(
+                sa.select(Account.id, Account.overdraft_limit_minor).where(
+                    Account.id.in_(self.limit)
+                )
+            ).all()
+        )
+        assert stored_limits == self.limit
         # Refused operations left nothing behind: no transaction, posting or audit event.
         assert count_rows(Transaction) == self.transactions
         assert count_rows(Posting) == self.postings

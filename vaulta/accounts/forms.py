@@ -11,7 +11,7 @@ from wtforms import DateField, Field, HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
 from vaulta.models import utcnow
-from vaulta.money import AmountError, format_amount, parse_amount
+from vaulta.money import AmountError, format_amount, parse_amount, parse_decimal
 from vaulta.services.errors import InvalidInput
 from vaulta.services.ledger.value_dates import check_value_date
 from vaulta.validators import DisplaySafe
@@ -95,3 +95,23 @@ class StatusForm(FlaskForm):
     """Freeze, unfreeze or close: an optional reason for the audit log."""
 
     reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+
+
+class OverdraftForm(FlaskForm):
+    """A new overdraft limit typed in the account's currency; 0 removes it."""
+
+    limit = StringField("Overdraft limit", validators=[DataRequired(message="Enter a limit.")])
+
+    def __init__(self, currency: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.limit_minor = 0
+        self.limit.render_kw = {"inputmode": "decimal", "autocomplete": "off"}
+        self.limit.label.text = f"Overdraft limit ({currency}; 0: none)"
+
+    def validate_limit(self, field: Field) -> None:
+        try:
+            zero = parse_decimal(field.data) == 0
+            self.limit_minor = 0 if zero else parse_amount(field.data, self.currency)
+        except AmountError as err:
+            raise ValidationError(str(err)) from None

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from vaulta.accounts import bp, confirmation, dashboard
 from vaulta.accounts.confirmation import ConfirmationInvalid, PendingMovement
-from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, StatusForm
+from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, OverdraftForm, StatusForm
 from vaulta.auth.access import (
     acting_user,
     customer_required,
@@ -190,6 +190,15 @@ def _admin_context(
                 account.currency, prefix=action, formdata=None
             )
             context[f"{action}_pending"] = (confirming or {}).get(action)
+    if not account.is_system and not rows_only:  # apart: the statement query is the ledger's
+        limit = account_queries.overdraft_limit(account_id)
+        context["overdraft_limit_minor"] = limit
+        context["overdraft_form"] = OverdraftForm(
+            account.currency,
+            prefix="overdraft",
+            formdata=None,
+            data={"limit": format_plain(limit, account.currency)},
+        )
     return context
 
 
@@ -347,7 +356,9 @@ def _money_step(
 
 
 @bp.route(
-    "/admin/accounts/<int:account_id>/<any(freeze, unfreeze, close):action>", methods=["POST"]
+    "/admin/accounts/<int:account_id>/"
+    "<any(freeze, unfreeze, close, 'debit-block', 'credit-block', unblock):action>",
+    methods=["POST"],
 )
 @require_permission("accounts.manage")
 def change_status(account_id: int, action: str) -> Response:
@@ -358,7 +369,7 @@ def change_status(account_id: int, action: str) -> Response:
     if form.validate_on_submit():
         try:
             made = change_requests.submit(
-                f"account.{action}",
+                f"account.{action.replace('-', '_')}",
                 {"account_id": account.id, "reason": form.reason.data},
                 actor=_actor(),
             )

@@ -248,6 +248,9 @@ class Account(Shape):
     number: AccountNumber
     currency: Currency
     balance_minor: Annotated[int, Field(description="minor units")]
+    overdraft_limit_minor: Annotated[
+        int, Field(description="minor units the balance may go below zero (0: none)")
+    ]
     status: Literal[ACCOUNT_STATUSES]  # type: ignore[valid-type]
     opened_at: Timestamp
     closed_at: Timestamp | None
@@ -258,6 +261,7 @@ class Account(Shape):
             number=account.number,
             currency=account.currency,
             balance_minor=account.balance_minor,
+            overdraft_limit_minor=account.overdraft_limit_minor,
             status=account.status,
             opened_at=account.opened_at,
             closed_at=account.closed_at,

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("customers", __name__)
 
-from vaulta.customers import payment_routes, routes  # noqa: E402,F401
+from vaulta.customers import limit_routes, payment_routes, routes  # noqa: E402,F401

@@ -7,7 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from vaulta.money import CURRENCIES
 from vaulta.validators import DisplaySafe
@@ -41,3 +41,21 @@ class OpenAccountForm(FlaskForm):
         default="EUR",
         validate_choice=True,
     )
+
+
+class DailyLimitForm(FlaskForm):
+    """A customer's daily outgoing limit in minor units, applied in each currency; blank
+    removes it."""
+
+    limit = StringField(
+        "Daily outgoing limit (minor units per currency; blank: no limit)",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Regexp(r"^[0-9]{1,18}$", message="Enter a whole number of minor units."),
+        ],
+    )
+
+    @property
+    def limit_minor(self) -> int | None:
+        return int(self.limit.data) if self.limit.data else None

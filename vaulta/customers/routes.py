@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from vaulta.auth.access import acting_user, require_permission
 from vaulta.customers import bp
-from vaulta.customers.forms import CustomerForm, OpenAccountForm
+from vaulta.customers.forms import CustomerForm, DailyLimitForm, OpenAccountForm
 from vaulta.forms import show_error
 from vaulta.models import Customer
 from vaulta.services.banking import customer_queries
@@ -99,6 +99,7 @@ def detail(customer_id: int) -> Response:
         pending_requests=object_requests.pending_for_customer(customer_id),
         account_form=OpenAccountForm(formdata=None),
         standing_orders=standing_order_queries.of_customer(customer_id),
+        daily_limit_form=DailyLimitForm(prefix="daily", formdata=None),
     )
 
 

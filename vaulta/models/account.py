@@ -20,7 +20,38 @@ ACCOUNT_KINDS = (KIND_CUSTOMER, KIND_SYSTEM)
 ACCOUNT_ACTIVE = "active"
 ACCOUNT_FROZEN = "frozen"
 ACCOUNT_CLOSED = "closed"
-ACCOUNT_STATUSES = (ACCOUNT_ACTIVE, ACCOUNT_FROZEN, ACCOUNT_CLOSED)
+# Blocked in one direction: no money out (debit) or no money in (credit); the other works.
+ACCOUNT_DEBIT_BLOCKED = "debit_blocked"
+ACCOUNT_CREDIT_BLOCKED = "credit_blocked"
+ACCOUNT_STATUSES = (
+    ACCOUNT_ACTIVE,
+    ACCOUNT_FROZEN,
+    ACCOUNT_CLOSED,
+    ACCOUNT_DEBIT_BLOCKED,
+    ACCOUNT_CREDIT_BLOCKED,
+)
+# The statuses in which money may leave (be debited) or enter (be credited) an account.
+MAY_SEND = (ACCOUNT_ACTIVE, ACCOUNT_CREDIT_BLOCKED)
+MAY_RECEIVE = (ACCOUNT_ACTIVE, ACCOUNT_DEBIT_BLOCKED)
+STATUS_LABELS = {
+    ACCOUNT_ACTIVE: "active",
+    ACCOUNT_FROZEN: "frozen",
+    ACCOUNT_CLOSED: "closed",
+    ACCOUNT_DEBIT_BLOCKED: "debit blocked (no money out)",
+    ACCOUNT_CREDIT_BLOCKED: "credit blocked (no money in)",
+}
+
+
+def refusal(number: str, status: str, *, sending: bool) -> str | None:
+    """Why account ``number`` in ``status`` may not send (``sending``) or receive money now;
+    None when it may."""
+    if status in (MAY_SEND if sending else MAY_RECEIVE):
+        return None
+    if status == ACCOUNT_DEBIT_BLOCKED:
+        return f"Account {number} is debit-blocked: no money may leave it."
+    if status == ACCOUNT_CREDIT_BLOCKED:
+        return f"Account {number} is credit-blocked: no money may enter it."
+    return f"Account {number} is {status}."
 
 
 class Account(Base):
@@ -33,7 +64,15 @@ class Account(Base):
             " OR (kind = 'customer' AND customer_id IS NOT NULL)",
             name="owner_matches_kind",
         ),
-        sa.CheckConstraint("kind = 'system' OR balance_minor >= 0", name="customer_not_negative"),
+        # A customer account may go below zero down to its overdraft limit, never further;
+        # only customer accounts have a limit (system accounts may be negative freely).
+        sa.CheckConstraint(
+            "kind = 'system' OR balance_minor >= -overdraft_limit_minor", name="within_overdraft"
+        ),
+        sa.CheckConstraint(
+            "overdraft_limit_minor >= 0 AND (kind = 'customer' OR overdraft_limit_minor = 0)",
+            name="overdraft_limit_valid",
+        ),
         sa.CheckConstraint("length(currency) = 3", name="currency_code"),
         # One system account per currency: money entering and leaving the bank.
         sa.Index(
@@ -53,6 +92,9 @@ class Account(Base):
     kind: Mapped[str] = mapped_column(sa.String(16), default=KIND_CUSTOMER)
     currency: Mapped[str] = mapped_column(sa.String(3))
     balance_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    overdraft_limit_minor: Mapped[int] = mapped_column(
+        sa.BigInteger, default=0, server_default=sa.text("0")
+    )
     status: Mapped[str] = mapped_column(sa.String(16), default=ACCOUNT_ACTIVE)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]

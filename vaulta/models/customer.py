@@ -23,6 +23,10 @@ class Customer(TimestampMixin, Base):
     __tablename__ = "customers"
     __table_args__ = (
         sa.CheckConstraint(in_list("status", CUSTOMER_STATUSES), name="status"),
+        sa.CheckConstraint(
+            "daily_outgoing_limit_minor IS NULL OR daily_outgoing_limit_minor >= 0",
+            name="daily_outgoing_limit_not_negative",
+        ),
         # Search and keyset pagination by name stay fast at 100,000 customers.
         sa.Index("ix_customers_full_name_id", "full_name", "id"),
     )
@@ -34,6 +38,9 @@ class Customer(TimestampMixin, Base):
     phone: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     address: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(16), default=CUSTOMER_ACTIVE)
+    # The most the customer's payments may send out per UTC day, in each currency separately
+    # (minor units of that currency); None: no limit (vaulta/services/payments/daily_limit.py).
+    daily_outgoing_limit_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     accounts: Mapped[list[Account]] = relationship(back_populates="customer", order_by="Account.id")
     users: Mapped[list[User]] = relationship(back_populates="customer")

@@ -48,6 +48,8 @@ class Payment(TimestampMixin, Base):
         sa.Index("ix_payments_status_created_at", "status", "created_at"),
         # Expiry runs whenever the queue or a payment is read: it must not scan open rows.
         sa.Index("ix_payments_status_expires_at", "status", "expires_at"),
+        # A customer's payments of one UTC day, per account: the daily outgoing limit.
+        sa.Index("ix_payments_from_account_id_created_at", "from_account_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

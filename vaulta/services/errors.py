@@ -66,3 +66,10 @@ class AccountNotAvailable(DomainError):
 
     status = 409
     code = "account_not_available"
+
+
+class DailyLimitExceeded(InvalidInput):
+    """A payment would take the customer's outgoing payments of the UTC day above their
+    daily outgoing limit (vaulta/services/payments/daily_limit.py)."""
+
+    code = "daily_limit_exceeded"

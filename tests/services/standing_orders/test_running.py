@@ -12,7 +12,7 @@ from flask import Flask
 
 from tests.services.standing_orders.support import accounts_of, mails, make_order
 from vaulta.extensions import db
-from vaulta.models import AuditEvent, OutboxEvent, Payment, StandingOrderRun, User
+from vaulta.models import AuditEvent, Customer, OutboxEvent, Payment, StandingOrderRun, User
 from vaulta.models.account import ACCOUNT_FROZEN
 from vaulta.models.payment import PAYMENT_PENDING
 from vaulta.services import standing_orders
@@ -217,3 +217,20 @@ def test_staff_set_up_runs_pay_as_the_teller_and_fail_once_the_login_is_gone(
     db.session.commit()
     assert standing_orders.run_due(date(2027, 4, 1)) == {"failed": 1}
     assert len(mails(app)) == 1  # the customer is told
+
+
+def test_a_run_over_the_daily_limit_fails_with_the_reason(
+    app: Flask, customer_user: User, other_customer_user: User
+) -> None:
+    source, target = accounts_of(customer_user, other_customer_user)
+    make_order(customer_user, source, target, first=date(2027, 3, 1), amount_minor=1_500)
+    db.session.execute(
+        sa.update(Customer)
+        .where(Customer.id == source.customer_id)
+        .values(daily_outgoing_limit_minor=1_000)
+    )
+    db.session.commit()
+    assert standing_orders.run_due(date(2027, 3, 1)) == {"failed": 1}
+    [run] = db.session.scalars(sa.select(StandingOrderRun)).all()
+    assert run.payment_id is None
+    assert "above the daily limit of 10.00 EUR" in (run.error or "")

@@ -18,6 +18,8 @@ from vaulta.models import Account, Customer, User, utcnow
 from vaulta.models.account import (
     ACCOUNT_ACTIVE,
     ACCOUNT_CLOSED,
+    ACCOUNT_CREDIT_BLOCKED,
+    ACCOUNT_DEBIT_BLOCKED,
     ACCOUNT_FROZEN,
     KIND_CUSTOMER,
     KIND_SYSTEM,
@@ -35,6 +37,9 @@ STATUS_EVENTS = {
     "account.freeze": "account.frozen",
     "account.unfreeze": "account.unfrozen",
     "account.close": "account.closed",
+    "account.debit_block": "account.debit_blocked",
+    "account.credit_block": "account.credit_blocked",
+    "account.unblock": "account.unblocked",
 }
 
 
@@ -155,7 +160,14 @@ def clean_reason(reason: str | None) -> str | None:
 STATUS_CHANGES: dict[str, tuple[tuple[str, ...], str]] = {
     "account.freeze": ((ACCOUNT_ACTIVE,), ACCOUNT_FROZEN),
     "account.unfreeze": ((ACCOUNT_FROZEN,), ACCOUNT_ACTIVE),
-    "account.close": ((ACCOUNT_ACTIVE, ACCOUNT_FROZEN), ACCOUNT_CLOSED),
+    "account.close": (
+        (ACCOUNT_ACTIVE, ACCOUNT_FROZEN, ACCOUNT_DEBIT_BLOCKED, ACCOUNT_CREDIT_BLOCKED),
+        ACCOUNT_CLOSED,
+    ),
+    # Blocking one direction: no money out (debit) or no money in (credit).
+    "account.debit_block": ((ACCOUNT_ACTIVE,), ACCOUNT_DEBIT_BLOCKED),
+    "account.credit_block": ((ACCOUNT_ACTIVE,), ACCOUNT_CREDIT_BLOCKED),
+    "account.unblock": ((ACCOUNT_DEBIT_BLOCKED, ACCOUNT_CREDIT_BLOCKED), ACCOUNT_ACTIVE),
 }
 
 
@@ -163,7 +175,7 @@ def check_status_change(account: Account, action: str) -> str:
     """The status ``action`` would give ``account``, or Conflict saying why it may not."""
     allowed, to = STATUS_CHANGES[action]
     if account.is_system:
-        raise Conflict("The bank's system accounts cannot be frozen or closed.")
+        raise Conflict("The bank's system accounts cannot be frozen, blocked or closed.")
     if account.status not in allowed:
         raise Conflict(f"Account {account.number} is {account.status}.")
     if action == "account.close" and account.balance_minor != 0:

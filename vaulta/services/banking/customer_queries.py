@@ -50,6 +50,15 @@ def get_customer(customer_id: int) -> Customer:
     return customer
 
 
+def get_customer_by_number(customer_number: str) -> Customer:
+    customer = session().scalar(
+        sa.select(Customer).where(Customer.customer_number == customer_number)
+    )
+    if customer is None:
+        raise NotFound("No such customer.")
+    return customer
+
+
 def _phone_digits() -> sa.ColumnElement[str]:
     """The stored phone number without separators (portable: no regexp_replace on SQLite)."""
     expr: sa.ColumnElement[str] = Customer.phone

@@ -15,6 +15,7 @@ from vaulta.services.changes import (  # noqa: F401
     banking_actions,
     identity_actions,
     ledger_actions,
+    limit_actions,
     payment_action,
     policy_actions,
 )

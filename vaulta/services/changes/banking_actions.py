@@ -4,9 +4,10 @@ by the banking services' ``check_*`` and ``*_in`` functions (vaulta/services/ban
 
 Actions: ``customer.create`` (the row exists only once approved), ``customer.update``,
 ``customer.suspend``, ``customer.reactivate``, ``customer.close``; ``account.open``,
-``account.freeze``, ``account.unfreeze``, ``account.close``. The audit events and business
-events (``customer.created``, ``account.frozen`` …) are written on execution, with the maker
-as their actor and the request's id in their details.
+``account.freeze``, ``account.unfreeze``, ``account.close``, ``account.debit_block``,
+``account.credit_block``, ``account.unblock`` (limits: vaulta/services/changes/limit_actions.py).
+The audit events and business events (``customer.created``, ``account.frozen`` …) are
+written on execution, with the maker as their actor and the request's id in their details.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ LABELS = {
     "account.freeze": "Freeze account",
     "account.unfreeze": "Unfreeze account",
     "account.close": "Close account",
+    "account.debit_block": "Block money out of account",
+    "account.credit_block": "Block money into account",
+    "account.unblock": "Unblock account",
     "customer.suspend": "Suspend customer",
     "customer.reactivate": "Reactivate customer",
     "customer.close": "Close customer",
@@ -34,6 +38,9 @@ STATUS_VERBS = {
     "account.freeze": "Freeze",
     "account.unfreeze": "Unfreeze",
     "account.close": "Close",
+    "account.debit_block": "Block debits on",
+    "account.credit_block": "Block credits on",
+    "account.unblock": "Unblock",
     "customer.suspend": "Suspend",
     "customer.reactivate": "Reactivate",
     "customer.close": "Close",
@@ -288,7 +295,17 @@ SPECS = (
         recheck=recheck_account_open,
         execute=execute_account_open,
     ),
-    *(_account_status(a) for a in ("account.freeze", "account.unfreeze", "account.close")),
+    *(
+        _account_status(a)
+        for a in (
+            "account.freeze",
+            "account.unfreeze",
+            "account.close",
+            "account.debit_block",
+            "account.credit_block",
+            "account.unblock",
+        )
+    ),
 )
 for _spec in SPECS:
     register(_spec)

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from vaulta.models import Account, ChangeRequest, Customer, Transaction, User, utcnow
-from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER, KIND_SYSTEM
+from vaulta.models.account import KIND_CUSTOMER, KIND_SYSTEM, refusal
 from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.models.transaction import TX_DEPOSIT, TX_REVERSAL, TX_WITHDRAWAL
 from vaulta.money import format_amount
@@ -89,10 +89,11 @@ def _value_date(value: object) -> date | None:
     return check_value_date(value_date, today=utcnow().date(), backdate_days=days)
 
 
-def _check_available(s: Session, account: Account) -> None:
-    """The account and its customer can take part in a movement now."""
-    if account.status != ACCOUNT_ACTIVE:
-        raise AccountNotAvailable(f"Account {account.number} is {account.status}.")
+def _check_available(s: Session, account: Account, *, sending: bool) -> None:
+    """The account and its customer can take part in a movement now: money may leave it
+    (``sending``) or enter it (not debit- or credit-blocked, frozen or closed)."""
+    if problem := refusal(account.number, account.status, sending=sending):
+        raise AccountNotAvailable(problem)
     if account.customer_id is not None:
         status = s.scalar(sa.select(Customer.status).where(Customer.id == account.customer_id))
         if status != CUSTOMER_ACTIVE:
@@ -127,9 +128,9 @@ def _prepare_movement(s: Session, params: dict[str, Any], action: str) -> Prepar
     reference = _text(params, "reference", REFERENCE_MAX, required=False) or None
     value_date = _value_date(params.get("value_date"))
     dated = value_date.isoformat() if value_date else None
-    _check_available(s, account)
     withdrawal = action == WITHDRAWAL
-    if withdrawal and account.balance_minor < amount:
+    _check_available(s, account, sending=withdrawal)
+    if withdrawal and account.balance_minor + account.overdraft_limit_minor < amount:
         raise InsufficientFunds(
             f"Insufficient funds: the balance of {account.number} is "
             f"{format_amount(account.balance_minor, currency)}."
@@ -175,8 +176,11 @@ def _recheck_movement(s: Session, request: ChangeRequest, *, withdrawal: bool) -
         raise NotFound("The account no longer exists.")
     if params.get("value_date"):
         _value_date(params["value_date"])  # days passed while it waited: still in the window?
-    _check_available(s, account)
-    if withdrawal and account.balance_minor < params["amount_minor"]:
+    _check_available(s, account, sending=withdrawal)
+    if (
+        withdrawal
+        and account.balance_minor + account.overdraft_limit_minor < params["amount_minor"]
+    ):
         raise InsufficientFunds(
             f"Insufficient funds: the balance of {account.number} is now "
             f"{format_amount(account.balance_minor, account.currency)}."
@@ -253,13 +257,17 @@ def _recheck_reversal(s: Session, request: ChangeRequest) -> None:
     if original is None:
         raise NotFound("The transaction no longer exists.")
     _reversible(s, original)
-    for account_id in (original.debit_account_id, original.credit_account_id):
+    for account_id, sending in (
+        (original.debit_account_id, False),
+        (original.credit_account_id, True),
+    ):
         account = s.get(Account, account_id, populate_existing=True)
         assert account is not None
-        _check_available(s, account)
+        _check_available(s, account, sending=sending)
     back_from = s.get(Account, original.credit_account_id)
     assert back_from is not None
-    if back_from.kind == KIND_CUSTOMER and back_from.balance_minor < original.amount_minor:
+    funds = back_from.balance_minor + back_from.overdraft_limit_minor
+    if back_from.kind == KIND_CUSTOMER and funds < original.amount_minor:
         raise InsufficientFunds(
             f"Insufficient funds: the balance of {back_from.number} is now "
             f"{format_amount(back_from.balance_minor, back_from.currency)}."

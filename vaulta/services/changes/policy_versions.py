@@ -70,8 +70,8 @@ def install_version(
     return policy
 
 
-# The defaults the migration 310f1db5fa66 seeds (kept equal to it: tests/databases.py puts
-# them back after emptying a PostgreSQL test database).
+# The defaults the migrations 310f1db5fa66 and 51a90ed518e2 seed (kept equal to them:
+# tests/databases.py puts them back after emptying a PostgreSQL test database).
 LARGE_MINOR = 1_000_000
 _TWO = [[STAFF_APPROVER], [STAFF_APPROVER]]
 DEFAULT_POLICIES: list[dict[str, Any]] = [
@@ -114,6 +114,16 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
         "name": "policy-changes",
         "description": "A change to the approval policies: two approvers.",
         "action": "policies.update",
+        "priority": 10,
+        "levels": 2,
+        "roles_per_level": _TWO,
+        "step_up_levels": [],
+        "bulk_allowed": False,
+    },  # Seeded by 51a90ed518e2 (an account's overdraft limit lets it owe the bank money).
+    {
+        "name": "overdraft-limits",
+        "description": "A change to an account's overdraft limit: two approvers.",
+        "action": "account.overdraft",
         "priority": 10,
         "levels": 2,
         "roles_per_level": _TWO,

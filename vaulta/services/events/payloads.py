@@ -47,7 +47,8 @@ class TransactionData(EventData):
 
 
 class AccountData(EventData):
-    """An account (``account.opened``, ``.frozen``, ``.unfrozen``, ``.closed``)."""
+    """An account (``account.opened``, ``.frozen``, ``.unfrozen``, ``.closed``,
+    ``.debit_blocked``, ``.credit_blocked``, ``.unblocked``)."""
 
     id: int
     number: str
@@ -163,6 +164,9 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "account.frozen": AccountData,
     "account.unfrozen": AccountData,
     "account.closed": AccountData,
+    "account.debit_blocked": AccountData,
+    "account.credit_blocked": AccountData,
+    "account.unblocked": AccountData,
     "customer.created": CustomerData,
     "customer.updated": CustomerData,
     "customer.suspended": CustomerData,

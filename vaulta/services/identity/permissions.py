@@ -33,9 +33,11 @@ from vaulta.services.errors import Forbidden
 PERMISSIONS: dict[str, str] = {
     "staff.dashboard": "See the back-office dashboard",
     "customers.read": "See customers, their details and accounts",
-    "customers.manage": "Create, edit, suspend, reactivate and close customers",
+    "customers.manage": "Create, edit, suspend, reactivate and close customers; change their "
+    "daily outgoing limits",
     "accounts.read": "See accounts and statements (CSV, XLSX and PDF included)",
-    "accounts.manage": "Open, freeze, unfreeze and close accounts",
+    "accounts.manage": "Open, freeze, unfreeze, block, unblock and close accounts; change their "
+    "overdraft limits",
     "ledger.read": "Search and see transactions",
     "ledger.export": "Export transactions as CSV or XLSX",
     "ledger.deposit.request": "Deposit money into a customer's account",

@@ -36,9 +36,18 @@ def ledger_problems(s: Connection) -> list[str]:
     ):
         problems.append(f"currency {currency}: balances sum to {total}, not zero")
     for (number,) in s.execute(
-        sa.select(Account.number).where(Account.kind == KIND_CUSTOMER, Account.balance_minor < 0)
+        sa.select(Account.number).where(
+            Account.kind == KIND_CUSTOMER,
+            Account.balance_minor < -Account.overdraft_limit_minor,
+        )
     ):
-        problems.append(f"account {number}: customer balance is negative")
+        problems.append(f"account {number}: customer balance is below minus its overdraft limit")
+    for (number,) in s.execute(
+        sa.select(Account.number).where(
+            Account.kind != KIND_CUSTOMER, Account.overdraft_limit_minor != 0
+        )
+    ):
+        problems.append(f"account {number}: only customer accounts may have an overdraft limit")
     debit, credit = sa.orm.aliased(Account), sa.orm.aliased(Account)
     for (tx_id,) in s.execute(
         sa.select(Transaction.id)

@@ -30,6 +30,7 @@ from vaulta.services.ledger.postings import (
     TRANSACTIONS,
     LockedAccount,
     _check_arguments,
+    check_credit,
     check_debit,
     check_usable,
     lock_accounts,
@@ -198,3 +199,5 @@ def _check_legs(accounts: dict[int, LockedAccount], legs: Sequence[Leg]) -> None
     for account_id, change in sorted(_net(legs).items()):
         if change < 0:
             check_debit(accounts[account_id], -change)
+        elif change > 0:
+            check_credit(accounts[account_id])

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from vaulta.models import Account, Posting, Transaction, utcnow
-from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
+from vaulta.models.account import KIND_CUSTOMER, MAY_RECEIVE, MAY_SEND, refusal
 from vaulta.models.transaction import TRANSACTION_KINDS
 from vaulta.money import format_amount
 from vaulta.services import audit
@@ -49,6 +49,7 @@ class LockedAccount:
     currency: str
     status: str
     balance_minor: int
+    overdraft_limit_minor: int = 0  # a customer account may go down to minus this
 
 
 # Built once: Core statements with bound parameters compile once and are cached.
@@ -60,6 +61,7 @@ _LOCK = (
         ACCOUNTS.c.currency,
         ACCOUNTS.c.status,
         ACCOUNTS.c.balance_minor,
+        ACCOUNTS.c.overdraft_limit_minor,
     )
     .where(ACCOUNTS.c.id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(ACCOUNTS.c.id)
@@ -118,22 +120,38 @@ def _check_move(debit: LockedAccount, credit: LockedAccount, amount_minor: int) 
     for account in (debit, credit):
         check_usable(account)
     check_debit(debit, amount_minor)
+    check_credit(credit)
 
 
 def check_usable(account: LockedAccount) -> None:
-    """Refuse an account that cannot take part in a posting (frozen, closed)."""
-    if account.status != ACCOUNT_ACTIVE:
+    """Refuse an account that cannot take part in a posting (frozen, closed). A debit- or
+    credit-blocked one may, in its other direction (``check_debit``, ``check_credit``)."""
+    if account.status not in (*MAY_SEND, *MAY_RECEIVE):
         raise AccountNotAvailable(f"Account {account.number} is {account.status}.")
 
 
+def check_credit(account: LockedAccount) -> None:
+    """Refuse to pay into a credit-blocked (or frozen, closed) account."""
+    if problem := refusal(account.number, account.status, sending=False):
+        raise AccountNotAvailable(problem)
+
+
 def check_debit(account: LockedAccount, amount_minor: int) -> None:
-    """Refuse to take ``amount_minor`` (> 0) from ``account`` (read under its lock) when
-    its funds do not cover it. The one funds check of the ledger: ``move``,
-    ``move_many`` and ``post_entry`` all call it. System accounts may go below zero."""
-    if account.kind == KIND_CUSTOMER and account.balance_minor < amount_minor:
+    """Refuse to take ``amount_minor`` (> 0) from ``account`` (read under its lock) when it
+    is debit-blocked (or frozen, closed) or its funds do not cover it. The one funds check
+    of the ledger: ``move``, ``move_many`` and ``post_entry`` all call it. A customer
+    account's funds are its balance plus its overdraft limit (it may go down to minus the
+    limit, never further); system accounts may go below zero."""
+    if problem := refusal(account.number, account.status, sending=True):
+        raise AccountNotAvailable(problem)
+    limit = account.overdraft_limit_minor
+    if account.kind == KIND_CUSTOMER and account.balance_minor + limit < amount_minor:
+        overdraft = (
+            f" and its overdraft limit {format_amount(limit, account.currency)}" if limit else ""
+        )
         raise InsufficientFunds(
             f"Insufficient funds: the balance of {account.number} is "
-            f"{format_amount(account.balance_minor, account.currency)}."
+            f"{format_amount(account.balance_minor, account.currency)}{overdraft}."
         )
 
 

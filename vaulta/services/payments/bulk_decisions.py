@@ -31,7 +31,7 @@ from vaulta.services.changes import request_state
 from vaulta.services.changes.policies import PAYMENT_ACTION
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions
-from vaulta.services.payments import payment_changes
+from vaulta.services.payments import daily_limit, payment_changes
 from vaulta.services.payments.approvals import DECIDE, StepUpRequired, approve, reject
 from vaulta.services.payments.payment_changes import CR, DECISIONS
 from vaulta.services.payments.payment_execution import (
@@ -308,6 +308,14 @@ def _post(
         raise _MissingSystemAccount
     destinations = [row.beneficiary_account_id or system[row.currency] for row in claimed]
     accounts = ledger.lock_accounts(s, *(row.from_account_id for row in claimed), *destinations)
+    over_limit: dict[int, DomainError] = dict(
+        daily_limit.over_limit_many(s, [row.id for row in claimed], now=now)
+    )
+    posted = [
+        (row, destination)
+        for row, destination in zip(claimed, destinations, strict=True)
+        if row.id not in over_limit
+    ]
     moves = [
         ledger.Move(
             debit_account_id=row.from_account_id,
@@ -317,17 +325,18 @@ def _post(
             description=describe(row.id, row, accounts[destination]),
             reference=f"PAY-{row.id}",
         )
-        for row, destination in zip(claimed, destinations, strict=True)
+        for row, destination in posted
     ]
 
     def approved(index: int, tx_id: int) -> audit.Event:
-        row = claimed[index]
+        row = posted[index][0]
         details = {"amount_minor": row.amount_minor, "currency": row.currency}
         return audit.Event(
             actor_id, "payment.approve", "payment", row.id, details | {"transaction_id": tx_id}
         )
 
-    outcomes = ledger.move_many(s, accounts, moves, actor_id=actor_id, also_record=approved)
+    moved = iter(ledger.move_many(s, accounts, moves, actor_id=actor_id, also_record=approved))
+    outcomes = [over_limit.get(row.id) or next(moved) for row in claimed]
     executed, failed, audits, outbox = [], [], [], []
     for row, outcome in zip(claimed, outcomes, strict=True):
         outbox.append(_payment_event(row, outcome))

@@ -27,7 +27,7 @@ from vaulta.models import Account, Payment, User
 from vaulta.models.payment import PAYMENT_AWAITING, PAYMENT_PENDING
 from vaulta.services import audit, events
 from vaulta.services.errors import InvalidInput
-from vaulta.services.payments import iban, payment_changes, payment_fields
+from vaulta.services.payments import daily_limit, iban, payment_changes, payment_fields
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,15 @@ def add_payment(
     own change request; otherwise it awaits the requester's passcode.
     ``decided_by_request``: the change request already approved that this payment carries
     out (a payment file's batch): it is linked to that one and opens none of its own.
+    A payment above the customer's daily outgoing limit is refused (``DailyLimitExceeded``).
     """
+    daily_limit.check(
+        s,
+        checked.source.customer_id,
+        checked.source.currency,
+        checked.amount_minor,
+        now=now,
+    )
     payment = Payment(
         from_account_id=checked.source.id,
         beneficiary_account_id=checked.target.id if checked.target else None,

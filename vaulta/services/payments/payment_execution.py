@@ -31,6 +31,7 @@ from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, events, ledger
 from vaulta.services.errors import AccountNotAvailable, DomainError, InsufficientFunds, InvalidInput
 from vaulta.services.ledger.writes import RESERVE_TRANSACTION_ID, FollowUp
+from vaulta.services.payments import daily_limit
 from vaulta.services.unit_of_work import write_transaction
 
 # Test-only (tests/scaleout): seconds to hold the execution transaction open before commit,
@@ -107,6 +108,7 @@ _LOCK = (
         ACCOUNTS.c.currency.label("account_currency"),
         ACCOUNTS.c.status.label("account_status"),
         ACCOUNTS.c.balance_minor.label("account_balance_minor"),
+        ACCOUNTS.c.overdraft_limit_minor.label("account_overdraft_limit_minor"),
         RESERVE_TRANSACTION_ID.label("transaction_id"),
     )
     .join_from(PAYMENTS, ACCOUNTS, ACCOUNTS.c.id.in_([PAYMENTS.c.from_account_id, _DESTINATION]))
@@ -200,6 +202,7 @@ def _locked(row: sa.Row[Any]) -> ledger.LockedAccount:
         row.account_currency,
         row.account_status,
         row.account_balance_minor,
+        row.account_overdraft_limit_minor,
     )
 
 
@@ -240,6 +243,14 @@ def _execute(
         "currency": claimed.currency,
     }
     try:
+        daily_limit.check_execution(
+            s,
+            payment_id,
+            claimed.from_account_id,
+            claimed.currency,
+            claimed.amount_minor,
+            now=params["now"],
+        )
         tx_id = ledger.move(
             s,
             accounts[claimed.from_account_id],

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from vaulta.models import Account, Customer
-from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
+from vaulta.models.account import KIND_CUSTOMER, MAY_RECEIVE, refusal
 from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.money import AmountError, format_amount, parse_amount
 from vaulta.services.errors import AccountNotAvailable, InvalidInput
@@ -27,8 +27,8 @@ def own_account(customer_id: int, number: str, *, field: str = "from_account") -
     )
     if account is None:
         raise InvalidInput("Choose one of your accounts.", field=field)
-    if account.status != ACCOUNT_ACTIVE:
-        raise InvalidInput(f"Account {account.number} is {account.status}.", field=field)
+    if problem := refusal(account.number, account.status, sending=True):
+        raise InvalidInput(problem, field=field)
     customer = session().get(Customer, customer_id)
     if customer is None or customer.status != CUSTOMER_ACTIVE:
         raise AccountNotAvailable(
@@ -43,7 +43,7 @@ def beneficiary_account(number: str, source: Account | None) -> Account:
     account = session().scalar(
         sa.select(Account).where(Account.number == number, Account.kind == KIND_CUSTOMER)
     )
-    if account is None or account.status != ACCOUNT_ACTIVE:
+    if account is None or account.status not in MAY_RECEIVE:
         raise InvalidInput("There is no open VAULTA account with this number.", field="to_account")
     if source is not None and account.id == source.id:
         raise InvalidInput("Choose an account other than the one you pay from.", field="to_account")

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from vaulta.models import Account, Payment, User
-from vaulta.models.account import ACCOUNT_ACTIVE
+from vaulta.models.account import MAY_SEND
 from vaulta.models.payment import PAYMENT_STATUSES
 from vaulta.services.errors import InvalidInput, NotFound
 from vaulta.services.payments import expiry
@@ -71,7 +71,7 @@ def active_accounts(customer_id: int) -> list[Account]:
     return list(
         session().scalars(
             sa.select(Account)
-            .where(Account.customer_id == customer_id, Account.status == ACCOUNT_ACTIVE)
+            .where(Account.customer_id == customer_id, Account.status.in_(MAY_SEND))
             .order_by(Account.id)
         )
     )
