@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 
 KIND_CUSTOMER = "customer"
 KIND_SYSTEM = "system"
-ACCOUNT_KINDS = (KIND_CUSTOMER, KIND_SYSTEM)
+# The bank's FX position in a currency: the other side of customers' conversions
+# (vaulta/services/ledger/fx/). Like a system account it has no customer and may go negative.
+KIND_FX_POSITION = "fx_position"
+ACCOUNT_KINDS = (KIND_CUSTOMER, KIND_SYSTEM, KIND_FX_POSITION)
+BANK_KINDS = (KIND_SYSTEM, KIND_FX_POSITION)
 
 ACCOUNT_ACTIVE = "active"
 ACCOUNT_FROZEN = "frozen"
@@ -29,11 +33,13 @@ class Account(Base):
         sa.CheckConstraint(in_list("kind", ACCOUNT_KINDS), name="kind"),
         sa.CheckConstraint(in_list("status", ACCOUNT_STATUSES), name="status"),
         sa.CheckConstraint(
-            "(kind = 'system' AND customer_id IS NULL)"
+            "(kind IN ('system', 'fx_position') AND customer_id IS NULL)"
             " OR (kind = 'customer' AND customer_id IS NOT NULL)",
             name="owner_matches_kind",
         ),
-        sa.CheckConstraint("kind = 'system' OR balance_minor >= 0", name="customer_not_negative"),
+        sa.CheckConstraint(
+            "kind IN ('system', 'fx_position') OR balance_minor >= 0", name="customer_not_negative"
+        ),
         sa.CheckConstraint("length(currency) = 3", name="currency_code"),
         # One system account per currency: money entering and leaving the bank.
         sa.Index(
@@ -42,6 +48,14 @@ class Account(Base):
             unique=True,
             sqlite_where=sa.text("kind = 'system'"),
             postgresql_where=sa.text("kind = 'system'"),
+        ),
+        # One FX position account per currency.
+        sa.Index(
+            "uq_accounts_fx_position_currency",
+            "currency",
+            unique=True,
+            sqlite_where=sa.text("kind = 'fx_position'"),
+            postgresql_where=sa.text("kind = 'fx_position'"),
         ),
     )
 
@@ -61,7 +75,8 @@ class Account(Base):
 
     @property
     def is_system(self) -> bool:
-        return self.kind == KIND_SYSTEM
+        """The bank's own account (a system or FX position account), not a customer's."""
+        return self.kind in BANK_KINDS
 
     def __repr__(self) -> str:
         return f"<Account {self.number} {self.currency} {self.balance_minor}>"
