@@ -132,3 +132,10 @@ def test_the_rate_in_force_and_the_reverse_pair(app: Flask) -> None:
         rates.rate_in_force(s, "EUR", "USD", before)
     with pytest.raises(InvalidInput, match="no exchange rate for EUR/JPY"):
         rates.rate_in_force(s, "EUR", "JPY", later)
+
+
+def test_the_example_file_imports(app: Flask) -> None:
+    example = Path(__file__).parents[3] / "docs" / "examples" / "fx_rates.csv"
+    result = vaulta_cli(app, "fx-rates", "import", str(example), "--source", "example")
+    assert result.exit_code == 0, result.output
+    assert count_rows(FxRate) == 5
