@@ -30,7 +30,7 @@ them); otherwise it deletes the FX position accounts (empty without conversions)
 ``conversions`` policy versions and the three tables, and restores the old checks.
 
 Revision ID: 9d25696635aa
-Revises: c4e2a9d7b3f1
+Revises: bfab07c8bd3e
 Create Date: 2026-12-02 16:51:02.251151+00:00
 
 """
@@ -43,7 +43,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "9d25696635aa"
-down_revision = "c4e2a9d7b3f1"
+down_revision = "bfab07c8bd3e"
 branch_labels = None
 depends_on = None
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Transaction
+from vaulta.models import Account, Posting, Transaction, utcnow
 from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
 from vaulta.models.transaction import TRANSACTION_KINDS
 from vaulta.money import format_amount
@@ -35,6 +36,7 @@ DESCRIPTION_MAX = 200
 
 ACCOUNTS = Account.__table__
 TRANSACTIONS = Transaction.__table__
+POSTINGS = Posting.__table__
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ _LOCK = (
     .with_for_update()
 )
 _INSERT_MANY = sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id, sort_by_parameter_order=True)
+_INSERT_POSTINGS = sa.insert(POSTINGS)
 _ADD = (
     sa.update(ACCOUNTS)
     .where(ACCOUNTS.c.id == sa.bindparam("account_id"))
@@ -113,12 +116,24 @@ def _check_move(debit: LockedAccount, credit: LockedAccount, amount_minor: int) 
             field="amount",
         )
     for account in (debit, credit):
-        if account.status != ACCOUNT_ACTIVE:
-            raise AccountNotAvailable(f"Account {account.number} is {account.status}.")
-    if debit.kind == KIND_CUSTOMER and debit.balance_minor < amount_minor:
+        check_usable(account)
+    check_debit(debit, amount_minor)
+
+
+def check_usable(account: LockedAccount) -> None:
+    """Refuse an account that cannot take part in a posting (frozen, closed)."""
+    if account.status != ACCOUNT_ACTIVE:
+        raise AccountNotAvailable(f"Account {account.number} is {account.status}.")
+
+
+def check_debit(account: LockedAccount, amount_minor: int) -> None:
+    """Refuse to take ``amount_minor`` (> 0) from ``account`` (read under its lock) when
+    its funds do not cover it. The one funds check of the ledger: ``move``,
+    ``move_many`` and ``post_entry`` all call it. System accounts may go below zero."""
+    if account.kind == KIND_CUSTOMER and account.balance_minor < amount_minor:
         raise InsufficientFunds(
-            f"Insufficient funds: the balance of {debit.number} is "
-            f"{format_amount(debit.balance_minor, debit.currency)}."
+            f"Insufficient funds: the balance of {account.number} is "
+            f"{format_amount(account.balance_minor, account.currency)}."
         )
 
 
@@ -184,8 +199,12 @@ def move(
     follow_up: FollowUp | None = None,
     transaction_id: int | None = None,
     also_emit: Callable[[int], dict[str, object] | list[dict[str, object]]] | None = None,
+    value_date: date | None = None,
 ) -> int:
     """Move money between two accounts the caller has locked; the new transaction's id.
+
+    Its two postings (the debit's negative, the credit's positive) carry ``value_date``
+    (today UTC when None).
 
     Every check comes before the first write, so a refusal (a DomainError) leaves the
     caller's transaction as it was. The movement's audit event is recorded together with
@@ -218,7 +237,9 @@ def move(
     if s.new:
         s.flush()
     mark_pending(s)
-    tx_id = write_movement(s.connection(), row, follow_up=follow_up, outbox=outbox)
+    tx_id = write_movement(
+        s.connection(), row, follow_up=follow_up, outbox=outbox, value_date=value_date
+    )
     audit.record_all(s, events(tx_id))
     return tx_id
 
@@ -265,13 +286,15 @@ def move_many(
     *,
     actor_id: int | None,
     also_record: Callable[[int, int], audit.Event] | None = None,
+    value_date: date | None = None,
 ) -> list[int | DomainError]:
     """Post several movements between accounts the caller has locked, in order.
 
     Each is checked against the balances the ones before it left, exactly as if they
     were posted one by one; a refused one posts nothing and its error takes its place in
     the result (the others' transaction ids). The writes are one INSERT of every
-    transaction, one balance UPDATE per account, one audit INSERT (each movement's
+    transaction, one INSERT of their postings (on ``value_date``, today UTC when None),
+    one balance UPDATE per account, one audit INSERT (each movement's
     event, plus ``also_record(index, transaction_id)`` when given) and one outbox INSERT
     (each movement's ``transaction.posted``).
     """
@@ -301,7 +324,29 @@ def move_many(
         | {"idempotency_key": None}
         for _index, m, description, debit, credit in accepted
     ]
+    booked_at = utcnow()
+    for row in rows:
+        row["created_at"] = booked_at
     tx_ids = conn.execute(_INSERT_MANY, rows).scalars().all()
+    day = value_date or booked_at.date()
+    conn.execute(
+        _INSERT_POSTINGS,
+        [
+            {
+                "transaction_id": tx_id,
+                "account_id": account_id,
+                "amount_minor": amount,
+                "currency": row["currency"],
+                "value_date": day,
+                "created_at": booked_at,
+            }
+            for row, tx_id in zip(rows, tx_ids, strict=True)
+            for account_id, amount in (
+                (row["debit_account_id"], -row["amount_minor"]),  # type: ignore[operator]
+                (row["credit_account_id"], row["amount_minor"]),
+            )
+        ],
+    )
     changes = {
         account_id: balances[account_id] - account.balance_minor
         for account_id, account in accounts.items()
