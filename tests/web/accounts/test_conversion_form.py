@@ -13,6 +13,7 @@ from tests.services.fx.support import load_rates, two_accounts
 from tests.webclient import WebClient
 from vaulta.models import User
 from vaulta.models.base import clock_set_to
+from vaulta.services.ledger import statements
 from vaulta.services.ledger.fx import quotes
 
 HTMX = {"HX-Request": "true"}
@@ -52,6 +53,17 @@ def test_the_form_quotes_and_converts(
     assert balance(usd, fresh=True) == 10_795
     after = customer_client.get(f"/accounts/{eur.number}").get_data(as_text=True)
     assert "Converted 100.00 EUR into 107.95 USD." in after
+    # Each account's statement shows its own leg, in its own currency, with its balance.
+    rows = statements.statement_page(usd, before_id=None, limit=10).rows
+    assert [(r.kind, r.amount_minor, r.currency, r.balance_minor) for r in rows] == [
+        ("conversion", 10_795, "USD", 10_795)
+    ]
+    rows = statements.statement_page(eur, before_id=None, limit=10).rows
+    assert (rows[0].amount_minor, rows[0].currency, rows[0].balance_minor) == (
+        -10_000,
+        "EUR",
+        90_000,
+    )
 
 
 def test_refusals_are_shown_in_place(

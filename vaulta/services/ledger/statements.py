@@ -23,8 +23,9 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Customer, Transaction
+from vaulta.models import Account, Customer, FxConversion, Transaction
 from vaulta.models.account import BANK_KINDS
+from vaulta.models.transaction import TX_CONVERSION
 from vaulta.services.errors import NotFound
 from vaulta.services.unit_of_work import session
 
@@ -33,6 +34,20 @@ EXPORT_CHUNK = 1000
 _t = Transaction.__table__
 _accounts = Account.__table__
 _customers = Customer.__table__
+_fx = FxConversion.__table__
+
+
+def _fx_fact(column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
+    """The transaction's FX fact (a conversion's to-amount or to-currency)."""
+    return sa.select(column).where(_fx.c.transaction_id == _t.c.id).scalar_subquery()
+
+
+# What the credited account receives: the header's amount, except for a conversion, whose
+# to-account receives its fx_conversions.to_amount_minor in the to-currency (the header is
+# the principal movement in the from-currency, vaulta/services/ledger/fx/).
+CREDITED = sa.case(
+    (_t.c.kind == TX_CONVERSION, _fx_fact(_fx.c.to_amount_minor)), else_=_t.c.amount_minor
+)
 
 
 class StatementRow(NamedTuple):
@@ -87,7 +102,7 @@ def _rows_query(newest_first: bool, has_above: bool, has_below: bool) -> sa.Sele
     limit = sa.bindparam("limit", type_=sa.Integer)
 
     def side(own: sa.Column[int], other: sa.Column[int], credit: bool) -> sa.Select:
-        signed = _t.c.amount_minor if credit else -_t.c.amount_minor
+        signed = CREDITED if credit else -_t.c.amount_minor
         query = sa.select(
             _t.c.id.label("id"), signed.label("signed"), other.label("counterparty_id")
         ).where(own == account_id)
@@ -112,7 +127,13 @@ def _rows_query(newest_first: bool, has_above: bool, has_below: bool) -> sa.Sele
             _t.c.kind,
             _t.c.description,
             _t.c.reference,
-            _t.c.currency,
+            sa.case(
+                (
+                    sa.and_(_t.c.kind == TX_CONVERSION, page.c.signed > 0),
+                    _fx_fact(_fx.c.to_currency),
+                ),
+                else_=_t.c.currency,
+            ).label("currency"),
             counterparty.c.number.label("counterparty"),
             page.c.signed,
         )
@@ -128,8 +149,9 @@ def _signed_sum_from(
     """Credits minus debits of the account's transactions with ``id >= first`` (indexed)."""
 
     def total(column: sa.Column[int]) -> sa.ScalarSelect[int]:
+        amount = CREDITED if column is _t.c.credit_account_id else _t.c.amount_minor
         return (
-            sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount_minor), 0))
+            sa.select(sa.func.coalesce(sa.func.sum(amount), 0))
             .where(column == account_id, _t.c.id >= first)
             .scalar_subquery()
         )
