@@ -62,6 +62,12 @@ NEW_ACCOUNT_CHECKS = {
     "ck_accounts_customer_not_negative": "kind IN ('system', 'fx_position') OR balance_minor >= 0",
 }
 POLICY_NAME = "conversions"
+# Offline downgrade SQL (PostgreSQL): the database refuses when it runs it.
+REFUSE_IF_CONVERSIONS = (
+    "DO $refuse$ BEGIN IF EXISTS (SELECT 1 FROM transactions WHERE kind = 'conversion') "
+    "THEN RAISE EXCEPTION 'conversion transactions exist: the old schema cannot represent "
+    "them. Not downgrading.'; END IF; END $refuse$"
+)
 
 
 class JSONLiteral(sa.types.TypeDecorator[object]):
@@ -290,16 +296,21 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    conversions = op.get_bind().scalar(
-        sa.select(sa.func.count())
-        .select_from(transactions)
-        .where(transactions.c.kind == "conversion")
+    refusal = (
+        "conversion transactions exist: the old schema cannot represent them "
+        "(four postings of kind conversion). Not downgrading."
     )
-    if conversions:
-        raise RuntimeError(
-            f"{conversions} conversion transactions exist: the old schema cannot represent "
-            "them (kind 'conversion', four postings). Not downgrading."
+    if op.get_context().as_sql:  # offline SQL: the database refuses when it runs it
+        if _postgresql():
+            op.execute(REFUSE_IF_CONVERSIONS)
+    else:
+        conversions = op.get_bind().scalar(
+            sa.select(sa.func.count())
+            .select_from(transactions)
+            .where(transactions.c.kind == "conversion")
         )
+        if conversions:
+            raise RuntimeError(f"{conversions} {refusal}")
     op.execute(approval_policies.delete().where(approval_policies.c.name == POLICY_NAME))
     op.execute(accounts.delete().where(accounts.c.kind == "fx_position"))
     _replace_checks("transactions", {"ck_transactions_kind": f"kind IN ({OLD_TX_KINDS})"})
