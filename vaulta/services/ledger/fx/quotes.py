@@ -48,7 +48,7 @@ def _amount(value: object) -> int:
     return value
 
 
-def own_account(s: Session, customer_id: int, account_id: int, field: str) -> Account:
+def own_account(s: Session, customer_id: int, account_id: int) -> Account:
     """The customer's own account; another customer's (or the bank's) is not found."""
     account = s.get(Account, account_id, populate_existing=True)
     if account is None or account.customer_id != customer_id or account.kind != KIND_CUSTOMER:
@@ -102,8 +102,8 @@ def request_quote(
     amount = _amount(amount_minor)
     now = now or utcnow()
     s = session()
-    source = own_account(s, customer_id, from_account_id, "from_account")
-    target = own_account(s, customer_id, to_account_id, "to_account")
+    source = own_account(s, customer_id, from_account_id)
+    target = own_account(s, customer_id, to_account_id)
     if source.id == target.id:
         raise InvalidInput("Choose two different accounts.", field="to_account")
     if source.currency == target.currency:
