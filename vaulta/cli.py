@@ -255,8 +255,10 @@ def worker_command(workers: int, no_periodic: bool) -> None:
 
 def register_cli(app: Flask) -> None:
     from vaulta.audit_cli import register_audit_commands
+    from vaulta.fx_cli import register_fx_commands
     from vaulta.ops.cli import register_ops_commands
 
     register_ops_commands(vaulta_cli)
     register_audit_commands(vaulta_cli)
+    register_fx_commands(vaulta_cli)
     app.cli.add_command(vaulta_cli)

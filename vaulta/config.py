@@ -93,6 +93,8 @@ INT_SETTINGS = (
     "PAYMENT_FILE_MAX_BYTES",
     "PAYMENT_FILE_MAX_LINES",
     "STANDING_ORDER_CATCH_UP_DAYS",
+    "FX_QUOTE_SECONDS",
+    "FX_SPREAD_BPS",
 )
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
@@ -255,6 +257,10 @@ class Config:
     PAYMENT_EXPIRY_DAYS = 7
     # Change requests not decided within this many hours expire (vaulta/services/changes).
     CHANGE_REQUEST_TTL_HOURS = 72
+    # FX (vaulta/services/ledger/fx/): how long a customer's quote may be confirmed, and the
+    # bank's spread in basis points (1/100 of a percent) taken off the rate in force.
+    FX_QUOTE_SECONDS = 30
+    FX_SPREAD_BPS = 50
     # Stored API responses to Idempotency-Keys are kept at least this long (purge command).
     API_IDEMPOTENCY_RETENTION_HOURS = 24
     # Monthly statements by the scheduler: accounts per queued task (vaulta/ops/statements.py).

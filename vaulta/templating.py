@@ -62,6 +62,7 @@ STAFF_NAV = (
     ("inbox.index", "Inbox", "requests.decide"),
     ("inbox.mine", "My requests", MAKERS),
     ("approvals.index", "Approvals", "payments.read"),
+    ("admin.fx_rates", "FX rates", "fx.read"),
     ("admin.audit", "Audit log", "audit.read"),
     ("admin.staff", "Staff", "users.read"),
     ("admin.roles", "Roles", "roles.read"),

@@ -71,6 +71,8 @@ ACCESS: dict[str, str] = {
     "accounts.statement_pdf": OWNER_OR_STAFF,
     "accounts.statement_documents": OWNER_OR_STAFF,
     "accounts.monthly_statement_pdf": OWNER_OR_STAFF,
+    "accounts.conversion_quote": OWNER,
+    "accounts.convert": OWNER,
     "payments.index": CUSTOMER,
     "payments.new": CUSTOMER,
     "payments.validate": CUSTOMER,
@@ -109,6 +111,8 @@ ACCESS: dict[str, str] = {
     "api.request_credit_block": API,
     "api.request_unblock": API,
     "api.request_daily_limit": API,
+    "api.create_fx_quote": API,
+    "api.create_conversion": API,
 }
 ALL_STAFF = {"admin", "approver", "teller", "auditor"}
 READERS = {"approver", "teller", "auditor"}  # the bank's customers, accounts, ledger, payments
@@ -123,6 +127,7 @@ STAFF: dict[str, tuple[str | tuple[str, ...], set[str]]] = {
     "admin.policies_index": ("policies.manage", {"admin"}),
     "admin.policy": ("policies.manage", {"admin"}),
     "admin.audit": ("audit.read", {"auditor"}),
+    "admin.fx_rates": ("fx.read", READERS),
     "admin.audit_events": ("audit.export", {"auditor"}),
     "admin.audit_export": ("audit.export", {"auditor"}),
     "ops.system": ("system.read", {"admin", "auditor"}),

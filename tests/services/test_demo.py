@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -39,6 +40,7 @@ from vaulta.ops.seeding.demo_history import Approve, Post, Request, affordable
 from vaulta.services.changes import change_queries
 from vaulta.services.identity import users
 from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.ledger.fx import rates
 
 TABLES = (User, Customer, Account, Transaction, AuditEvent, Payment, OTP)
 PAYDAY_BEFORE_DAWN = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # a Wednesday
@@ -64,6 +66,9 @@ def _check_the_demo() -> None:
     assert max(times) < utcnow()
     assert times == sorted(times)  # posted in time order
     assert verify_ledger() == []
+    # FX rates in force since the start, so the demo customer's EUR and USD accounts convert.
+    in_force = rates.rate_in_force(db.session, "USD", "EUR", utcnow())
+    assert (in_force.rate, in_force.inverted) == (Decimal("1.0850"), True)
 
     # Each account's balance, replayed in time order, is never below zero.
     customer_accounts = set(

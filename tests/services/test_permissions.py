@@ -93,7 +93,8 @@ def test_key_scopes_narrow_the_users_permissions(app: Flask, customer_user: User
         "own.payments.read",
     }
     assert permissions.key_permissions(customer_user, ["payments:write"]) == {
-        "own.payments.request"
+        "own.payments.request",
+        "own.conversions.request",
     }
 
 

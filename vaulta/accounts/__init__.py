@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from vaulta.accounts import limit_routes, routes, statement_routes  # noqa: E402,F401
+from vaulta.accounts import (  # noqa: E402,F401
+    conversion_routes,
+    limit_routes,
+    routes,
+    statement_routes,
+)

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from vaulta.accounts import bp, confirmation, dashboard
 from vaulta.accounts.confirmation import ConfirmationInvalid, PendingMovement
+from vaulta.accounts.conversion_routes import conversion_context
 from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, OverdraftForm, StatusForm
 from vaulta.auth.access import (
     acting_user,
@@ -131,7 +132,8 @@ def _own_account(number: str) -> Account:
 @bp.route("/accounts/<number>")
 @customer_required
 def statement(number: str) -> Response:
-    return render("accounts/statement.html", **_customer_context(number))
+    context = _customer_context(number)
+    return render("accounts/statement.html", **context, **conversion_context(context["account"]))
 
 
 @bp.route("/accounts/<number>/statement")

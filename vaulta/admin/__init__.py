@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from vaulta.admin import policy_routes, routes, staff_routes  # noqa: E402,F401
+from vaulta.admin import fx_routes, policy_routes, routes, staff_routes  # noqa: E402,F401

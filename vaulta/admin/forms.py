@@ -1,4 +1,5 @@
-"""Forms of the admin blueprint: the audit-log filters, staff roles and staff API keys."""
+"""Forms of the admin blueprint: the audit-log and FX-rate filters, staff roles and staff API
+keys."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from vaulta.forms import FilterForm
 from vaulta.models.user import STAFF_ROLES
+from vaulta.money import CURRENCIES
 from vaulta.validators import DisplaySafe
 
 
@@ -21,6 +23,21 @@ class AuditSearchForm(FilterForm):
     object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
     date_from = DateField("From (UTC)", validators=[Optional()])
     date_to = DateField("To (UTC)", validators=[Optional()])
+
+
+class FxRatesFilterForm(FilterForm):
+    """The FX rates page's filters: base and quote currency (any when empty)."""
+
+    base = SelectField(
+        "Base",
+        choices=[SelectChoice("", "Any"), *(SelectChoice(c) for c in CURRENCIES)],
+        validators=[Optional()],
+    )
+    quote = SelectField(
+        "Quote",
+        choices=[SelectChoice("", "Any"), *(SelectChoice(c) for c in CURRENCIES)],
+        validators=[Optional()],
+    )
 
 
 class AuditExportForm(FlaskForm):

@@ -51,6 +51,7 @@ def _no_store(response: Response) -> Response:
 from vaulta.api import (  # noqa: E402,F401
     balance_routes,
     change_routes,
+    fx_routes,
     limit_routes,
     routes,
     standing_order_routes,

@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 
 KIND_CUSTOMER = "customer"
 KIND_SYSTEM = "system"
-ACCOUNT_KINDS = (KIND_CUSTOMER, KIND_SYSTEM)
+# The bank's FX position in a currency: the other side of customers' conversions
+# (vaulta/services/ledger/fx/). Like a system account it has no customer and may go negative.
+KIND_FX_POSITION = "fx_position"
+ACCOUNT_KINDS = (KIND_CUSTOMER, KIND_SYSTEM, KIND_FX_POSITION)
+BANK_KINDS = (KIND_SYSTEM, KIND_FX_POSITION)
 
 ACCOUNT_ACTIVE = "active"
 ACCOUNT_FROZEN = "frozen"
@@ -60,14 +64,15 @@ class Account(Base):
         sa.CheckConstraint(in_list("kind", ACCOUNT_KINDS), name="kind"),
         sa.CheckConstraint(in_list("status", ACCOUNT_STATUSES), name="status"),
         sa.CheckConstraint(
-            "(kind = 'system' AND customer_id IS NULL)"
+            "(kind IN ('system', 'fx_position') AND customer_id IS NULL)"
             " OR (kind = 'customer' AND customer_id IS NOT NULL)",
             name="owner_matches_kind",
         ),
         # A customer account may go below zero down to its overdraft limit, never further;
         # only customer accounts have a limit (system accounts may be negative freely).
         sa.CheckConstraint(
-            "kind = 'system' OR balance_minor >= -overdraft_limit_minor", name="within_overdraft"
+            "kind IN ('system', 'fx_position') OR balance_minor >= -overdraft_limit_minor",
+            name="within_overdraft",
         ),
         sa.CheckConstraint(
             "overdraft_limit_minor >= 0 AND (kind = 'customer' OR overdraft_limit_minor = 0)",
@@ -81,6 +86,14 @@ class Account(Base):
             unique=True,
             sqlite_where=sa.text("kind = 'system'"),
             postgresql_where=sa.text("kind = 'system'"),
+        ),
+        # One FX position account per currency.
+        sa.Index(
+            "uq_accounts_fx_position_currency",
+            "currency",
+            unique=True,
+            sqlite_where=sa.text("kind = 'fx_position'"),
+            postgresql_where=sa.text("kind = 'fx_position'"),
         ),
     )
 
@@ -103,7 +116,8 @@ class Account(Base):
 
     @property
     def is_system(self) -> bool:
-        return self.kind == KIND_SYSTEM
+        """The bank's own account (a system or FX position account), not a customer's."""
+        return self.kind in BANK_KINDS
 
     def __repr__(self) -> str:
         return f"<Account {self.number} {self.currency} {self.balance_minor}>"

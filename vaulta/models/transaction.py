@@ -22,7 +22,15 @@ TX_WITHDRAWAL = "withdrawal"
 TX_TRANSFER = "transfer"
 TX_PAYMENT = "payment"
 TX_REVERSAL = "reversal"
-TRANSACTION_KINDS = (TX_DEPOSIT, TX_WITHDRAWAL, TX_TRANSFER, TX_PAYMENT, TX_REVERSAL)
+TX_CONVERSION = "conversion"  # four postings through the FX position accounts (fx_conversions)
+TRANSACTION_KINDS = (
+    TX_DEPOSIT,
+    TX_WITHDRAWAL,
+    TX_TRANSFER,
+    TX_PAYMENT,
+    TX_REVERSAL,
+    TX_CONVERSION,
+)
 
 
 class Transaction(CreatedAtMixin, Base):

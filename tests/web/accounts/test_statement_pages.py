@@ -190,9 +190,10 @@ def test_statement_pages_run_a_fixed_number_of_statements(
     """Owner: the account (the access check), then rows and balance in one statement.
     Admin: account, customer, rows and balance in one statement, first page or older; the
     full page of a customer's account also lists the change requests about it awaiting
-    approval (one more statement on the full page; the system account has none), and the
+    approval (one more statement on the full page; the system account has none), the
     staff pages read the postings (legs) of the page's entries (one more statement, by
-    transaction id: a page of entries, never the account's history)."""
+    transaction id: a page of entries, never the account's history), and the owner's full
+    page also reads the customer's accounts (the conversion form's targets)."""
     account = accounts.system_account("EUR") if who == "admin-system" else owned
     post_deposits(owned, teller, 30)  # the system account pays for them: both have 30+ rows
     client.sign_in(customer_user if who == "owner" else teller)
@@ -208,7 +209,9 @@ def test_statement_pages_run_a_fixed_number_of_statements(
     assert len(ROW.findall(rows)) >= 5
     pending_requests = 1 if who == "admin" else 0
     legs = 0 if who == "owner" else 1
-    assert len(page_statements(first)) == expected + pending_requests + legs, page_statements(first)
+    conversion_targets = 1 if who == "owner" else 0  # the owner's other accounts (FX form)
+    full_page = expected + pending_requests + legs + conversion_targets
+    assert len(page_statements(first)) == full_page, page_statements(first)
     assert len(page_statements(older)) == expected + legs, page_statements(older)
     if who == "admin":
         customer = factories.customer_of(customer_user)

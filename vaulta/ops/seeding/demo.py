@@ -30,6 +30,7 @@ from vaulta.models.user import (
 )
 from vaulta.ops.seeding.demo_history import Book, Join, Member, Open, Post, Step, affordable, replay
 from vaulta.ops.seeding.demo_payments import BENEFICIARY_EMAIL, JOINING_DAYS, payment_steps
+from vaulta.ops.seeding.demo_rates import load_demo_rates
 from vaulta.ops.seeding.demo_requests import request_steps
 from vaulta.services.banking import accounts
 from vaulta.services.identity import users
@@ -126,6 +127,7 @@ def seed_demo(password: str = DEMO_PASSWORD, rng_seed: int = 7) -> bool:
     )
     steps += request_steps(now, _requests_member(cast))
     replay(affordable(steps), Book(staff[TELLER_EMAIL], staff[APPROVER_EMAIL], password))
+    load_demo_rates(start)
     return True
 
 

@@ -22,6 +22,7 @@ from vaulta.models.account import (
     ACCOUNT_DEBIT_BLOCKED,
     ACCOUNT_FROZEN,
     KIND_CUSTOMER,
+    KIND_FX_POSITION,
     KIND_SYSTEM,
 )
 from vaulta.models.customer import CUSTOMER_ACTIVE
@@ -114,32 +115,39 @@ def open_account(customer: Customer, currency: str, *, actor: User) -> Account:
 
 def system_account(currency: str) -> Account:
     """The bank's own account for ``currency`` (money entering and leaving), created once."""
+    return _bank_account(KIND_SYSTEM, currency)
+
+
+def fx_position_account(currency: str) -> Account:
+    """The bank's FX position in ``currency`` (the other side of customers' conversions,
+    vaulta/services/ledger/fx/), created once, on demand."""
+    return _bank_account(KIND_FX_POSITION, currency)
+
+
+def _bank_account(kind: str, currency: str) -> Account:
+    """The bank's account of ``kind`` for ``currency`` (one each: a partial unique index),
+    created in its own transaction the first time it is needed."""
     s = session()
-    account = s.scalar(
-        sa.select(Account).where(Account.kind == KIND_SYSTEM, Account.currency == currency)
-    )
+    mine = sa.select(Account).where(Account.kind == kind, Account.currency == currency)
+    account = s.scalar(mine)
     if account is not None:
         return account
     if currency not in CURRENCY_EXPONENTS:
         raise InvalidInput(f"Unsupported currency {currency!r}.", field="currency")
     try:
         with write_transaction() as s:
-            account = s.scalar(
-                sa.select(Account).where(Account.kind == KIND_SYSTEM, Account.currency == currency)
-            )
+            account = s.scalar(mine)
             if account is None:
                 account = Account(
                     number=_unused_account_number(),
-                    kind=KIND_SYSTEM,
+                    kind=kind,
                     currency=currency,
                     balance_minor=0,
                 )
                 s.add(account)
     except sa.exc.IntegrityError:
-        # Another request created it at the same moment (uq_accounts_system_currency).
-        account = session().scalar(
-            sa.select(Account).where(Account.kind == KIND_SYSTEM, Account.currency == currency)
-        )
+        # Another request created it at the same moment (uq_accounts_<kind>_currency).
+        account = session().scalar(mine)
         if account is None:
             raise
     return account

@@ -77,6 +77,9 @@ class ActionSpec:
     recheck: RecheckFn
     execute: ExecuteFn
     submitted: SubmittedFn | None = None
+    # A customer moving their own money between their own accounts: its policy may ask
+    # for no approval at all (0 levels; vaulta/services/changes/policies.py).
+    self_service: bool = False
 
 
 ACTIONS: dict[str, ActionSpec] = {}

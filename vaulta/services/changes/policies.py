@@ -15,9 +15,14 @@ its set conditions hold:
   Pending requests count, so splitting an amount into parts cannot stay under it;
 - ``account_kind``: the request's account is of that kind.
 
-Of the matching policies the strictest wins: the most levels, then the most step-up
-levels, then no bulk over bulk, then the highest ``priority``, then the lowest id. With
-no matching policy a request still needs one approver (``approver`` role), never none.
+When a matching policy names the request's action exactly, only such policies compete: the
+generic ones (``*``, ``money``) apply to an action no policy of its own matches. Of the
+competing policies the strictest wins: the most levels, then the most step-up levels, then
+no bulk over bulk, then the highest ``priority``, then the lowest id. With no matching
+policy a request still needs one approver (``approver`` role), never none. Only a
+self-service action (``ActionSpec.self_service``: a customer moving their own money between
+their own accounts, ``ledger.conversion``) may have a policy of 0 levels
+(vaulta/services/changes/policy_actions.py): it executes at once.
 """
 
 from __future__ import annotations
@@ -167,9 +172,17 @@ def evaluate_many(
         and any(_action_matches(policy.action, one) for one in facts)
     }
     return [
-        _choose([p for p in in_force if _matches(p, one, totals.get(p.id, {}).get(i))])
+        _choose(
+            _own_first([p for p in in_force if _matches(p, one, totals.get(p.id, {}).get(i))], one)
+        )
         for i, one in enumerate(facts)
     ]
+
+
+def _own_first(matching: list[ApprovalPolicy], facts: Facts) -> list[ApprovalPolicy]:
+    """The matching policies naming the action itself when there are any, else all."""
+    own = [policy for policy in matching if policy.action == facts.action]
+    return own or matching
 
 
 def _choose(matching: list[ApprovalPolicy]) -> PolicyOutcome:

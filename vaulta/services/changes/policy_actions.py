@@ -8,8 +8,9 @@ so every request keeps the version that applied to it. The seeded ``policy-chang
 asks two approvers for this action.
 
 Rules that keep four eyes on everything, whatever is edited: every policy needs 1 to 3
-levels, each level names at least one role that may decide requests; a policy for
-``policies.update`` stays enabled, for that action, with at least two levels. A request
+levels (0 to 3 for a self-service action, ``ledger.conversion``: a customer's own money
+between their own accounts), each level names at least one role that may decide requests;
+a policy for ``policies.update`` stays enabled, for that action, with at least two levels. A request
 fails at its decision if the policy changed meanwhile (its before/after would be stale).
 """
 
@@ -71,10 +72,13 @@ def _choice(value: Any, choices: tuple[str, ...] | frozenset[str], field: str) -
 
 
 def _levels(fields: dict[str, Any]) -> tuple[int, list[list[str]], list[int]]:
-    levels = _int(fields.get("levels"), "levels", low=1)
+    action = fields.get("action")
+    self_service = action in ACTIONS and ACTIONS[str(action)].self_service
+    lowest = 0 if self_service else 1
+    levels = _int(fields.get("levels"), "levels", low=lowest)
     assert levels is not None
     if levels > MAX_LEVELS:
-        raise InvalidInput(f"A policy has 1 to {MAX_LEVELS} levels.", field="levels")
+        raise InvalidInput(f"A policy has {lowest} to {MAX_LEVELS} levels.", field="levels")
     roles = fields.get("roles_per_level")
     if not isinstance(roles, list) or len(roles) != levels:
         raise InvalidInput("Name the roles that may decide each level.", field="roles_per_level")

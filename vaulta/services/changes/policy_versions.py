@@ -111,6 +111,18 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
         "bulk_allowed": False,
     },
     {
+        # A customer converting between their own accounts (seeded by 9d25696635aa).
+        "name": "conversions",
+        "description": "A customer converting between their own accounts: "
+        "executes at once (their own money).",
+        "action": "ledger.conversion",
+        "priority": 0,
+        "levels": 0,
+        "roles_per_level": [],
+        "step_up_levels": [],
+        "bulk_allowed": False,
+    },
+    {
         "name": "policy-changes",
         "description": "A change to the approval policies: two approvers.",
         "action": "policies.update",

@@ -4,6 +4,7 @@ from vaulta.services.events.outbox import emit, emit_payment, emit_rows, event_r
 from vaulta.services.events.payloads import (
     EVENT_TYPES,
     AccountData,
+    ConversionData,
     CustomerData,
     PaymentBatchData,
     PaymentData,
@@ -15,6 +16,7 @@ from vaulta.services.events.payloads import (
 __all__ = [
     "EVENT_TYPES",
     "AccountData",
+    "ConversionData",
     "CustomerData",
     "PaymentBatchData",
     "PaymentData",

@@ -145,6 +145,30 @@ class StandingOrderRunData(EventData):
     error: str | None = None
 
 
+class ConversionData(EventData):
+    """A customer's currency conversion, posted (``conversion.executed``): one entry of four
+    postings through the bank's FX position accounts (``transaction_id``)."""
+
+    transaction_id: int
+    quote_id: str = Field(description="The quote the customer confirmed.")
+    customer_id: int
+    from_account: str = Field(description="Account number debited, in from_currency.")
+    to_account: str = Field(description="Account number credited, in to_currency.")
+    from_amount_minor: int = Field(description="Integer minor units of from_currency.")
+    from_currency: str = Field(min_length=3, max_length=3)
+    to_amount_minor: int = Field(description="Integer minor units of to_currency.")
+    to_currency: str = Field(min_length=3, max_length=3)
+    rate: str = Field(
+        description="The customer's rate (to_currency per from_currency, after the spread) "
+        "as a decimal string, rounded down to 12 places."
+    )
+    market_rate: str = Field(description="The registry's rate used, as a decimal string.")
+    inverted: bool = Field(
+        description="True when the registry had only the reverse pair: market rate = 1 / rate."
+    )
+    spread_bps: int = Field(description="The bank's spread in basis points.")
+
+
 class WebhookTestData(EventData):
     """A test message an admin sent to an endpoint (``webhook.test``)."""
 
@@ -178,6 +202,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "payment_batch.executed": PaymentBatchData,
     "standing_order.created": StandingOrderData,
     "standing_order.run": StandingOrderRunData,
+    "conversion.executed": ConversionData,
     "webhook.test": WebhookTestData,
 }
 

@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, str] = {
     "ledger.withdrawal.request": "Withdraw money from a customer's account",
     "ledger.reversal.request": "Reverse a posted transaction",
     "payments.read": "See payments and the approval queue",
+    "fx.read": "See the FX rates in force and their history",
     "payments.request": "Enter payments on a customer's behalf",
     "requests.decide": "Approve or reject change requests and payments, never one's own",
     "audit.read": "Search the audit log",
@@ -61,11 +62,12 @@ PERMISSIONS: dict[str, str] = {
     "own.accounts.read": "A customer: see their own accounts and statements",
     "own.payments.read": "A customer: see their own payments",
     "own.payments.request": "A customer: send payments from their own accounts",
+    "own.conversions.request": "A customer: convert money between their own accounts",
     "own.api_keys.manage": "A customer: create and revoke their own API keys",
 }
 
 _STAFF_READS = ("staff.dashboard", "roles.read")
-_BANK_READS = ("customers.read", "accounts.read", "ledger.read", "payments.read")
+_BANK_READS = ("customers.read", "accounts.read", "ledger.read", "payments.read", "fx.read")
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     STAFF_ADMIN: frozenset(
@@ -108,7 +110,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     ROLE_CUSTOMER: frozenset(
-        {"own.accounts.read", "own.payments.read", "own.payments.request", "own.api_keys.manage"}
+        {
+            "own.accounts.read",
+            "own.payments.read",
+            "own.payments.request",
+            "own.conversions.request",
+            "own.api_keys.manage",
+        }
     ),
 }
 ROLE_DESCRIPTIONS: dict[str, str] = {
@@ -118,7 +126,7 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     STAFF_TELLER: "Makes requests: customers, accounts, deposits, withdrawals, reversals, "
     "payments on a customer's behalf.",
     STAFF_AUDITOR: "Reads everything, the audit log and exports included. Changes nothing.",
-    ROLE_CUSTOMER: "A customer's own login: their accounts, payments and API keys.",
+    ROLE_CUSTOMER: "A customer's own login: their accounts, payments, conversions and API keys.",
 }
 
 # API key scopes: a customer's key names these; a staff key may also name permissions.
@@ -128,7 +136,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     SCOPE_READ: frozenset(
         {p for p in PERMISSIONS if p.endswith(".read")} | {"staff.dashboard", "ledger.export"}
     ),
-    SCOPE_PAYMENTS_WRITE: frozenset({"own.payments.request"}),
+    # Moving the customer's own money: payments, and conversions between their accounts.
+    SCOPE_PAYMENTS_WRITE: frozenset({"own.payments.request", "own.conversions.request"}),
 }
 
 assert all(p in PERMISSIONS for perms in ROLE_PERMISSIONS.values() for p in perms)

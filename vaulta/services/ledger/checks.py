@@ -10,10 +10,11 @@ from vaulta.models import Account, ChangeRequest, Payment, Posting, Transaction
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.change_request import CR_APPROVED
 from vaulta.models.payment import PAYMENT_EXECUTED
+from vaulta.services.ledger.fx.checks import fx_problems
 from vaulta.services.unit_of_work import snapshot
 
-# Change requests whose execution is one ledger posting.
-LEDGER_ACTIONS = ("ledger.deposit", "ledger.withdrawal", "ledger.reversal")
+# Change requests whose execution is one ledger entry.
+LEDGER_ACTIONS = ("ledger.deposit", "ledger.withdrawal", "ledger.reversal", "ledger.conversion")
 
 
 def verify_ledger() -> list[str]:
@@ -68,7 +69,7 @@ def ledger_problems(s: Connection) -> list[str]:
         )
     ):
         problems.append(f"payment {payment_id}: has a transaction but is not executed")
-    return problems + change_request_problems(s)
+    return problems + fx_problems(s) + change_request_problems(s)
 
 
 def posting_problems(s: Connection) -> list[str]:

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from vaulta.models import Account, Customer, Posting, Transaction
-from vaulta.models.account import KIND_SYSTEM
+from vaulta.models.account import BANK_KINDS
 from vaulta.services.errors import NotFound
 from vaulta.services.unit_of_work import session
 
@@ -82,7 +82,7 @@ class AccountFacts(NamedTuple):
 
     @property
     def is_system(self) -> bool:
-        return self.kind == KIND_SYSTEM
+        return self.kind in BANK_KINDS
 
 
 _DATE = sa.Date()

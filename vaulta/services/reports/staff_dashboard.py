@@ -23,7 +23,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from vaulta.models import Account, Payment, Transaction, utcnow
-from vaulta.models.account import KIND_SYSTEM
+from vaulta.models.account import BANK_KINDS
 from vaulta.models.payment import (
     PAYMENT_EXECUTED,
     PAYMENT_FAILED,
@@ -183,10 +183,12 @@ def _aware(value: datetime | str) -> datetime:
 
 
 def balances_by_currency() -> list[CurrencyBalance]:
-    """What customers hold in each currency (the system account's balance, negated)."""
+    """What customers hold in each currency: the bank's own accounts' balances (system and
+    FX position), negated."""
     rows = session().execute(
-        sa.select(_a.c.currency, -_a.c.balance_minor)
-        .where(_a.c.kind == KIND_SYSTEM)
+        sa.select(_a.c.currency, -sa.func.sum(_a.c.balance_minor))
+        .where(_a.c.kind.in_(BANK_KINDS))
+        .group_by(_a.c.currency)
         .order_by(_a.c.currency)
     )
     return [CurrencyBalance(currency, int(total)) for currency, total in rows]
