@@ -77,6 +77,15 @@ class ActionSpec:
     recheck: RecheckFn
     execute: ExecuteFn
     submitted: SubmittedFn | None = None
+    # The permission a customer's login needs to request it (None: customers cannot); the
+    # action's ``prepare`` then keeps the request to the customer's own objects.
+    customer_maker_permission: str | None = None
+
+    def maker_permission_for(self, actor: User) -> str:
+        """The permission ``actor`` needs to request the action."""
+        if actor.customer_id is not None and self.customer_maker_permission is not None:
+            return self.customer_maker_permission
+        return self.maker_permission
 
 
 ACTIONS: dict[str, ActionSpec] = {}
