@@ -124,6 +124,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "constraint-missing-not-valid": "the new column is all NULL: validation is a quick scan",
         "adding-foreign-key-constraint": "same: the column was added in this transaction",
     },
+    "e5b7c1d9a2f4": {
+        "prefer-text-field": NEW_TABLE_TYPES["prefer-text-field"],
+        "prefer-bigint-over-smallint": "a counter's shard is 0 to 15",
+    },
 }
 
 
