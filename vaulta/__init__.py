@@ -118,10 +118,13 @@ def _register_blueprints(app: Flask) -> None:
 
     from vaulta.inbox import bp as inbox_bp
     from vaulta.payfiles import bp as payfiles_bp
+    from vaulta.payfiles import customer_bp as customer_payfiles_bp
 
     app.register_blueprint(inbox_bp, url_prefix="/admin")  # /admin/inbox, /admin/requests/<id>
     # /admin/accounts/<id>/payment-files (upload, preview, submit), /admin/payment-batches/<id>
     app.register_blueprint(payfiles_bp, url_prefix="/admin")
+    # a customer's own: /payments/files (list, upload per own account, their batches)
+    app.register_blueprint(customer_payfiles_bp, url_prefix="/payments/files")
     from vaulta.api import bp as api_bp
     from vaulta.extensions import csrf
 

@@ -1,7 +1,7 @@
 """A small world for walking every route: one customer owns an account, a payment and an
 API key; another customer owns nothing of theirs; one staff login per role (admin, approver,
 teller, auditor) works in the back office, where the teller has asked for a deposit (a
-pending change request)."""
+pending change request) and uploaded a payment file for the customer, who uploaded one too."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class World:
     export_job_id: int  # a finished background export of the auditor's
     request_id: int  # a pending change request made by the teller
     batch_id: int  # a pending payment file's batch (payments.batch) made by the teller
+    customer_batch_id: int  # a pending payment file's batch the customer uploaded
     standing_order_id: int  # the customer's, paying the other customer monthly
 
     def user(self, role: str) -> User | None:
@@ -111,6 +112,16 @@ def world(app: Flask, tmp_path: Path) -> World:
         },
         actor=teller,
     )
+    customer_batch = change_requests.submit(
+        "payments.batch",
+        {
+            "account_id": account.id,
+            "file_name": "own.csv",
+            "content": "beneficiary_name,beneficiary_iban,amount,currency,remittance\n"
+            "Own,DE89370400440532013000,2.00,EUR,Own\n",
+        },
+        actor=customer,
+    )
     standing_order = standing_orders.create(
         actor=customer,
         order=PaymentOrder(
@@ -137,5 +148,6 @@ def world(app: Flask, tmp_path: Path) -> World:
         export_id,
         made.id,
         batch.id,
+        customer_batch.id,
         standing_order.id,
     )

@@ -74,6 +74,11 @@ ACCESS: dict[str, str] = {
     "accounts.conversion_quote": OWNER,
     "accounts.convert": OWNER,
     "payments.index": CUSTOMER,
+    "customer_payfiles.index": CUSTOMER,
+    "customer_payfiles.new": OWNER,  # the account in the URL: another customer's is 404
+    "customer_payfiles.preview": OWNER,
+    "customer_payfiles.submit": OWNER,
+    "customer_payfiles.batch": OWNER,  # the customer's own upload: another's is 404
     "payments.new": CUSTOMER,
     "payments.validate": CUSTOMER,
     "payments.detail": OWNER,
@@ -329,6 +334,8 @@ def url_for_rule(rule: Rule, world: World) -> str:
             "name": "default",
             "customer_number": "C00000001",
         }[argument]
+    if rule.endpoint == "customer_payfiles.batch":
+        values["batch_id"] = world.customer_batch_id
     if rule.endpoint == "accounts.statement_pdf":
         values |= {"from": world.past_month + "-01", "to": world.past_month + "-28"}
     with current_app.test_request_context():

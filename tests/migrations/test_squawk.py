@@ -153,6 +153,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "require-concurrent-index-creation": "uq_accounts_fx_position_currency is partial "
         "(no row matches when it is built): one quick scan of accounts",
     },
+    "e5b7c1d9a2f4": {
+        "prefer-text-field": NEW_TABLE_TYPES["prefer-text-field"],
+        "prefer-bigint-over-smallint": "a counter's shard is 0 to 15",
+    },
 }
 
 

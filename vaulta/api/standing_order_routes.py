@@ -2,9 +2,11 @@
 
 - ``GET /standing-orders`` and ``GET /standing-orders/{id}`` (``own.payments.read``; another
   customer's order is 404);
-- ``POST /standing-orders`` (``own.payments.request``, a ``payments:write`` key): the fields
-  of a payment plus ``frequency``, ``first_date`` and the optional ``end_date``/``max_runs``;
-  checked by the same payment service as ``POST /payments``; 201;
+- ``POST /standing-orders`` (``own.payments.request``, a ``payments:write`` key, an
+  ``Idempotency-Key`` as for ``POST /payments``): the fields of a payment plus
+  ``frequency``, ``first_date`` and the optional ``end_date``/``max_runs``; checked by the
+  same payment service as ``POST /payments``; 201 (replayed for the same key and body, 409
+  for the key with another body);
 - ``POST /standing-orders/{id}/pause``, ``/resume``, ``/cancel`` (``own.payments.request``):
   409 when the order's status does not allow it.
 
@@ -16,18 +18,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 
 from vaulta.api import auth, bp
-from vaulta.api.models import ID_MAX
+from vaulta.api.models import ID_MAX, IdempotencyHeaders
 from vaulta.api.spec import operation
 from vaulta.api.standing_order_models import StandingOrder, StandingOrderList, StandingOrderRequest
 from vaulta.models import StandingOrder as StandingOrderRow
-from vaulta.services import standing_orders
-from vaulta.services.errors import InvalidInput, NotFound
-from vaulta.services.payments.api_payments import API_FIELDS
+from vaulta.services import api_idempotency, standing_orders
+from vaulta.services.errors import NotFound
 from vaulta.services.payments.payment_creation import PaymentOrder
-from vaulta.services.standing_orders import queries
+from vaulta.services.standing_orders import api_orders, queries
 
 ORDER_PATH = {"order_id": "Standing order id"}
 
@@ -57,32 +58,39 @@ def get_standing_order(order_id: int) -> StandingOrder:
 
 
 @bp.post("/standing-orders")
-@operation(permission="own.payments.request", ok=(201, StandingOrder), errors=(413,))
-def create_standing_order(json: StandingOrderRequest) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Set up a standing order (each run is a payment awaiting approval)"""
+@operation(permission="own.payments.request", ok=(201, StandingOrder), errors=(409, 413))
+def create_standing_order(
+    json: StandingOrderRequest, headers: IdempotencyHeaders
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Set up a standing order (each run is a payment awaiting approval)
+
+    Idempotent like ``POST /payments``: the same Idempotency-Key and body replay the first
+    response; the key with another body is 409 idempotency_key_reused.
+    """
     beneficiary = json.beneficiary
-    try:
-        made = standing_orders.create(
-            actor=auth.current_user(),
-            order=PaymentOrder(
-                from_account=json.from_account,
-                reference=json.reference,
-                amount_minor=json.amount_minor,
-                currency=json.currency,
-                to_account=json.to_account or "",
-                beneficiary_name=beneficiary.name if beneficiary else "",
-                beneficiary_iban=beneficiary.iban if beneficiary else "",
-                beneficiary_bic=(beneficiary.bic or "") if beneficiary else "",
-            ),
-            plan=standing_orders.Schedule(
-                json.frequency, json.first_date, json.end_date, json.max_runs
-            ),
-        )
-    except InvalidInput as err:
-        raise InvalidInput(err.message, field=API_FIELDS.get(err.field or "", err.field)) from None
-    body = StandingOrder.of(made).model_dump(mode="json")
-    location = url_for("api.get_standing_order", order_id=made.id)
-    return body, 201, {"Location": location}
+    result = api_orders.create_via_api(
+        actor=auth.current_user(),
+        order=PaymentOrder(
+            from_account=json.from_account,
+            reference=json.reference,
+            amount_minor=json.amount_minor,
+            currency=json.currency,
+            to_account=json.to_account or "",
+            beneficiary_name=beneficiary.name if beneficiary else "",
+            beneficiary_iban=beneficiary.iban if beneficiary else "",
+            beneficiary_bic=(beneficiary.bic or "") if beneficiary else "",
+        ),
+        plan=standing_orders.Schedule(
+            json.frequency, json.first_date, json.end_date, json.max_runs
+        ),
+        idempotency_key=headers.idempotency_key,
+        request_hash=api_idempotency.request_hash(request.method, request.path, request.get_json()),
+        render=lambda made: StandingOrder.of(made).model_dump(mode="json"),
+    )
+    extra = {"Location": url_for("api.get_standing_order", order_id=result.body["id"])}
+    if result.replayed:
+        extra["Idempotent-Replayed"] = "true"
+    return result.body, result.status, extra
 
 
 def _action(order_id: int, name: str) -> StandingOrder:

@@ -8,6 +8,7 @@ from vaulta.models.change_request import ApprovalPolicy, ChangeDecision, ChangeR
 from vaulta.models.customer import Customer
 from vaulta.models.event import OutboxEvent
 from vaulta.models.export_job import ExportJob
+from vaulta.models.figure_counter import FigureCounter
 from vaulta.models.fx import FxConversion, FxQuote, FxRate
 from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.notification import Notification
@@ -37,6 +38,7 @@ __all__ = [
     "ChangeRequest",
     "Customer",
     "ExportJob",
+    "FigureCounter",
     "FxConversion",
     "FxQuote",
     "FxRate",

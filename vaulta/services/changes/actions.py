@@ -80,6 +80,15 @@ class ActionSpec:
     # A customer moving their own money between their own accounts: its policy may ask
     # for no approval at all (0 levels; vaulta/services/changes/policies.py).
     self_service: bool = False
+    # The permission a customer's login needs to request it (None: customers cannot); the
+    # action's ``prepare`` then keeps the request to the customer's own objects.
+    customer_maker_permission: str | None = None
+
+    def maker_permission_for(self, actor: User) -> str:
+        """The permission ``actor`` needs to request the action."""
+        if actor.customer_id is not None and self.customer_maker_permission is not None:
+            return self.customer_maker_permission
+        return self.maker_permission
 
 
 ACTIONS: dict[str, ActionSpec] = {}

@@ -28,9 +28,11 @@ def submit(
 ) -> ChangeRequest:
     """Ask for ``action`` with ``params``; return the stored request.
 
-    Needs the action's ``maker_permission`` (Forbidden). The action's ``prepare`` checks
-    the input (InvalidInput, NotFound, Conflict). A second pending request with the same
-    dedupe key is refused (DuplicateRequest, a Conflict naming the first). With an
+    Needs the action's ``maker_permission`` (a customer's login: its
+    ``customer_maker_permission``, when the action has one; Forbidden otherwise). The
+    action's ``prepare`` checks the input (InvalidInput, NotFound, Conflict). A second
+    pending request with the same dedupe key is refused (DuplicateRequest, a Conflict
+    naming the first). With an
     ``idempotency_key`` already used by this maker for this action, the first request is
     returned (Conflict when the key was used for something else).
 
@@ -38,7 +40,7 @@ def submit(
     executes at once: the request comes back ``approved`` (or ``failed`` with the reason).
     """
     spec = state.spec_of(action)
-    permissions.require(actor, spec.maker_permission)
+    permissions.require(actor, spec.maker_permission_for(actor))
     maker_id = audit.actor_id(actor)
     assert maker_id is not None
     key = (idempotency_key or "").strip() or None

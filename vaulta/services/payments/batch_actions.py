@@ -1,7 +1,10 @@
 """``payments.batch``: a payment file's valid lines as one change request, decided as a
 whole in the inbox and executed exactly once per line.
 
-Parameters given to ``submit``: ``account_id`` (the customer's account every line debits),
+Made by staff (``payments.request``) for a customer's account, or by a customer's login
+(``own.payments.request``) for one of its customer's own accounts (another's: NotFound);
+either way the maker never decides it. Parameters given to ``submit``: ``account_id``
+(the customer's account every line debits),
 ``file_name`` and ``content`` (the file's text). ``prepare`` checks the file with
 ``batch_lines.check_file`` (the rules of a one-off payment, per line) and stores only what
 executes: the valid lines (``params["lines"]``), the invalid ones' numbers and reasons
@@ -53,14 +56,19 @@ def line_key(request_id: int, line_no: int) -> str:
     return f"payment-batch-{request_id}-{line_no}"
 
 
-def _prepare(s: Session, _actor: User, params: dict[str, Any]) -> Prepared:
+def _prepare(s: Session, actor: User, params: dict[str, Any]) -> Prepared:
     account_id = params.get("account_id")
     content = params.get("content")
     if not isinstance(account_id, int) or isinstance(account_id, bool):
         raise InvalidInput("Choose the account the file debits.", field="account")
     if not isinstance(content, str):
         raise InvalidInput("Upload a payment file.", field="file")
-    preview = batch_lines.check_file(account_id, content.encode(), str(params.get("file_name")))
+    preview = batch_lines.check_file(
+        account_id,
+        content.encode(),
+        str(params.get("file_name")),
+        customer_id=actor.customer_id,  # a customer's upload: their own account only (404)
+    )
     if not preview.valid:
         raise InvalidInput("No line of the file is valid: nothing to request.", field="file")
     system_account(preview.currency)  # created now (its own transaction), not while deciding
@@ -302,5 +310,6 @@ register(
         recheck=_recheck,
         execute=_execute,
         submitted=_submitted,
+        customer_maker_permission="own.payments.request",
     )
 )

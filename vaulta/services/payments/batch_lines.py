@@ -61,18 +61,24 @@ class Preview:
         return len(self.valid) + len(self.invalid)
 
 
-def batch_account(account_id: int) -> Account:
-    """A customer's account a file may debit (its status is checked per line)."""
+def batch_account(account_id: int, customer_id: int | None = None) -> Account:
+    """A customer's account a file may debit (its status is checked per line); with
+    ``customer_id`` (a customer's own upload) only that customer's: NotFound otherwise."""
     account = session().get(Account, account_id)
     if account is None or account.kind != KIND_CUSTOMER or account.customer_id is None:
+        raise NotFound("No such account.")
+    if customer_id is not None and account.customer_id != customer_id:
         raise NotFound("No such account.")
     return account
 
 
-def check_file(account_id: int, data: bytes, file_name: str) -> Preview:
+def check_file(
+    account_id: int, data: bytes, file_name: str, *, customer_id: int | None = None
+) -> Preview:
     """Parse ``data`` and check every line; InvalidInput(field="file") for a file that
-    cannot be read as a whole, NotFound for an unknown account."""
-    account = batch_account(account_id)
+    cannot be read as a whole, NotFound for an unknown account (or, with ``customer_id``,
+    another customer's)."""
+    account = batch_account(account_id, customer_id)
     parsed = batch_files.parse(data, file_name)
     _check_debtor(parsed.debtor_account, account)
     assert account.customer_id is not None

@@ -1,5 +1,6 @@
 """Reading a payment file's batch: its change request and every line with what became of
-it (waiting, executed with its payment, failed with the reason, or left out as invalid)."""
+it (waiting, executed with its payment, failed with the reason, or left out as invalid);
+for a customer, the files its own logins uploaded."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from vaulta.models import ChangeRequest, PaymentBatchLine
+from vaulta.models import ChangeRequest, PaymentBatchLine, User
 from vaulta.services.errors import NotFound
 from vaulta.services.payments.batch_actions import BATCH
 from vaulta.services.unit_of_work import session
@@ -35,6 +36,49 @@ class Batch:
     params: dict[str, Any]
     lines: list[BatchLine]
     invalid: list[dict[str, Any]]
+
+
+CUSTOMER_LIST_LIMIT = 100
+
+
+def uploads_of_customer(customer_id: int, *, limit: int = CUSTOMER_LIST_LIMIT) -> list[sa.Row]:
+    """The payment files the customer's own logins submitted, newest first: each request's
+    id, status, times, total, result (executed/failed counts) and parameters (file name,
+    account, lines). Staff uploads for the customer are not theirs and are left out."""
+    maker = sa.orm.aliased(User)
+    return list(
+        session().execute(
+            sa.select(
+                ChangeRequest.id,
+                ChangeRequest.status,
+                ChangeRequest.created_at,
+                ChangeRequest.decided_at,
+                ChangeRequest.amount_minor,
+                ChangeRequest.currency,
+                ChangeRequest.result,
+                ChangeRequest.failure_reason,
+                ChangeRequest.change["params"].label("params"),
+            )
+            .join(maker, maker.id == ChangeRequest.maker_id)
+            .where(
+                ChangeRequest.action == BATCH,
+                ChangeRequest.customer_id == customer_id,
+                maker.customer_id == customer_id,
+            )
+            .order_by(ChangeRequest.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def batch_for_customer(request_id: int, customer_id: int) -> Batch:
+    """A batch the customer's own logins submitted; NotFound for anyone else's (staff
+    uploads for the customer included: they are not the customer's)."""
+    found = batch(request_id)
+    maker = found.request.maker
+    if found.request.customer_id != customer_id or maker.customer_id != customer_id:
+        raise NotFound("No such payment batch.")
+    return found
 
 
 def batch(request_id: int) -> Batch:

@@ -27,7 +27,7 @@ from vaulta.models.standing_order import (
 from vaulta.services import audit, events
 from vaulta.services.errors import Conflict, InvalidInput, NotFound
 from vaulta.services.identity import permissions
-from vaulta.services.payments.payment_creation import PaymentOrder, check_order
+from vaulta.services.payments.payment_creation import CheckedPayment, PaymentOrder, check_order
 from vaulta.services.standing_orders import queries, schedule
 from vaulta.services.unit_of_work import write_transaction
 
@@ -93,51 +93,75 @@ def data(order: StandingOrder) -> events.StandingOrderData:
     )
 
 
+@dataclass(frozen=True)
+class CheckedStandingOrder:
+    """An order and its schedule checked, ready to be saved by ``add``."""
+
+    payment: CheckedPayment
+    plan: Schedule
+    first_date: date
+
+
+def check(
+    *, actor: User, order: PaymentOrder, plan: Schedule, customer_id: int | None = None
+) -> CheckedStandingOrder:
+    """Check the actor's right, the schedule and the payment order; raise InvalidInput."""
+    on_behalf = _customer_for(actor, customer_id)
+    first = _check_schedule(plan, utcnow().date())
+    checked = check_order(actor, order, customer_id=on_behalf)
+    return CheckedStandingOrder(checked, plan, first)
+
+
+def add(s: Session, actor: User, checked: CheckedStandingOrder) -> StandingOrder:
+    """Save a checked order inside the caller's transaction; audited ``standing_order.create``
+    with its ``standing_order.created`` event."""
+    payment, plan, first = checked.payment, checked.plan, checked.first_date
+    made = StandingOrder(
+        customer_id=payment.source.customer_id,
+        from_account_id=payment.source.id,
+        to_account_id=payment.target.id if payment.target else None,
+        beneficiary_name=payment.beneficiary_name,
+        beneficiary_iban=payment.beneficiary_iban,
+        beneficiary_bic=payment.beneficiary_bic,
+        amount_minor=payment.amount_minor,
+        currency=payment.source.currency,
+        reference=payment.reference,
+        frequency=plan.frequency,
+        first_date=first,
+        end_date=plan.end_date,
+        max_runs=plan.max_runs,
+        runs_done=0,
+        next_due_date=first,
+        status=ORDER_ACTIVE,
+        created_by_id=actor.id,
+    )
+    s.add(made)
+    s.flush()
+    audit.record(
+        s,
+        actor=actor,
+        action="standing_order.create",
+        object_type="standing_order",
+        object_id=made.id,
+        details={
+            "customer_id": made.customer_id,
+            "amount_minor": made.amount_minor,
+            "currency": made.currency,
+            "frequency": made.frequency,
+            "first_date": first.isoformat(),
+        },
+    )
+    events.emit(s, "standing_order.created", data(made))
+    return made
+
+
 def create(
     *, actor: User, order: PaymentOrder, plan: Schedule, customer_id: int | None = None
 ) -> StandingOrder:
     """Check and save a standing order; audited ``standing_order.create``."""
-    on_behalf = _customer_for(actor, customer_id)
-    first = _check_schedule(plan, utcnow().date())
-    checked = check_order(actor, order, customer_id=on_behalf)
+    checked = check(actor=actor, order=order, plan=plan, customer_id=customer_id)
     with write_transaction() as s:
-        made = StandingOrder(
-            customer_id=checked.source.customer_id,
-            from_account_id=checked.source.id,
-            to_account_id=checked.target.id if checked.target else None,
-            beneficiary_name=checked.beneficiary_name,
-            beneficiary_iban=checked.beneficiary_iban,
-            beneficiary_bic=checked.beneficiary_bic,
-            amount_minor=checked.amount_minor,
-            currency=checked.source.currency,
-            reference=checked.reference,
-            frequency=plan.frequency,
-            first_date=first,
-            end_date=plan.end_date,
-            max_runs=plan.max_runs,
-            runs_done=0,
-            next_due_date=first,
-            status=ORDER_ACTIVE,
-            created_by_id=actor.id,
-        )
-        s.add(made)
-        s.flush()
-        audit.record(
-            s,
-            actor=actor,
-            action="standing_order.create",
-            object_type="standing_order",
-            object_id=made.id,
-            details={
-                "customer_id": made.customer_id,
-                "amount_minor": made.amount_minor,
-                "currency": made.currency,
-                "frequency": made.frequency,
-                "first_date": first.isoformat(),
-            },
-        )
-        events.emit(s, "standing_order.created", data(made))
-        order_id = made.id
+        order_id = add(s, actor, checked).id
     return queries.get(order_id)
 
 
