@@ -48,4 +48,4 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-from vaulta.api import change_routes, routes, standing_order_routes  # noqa: E402,F401
+from vaulta.api import change_routes, hold_routes, routes, standing_order_routes  # noqa: E402,F401

@@ -248,6 +248,10 @@ class Account(Shape):
     number: AccountNumber
     currency: Currency
     balance_minor: Annotated[int, Field(description="minor units")]
+    available_minor: Annotated[
+        int, Field(description="minor units: the balance less active holds (what may be spent)")
+    ]
+    held_minor: Annotated[int, Field(description="minor units reserved by active holds")]
     status: Literal[ACCOUNT_STATUSES]  # type: ignore[valid-type]
     opened_at: Timestamp
     closed_at: Timestamp | None
@@ -258,6 +262,8 @@ class Account(Shape):
             number=account.number,
             currency=account.currency,
             balance_minor=account.balance_minor,
+            available_minor=account.available_minor,
+            held_minor=account.held_minor,
             status=account.status,
             opened_at=account.opened_at,
             closed_at=account.closed_at,

@@ -8,6 +8,7 @@ from vaulta.models.change_request import ApprovalPolicy, ChangeDecision, ChangeR
 from vaulta.models.customer import Customer
 from vaulta.models.event import OutboxEvent
 from vaulta.models.export_job import ExportJob
+from vaulta.models.hold import Hold
 from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.notification import Notification
 from vaulta.models.payment import Payment
@@ -35,6 +36,7 @@ __all__ = [
     "ChangeRequest",
     "Customer",
     "ExportJob",
+    "Hold",
     "MaintenanceMode",
     "MonthlyStatement",
     "Notification",

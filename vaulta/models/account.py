@@ -35,6 +35,7 @@ class Account(Base):
         ),
         sa.CheckConstraint("kind = 'system' OR balance_minor >= 0", name="customer_not_negative"),
         sa.CheckConstraint("length(currency) = 3", name="currency_code"),
+        sa.CheckConstraint("held_minor >= 0", name="held_not_negative"),
         # One system account per currency: money entering and leaving the bank.
         sa.Index(
             "uq_accounts_system_currency",
@@ -53,11 +54,18 @@ class Account(Base):
     kind: Mapped[str] = mapped_column(sa.String(16), default=KIND_CUSTOMER)
     currency: Mapped[str] = mapped_column(sa.String(3))
     balance_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The sum of the account's active holds (vaulta/models/hold.py), kept with them.
+    held_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     status: Mapped[str] = mapped_column(sa.String(16), default=ACCOUNT_ACTIVE)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 
     customer: Mapped[Customer | None] = relationship(back_populates="accounts")
+
+    @property
+    def available_minor(self) -> int:
+        """Balance less active holds (what a debit may use)."""
+        return self.balance_minor - self.held_minor
 
     @property
     def is_system(self) -> bool:

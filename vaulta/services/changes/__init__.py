@@ -13,6 +13,7 @@ See docs/architecture.md "Change requests" and /INTERFACE.md of the w5-changes b
 # Customers, accounts, staff roles, staff API keys and the policies themselves (w5-actions).
 from vaulta.services.changes import (  # noqa: F401
     banking_actions,
+    hold_actions,
     identity_actions,
     ledger_actions,
     payment_action,

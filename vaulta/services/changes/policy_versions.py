@@ -111,6 +111,17 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
         "bulk_allowed": False,
     },
     {
+        "name": "hold-release",
+        "description": "Releasing a hold (it frees a customer's money): one approver, "
+        "one request at a time (never in bulk).",
+        "action": "ledger.hold.release",
+        "priority": 10,
+        "levels": 1,
+        "roles_per_level": [[STAFF_APPROVER]],
+        "step_up_levels": [],
+        "bulk_allowed": False,
+    },
+    {
         "name": "policy-changes",
         "description": "A change to the approval policies: two approvers.",
         "action": "policies.update",

@@ -10,6 +10,7 @@ from vaulta.models import Account, ChangeRequest, Payment, Transaction
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.change_request import CR_APPROVED
 from vaulta.models.payment import PAYMENT_EXECUTED
+from vaulta.services.ledger.hold_checks import hold_problems
 from vaulta.services.unit_of_work import snapshot
 
 # Change requests whose execution is one ledger posting.
@@ -81,7 +82,7 @@ def ledger_problems(s: Connection) -> list[str]:
         )
     ):
         problems.append(f"payment {payment_id}: has a transaction but is not executed")
-    return problems + change_request_problems(s)
+    return problems + change_request_problems(s) + hold_problems(s)
 
 
 # The key a change request's posting carries (vaulta/services/changes/ledger_actions.py).
