@@ -124,6 +124,16 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "constraint-missing-not-valid": "the new column is all NULL: validation is a quick scan",
         "adding-foreign-key-constraint": "same: the column was added in this transaction",
     },
+    "50701456f5aa": {
+        **NEW_TABLE_TYPES,
+        "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",
+    },
+    "5ac63abdd2e9": {},
+    "bfab07c8bd3e": {
+        "require-concurrent-index-creation": "postings is filled by the backfill in the same "
+        "upgrade, writes drained: one plain build is fastest; IF NOT EXISTS lets an operator "
+        "build them CONCURRENTLY beforehand (docs/deploy.md)",
+    },
     "1f93857819a3": {
         **NEW_TABLE_TYPES,
         "prefer-identity": "SERIAL is what SQLAlchemy emits for Integer primary keys",

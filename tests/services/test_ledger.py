@@ -122,5 +122,5 @@ def test_verifier_reports_a_tampered_balance(app: Flask, admin: User) -> None:
     db.session.execute(sa.update(Account).where(Account.id == account.id).values(balance_minor=999))
     db.session.commit()
     problems = verify_ledger()
-    assert any("stored balance 999 != credits minus debits 1000" in p for p in problems)
+    assert any("stored balance 999 != sum of postings 1000" in p for p in problems)
     assert any("balances sum to -1" in p for p in problems)

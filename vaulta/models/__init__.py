@@ -13,6 +13,7 @@ from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.notification import Notification
 from vaulta.models.payment import Payment
 from vaulta.models.payment_batch import PaymentBatchLine
+from vaulta.models.posting import Posting
 from vaulta.models.security import OTP, ApiKey
 from vaulta.models.standing_order import StandingOrder, StandingOrderRun
 from vaulta.models.statement import MonthlyStatement
@@ -43,6 +44,7 @@ __all__ = [
     "OutboxEvent",
     "Payment",
     "PaymentBatchLine",
+    "Posting",
     "StandingOrder",
     "StandingOrderRun",
     "Transaction",

@@ -11,7 +11,10 @@ writer of balances besides vaulta.services.ledger, and only for rows it creates 
 * the walk runs twice with the same seed: the first pass only computes the final balances,
   so accounts can be inserted with them before their transactions (foreign keys), the
   second pass streams the transaction rows in memory-bounded batches;
-* the system accounts receive the net of the deposits and withdrawals at the end.
+* the system accounts receive the net of the deposits and withdrawals at the end;
+* each loaded transaction gets its two postings (ledger v2: the debit's negative, the
+  credit's positive, on the UTC date it was booked) from one ``INSERT … SELECT`` in the
+  database, with the postings' indexes built once afterwards.
 
 Numbers come from ranges the random generators never use (customer ``C0…``, account
 bodies below 100,000,000), continuing after the highest one already there, so running it
@@ -30,7 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Customer, Transaction, User, utcnow
+from vaulta.models import Account, Customer, Posting, Transaction, User, utcnow
 from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
 from vaulta.models.customer import CUSTOMER_ACTIVE
 from vaulta.models.transaction import TX_DEPOSIT, TX_TRANSFER, TX_WITHDRAWAL
@@ -124,8 +127,11 @@ def bulk_seed(
         tx_rows = _transaction_rows(
             book, transactions, walk_seed, account_ids, system, admin_id, start
         )
+        last_before = s.scalar(sa.select(sa.func.coalesce(sa.func.max(Transaction.id), 0)))
         with loading(s, _table(Transaction)):
             write_rows(s, _table(Transaction), TRANSACTION_COLUMNS, tx_rows, batch_size, advance)
+        with loading(s, _table(Posting)):
+            s.execute(_postings_of_transactions_after(s), {"after": last_before})
         for index, currency in enumerate(CURRENCIES):
             s.execute(
                 sa.update(Account)
@@ -146,6 +152,22 @@ def bulk_seed(
             },
         )
     return BulkSeedResult(customers, len(account_ids), transactions, seed)
+
+
+def _postings_of_transactions_after(s: Session) -> sa.TextClause:
+    """``INSERT … SELECT`` of the two postings of every transaction after ``:after``,
+    dated by its booking time's UTC date."""
+    postgresql = s.get_bind().dialect.name == "postgresql"
+    day = "(created_at AT TIME ZONE 'UTC')::date" if postgresql else "date(created_at)"
+    legs = " UNION ALL ".join(
+        f"SELECT id, {account}, {sign}amount_minor, currency, {day}, created_at "  # noqa: S608 - ours
+        "FROM transactions WHERE id > :after"
+        for account, sign in (("debit_account_id", "-"), ("credit_account_id", ""))
+    )
+    return sa.text(
+        "INSERT INTO postings (transaction_id, account_id, amount_minor, currency, value_date, "
+        f"created_at) {legs}"
+    )
 
 
 def _ignore(_rows: int) -> None:

@@ -114,10 +114,10 @@ def _prepare_movement(s: Session, params: dict[str, Any], action: str) -> Prepar
     reference = _text(params, "reference", REFERENCE_MAX, required=False) or None
     _check_available(s, account)
     withdrawal = action == WITHDRAWAL
-    if withdrawal and account.balance_minor < amount:
+    if withdrawal and account.available_minor < amount:
         raise InsufficientFunds(
-            f"Insufficient funds: the balance of {account.number} is "
-            f"{format_amount(account.balance_minor, currency)}."
+            f"Insufficient funds: the available balance of {account.number} is "
+            f"{format_amount(account.available_minor, currency)}."
         )
     system_account(currency)  # created now (its own transaction), not while deciding
     shown = format_amount(amount, currency)
@@ -153,10 +153,10 @@ def _recheck_movement(s: Session, request: ChangeRequest, *, withdrawal: bool) -
     if account is None:
         raise NotFound("The account no longer exists.")
     _check_available(s, account)
-    if withdrawal and account.balance_minor < params["amount_minor"]:
+    if withdrawal and account.available_minor < params["amount_minor"]:
         raise InsufficientFunds(
-            f"Insufficient funds: the balance of {account.number} is now "
-            f"{format_amount(account.balance_minor, account.currency)}."
+            f"Insufficient funds: the available balance of {account.number} is now "
+            f"{format_amount(account.available_minor, account.currency)}."
         )
 
 
@@ -235,10 +235,10 @@ def _recheck_reversal(s: Session, request: ChangeRequest) -> None:
         _check_available(s, account)
     back_from = s.get(Account, original.credit_account_id)
     assert back_from is not None
-    if back_from.kind == KIND_CUSTOMER and back_from.balance_minor < original.amount_minor:
+    if back_from.kind == KIND_CUSTOMER and back_from.available_minor < original.amount_minor:
         raise InsufficientFunds(
-            f"Insufficient funds: the balance of {back_from.number} is now "
-            f"{format_amount(back_from.balance_minor, back_from.currency)}."
+            f"Insufficient funds: the available balance of {back_from.number} is now "
+            f"{format_amount(back_from.available_minor, back_from.currency)}."
         )
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 from sqlalchemy.engine import Connection
 
-from vaulta.models import Account, ChangeRequest, Payment, Transaction
+from vaulta.models import Account, ChangeRequest, Payment, Posting, Transaction
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.change_request import CR_APPROVED
 from vaulta.models.payment import PAYMENT_EXECUTED
@@ -29,27 +29,7 @@ def verify_ledger() -> list[str]:
 def ledger_problems(s: Connection) -> list[str]:
     """``verify_ledger``'s checks on a given connection, inside its transaction (an upgrade
     verifies the books it has changed before it commits)."""
-    problems: list[str] = []
-    credits = (
-        sa.select(Transaction.credit_account_id.label("account_id"), Transaction.amount_minor)
-        .union_all(
-            sa.select(Transaction.debit_account_id.label("account_id"), -Transaction.amount_minor)
-        )
-        .subquery()
-    )
-    movements = (
-        sa.select(credits.c.account_id, sa.func.sum(credits.c.amount_minor).label("net"))
-        .group_by(credits.c.account_id)
-        .subquery()
-    )
-    rows = s.execute(
-        sa.select(Account.number, Account.balance_minor, sa.func.coalesce(movements.c.net, 0))
-        .outerjoin(movements, movements.c.account_id == Account.id)
-        .where(Account.balance_minor != sa.func.coalesce(movements.c.net, 0))
-        .order_by(Account.id)
-    ).all()
-    for number, balance, net in rows:
-        problems.append(f"account {number}: stored balance {balance} != credits minus debits {net}")
+    problems = posting_problems(s)
     for currency, total in s.execute(
         sa.select(Account.currency, sa.func.sum(Account.balance_minor))
         .group_by(Account.currency)
@@ -65,11 +45,9 @@ def ledger_problems(s: Connection) -> list[str]:
         sa.select(Transaction.id)
         .join(debit, debit.id == Transaction.debit_account_id)
         .join(credit, credit.id == Transaction.credit_account_id)
-        .where(
-            sa.or_(debit.currency != Transaction.currency, credit.currency != Transaction.currency)
-        )
+        .where(debit.currency != Transaction.currency)
     ):
-        problems.append(f"transaction {tx_id}: currency differs from one of its accounts")
+        problems.append(f"transaction {tx_id}: currency differs from its from-account's")
     for (payment_id,) in s.execute(
         sa.select(Payment.id).where(
             Payment.status == PAYMENT_EXECUTED, Payment.transaction_id.is_(None)
@@ -83,6 +61,58 @@ def ledger_problems(s: Connection) -> list[str]:
     ):
         problems.append(f"payment {payment_id}: has a transaction but is not executed")
     return problems + change_request_problems(s) + hold_problems(s)
+
+
+def posting_problems(s: Connection) -> list[str]:
+    """The postings' invariants: every entry has two or more postings that sum to zero
+    per currency, each in its account's currency, and every account's stored balance is
+    the sum of its postings."""
+    problems: list[str] = []
+    counts = (
+        sa.select(Posting.transaction_id, sa.func.count().label("legs"))
+        .group_by(Posting.transaction_id)
+        .subquery()
+    )
+    for tx_id, legs in s.execute(
+        sa.select(Transaction.id, sa.func.coalesce(counts.c.legs, 0))
+        .outerjoin(counts, counts.c.transaction_id == Transaction.id)
+        .where(sa.func.coalesce(counts.c.legs, 0) < 2)
+        .order_by(Transaction.id)
+    ):
+        problems.append(f"transaction {tx_id}: {legs} posting(s), not two or more")
+    for tx_id, currency, total in s.execute(
+        sa.select(Posting.transaction_id, Posting.currency, sa.func.sum(Posting.amount_minor))
+        .group_by(Posting.transaction_id, Posting.currency)
+        .having(sa.func.sum(Posting.amount_minor) != 0)
+        .order_by(Posting.transaction_id, Posting.currency)
+    ):
+        problems.append(f"transaction {tx_id}: its {currency} postings sum to {total}, not zero")
+    for posting_id, tx_id, currency, number, account_currency in s.execute(
+        sa.select(
+            Posting.id, Posting.transaction_id, Posting.currency, Account.number, Account.currency
+        )
+        .join(Account, Account.id == Posting.account_id)
+        .where(Posting.currency != Account.currency)
+        .order_by(Posting.id)
+    ):
+        problems.append(
+            f"posting {posting_id} (transaction {tx_id}): {currency} on account {number} "
+            f"in {account_currency}"
+        )
+    sums = (
+        sa.select(Posting.account_id, sa.func.sum(Posting.amount_minor).label("net"))
+        .group_by(Posting.account_id)
+        .subquery()
+    )
+    net = sa.func.coalesce(sums.c.net, 0)
+    for number, balance, total in s.execute(
+        sa.select(Account.number, Account.balance_minor, net)
+        .outerjoin(sums, sums.c.account_id == Account.id)
+        .where(Account.balance_minor != net)
+        .order_by(Account.id)
+    ):
+        problems.append(f"account {number}: stored balance {balance} != sum of postings {total}")
+    return problems
 
 
 # The key a change request's posting carries (vaulta/services/changes/ledger_actions.py).

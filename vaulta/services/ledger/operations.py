@@ -3,6 +3,8 @@ on it: deposits, withdrawals, transfers and reversals, each in its own transacti
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -29,8 +31,10 @@ def post(
     reference: str | None = None,
     reverses_id: int | None = None,
     idempotency_key: str | None = None,
+    value_date: date | None = None,
 ) -> Transaction:
-    """Post one transaction inside the caller's write transaction (no commit here)."""
+    """Post one transaction inside the caller's write transaction (no commit here); its
+    postings carry ``value_date`` (today UTC when None)."""
     _check_arguments(debit_account_id, credit_account_id, amount_minor, kind, description)
     accounts = lock_accounts(s, debit_account_id, credit_account_id)
     if idempotency_key:
@@ -60,6 +64,7 @@ def post(
         reference=reference,
         reverses_id=reverses_id,
         idempotency_key=idempotency_key,
+        value_date=value_date,
     )
     tx = s.get(Transaction, tx_id)
     assert tx is not None
@@ -105,6 +110,7 @@ def deposit(
     description: str,
     reference: str | None = None,
     idempotency_key: str | None = None,
+    value_date: date | None = None,
 ) -> Transaction:
     """Money enters the bank: debit the currency's system account, credit the customer."""
     source = system_account(account.currency)
@@ -117,6 +123,7 @@ def deposit(
         description=description,
         actor=actor,
         reference=reference,
+        value_date=value_date,
     )
 
 
@@ -128,6 +135,7 @@ def withdraw(
     description: str,
     reference: str | None = None,
     idempotency_key: str | None = None,
+    value_date: date | None = None,
 ) -> Transaction:
     """Money leaves the bank: debit the customer, credit the currency's system account."""
     sink = system_account(account.currency)
@@ -140,6 +148,7 @@ def withdraw(
         description=description,
         actor=actor,
         reference=reference,
+        value_date=value_date,
     )
 
 

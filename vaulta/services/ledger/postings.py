@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Transaction
+from vaulta.models import Account, Posting, Transaction, utcnow
 from vaulta.models.account import ACCOUNT_ACTIVE, KIND_CUSTOMER
 from vaulta.models.transaction import TRANSACTION_KINDS
 from vaulta.money import format_amount
@@ -35,6 +36,7 @@ DESCRIPTION_MAX = 200
 
 ACCOUNTS = Account.__table__
 TRANSACTIONS = Transaction.__table__
+POSTINGS = Posting.__table__
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ class LockedAccount:
     currency: str
     status: str
     balance_minor: int
+    held_minor: int = 0  # the account's active holds (vaulta/services/ledger/holds.py)
+
+    @property
+    def available_minor(self) -> int:
+        """The balance less active holds: what a debit may take."""
+        return self.balance_minor - self.held_minor
 
 
 # Built once: Core statements with bound parameters compile once and are cached.
@@ -58,12 +66,14 @@ _LOCK = (
         ACCOUNTS.c.currency,
         ACCOUNTS.c.status,
         ACCOUNTS.c.balance_minor,
+        ACCOUNTS.c.held_minor,
     )
     .where(ACCOUNTS.c.id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(ACCOUNTS.c.id)
     .with_for_update()
 )
 _INSERT_MANY = sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id, sort_by_parameter_order=True)
+_INSERT_POSTINGS = sa.insert(POSTINGS)
 _ADD = (
     sa.update(ACCOUNTS)
     .where(ACCOUNTS.c.id == sa.bindparam("account_id"))
@@ -113,12 +123,32 @@ def _check_move(debit: LockedAccount, credit: LockedAccount, amount_minor: int) 
             field="amount",
         )
     for account in (debit, credit):
-        if account.status != ACCOUNT_ACTIVE:
-            raise AccountNotAvailable(f"Account {account.number} is {account.status}.")
-    if debit.kind == KIND_CUSTOMER and debit.balance_minor < amount_minor:
+        check_usable(account)
+    check_debit(debit, amount_minor)
+
+
+def check_usable(account: LockedAccount) -> None:
+    """Refuse an account that cannot take part in a posting (frozen, closed)."""
+    if account.status != ACCOUNT_ACTIVE:
+        raise AccountNotAvailable(f"Account {account.number} is {account.status}.")
+
+
+def check_debit(account: LockedAccount, amount_minor: int) -> None:
+    """Refuse to take ``amount_minor`` (> 0) from ``account`` (read under its lock) when
+    its funds do not cover it. The one funds check of the ledger: ``move``,
+    ``move_many`` and ``post_entry`` all call it, and so does placing a hold. System
+    accounts may go below zero. A customer account's funds are its available balance: the
+    balance less its active holds (``held_minor``, read with the lock; a capture passes
+    the account with its own hold already taken off)."""
+    if account.kind == KIND_CUSTOMER and account.available_minor < amount_minor:
+        held = (
+            f" ({format_amount(account.held_minor, account.currency)} held)"
+            if account.held_minor
+            else ""
+        )
         raise InsufficientFunds(
-            f"Insufficient funds: the balance of {debit.number} is "
-            f"{format_amount(debit.balance_minor, debit.currency)}."
+            f"Insufficient funds: the available balance of {account.number} is "
+            f"{format_amount(account.available_minor, account.currency)}{held}."
         )
 
 
@@ -184,8 +214,12 @@ def move(
     follow_up: FollowUp | None = None,
     transaction_id: int | None = None,
     also_emit: Callable[[int], dict[str, object] | list[dict[str, object]]] | None = None,
+    value_date: date | None = None,
 ) -> int:
     """Move money between two accounts the caller has locked; the new transaction's id.
+
+    Its two postings (the debit's negative, the credit's positive) carry ``value_date``
+    (today UTC when None).
 
     Every check comes before the first write, so a refusal (a DomainError) leaves the
     caller's transaction as it was. The movement's audit event is recorded together with
@@ -218,7 +252,9 @@ def move(
     if s.new:
         s.flush()
     mark_pending(s)
-    tx_id = write_movement(s.connection(), row, follow_up=follow_up, outbox=outbox)
+    tx_id = write_movement(
+        s.connection(), row, follow_up=follow_up, outbox=outbox, value_date=value_date
+    )
     audit.record_all(s, events(tx_id))
     return tx_id
 
@@ -265,13 +301,15 @@ def move_many(
     *,
     actor_id: int | None,
     also_record: Callable[[int, int], audit.Event] | None = None,
+    value_date: date | None = None,
 ) -> list[int | DomainError]:
     """Post several movements between accounts the caller has locked, in order.
 
     Each is checked against the balances the ones before it left, exactly as if they
     were posted one by one; a refused one posts nothing and its error takes its place in
     the result (the others' transaction ids). The writes are one INSERT of every
-    transaction, one balance UPDATE per account, one audit INSERT (each movement's
+    transaction, one INSERT of their postings (on ``value_date``, today UTC when None),
+    one balance UPDATE per account, one audit INSERT (each movement's
     event, plus ``also_record(index, transaction_id)`` when given) and one outbox INSERT
     (each movement's ``transaction.posted``).
     """
@@ -301,7 +339,29 @@ def move_many(
         | {"idempotency_key": None}
         for _index, m, description, debit, credit in accepted
     ]
+    booked_at = utcnow()
+    for row in rows:
+        row["created_at"] = booked_at
     tx_ids = conn.execute(_INSERT_MANY, rows).scalars().all()
+    day = value_date or booked_at.date()
+    conn.execute(
+        _INSERT_POSTINGS,
+        [
+            {
+                "transaction_id": tx_id,
+                "account_id": account_id,
+                "amount_minor": amount,
+                "currency": row["currency"],
+                "value_date": day,
+                "created_at": booked_at,
+            }
+            for row, tx_id in zip(rows, tx_ids, strict=True)
+            for account_id, amount in (
+                (row["debit_account_id"], -row["amount_minor"]),  # type: ignore[operator]
+                (row["credit_account_id"], row["amount_minor"]),
+            )
+        ],
+    )
     changes = {
         account_id: balances[account_id] - account.balance_minor
         for account_id, account in accounts.items()

@@ -1,16 +1,16 @@
-"""Writing one checked movement: its transaction row, both balances, its business events
-(the outbox, vaulta/services/events) and the caller's follow-up write (the payment it
-executes), in as few statements as the database allows.
+"""Writing one checked movement: its transaction row, its two postings, both balances,
+its business events (the outbox, vaulta/services/events) and the caller's follow-up write
+(the payment it executes), in as few statements as the database allows.
 
 The transaction's id goes into the follow-up (and the caller's audit events), so it comes
 first: reserved by the statement that locked the accounts (``RESERVE_TRANSACTION_ID``,
 PostgreSQL only), or returned by the transaction's ``INSERT``. Then:
 
-- PostgreSQL: the balances, the outbox events and the follow-up (and the transaction
-  itself, when its id was reserved) are one statement, each a data-modifying ``WITH``
-  clause. Such clauses run exactly once and to completion, in the statement's
-  transaction; they touch different rows, so none needs to see another's. Foreign keys
-  are checked at the end of the statement, when the transaction row is there.
+- PostgreSQL: the balances, the two postings, the outbox events and the follow-up (and
+  the transaction itself, when its id was reserved) are one statement, each a
+  data-modifying ``WITH`` clause. Such clauses run exactly once and to completion, in the
+  statement's transaction; they touch different rows, so none needs to see another's.
+  Foreign keys are checked at the end of the statement, when the transaction row is there.
 - SQLite has no data-modifying ``WITH`` and no sequences: the same writes go one
   statement at a time.
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -33,12 +34,22 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from vaulta.models import Account, OutboxEvent, Transaction, utcnow
+from vaulta.models import Account, OutboxEvent, Posting, Transaction, utcnow
+from vaulta.models.base import UTCDateTime
 
 ACCOUNTS = Account.__table__
 TRANSACTIONS = Transaction.__table__
 OUTBOX = OutboxEvent.__table__
 OUTBOX_COLUMNS = ("public_id", "type", "occurred_at", "payload")
+POSTINGS = Posting.__table__
+POSTING_COLUMNS = (
+    "transaction_id",
+    "account_id",
+    "amount_minor",
+    "currency",
+    "value_date",
+    "created_at",
+)
 
 TRANSACTION_COLUMNS = (
     "id",
@@ -110,9 +121,12 @@ def write_movement(
     *,
     follow_up: FollowUp | None = None,
     outbox: Callable[[int], Sequence[Mapping[str, object]]] | None = None,
+    value_date: date | None = None,
 ) -> int:
-    """Insert the transaction ``row``, move both balances, insert the outbox rows
-    (``events.event_row``) that ``outbox(transaction_id)`` returns and run ``follow_up``.
+    """Insert the transaction ``row`` and its two postings (debit negative, credit
+    positive, on ``value_date``: today UTC when None), move both balances, insert the
+    outbox rows (``events.event_row``) that ``outbox(transaction_id)`` returns and run
+    ``follow_up``.
 
     ``row["id"]`` is the id reserved for it (``RESERVE_TRANSACTION_ID``) or None. Returns
     the new transaction's id. The balance update must change exactly two rows; anything
@@ -120,6 +134,8 @@ def write_movement(
     """
     postgresql = conn.dialect.name == "postgresql"
     reserved = row.get("id") if postgresql else None
+    booked_at = utcnow()
+    row = {**row, "created_at": booked_at}
     if reserved is None:
         tx_id: int = conn.execute(
             INSERT_TRANSACTION, {k: v for k, v in row.items() if k != "id"}
@@ -131,16 +147,16 @@ def write_movement(
         "credit": row["credit_account_id"],
         "amount": row["amount_minor"],
     }
+    legs = _posting_params(tx_id, row, booked_at, value_date or booked_at.date())
     outbox_rows = [] if outbox is None else list(outbox(tx_id))
     follow = {}
     if follow_up is not None:
         given = {**follow_up.params, "new_transaction_id": tx_id}
         follow = {k: given[k] for k in bind_names(follow_up.statement) if k in given}
     if postgresql:
-        params = dict(balances) | follow
+        params = dict(balances) | follow | legs
         if reserved is not None:
             params |= {f"t_{key}": row.get(key) for key in TRANSACTION_COLUMNS}
-            params["t_created_at"] = utcnow()
         for i, outbox_row in enumerate(outbox_rows):
             params |= {f"o{i}_{key}": outbox_row[key] for key in OUTBOX_COLUMNS}
         statement = _one_statement(
@@ -151,6 +167,7 @@ def write_movement(
         changed = conn.execute(statement, params).scalar_one()
     else:
         changed = conn.execute(MOVE_BALANCES, balances).rowcount
+        conn.execute(INSERT_POSTINGS, _posting_rows(balances | legs))
         if outbox_rows:
             conn.execute(sa.insert(OUTBOX), outbox_rows)
         if follow_up is not None:
@@ -160,14 +177,64 @@ def write_movement(
     return tx_id
 
 
+def _posting_params(
+    tx_id: int, row: Mapping[str, object], booked_at: datetime, value_date: date
+) -> dict[str, object]:
+    """The bound parameters of the two postings (``debit``, ``credit`` and ``amount``
+    are the balance update's)."""
+    return {
+        "p_transaction_id": tx_id,
+        "p_currency": row["currency"],
+        "p_value_date": value_date,
+        "p_booked_at": booked_at,
+    }
+
+
+def _posting_rows(legs: Mapping[str, object]) -> list[dict[str, object]]:
+    """SQLite: the two postings as rows (the same values as ``_postings_insert``)."""
+    amount = int(legs["amount"])  # type: ignore[call-overload]
+    common = {
+        "transaction_id": legs["p_transaction_id"],
+        "currency": legs["p_currency"],
+        "value_date": legs["p_value_date"],
+        "created_at": legs["p_booked_at"],
+    }
+    return [
+        common | {"account_id": legs["debit"], "amount_minor": -amount},
+        common | {"account_id": legs["credit"], "amount_minor": amount},
+    ]
+
+
+INSERT_POSTINGS = sa.insert(POSTINGS)
+
+
+def _postings_insert() -> sa.Insert:
+    """PostgreSQL: ``INSERT … SELECT`` of the debit's (negative) and the credit's
+    (positive) posting, from the balance update's parameters."""
+    amount = sa.bindparam("amount", type_=sa.BigInteger())
+    legs = [
+        sa.select(
+            sa.bindparam("p_transaction_id", type_=sa.Integer()),
+            sa.bindparam(account, type_=sa.Integer()),
+            signed,
+            sa.bindparam("p_currency", type_=sa.String(3)),
+            sa.bindparam("p_value_date", type_=sa.Date()),
+            sa.bindparam("p_booked_at", type_=UTCDateTime()),
+        )
+        for account, signed in (("debit", -amount), ("credit", amount))
+    ]
+    return sa.insert(POSTINGS).from_select(list(POSTING_COLUMNS), sa.union_all(*legs))
+
+
 @lru_cache(maxsize=32)
 def _one_statement(follow_up: sa.Update | None, *, inserts: bool, outbox: int = 0) -> sa.Select:
-    """PostgreSQL: the transaction (when ``inserts``: its id was reserved), the balances,
-    ``outbox`` business events and the follow-up as one statement that returns how many
-    balances changed. Built once per shape (bound parameters only), so SQLAlchemy
-    compiles it once and psycopg prepares it."""
+    """PostgreSQL: the transaction (when ``inserts``: its id was reserved), its postings,
+    the balances, ``outbox`` business events and the follow-up as one statement that
+    returns how many balances changed. Built once per shape (bound parameters only), so
+    SQLAlchemy compiles it once and psycopg prepares it."""
     balances = MOVE_BALANCES.returning(ACCOUNTS.c.id).cte("moved_balances")
     statement = sa.select(sa.func.count()).select_from(balances)
+    statement = statement.add_cte(_postings_insert().cte("new_postings"))
     if inserts:
         values = {
             c: sa.bindparam(f"t_{c}", type_=TRANSACTIONS.c[c].type) for c in TRANSACTION_COLUMNS
@@ -177,7 +244,7 @@ def _one_statement(follow_up: sa.Update | None, *, inserts: bool, outbox: int = 
         statement = statement.add_cte(_outbox_insert(outbox).cte("outbox_rows"))
     if follow_up is not None:
         statement = statement.add_cte(follow_up.cte("follow_up"))
-    written = [ACCOUNTS, OUTBOX, TRANSACTIONS]
+    written = [ACCOUNTS, OUTBOX, POSTINGS, TRANSACTIONS]
     if follow_up is not None:
         written.append(follow_up.table)  # type: ignore[arg-type]
     clashes = bind_names(statement) & {c.key for table in written for c in table.columns}
