@@ -103,6 +103,10 @@ ACCESS: dict[str, str] = {
     "api.reject_change_request": API,
     "api.request_deposit": API,
     "api.request_withdrawal": API,
+    "api.list_holds": API,
+    "api.request_hold": API,
+    "api.request_capture": API,
+    "api.request_release": API,
 }
 ALL_STAFF = {"admin", "approver", "teller", "auditor"}
 READERS = {"approver", "teller", "auditor"}  # the bank's customers, accounts, ledger, payments
@@ -312,6 +316,7 @@ def url_for_rule(rule: Rule, world: World) -> str:
             "request_id": world.request_id,
             "batch_id": world.batch_id,
             "order_id": world.standing_order_id,
+            "hold_id": world.hold_id,
             "user_id": world.teller.id,
             "name": "default",
         }[argument]
