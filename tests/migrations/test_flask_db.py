@@ -109,11 +109,15 @@ def test_offline_sql_for_postgresql_needs_no_database(run: Callable[..., str]) -
     for revision in REVISIONS:
         assert f"version_num='{revision}'" in sql or f"VALUES ('{revision}')" in sql
     # No reflection: the only SELECTs are the data fills the database runs itself
-    # (0f3ce6a1fb07's loop as one PL/pgSQL block, 3f1c0a7e5b21's INSERT … SELECT).
+    # (0f3ce6a1fb07's loop as one PL/pgSQL block, 3f1c0a7e5b21's INSERT … SELECT,
+    # 5ac63abdd2e9's postings as one INSERT … SELECT offline).
     chain_fill = re.compile(r"DO \$chain\$.*?\$chain\$", re.DOTALL)
     assert len(chain_fill.findall(sql)) == 1
     rest = chain_fill.sub("", sql).replace("(SELECT min(", "")
     rest = rest.replace("INSERT INTO user_roles (user_id, role, granted_at) SELECT", "")
+    postings_fill = re.compile(r"INSERT INTO postings \(.*?;", re.DOTALL)
+    assert len(postings_fill.findall(rest)) == 1
+    rest = postings_fill.sub("", rest)
     # 1f93857819a3: the holds of payments pending at upgrade, and the accounts' held_minor.
     rest = re.sub(r"INSERT INTO holds .*?;", "", rest, flags=re.DOTALL)
     rest = re.sub(r"UPDATE accounts SET held_minor = .*?;", "", rest, flags=re.DOTALL)

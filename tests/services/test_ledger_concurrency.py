@@ -26,6 +26,7 @@ from vaulta.services import ledger
 from vaulta.services.banking import accounts
 from vaulta.services.errors import Conflict, InsufficientFunds
 from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.unit_of_work import write_transaction
 
 THREADS = 8
 
@@ -240,3 +241,31 @@ def test_sqlite_loses_no_update(sqlite_app: Flask) -> None:
 
 def test_sqlite_concurrent_spending_never_overdraws(sqlite_app: Flask) -> None:
     overdraw_from_one_account(sqlite_app, 4, 400)
+
+
+def test_concurrent_multi_leg_entries_never_overdraw_nor_deadlock(pg_app: Flask) -> None:
+    """Three-leg entries (``post_entry``) over the same accounts, listed in different
+    orders: every leg's account is locked in ascending id order, each debit is checked
+    under the lock, so exactly the affordable ones post and none deadlocks."""
+    admin_id, (payer, payee, fees) = setup_accounts(1_000, 0, 0)
+
+    def pay(i: int) -> int:
+        legs = [ledger.Leg(payer, -300), ledger.Leg(payee, 250), ledger.Leg(fees, 50)]
+        with write_transaction() as s:
+            return ledger.post_entry(
+                s,
+                legs if i % 2 else legs[::-1],
+                kind="payment",
+                description="With a fee",
+                actor_id=admin_id,
+                from_account_id=payer,
+                to_account_id=payee,
+                principal_minor=250,
+            )
+
+    results = in_threads(pg_app, THREADS, pay)
+    posted = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, InsufficientFunds)]
+    assert (len(posted), len(refused)) == (3, THREADS - 3), results
+    assert (balance(payer), balance(payee), balance(fees)) == (100, 750, 150)
+    assert verify_ledger() == []

@@ -286,3 +286,38 @@ def test_verify_ledger_finds_a_posting_in_another_currency(app: Flask, admin: Us
         f"(transaction {tx.id}): USD on account {account.number} in EUR" in p for p in problems
     )
     assert f"transaction {tx.id}: its USD postings sum to 700, not zero" in problems
+
+
+def test_reversing_a_multi_leg_entry_reverses_every_leg(app: Flask, admin: User) -> None:
+    payer = factories.make_account(factories.make_customer(), "EUR", 10_000)
+    payee = factories.make_account(factories.make_customer(), "EUR")
+    bank = accounts.system_account("EUR")
+    bank_before = balance(bank)
+    with write_transaction() as s:
+        tx_id = post_entry(
+            s,
+            [Leg(payer.id, -5_150), Leg(payee.id, 5_000), Leg(bank.id, 150)],
+            kind="payment",
+            description="Invoice 8 with fee",
+            actor_id=admin.id,
+            from_account_id=payer.id,
+            to_account_id=payee.id,
+            principal_minor=5_000,
+        )
+    reversal = ledger.reverse(tx_id, actor=admin, reason="Sent twice")
+    assert reversal.reverses_id == tx_id
+    assert (reversal.debit_account_id, reversal.credit_account_id, reversal.amount_minor) == (
+        payee.id,
+        payer.id,
+        5_000,
+    )
+    today = utcnow().date()
+    assert _postings(reversal.id) == sorted(
+        [
+            (payer.id, 5_150, "EUR", today),
+            (payee.id, -5_000, "EUR", today),
+            (bank.id, -150, "EUR", today),
+        ]
+    )
+    assert (balance(payer), balance(payee), balance(bank)) == (10_000, 0, bank_before)
+    assert verify_ledger() == []

@@ -1,9 +1,12 @@
 """A Hypothesis state machine over the ledger, on SQLite and PostgreSQL.
 
-Deposits, withdrawals, transfers (with idempotency keys sometimes) and reversals run
-through vaulta.services.ledger, refused ones included (bad amounts, insufficient funds,
-mixed currencies, reversing twice, reversing a reversal). A model keeps the expected
-balances; after every step every invariant of the books is checked against the database.
+Deposits (some backdated: value dates), withdrawals, transfers (with idempotency keys
+sometimes), multi-leg entries (``post_entry``: a payment with its fee, some unbalanced)
+and reversals (of multi-leg entries too) run through vaulta.services.ledger, refused ones
+included (bad amounts, insufficient funds, mixed currencies, unbalanced legs, reversing
+twice, reversing a reversal). A model keeps the expected balances and each account's
+postings per value date; after every step every invariant of the books is checked
+against the database.
 Each example works on fresh accounts, so examples share the database without truncating.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -31,13 +35,15 @@ from hypothesis.stateful import (
 from tests import factories
 from tests.helpers import count_rows
 from vaulta.extensions import db
-from vaulta.models import Account, AuditEvent, Transaction, User
+from vaulta.models import Account, AuditEvent, Posting, Transaction, User, utcnow
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.transaction import TX_REVERSAL
 from vaulta.services import ledger
 from vaulta.services.banking import accounts
 from vaulta.services.errors import Conflict, DomainError, InsufficientFunds, InvalidInput
+from vaulta.services.ledger import Leg, post_entry
 from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.unit_of_work import write_transaction
 
 CURRENCIES = ("EUR", "EUR", "EUR", "EUR", "USD")  # the accounts of each example
 ACCOUNT = st.integers(0, len(CURRENCIES) - 1)
@@ -61,6 +67,7 @@ class Posted:
     credit: int
     amount: int
     kind: str
+    legs: tuple[tuple[int, int], ...] = ()
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -85,6 +92,8 @@ class LedgerMachine(RuleBasedStateMachine):
             ).all()
         )
         self.transactions = count_rows(Transaction)
+        self.postings = count_rows(Posting)
+        self.by_day = self.stored_by_day()
         self.audit_events = count_rows(AuditEvent)
         self.reversed: set[int] = set()
         self.keys: dict[str, Posted] = {}
@@ -111,8 +120,12 @@ class LedgerMachine(RuleBasedStateMachine):
         kind: str,
         call: Callable[[], Transaction],
         refusal: type[DomainError] | None = None,
+        legs: list[tuple[int, int]] | None = None,
+        day: date | None = None,
     ) -> Any:
-        """Run ``call``; expect the model's refusal or apply the posting to the model."""
+        """Run ``call``; expect the model's refusal or apply the entry to the model: its
+        ``legs`` (account, signed amount; by default the debit's ``-amount`` and the
+        credit's ``+amount``) on ``day`` (today by default)."""
         refusal = refusal or self.refusal(debit, credit, amount)
         event(f"{kind}: {refusal.__name__ if refusal else 'posted'}")
         if refusal is not None:
@@ -125,11 +138,24 @@ class LedgerMachine(RuleBasedStateMachine):
             credit,
             amount,
         )
-        self.expected[debit] -= amount
-        self.expected[credit] += amount
+        legs = legs or [(debit, -amount), (credit, amount)]
+        day = day or utcnow().date()
+        for account_id, change in legs:
+            self.expected[account_id] += change
+            self.by_day[(account_id, day)] = self.by_day.get((account_id, day), 0) + change
         self.transactions += 1
+        self.postings += len(legs)
         self.audit_events += 1
-        return Posted(tx.id, debit, credit, amount, kind)
+        return Posted(tx.id, debit, credit, amount, kind, tuple(legs))
+
+    def stored_by_day(self) -> dict[tuple[int, date], int]:
+        """The postings of the example's accounts, summed per account and value date."""
+        rows = db.session.execute(
+            sa.select(Posting.account_id, Posting.value_date, sa.func.sum(Posting.amount_minor))
+            .where(Posting.account_id.in_(self.currency))
+            .group_by(Posting.account_id, Posting.value_date)
+        ).all()
+        return {(account_id, day): total for account_id, day, total in rows}
 
     def account(self, index: int) -> Account:
         account = db.session.get(Account, self.ids[index])
@@ -159,6 +185,64 @@ class LedgerMachine(RuleBasedStateMachine):
             "withdrawal",
             lambda: ledger.withdraw(account, amount, actor=self.actor, description="ATM"),
         )
+
+    @rule(target=posted, index=ACCOUNT, amount=st.integers(1, 5_000), back=st.integers(0, 5))
+    def backdated_deposit(self, index: int, amount: int, back: int) -> Any:
+        """A deposit whose value date is ``back`` days before today."""
+        account = self.account(index)
+        day = utcnow().date() - timedelta(days=back)
+        return self.attempt(
+            self.system[account.currency],
+            account.id,
+            amount,
+            "deposit",
+            lambda: ledger.deposit(
+                account, amount, actor=self.actor, description="Backdated", value_date=day
+            ),
+            day=day,
+        )
+
+    @rule(
+        target=posted,
+        source=ACCOUNT,
+        offset=OTHER,
+        amount=AMOUNT,
+        fee=st.one_of(st.integers(1, 300), st.just(0)),
+        skew=st.sampled_from([0, 0, 0, 1]),
+    )
+    def pay_with_fee(self, source: int, offset: int, amount: int, fee: int, skew: int) -> Any:
+        """A three-leg entry: the source pays ``amount + fee``, the target receives
+        ``amount``, the bank's account ``fee - skew`` (unbalanced when ``skew``)."""
+        a = self.ids[source]
+        b = self.ids[(source + offset) % len(CURRENCIES)]
+        bank = self.system[self.currency[a]]
+        legs = [(a, -(amount + fee)), (b, amount), (bank, fee - skew)]
+
+        def call() -> Transaction:
+            with write_transaction() as s:
+                tx_id = post_entry(
+                    s,
+                    [Leg(account_id, change) for account_id, change in legs],
+                    kind="payment",
+                    description="Invoice with fee",
+                    actor_id=self.actor_id,
+                    from_account_id=a,
+                    to_account_id=b,
+                    principal_minor=amount,
+                )
+            tx = db.session.get(Transaction, tx_id)
+            assert tx is not None
+            return tx
+
+        refusal: type[DomainError] | None = None
+        too_large = max(abs(amount), abs(amount + fee)) > self.max_amount
+        if amount <= 0 or a == b or fee == 0 or skew or too_large:
+            refusal = InvalidInput
+        elif self.currency[a] != self.currency[b]:
+            refusal = InvalidInput  # does not balance per currency
+        elif self.expected[a] < amount + fee:
+            refusal = InsufficientFunds
+        return self.attempt(a, b, amount, "payment", call, refusal=refusal, legs=legs)
 
     @rule(target=posted, source=ACCOUNT, offset=OTHER, amount=AMOUNT)
     def transfer(self, source: int, offset: int, amount: int) -> Any:
@@ -207,6 +291,7 @@ class LedgerMachine(RuleBasedStateMachine):
             TX_REVERSAL,
             lambda: ledger.reverse(original.id, actor=self.actor, reason="Mistake"),
             refusal=refusal,
+            legs=[(account_id, -change) for account_id, change in original.legs],
         )
         if isinstance(posted, Posted):
             self.reversed.add(original.id)
@@ -233,8 +318,12 @@ class LedgerMachine(RuleBasedStateMachine):
             Account.kind == KIND_CUSTOMER, Account.balance_minor < 0
         )
         assert db.session.scalars(negative).all() == []
-        # Refused operations left nothing behind: no transaction, no audit event.
+        # Every account's postings per value date are the model's.
+        stored_days = {k: v for k, v in self.stored_by_day().items() if v}
+        assert stored_days == {k: v for k, v in self.by_day.items() if v}
+        # Refused operations left nothing behind: no transaction, posting or audit event.
         assert count_rows(Transaction) == self.transactions
+        assert count_rows(Posting) == self.postings
         assert count_rows(AuditEvent) == self.audit_events
         db.session.commit()
 

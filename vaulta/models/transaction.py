@@ -1,4 +1,9 @@
-"""Ledger transactions: each row debits one account and credits another (double entry)."""
+"""Ledger transactions: the header of a journal entry (ledger v2).
+
+Its legs are its postings (vaulta/models/posting.py), the truth for balances. The header's
+debit and credit accounts and amount are the entry's principal movement: "from", "to",
+the amount in the from-account's currency (for a plain movement, its only one).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ TRANSACTION_KINDS = (TX_DEPOSIT, TX_WITHDRAWAL, TX_TRANSFER, TX_PAYMENT, TX_REVE
 
 
 class Transaction(CreatedAtMixin, Base):
-    """A posted movement of money. Posted rows are never edited or deleted."""
+    """A posted entry's header. Posted rows are never edited or deleted."""
 
     __tablename__ = "transactions"
     __table_args__ = (

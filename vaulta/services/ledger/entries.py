@@ -62,6 +62,7 @@ def post_entry(
     idempotency_key: str | None = None,
     also_record: Callable[[int], audit.Event] | None = None,
     also_emit: Callable[[int], dict[str, object] | list[dict[str, object]]] | None = None,
+    reverses_id: int | None = None,
 ) -> int:
     """Post one entry of ``legs`` in the caller's write transaction; its transaction id.
 
@@ -74,7 +75,8 @@ def post_entry(
     when None) and every balance change are written, the audit event
     ``transaction.<kind>`` (plus ``also_record(transaction_id)``) recorded and
     ``transaction.posted`` (plus ``also_emit(transaction_id)``) emitted. A refusal (a
-    DomainError) writes nothing.
+    DomainError) writes nothing. ``reverses_id`` links a reversal to its original
+    (``ledger.reverse`` of a multi-leg entry).
     """
     description = _check_arguments(
         from_account_id, to_account_id, principal_minor, kind, description
@@ -110,7 +112,7 @@ def post_entry(
             "kind": kind,
             "description": description,
             "reference": reference,
-            "reverses_id": None,
+            "reverses_id": reverses_id,
             "created_by_id": actor_id,
             "idempotency_key": idempotency_key,
             "created_at": booked_at,
@@ -141,6 +143,7 @@ def post_entry(
         "credit": accounts[to_account_id].number,
         "description": description,
         "value_date": day.isoformat(),
+        "reverses_id": reverses_id,
         "legs": [
             {
                 "account": accounts[leg.account_id].number,
@@ -163,6 +166,7 @@ def post_entry(
             credit_account=accounts[to_account_id].number,
             description=description,
             reference=reference,
+            reverses_id=reverses_id,
         ),
     )
     extra = [] if also_emit is None else also_emit(tx_id)

@@ -8,12 +8,13 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Transaction, User
+from vaulta.models import Account, Posting, Transaction, User
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.transaction import TX_DEPOSIT, TX_REVERSAL, TX_TRANSFER, TX_WITHDRAWAL
 from vaulta.services.audit.recording import actor_id
 from vaulta.services.banking.accounts import system_account
 from vaulta.services.errors import Conflict, InvalidInput, NotFound
+from vaulta.services.ledger.entries import Leg, post_entry
 from vaulta.services.ledger.postings import DESCRIPTION_MAX, _check_arguments, lock_accounts, move
 from vaulta.services.unit_of_work import session, write_transaction
 from vaulta.text import display_problem
@@ -178,7 +179,8 @@ def transfer(
 
 
 def reverse(transaction_id: int, *, actor: User, reason: str) -> Transaction:
-    """Post the opposite of a transaction, once, linked to it."""
+    """Post the opposite of a transaction, once, linked to it: every one of its legs
+    (a multi-leg entry is reversed by the opposite multi-leg entry)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Give a reason for the reversal.", field="reason")
@@ -198,6 +200,33 @@ def reverse(transaction_id: int, *, actor: User, reason: str) -> Transaction:
             )
             if already is not None:
                 raise Conflict("This transaction has already been reversed.")
+            legs = s.execute(
+                sa.select(Posting.account_id, Posting.amount_minor)
+                .where(Posting.transaction_id == original.id)
+                .order_by(Posting.id)
+            ).all()
+            if len(legs) > 2:
+                # The principal goes back from what the to-account received (its currency).
+                received = sum(
+                    amount
+                    for account_id, amount in legs
+                    if account_id == original.credit_account_id and amount > 0
+                )
+                tx_id = post_entry(
+                    s,
+                    [Leg(account_id, -amount) for account_id, amount in legs],
+                    kind=TX_REVERSAL,
+                    description=f"Reversal of #{original.id}: {reason}"[:DESCRIPTION_MAX],
+                    actor_id=actor_id(actor),
+                    reference=original.reference,
+                    from_account_id=original.credit_account_id,
+                    to_account_id=original.debit_account_id,
+                    principal_minor=received or original.amount_minor,
+                    reverses_id=original.id,
+                )
+                reversal = s.get(Transaction, tx_id)
+                assert reversal is not None
+                return reversal
             return post(
                 s,
                 debit_account_id=original.credit_account_id,
