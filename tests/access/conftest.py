@@ -25,6 +25,7 @@ from vaulta.services import standing_orders
 from vaulta.services.changes import change_requests
 from vaulta.services.exports import export_jobs
 from vaulta.services.identity import api_keys
+from vaulta.services.ledger import holds
 from vaulta.services.payments.payment_creation import PaymentOrder
 from vaulta.services.webhooks import dispatch, endpoints
 
@@ -49,6 +50,7 @@ class World:
     batch_id: int  # a pending payment file's batch (payments.batch) made by the teller
     customer_batch_id: int  # a pending payment file's batch the customer uploaded
     standing_order_id: int  # the customer's, paying the other customer monthly
+    hold_id: int  # an active hold on the customer's account
 
     def user(self, role: str) -> User | None:
         return {
@@ -150,4 +152,7 @@ def world(app: Flask, tmp_path: Path) -> World:
         batch.id,
         customer_batch.id,
         standing_order.id,
+        holds.place(
+            account.id, 100, reason="Walk", expires_at=utcnow() + timedelta(days=1), actor=admin
+        ),
     )

@@ -118,6 +118,10 @@ ACCESS: dict[str, str] = {
     "api.request_daily_limit": API,
     "api.create_fx_quote": API,
     "api.create_conversion": API,
+    "api.list_holds": API,
+    "api.request_hold": API,
+    "api.request_capture": API,
+    "api.request_release": API,
 }
 ALL_STAFF = {"admin", "approver", "teller", "auditor"}
 READERS = {"approver", "teller", "auditor"}  # the bank's customers, accounts, ledger, payments
@@ -330,6 +334,7 @@ def url_for_rule(rule: Rule, world: World) -> str:
             "request_id": world.request_id,
             "batch_id": world.batch_id,
             "order_id": world.standing_order_id,
+            "hold_id": world.hold_id,
             "user_id": world.teller.id,
             "name": "default",
             "customer_number": "C00000001",

@@ -127,6 +127,9 @@ def test_offline_sql_for_postgresql_needs_no_database(run: Callable[..., str]) -
         flags=re.DOTALL,
     )
     rest = rest.replace("INSERT INTO figure_counters (name, shard, value) SELECT", "")
+    # 1f93857819a3: the holds of payments pending at upgrade, and the accounts' held_minor.
+    rest = re.sub(r"INSERT INTO holds .*?;", "", rest, flags=re.DOTALL)
+    rest = re.sub(r"UPDATE accounts SET held_minor = .*?;", "", rest, flags=re.DOTALL)
     rest = re.sub(r"SELECT set_config\('[a-z_.]*statement_timeout'.*?;", "", rest, flags=re.DOTALL)
     assert "SELECT" not in rest
     down = run(app, "db", "downgrade", f"{HEAD}:base", "--sql")

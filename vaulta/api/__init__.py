@@ -52,6 +52,7 @@ from vaulta.api import (  # noqa: E402,F401
     balance_routes,
     change_routes,
     fx_routes,
+    hold_routes,
     limit_routes,
     routes,
     standing_order_routes,

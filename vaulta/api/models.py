@@ -251,6 +251,14 @@ class Account(Shape):
     overdraft_limit_minor: Annotated[
         int, Field(description="minor units the balance may go below zero (0: none)")
     ]
+    available_minor: Annotated[
+        int,
+        Field(
+            description="minor units: the balance less active holds plus the overdraft "
+            "limit (what may be spent)"
+        ),
+    ]
+    held_minor: Annotated[int, Field(description="minor units reserved by active holds")]
     status: Literal[ACCOUNT_STATUSES]  # type: ignore[valid-type]
     opened_at: Timestamp
     closed_at: Timestamp | None
@@ -262,6 +270,8 @@ class Account(Shape):
             currency=account.currency,
             balance_minor=account.balance_minor,
             overdraft_limit_minor=account.overdraft_limit_minor,
+            available_minor=account.available_minor,
+            held_minor=account.held_minor,
             status=account.status,
             opened_at=account.opened_at,
             closed_at=account.closed_at,

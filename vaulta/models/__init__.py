@@ -10,6 +10,7 @@ from vaulta.models.event import OutboxEvent
 from vaulta.models.export_job import ExportJob
 from vaulta.models.figure_counter import FigureCounter
 from vaulta.models.fx import FxConversion, FxQuote, FxRate
+from vaulta.models.hold import Hold
 from vaulta.models.maintenance import MaintenanceMode
 from vaulta.models.notification import Notification
 from vaulta.models.payment import Payment
@@ -42,6 +43,7 @@ __all__ = [
     "FxConversion",
     "FxQuote",
     "FxRate",
+    "Hold",
     "MaintenanceMode",
     "MonthlyStatement",
     "Notification",

@@ -79,6 +79,7 @@ class Account(Base):
             name="overdraft_limit_valid",
         ),
         sa.CheckConstraint("length(currency) = 3", name="currency_code"),
+        sa.CheckConstraint("held_minor >= 0", name="held_not_negative"),
         # One system account per currency: money entering and leaving the bank.
         sa.Index(
             "uq_accounts_system_currency",
@@ -108,11 +109,18 @@ class Account(Base):
     overdraft_limit_minor: Mapped[int] = mapped_column(
         sa.BigInteger, default=0, server_default=sa.text("0")
     )
+    # The sum of the account's active holds (vaulta/models/hold.py), kept with them.
+    held_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     status: Mapped[str] = mapped_column(sa.String(16), default=ACCOUNT_ACTIVE)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 
     customer: Mapped[Customer | None] = relationship(back_populates="accounts")
+
+    @property
+    def available_minor(self) -> int:
+        """What a debit may use: the balance less active holds plus the overdraft limit."""
+        return self.balance_minor - self.held_minor + self.overdraft_limit_minor
 
     @property
     def is_system(self) -> bool:

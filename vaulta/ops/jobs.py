@@ -4,8 +4,9 @@ Periodic jobs replace cron: deliver webhooks (every minute, and a second after a
 that wrote events; the same run makes the customers' payment notifications, then sends
 them), send notifications (every minute), remind approvers of payments and change requests
 waiting longer than APPROVAL_REMINDER_HOURS (every 15 minutes, once per payment or request),
-expire payments and change
-requests (every 5 minutes), purge stored idempotency responses (hourly), verify the ledger
+expire payments, change requests and holds
+(every 5 minutes: ``EXPIRY_PERIOD``, what verify-ledger lets a hold outlive its expiry by),
+purge stored idempotency responses (hourly), verify the ledger
 (nightly at 02:30 UTC) and the audit log's hash chain (02:45 UTC; admins are mailed when
 either finds a problem), issue last month's statements (daily at 01:15 UTC: the work is on
 the 1st, later runs catch up; vaulta/ops/statements.py) and purge expired export files
@@ -31,6 +32,7 @@ from vaulta.ops import statements
 from vaulta.services import api_idempotency, notifications, standing_orders
 from vaulta.services.audit.verification import verify_chain
 from vaulta.services.changes import change_requests
+from vaulta.services.ledger import holds
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments import expiry
@@ -61,6 +63,7 @@ class Jobs:
     run_export: Any
     purge_exports: Any
     run_standing_orders: Any
+    expire_holds: Any
 
 
 def deliver_webhooks_now() -> int:
@@ -80,6 +83,11 @@ def remind_approvers_now() -> int:
 
 def expire_payments_now() -> int:
     return expiry.expire_due()
+
+
+def expire_holds_now() -> int:
+    """Release (as expired) the holds past their expiry; payments' holds end with them."""
+    return holds.expire_due()
 
 
 def expire_change_requests_now() -> int:
@@ -169,6 +177,9 @@ def register(huey: Huey, app: Flask) -> Jobs:
     expire_payments = huey.periodic_task(crontab(minute="*/5"), name="vaulta.expire_payments")(
         in_app("expire_payments", expire_payments_now)
     )
+    expire_holds = huey.periodic_task(crontab(minute="*/5"), name="vaulta.expire_holds")(
+        in_app("expire_holds", expire_holds_now)
+    )
     expire_changes = huey.periodic_task(
         crontab(minute="*/5"), name="vaulta.expire_change_requests"
     )(in_app("expire_change_requests", expire_change_requests_now))
@@ -229,6 +240,7 @@ def register(huey: Huey, app: Flask) -> Jobs:
         run_export,
         purge_exports,
         run_orders,
+        expire_holds,
     )
 
 

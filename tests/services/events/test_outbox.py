@@ -142,6 +142,9 @@ def test_payment_lifecycle_events(
     approvals.approve(executed.id, actor=approver)
     approvals.reject(rejected.id, actor=approver, reason="Looks wrong")
     everything = _events(start)
+    holds = [e.type for e in everything if e.type.startswith("hold.")]
+    assert holds == ["hold.placed", "hold.placed", "hold.captured", "hold.released"]
+    everything = [e for e in everything if not e.type.startswith("hold.")]
     found = [e for e in everything if not e.type.startswith("change_request.")]
     # Each payment in the queue is a change request: created with it, decided with it.
     requests = [(e.type, e.payload["status"]) for e in everything if e not in found]
@@ -183,6 +186,9 @@ def test_expiry_cancel_and_batch_events(
     assert expiry.expire_due(now=utcnow() + timedelta(days=30), payment_id=old.id) == 1
     bulk_decisions.decide_many([p.id for p in batch], actor=approver, action="approve")
     everything = _events(start)
+    holds = [e.type for e in everything if e.type.startswith("hold.")]
+    assert holds == ["hold.released", "hold.expired", "hold.captured", "hold.captured"]
+    everything = [e for e in everything if not e.type.startswith("hold.")]
     found = [e for e in everything if not e.type.startswith("change_request.")]
     decided = [e.payload["decision"] for e in everything if e not in found]
     assert decided == ["cancel", "expire", "approve", "approve"]

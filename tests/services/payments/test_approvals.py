@@ -12,7 +12,7 @@ from tests.services.payments.factories import backdate_expiry, make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, Payment, Transaction, User
 from vaulta.services.banking import accounts
-from vaulta.services.errors import Conflict, Forbidden, InvalidInput
+from vaulta.services.errors import Conflict, Forbidden, InsufficientFunds, InvalidInput
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.payments import approval_queue, approvals, bulk_decisions
 from vaulta.services.payments.approval_queue import QueueFilter
@@ -54,21 +54,16 @@ def test_external_beneficiaries_settle_to_the_system_account(
     assert verify_ledger() == []
 
 
-def test_insufficient_funds_fail_the_payment_and_post_nothing(
+def test_a_payment_beyond_the_available_balance_is_refused_at_confirmation(
     customer_user: User, approver: User, source: Account, target: Account
 ) -> None:
-    payment = make_payment(customer_user, source, to=target, amount="1000.01")
-    done = approvals.approve(payment.id, actor=approver)
-    assert done.status == "failed"
-    assert "Insufficient funds" in (done.failure_reason or "")
-    assert done.transaction_id is None
-    stored = db.session.get(Payment, payment.id)
+    """Its hold would overdraw the account: refused when confirmed, not at approval."""
+    with pytest.raises(InsufficientFunds):
+        make_payment(customer_user, source, to=target, amount="1000.01")
+    stored = db.session.scalar(sa.select(Payment).order_by(Payment.id.desc()))
     assert stored is not None
-    assert (stored.status, stored.failure_reason) == ("failed", done.failure_reason)
-    assert (stored.transaction_id, stored.decided_by_id) == (None, approver.id)
-    assert stored.admin_approved_by == approver.id
+    assert (stored.status, stored.transaction_id) == ("awaiting_confirmation", None)
     assert (balance(source), balance(target)) == (100_000, 0)
-    assert "payment.fail" in audit_actions("payment", payment.id)
     assert verify_ledger() == []
 
 
@@ -165,10 +160,13 @@ def test_an_expired_payment_is_marked_on_access_and_cannot_be_approved(
 def test_bulk_reports_each_row(
     app: Flask, customer_user: User, approver: User, source: Account, target: Account
 ) -> None:
-    app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 99_900
+    app.config["APPROVAL_STEP_UP_THRESHOLD_MINOR"] = 60_000
     ok = make_payment(customer_user, source, to=target, amount="10.00")
-    big = make_payment(customer_user, source, to=target, amount="999.00")
-    poor = make_payment(customer_user, source, to=target, amount="995.00")
+    big = make_payment(customer_user, source, to=target, amount="600.00")
+    frozen = factories.make_account(target.customer, "EUR")  # type: ignore[arg-type]
+    poor = make_payment(customer_user, source, to=frozen, amount="300.00")
+    db.session.execute(sa.update(Account).where(Account.id == frozen.id).values(status="frozen"))
+    db.session.commit()
     decided = make_payment(customer_user, source, to=target, amount="1.00")
     approvals.reject(decided.id, actor=approver, reason="No")
     results = bulk_decisions.decide_many(
@@ -181,7 +179,7 @@ def test_bulk_reports_each_row(
         (decided.id, False),
     ]
     assert "approval code" in results[1].message
-    assert "failed: Insufficient funds" in results[2].message
+    assert "failed: Account" in results[2].message
     assert "already decided" in results[3].message
     assert outbox() == []  # bulk never mails step-up codes
     rejected = bulk_decisions.decide_many(

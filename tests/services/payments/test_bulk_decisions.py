@@ -25,7 +25,12 @@ def test_a_batch_posts_in_order_against_running_balances(
 ) -> None:
     first = make_payment(customer_user, source, to=target, amount="600.00")
     second = make_payment(customer_user, source, to=target, amount="300.00")
-    too_much = make_payment(customer_user, source, to=target, amount="200.00")  # 100.00 left
+    # Holds refuse a payment beyond the available balance when it is made (test_holds.py):
+    # in a batch, a payment fails when its beneficiary was frozen meanwhile.
+    frozen = factories.make_account(factories.customer_of(customer_user), "EUR")
+    too_much = make_payment(customer_user, source, to=frozen, amount="40.00")
+    db.session.execute(sa.update(Account).where(Account.id == frozen.id).values(status="frozen"))
+    db.session.commit()
     external = make_payment(customer_user, source, amount="50.00")
     ids = [first.id, second.id, too_much.id, external.id]
     system = accounts.system_account("EUR")
@@ -37,7 +42,7 @@ def test_a_batch_posts_in_order_against_running_balances(
         (too_much.id, False),
         (external.id, True),
     ]
-    assert results[2].message.startswith("failed: Insufficient funds")
+    assert results[2].message.startswith("failed: Account")
     assert balance(source) == 100_000 - 60_000 - 30_000 - 5_000
     assert balance(target) == 90_000
     assert balance(system) == bank_before + 5_000  # the external payment leaves the bank

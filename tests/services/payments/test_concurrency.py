@@ -15,9 +15,9 @@ from tests.helpers import count_rows, mailed_code
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, ChangeDecision, Payment, Transaction, User
-from vaulta.services.errors import Conflict
+from vaulta.services.errors import Conflict, InsufficientFunds
 from vaulta.services.ledger.checks import verify_ledger
-from vaulta.services.payments import approvals
+from vaulta.services.payments import approvals, payment_requests
 
 pytestmark = pytest.mark.postgres_only
 
@@ -56,20 +56,39 @@ def test_sixteen_approvals_of_one_payment_post_once(pg_app: Flask) -> None:
 
 
 def test_eight_payments_beyond_the_balance_never_overdraw(pg_app: Flask) -> None:
+    """Eight 200.00 payments confirmed at once on 1,000.00: five get their holds, three are
+    refused (InsufficientFunds); approving the five at once spends exactly the balance."""
     customer_user, approver, source, target = _setup(100_000)
-    ids = [make_payment(customer_user, source, to=target, amount="200.00").id for _ in range(8)]
-    approver_id = approver.id
+    made = [
+        payment_requests.create_request(
+            actor=customer_user, from_account=source.number, amount="200.00",
+            reference="Invoice", to_account=target.number,
+        )
+        for _ in range(8)
+    ]  # fmt: skip
+    ids, codes = [p.id for p, _ in made], [code for _, code in made]
+    user_id, approver_id, source_id = customer_user.id, approver.id, source.id
     db.session.remove()
+
+    def confirm(i: int) -> str:
+        actor = db.session.get(User, user_id)
+        return payment_requests.confirm(ids[i], actor=actor, code=codes[i]).status  # type: ignore[arg-type]
+
+    confirmed = in_threads(pg_app, 8, confirm)
+    assert confirmed.count("pending_approval") == 5, confirmed
+    assert sum(isinstance(r, InsufficientFunds) for r in confirmed) == 3, confirmed
+    pending = [pid for pid, r in zip(ids, confirmed, strict=True) if r == "pending_approval"]
+    assert db.session.get(Account, source_id).held_minor == 100_000  # type: ignore[union-attr]
 
     def approve(i: int) -> str:
         actor = db.session.get(User, approver_id)
-        return approvals.approve(ids[i], actor=actor).status  # type: ignore[arg-type]
+        return approvals.approve(pending[i], actor=actor).status  # type: ignore[arg-type]
 
-    results = in_threads(pg_app, 8, approve)
-    assert sorted(map(str, results)) == ["executed"] * 5 + ["failed"] * 3
-    statuses = db.session.scalars(sa.select(Payment.status).where(Payment.id.in_(ids))).all()
-    assert sorted(statuses) == ["executed"] * 5 + ["failed"] * 3
-    assert db.session.get(Account, source.id).balance_minor == 0  # type: ignore[union-attr]
+    assert in_threads(pg_app, 5, approve) == ["executed"] * 5
+    db.session.rollback()
+    account = db.session.get(Account, source_id, populate_existing=True)
+    assert account is not None
+    assert (account.balance_minor, account.held_minor) == (0, 0)
     assert verify_ledger() == []
 
 

@@ -38,9 +38,12 @@ CASES = [(start, action, TABLE[start][action]) for start in PAYMENT_STATUSES for
 
 
 def _in_status(status: str, customer: User, approver: User, source: Account) -> Payment:
-    if status == FAILED:
-        payment = make_payment(customer, source, amount="5000.00")
-        return approvals.approve(payment.id, actor=approver)
+    if status == FAILED:  # its hold keeps the funds: a frozen account makes it fail
+        payment = make_payment(customer, source)
+        _set_status(source, "frozen")
+        failed = approvals.approve(payment.id, actor=approver)
+        _set_status(source, "active")
+        return failed
     payment = make_payment(customer, source, confirm=status != AWAITING)
     if status == EXECUTED:
         return approvals.approve(payment.id, actor=approver)
@@ -51,6 +54,11 @@ def _in_status(status: str, customer: User, approver: User, source: Account) -> 
     if status == EXPIRED:
         _expire(payment)
     return payment
+
+
+def _set_status(account: Account, status: str) -> None:
+    db.session.execute(sa.update(Account).where(Account.id == account.id).values(status=status))
+    db.session.commit()
 
 
 def _expire(payment: Payment) -> None:

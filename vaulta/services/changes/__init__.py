@@ -14,6 +14,7 @@ See docs/architecture.md "Change requests" and /INTERFACE.md of the w5-changes b
 from vaulta.services.changes import (  # noqa: F401
     banking_actions,
     conversion_action,
+    hold_actions,
     identity_actions,
     ledger_actions,
     limit_actions,

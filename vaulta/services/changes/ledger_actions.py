@@ -130,10 +130,10 @@ def _prepare_movement(s: Session, params: dict[str, Any], action: str) -> Prepar
     dated = value_date.isoformat() if value_date else None
     withdrawal = action == WITHDRAWAL
     _check_available(s, account, sending=withdrawal)
-    if withdrawal and account.balance_minor + account.overdraft_limit_minor < amount:
+    if withdrawal and account.available_minor < amount:
         raise InsufficientFunds(
-            f"Insufficient funds: the balance of {account.number} is "
-            f"{format_amount(account.balance_minor, currency)}."
+            f"Insufficient funds: the available balance of {account.number} is "
+            f"{format_amount(account.available_minor, currency)}."
         )
     system_account(currency)  # created now (its own transaction), not while deciding
     shown = format_amount(amount, currency)
@@ -177,13 +177,10 @@ def _recheck_movement(s: Session, request: ChangeRequest, *, withdrawal: bool) -
     if params.get("value_date"):
         _value_date(params["value_date"])  # days passed while it waited: still in the window?
     _check_available(s, account, sending=withdrawal)
-    if (
-        withdrawal
-        and account.balance_minor + account.overdraft_limit_minor < params["amount_minor"]
-    ):
+    if withdrawal and account.available_minor < params["amount_minor"]:
         raise InsufficientFunds(
-            f"Insufficient funds: the balance of {account.number} is now "
-            f"{format_amount(account.balance_minor, account.currency)}."
+            f"Insufficient funds: the available balance of {account.number} is now "
+            f"{format_amount(account.available_minor, account.currency)}."
         )
 
 
@@ -266,11 +263,10 @@ def _recheck_reversal(s: Session, request: ChangeRequest) -> None:
         _check_available(s, account, sending=sending)
     back_from = s.get(Account, original.credit_account_id)
     assert back_from is not None
-    funds = back_from.balance_minor + back_from.overdraft_limit_minor
-    if back_from.kind == KIND_CUSTOMER and funds < original.amount_minor:
+    if back_from.kind == KIND_CUSTOMER and back_from.available_minor < original.amount_minor:
         raise InsufficientFunds(
-            f"Insufficient funds: the balance of {back_from.number} is now "
-            f"{format_amount(back_from.balance_minor, back_from.currency)}."
+            f"Insufficient funds: the available balance of {back_from.number} is now "
+            f"{format_amount(back_from.available_minor, back_from.currency)}."
         )
 
 

@@ -66,7 +66,7 @@ def _send_code(request: ChangeRequest, *, actor: User) -> None:
 
 def _cancel(request: ChangeRequest, *, actor: User) -> None:
     """The maker (the customer, or the teller who entered it) withdraws the payment."""
-    from vaulta.services.payments import payment_changes
+    from vaulta.services.payments import payment_changes, payment_holds
 
     payment_id = _payment_id(request)
     now = utcnow()
@@ -83,10 +83,13 @@ def _cancel(request: ChangeRequest, *, actor: User) -> None:
             s, actor=actor, action="payment.cancel", object_type="payment", object_id=payment_id
         )
         events.emit_payment(s, "payment.cancelled", payment_id)
+        payment_holds.release(s, [payment_id], actor_id=actor.id)
         payment_changes.end_request(s, [payment_id], CR_CANCELLED, now)
 
 
 def _expired(s: Session, payment_ids: list[int], now: datetime) -> None:
+    from vaulta.services.payments import payment_holds
+
     for payment_id in payment_ids:
         moved = s.execute(
             sa.update(Payment)
@@ -99,6 +102,7 @@ def _expired(s: Session, payment_ids: list[int], now: datetime) -> None:
                 s, actor=None, action="payment.expire", object_type="payment", object_id=payment_id
             )
             events.emit_payment(s, "payment.expired", payment_id)
+            payment_holds.release(s, [payment_id], actor_id=None, expired=True)
 
 
 def _payment_id(request: ChangeRequest) -> int:

@@ -119,6 +119,15 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
         "priority": 0,
         "levels": 0,
         "roles_per_level": [],
+    },
+    {
+        "name": "hold-release",
+        "description": "Releasing a hold (it frees a customer's money): one approver, "
+        "one request at a time (never in bulk).",
+        "action": "ledger.hold.release",
+        "priority": 10,
+        "levels": 1,
+        "roles_per_level": [[STAFF_APPROVER]],
         "step_up_levels": [],
         "bulk_allowed": False,
     },

@@ -8,7 +8,7 @@ Amounts are integer minor units with their ISO currency, never floats.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +44,23 @@ class TransactionData(EventData):
     description: str
     reference: str | None = None
     reverses_id: int | None = None
+
+
+class HoldData(EventData):
+    """A hold on an account (``hold.placed``, ``.captured``, ``.released``, ``.expired``):
+    ``amount_minor`` reserved until captured (``captured_minor`` posted as
+    ``transaction_id``, the rest released), released or expired at ``expires_at``."""
+
+    id: int
+    account: str = Field(description="Account number the amount is held on.")
+    status: str = Field(description="active, captured, released or expired.")
+    amount_minor: int = Field(description="Integer minor units of the currency.")
+    currency: str = Field(min_length=3, max_length=3)
+    captured_minor: int = Field(0, description="Posted by the capture, minor units.")
+    reason: str
+    expires_at: datetime
+    payment_id: int | None = Field(None, description="The payment it reserves for, if any.")
+    transaction_id: int | None = Field(None, description="The capture's entry.")
 
 
 class AccountData(EventData):
@@ -184,6 +201,10 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "payment.expired": PaymentData,
     "payment.cancelled": PaymentData,
     "transaction.posted": TransactionData,
+    "hold.placed": HoldData,
+    "hold.captured": HoldData,
+    "hold.released": HoldData,
+    "hold.expired": HoldData,
     "account.opened": AccountData,
     "account.frozen": AccountData,
     "account.unfrozen": AccountData,

@@ -43,6 +43,9 @@ PERMISSIONS: dict[str, str] = {
     "ledger.deposit.request": "Deposit money into a customer's account",
     "ledger.withdrawal.request": "Withdraw money from a customer's account",
     "ledger.reversal.request": "Reverse a posted transaction",
+    "ledger.hold.place.request": "Place a hold on a customer's account",
+    "ledger.hold.capture.request": "Capture a hold (post the held amount, release the rest)",
+    "ledger.hold.release.request": "Release a hold",
     "payments.read": "See payments and the approval queue",
     "fx.read": "See the FX rates in force and their history",
     "payments.request": "Enter payments on a customer's behalf",
@@ -94,6 +97,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "ledger.deposit.request",
             "ledger.withdrawal.request",
             "ledger.reversal.request",
+            "ledger.hold.place.request",
+            "ledger.hold.capture.request",
+            "ledger.hold.release.request",
             "payments.request",
         }
     ),
@@ -123,7 +129,7 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     STAFF_ADMIN: "Runs the system: staff logins, roles, policies, system operations. "
     "Moves no money.",
     STAFF_APPROVER: "Decides change requests and payments made by others. Reads what it needs to.",
-    STAFF_TELLER: "Makes requests: customers, accounts, deposits, withdrawals, reversals, "
+    STAFF_TELLER: "Makes requests: customers, accounts, deposits, withdrawals, reversals, holds, "
     "payments on a customer's behalf.",
     STAFF_AUDITOR: "Reads everything, the audit log and exports included. Changes nothing.",
     ROLE_CUSTOMER: "A customer's own login: their accounts, payments, conversions and API keys.",

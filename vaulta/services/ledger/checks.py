@@ -11,6 +11,7 @@ from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.change_request import CR_APPROVED
 from vaulta.models.payment import PAYMENT_EXECUTED
 from vaulta.services.ledger.fx.checks import fx_problems
+from vaulta.services.ledger.hold_checks import hold_problems
 from vaulta.services.unit_of_work import snapshot
 
 # Change requests whose execution is one ledger entry.
@@ -69,7 +70,7 @@ def ledger_problems(s: Connection) -> list[str]:
         )
     ):
         problems.append(f"payment {payment_id}: has a transaction but is not executed")
-    return problems + fx_problems(s) + change_request_problems(s)
+    return problems + fx_problems(s) + change_request_problems(s) + hold_problems(s)
 
 
 def posting_problems(s: Connection) -> list[str]:

@@ -50,6 +50,12 @@ class LockedAccount:
     status: str
     balance_minor: int
     overdraft_limit_minor: int = 0  # a customer account may go down to minus this
+    held_minor: int = 0  # the account's active holds (vaulta/services/ledger/holds.py)
+
+    @property
+    def available_minor(self) -> int:
+        """What a debit may take: the balance less active holds plus the overdraft limit."""
+        return self.balance_minor - self.held_minor + self.overdraft_limit_minor
 
 
 # Built once: Core statements with bound parameters compile once and are cached.
@@ -62,6 +68,7 @@ _LOCK = (
         ACCOUNTS.c.status,
         ACCOUNTS.c.balance_minor,
         ACCOUNTS.c.overdraft_limit_minor,
+        ACCOUNTS.c.held_minor,
     )
     .where(ACCOUNTS.c.id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(ACCOUNTS.c.id)
@@ -139,19 +146,24 @@ def check_credit(account: LockedAccount) -> None:
 def check_debit(account: LockedAccount, amount_minor: int) -> None:
     """Refuse to take ``amount_minor`` (> 0) from ``account`` (read under its lock) when it
     is debit-blocked (or frozen, closed) or its funds do not cover it. The one funds check
-    of the ledger: ``move``, ``move_many`` and ``post_entry`` all call it. A customer
-    account's funds are its balance plus its overdraft limit (it may go down to minus the
-    limit, never further); system accounts may go below zero."""
+    of the ledger: ``move``, ``move_many`` and ``post_entry`` all call it, and so does
+    placing a hold. System accounts may go below zero. A customer account's funds are its
+    available balance: the balance less its active holds (``held_minor``, read with the
+    lock; a capture passes the account with its own hold already taken off) plus its
+    overdraft limit (it may go down to minus the limit, never further)."""
     if problem := refusal(account.number, account.status, sending=True):
         raise AccountNotAvailable(problem)
-    limit = account.overdraft_limit_minor
-    if account.kind == KIND_CUSTOMER and account.balance_minor + limit < amount_minor:
-        overdraft = (
-            f" and its overdraft limit {format_amount(limit, account.currency)}" if limit else ""
+    if account.kind == KIND_CUSTOMER and account.available_minor < amount_minor:
+        held = (
+            f", {format_amount(account.held_minor, account.currency)} held"
+            if account.held_minor
+            else ""
         )
+        limit = account.overdraft_limit_minor
+        overdraft = f", overdraft limit {format_amount(limit, account.currency)}" if limit else ""
         raise InsufficientFunds(
-            f"Insufficient funds: the balance of {account.number} is "
-            f"{format_amount(account.balance_minor, account.currency)}{overdraft}."
+            f"Insufficient funds: the available balance of {account.number} is "
+            f"{format_amount(account.available_minor, account.currency)}{held}{overdraft}."
         )
 
 

@@ -31,7 +31,7 @@ from vaulta.services.changes import request_state
 from vaulta.services.changes.policies import PAYMENT_ACTION
 from vaulta.services.errors import DomainError, InvalidInput
 from vaulta.services.identity import permissions
-from vaulta.services.payments import daily_limit, payment_changes
+from vaulta.services.payments import daily_limit, payment_changes, payment_holds
 from vaulta.services.payments.approvals import DECIDE, StepUpRequired, approve, reject
 from vaulta.services.payments.payment_changes import CR, DECISIONS
 from vaulta.services.payments.payment_execution import (
@@ -316,6 +316,9 @@ def _post(
         for row, destination in zip(claimed, destinations, strict=True)
         if row.id not in over_limit
     ]
+    # The payments' holds are taken off for their postings, then captured or released.
+    held = payment_holds.active(s, [row.id for row in claimed])
+    accounts = payment_holds.without_holds(accounts, held.values())
     moves = [
         ledger.Move(
             debit_account_id=row.from_account_id,
@@ -360,6 +363,15 @@ def _post(
         conn.execute(_SET_FAILED, failed)
         audit.record_all(s, audits)
     events.emit_rows(s, conn, outbox)
+    payment_holds.settle_locked(
+        s,
+        held,
+        {
+            row.id: None if isinstance(outcome, DomainError) else outcome
+            for row, outcome in zip(claimed, outcomes, strict=True)
+        },
+        actor_id=actor_id,
+    )
     return {row.id: outcome for row, outcome in zip(claimed, outcomes, strict=True)}
 
 

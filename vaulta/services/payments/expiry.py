@@ -15,7 +15,7 @@ from vaulta.models.payment import (
 )
 from vaulta.services import audit, events
 from vaulta.services.maintenance import UnderMaintenance
-from vaulta.services.payments import payment_changes
+from vaulta.services.payments import payment_changes, payment_holds
 from vaulta.services.unit_of_work import session, write_transaction
 
 
@@ -53,6 +53,7 @@ def _expire(ids: list[int], now: datetime) -> int:
                     s, actor=None, action="payment.expire", object_type="payment", object_id=pid
                 )
                 events.emit_payment(s, "payment.expired", pid)
+                payment_holds.release(s, [pid], actor_id=None, expired=True)
                 payment_changes.end_request(s, [pid], CR_EXPIRED, now)
     return expired
 

@@ -59,7 +59,7 @@ from vaulta.services.changes.policies import PAYMENT_ACTION, Facts
 from vaulta.services.errors import Conflict, Forbidden, NotFound
 from vaulta.services.events.payloads import ChangeRequestData
 from vaulta.services.identity import permissions
-from vaulta.services.payments import payment_execution
+from vaulta.services.payments import payment_execution, payment_holds
 from vaulta.services.payments.payment_execution import Decision
 from vaulta.services.unit_of_work import session, write_transaction
 
@@ -527,6 +527,7 @@ def reject_locked(s: Session, payment_id: int, actor: User, reason: str, now: da
     )
     if moved.rowcount != 1:
         raise Conflict(f"Payment #{payment_id} was already decided by someone else.")
+    payment_holds.release(s, [payment_id], actor_id=actor_id)
     details = {
         "action": PAYMENT_ACTION,
         "policy_id": row.policy_id,

@@ -27,7 +27,13 @@ from vaulta.models import Account, Payment, User
 from vaulta.models.payment import PAYMENT_AWAITING, PAYMENT_PENDING
 from vaulta.services import audit, events
 from vaulta.services.errors import InvalidInput
-from vaulta.services.payments import daily_limit, iban, payment_changes, payment_fields
+from vaulta.services.payments import (
+    daily_limit,
+    iban,
+    payment_changes,
+    payment_fields,
+    payment_holds,
+)
 
 
 @dataclass(frozen=True)
@@ -189,5 +195,13 @@ def add_payment(
     )
     events.emit(s, "payment.created", events.PaymentData.model_validate(payment))
     if confirmed and decided_by_request is None:  # in the queue: decided as a change request
+        payment_holds.hold_for(
+            s,
+            payment.id,
+            checked.source.id,
+            checked.amount_minor,
+            expires_at=payment.expires_at,
+            actor_id=actor.id,
+        )
         payment_changes.open_request(s, payment.id, now=now)
     return payment

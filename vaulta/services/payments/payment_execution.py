@@ -31,7 +31,7 @@ from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, events, ledger
 from vaulta.services.errors import AccountNotAvailable, DomainError, InsufficientFunds, InvalidInput
 from vaulta.services.ledger.writes import RESERVE_TRANSACTION_ID, FollowUp
-from vaulta.services.payments import daily_limit
+from vaulta.services.payments import daily_limit, payment_holds
 from vaulta.services.unit_of_work import write_transaction
 
 # Test-only (tests/scaleout): seconds to hold the execution transaction open before commit,
@@ -109,6 +109,7 @@ _LOCK = (
         ACCOUNTS.c.status.label("account_status"),
         ACCOUNTS.c.balance_minor.label("account_balance_minor"),
         ACCOUNTS.c.overdraft_limit_minor.label("account_overdraft_limit_minor"),
+        ACCOUNTS.c.held_minor.label("account_held_minor"),
         RESERVE_TRANSACTION_ID.label("transaction_id"),
     )
     .join_from(PAYMENTS, ACCOUNTS, ACCOUNTS.c.id.in_([PAYMENTS.c.from_account_id, _DESTINATION]))
@@ -203,6 +204,7 @@ def _locked(row: sa.Row[Any]) -> ledger.LockedAccount:
         row.account_status,
         row.account_balance_minor,
         row.account_overdraft_limit_minor,
+        held_minor=row.account_held_minor,
     )
 
 
@@ -238,6 +240,9 @@ def _execute(
 ) -> Decision:
     """Post the locked payment with its update, or on refusal record its failure."""
     payment_id, actor_id = params["payment_id"], params["approver_id"]
+    # Its hold (if any) is taken off the account for the posting, then captured or released.
+    held = payment_holds.active(s, [payment_id])
+    accounts = payment_holds.without_holds(accounts, held.values())
     details: dict[str, object] = {
         "amount_minor": claimed.amount_minor,
         "currency": claimed.currency,
@@ -291,7 +296,9 @@ def _execute(
             details=details | {"reason": err.message},
         )
         events.emit_payment(s, "payment.failed", payment_id, reason=err.message)
+        payment_holds.settle_locked(s, held, {payment_id: None}, actor_id=actor_id)
         return Decision(payment_id, PAYMENT_FAILED, failure_reason=err.message)
+    payment_holds.settle_locked(s, held, {payment_id: tx_id}, actor_id=actor_id)
     return Decision(payment_id, PAYMENT_EXECUTED, transaction_id=tx_id)
 
 

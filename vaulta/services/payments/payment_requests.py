@@ -25,7 +25,7 @@ from vaulta.money import format_amount
 from vaulta.services import audit, events
 from vaulta.services.errors import Conflict, Forbidden, InvalidInput
 from vaulta.services.identity import otp
-from vaulta.services.payments import payment_changes, payment_queries
+from vaulta.services.payments import payment_changes, payment_holds, payment_queries
 from vaulta.services.payments.payment_creation import (
     PaymentOrder,
     add_payment,
@@ -154,6 +154,14 @@ def confirm(payment_id: int, *, actor: User, code: str) -> Payment:
             expires_at=expiry_from(now),
         )
         audit.record(s, actor=actor, action="payment.confirm", **_object(payment))
+        payment_holds.hold_for(
+            s,
+            payment.id,
+            payment.from_account_id,
+            payment.amount_minor,
+            expires_at=expiry_from(now),
+            actor_id=actor.id,
+        )
         payment_changes.open_request(s, payment.id, now=now)
     return payment_queries.load(payment.id)
 
@@ -172,6 +180,7 @@ def cancel(payment_id: int, *, actor: User) -> Payment:
         if moved.rowcount != 1:
             raise Conflict("This payment can no longer be cancelled: it was already decided.")
         audit.record(s, actor=actor, action="payment.cancel", **_object(payment))
+        payment_holds.release(s, [payment.id], actor_id=actor.id)
         payment_changes.end_request(s, [payment.id], CR_CANCELLED, now)
         events.emit_payment(s, "payment.cancelled", payment.id)
     return payment_queries.load(payment.id)
