@@ -20,6 +20,7 @@ from vaulta.services.errors import DomainError
 from vaulta.services.identity import api_keys, users
 from vaulta.services.identity.users import clean_staff_roles
 from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.ledger.fx import quote_purge
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments.expiry import expire_due
 from vaulta.services.reports import statement_archive
@@ -216,6 +217,15 @@ def purge_idempotency_keys_command() -> None:
     hours = int(current_app.config["API_IDEMPOTENCY_RETENTION_HOURS"])
     deleted = api_idempotency.purge_older_than(timedelta(hours=hours))
     click.echo(f"Deleted {deleted} stored idempotency response(s) older than {hours} h.")
+
+
+@vaulta_cli.command("purge-fx-quotes")
+def purge_fx_quotes_command() -> None:
+    """Delete FX quotes expired more than FX_QUOTE_RETENTION_HOURS ago that nothing
+    references (no conversion, no pending change request); the hourly job does the same."""
+    hours = int(current_app.config["FX_QUOTE_RETENTION_HOURS"])
+    deleted = quote_purge.purge_expired(timedelta(hours=hours))
+    click.echo(f"Deleted {deleted} FX quote(s) expired more than {hours} h ago.")
 
 
 @vaulta_cli.command("issue-statements")

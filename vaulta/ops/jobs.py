@@ -5,7 +5,8 @@ that wrote events; the same run makes the customers' payment notifications, then
 them), send notifications (every minute), remind approvers of payments and change requests
 waiting longer than APPROVAL_REMINDER_HOURS (every 15 minutes, once per payment or request),
 expire payments and change
-requests (every 5 minutes), purge stored idempotency responses (hourly), verify the ledger
+requests (every 5 minutes), purge stored idempotency responses and expired FX quotes nothing
+references (hourly; vaulta/services/ledger/fx/quote_purge.py), verify the ledger
 (nightly at 02:30 UTC) and the audit log's hash chain (02:45 UTC; admins are mailed when
 either finds a problem), issue last month's statements (daily at 01:15 UTC: the work is on
 the 1st, later runs catch up; vaulta/ops/statements.py) and purge expired export files
@@ -32,6 +33,7 @@ from vaulta.services import api_idempotency, notifications, standing_orders
 from vaulta.services.audit.verification import verify_chain
 from vaulta.services.changes import change_requests
 from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.ledger.fx import quote_purge
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments import expiry
 from vaulta.services.webhooks import backlog, dispatch
@@ -88,8 +90,13 @@ def expire_change_requests_now() -> int:
 
 
 def purge_idempotency_keys_now() -> int:
+    """The hourly purge: stored idempotency responses older than
+    API_IDEMPOTENCY_RETENTION_HOURS, then FX quotes expired for FX_QUOTE_RETENTION_HOURS
+    that nothing references; how many rows went."""
     hours = current_app.config["API_IDEMPOTENCY_RETENTION_HOURS"]
-    return api_idempotency.purge_older_than(timedelta(hours=hours))
+    purged = api_idempotency.purge_older_than(timedelta(hours=hours))
+    quote_hours = current_app.config["FX_QUOTE_RETENTION_HOURS"]
+    return purged + quote_purge.purge_expired(timedelta(hours=quote_hours))
 
 
 def verify_ledger_now() -> list[str]:
