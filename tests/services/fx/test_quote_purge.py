@@ -15,6 +15,7 @@ from flask import Flask
 from tests.services.fx.support import load_rates, two_accounts
 from vaulta.extensions import db
 from vaulta.models import Account, FxQuote, User, utcnow
+from vaulta.models.base import clock_set_to
 from vaulta.models.user import STAFF_APPROVER
 from vaulta.services.changes import change_requests, policies
 from vaulta.services.ledger.fx import quote_purge, quotes
@@ -129,3 +130,19 @@ def test_the_purge_reads_quotes_through_an_index(
                 for table in ("fx_quotes", "fx_conversions", "change_requests"):
                     assert f"SCAN {table}\n" not in plan + "\n", plan
                     assert f"SCAN {table} " not in plan, plan
+
+
+def test_the_command_purges_with_the_configured_retention(app: Flask, customer_user: User) -> None:
+    load_rates()
+    eur, usd = two_accounts(customer_user)
+    with clock_set_to(utcnow() - timedelta(hours=8)):
+        old = _quote(customer_user, eur, usd)
+    fresh = _quote(customer_user, eur, usd)
+    runner = app.test_cli_runner()
+    kept = runner.invoke(args=["vaulta", "purge-fx-quotes"])
+    assert "Deleted 0 FX quote(s) expired more than 24 h ago." in kept.output
+    app.config["FX_QUOTE_RETENTION_HOURS"] = 6
+    purged = runner.invoke(args=["vaulta", "purge-fx-quotes"])
+    assert "Deleted 1 FX quote(s) expired more than 6 h ago." in purged.output
+    assert _left() == {fresh}
+    assert old != fresh
