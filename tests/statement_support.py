@@ -15,6 +15,7 @@ from vaulta.models.base import clock_set_to
 from vaulta.models.transaction import TX_DEPOSIT
 from vaulta.services import ledger
 from vaulta.services.banking import accounts
+from vaulta.services.reports import statement_archive
 from vaulta.services.unit_of_work import write_transaction
 
 
@@ -67,3 +68,15 @@ def pdf_pages(pdf: bytes) -> list[str]:
 
 def day_after(day: date) -> date:
     return day + timedelta(days=1)
+
+
+def backdating_open(month: date) -> datetime:
+    """09:00 UTC on the first day after ``month``: the month is over, but entries may still
+    be dated into it (its statement is provisional)."""
+    return at(statement_archive.next_month(month), 9)
+
+
+def backdating_closed(month: date) -> datetime:
+    """00:05 UTC on the day ``month``'s backdating window closes (LEDGER_BACKDATE_DAYS after
+    it): its statement is final and kept."""
+    return datetime.combine(statement_archive.window_closes(month), time(0, 5), tzinfo=UTC)

@@ -199,3 +199,14 @@ def test_the_backdating_window_comes_from_the_environment(monkeypatch: pytest.Mo
     monkeypatch.setenv("LEDGER_BACKDATE_DAYS", "-1")
     with pytest.raises(ConfigError, match="LEDGER_BACKDATE_DAYS"):
         create_app("testing")
+
+
+def test_the_fx_quote_retention_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert create_app("testing").config["FX_QUOTE_RETENTION_HOURS"] == 24
+    monkeypatch.setenv("FX_QUOTE_RETENTION_HOURS", "6")
+    assert create_app("testing").config["FX_QUOTE_RETENTION_HOURS"] == 6
+    monkeypatch.setenv("FX_QUOTE_RETENTION_HOURS", "0")
+    with pytest.raises(ConfigError, match="FX_QUOTE_RETENTION_HOURS"):
+        create_app("testing")

@@ -20,6 +20,7 @@ from vaulta.services.errors import DomainError
 from vaulta.services.identity import api_keys, users
 from vaulta.services.identity.users import clean_staff_roles
 from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.ledger.fx import quote_purge
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments.expiry import expire_due
 from vaulta.services.reports import statement_archive
@@ -218,17 +219,35 @@ def purge_idempotency_keys_command() -> None:
     click.echo(f"Deleted {deleted} stored idempotency response(s) older than {hours} h.")
 
 
+@vaulta_cli.command("purge-fx-quotes")
+def purge_fx_quotes_command() -> None:
+    """Delete FX quotes expired more than FX_QUOTE_RETENTION_HOURS ago that nothing
+    references (no conversion, no pending change request); the hourly job does the same."""
+    hours = int(current_app.config["FX_QUOTE_RETENTION_HOURS"])
+    deleted = quote_purge.purge_expired(timedelta(hours=hours))
+    click.echo(f"Deleted {deleted} FX quote(s) expired more than {hours} h ago.")
+
+
 @vaulta_cli.command("issue-statements")
 @click.option("--month", default=None, help="YYYY-MM (default: last month).")
 def issue_statements_command(month: str | None) -> None:
     """Issue a month's PDF statement for every open customer account still without one (what
-    the monthly job does; again at any time: the kept ones stay)."""
+    the monthly job does; again at any time: the kept ones stay). The default month is the
+    newest whose backdating window (LEDGER_BACKDATE_DAYS) has closed; a month still open
+    to backdating is refused."""
     try:
-        first = statement_archive.parse_month(month) if month else statements.last_month()
+        first = statement_archive.parse_month(month) if month else statements.due_month()
     except DomainError:
         raise click.BadParameter("give the month as YYYY-MM", param_hint="--month") from None
     if first > statements.last_month():
         raise click.BadParameter("only a month that is over has a statement", param_hint="--month")
+    if not statement_archive.is_final(first):
+        closes = statement_archive.window_closes(first).isoformat()
+        raise click.BadParameter(
+            f"entries may still be dated into {first:%Y-%m} until {closes}: its statements "
+            "are kept from that day on",
+            param_hint="--month",
+        )
     missing = statements.accounts_missing(first)
     issued = sum(statements.issue_batch(first, batch) for batch in statements.batches(missing, 100))
     click.echo(f"Issued {issued} statement(s) for {first:%Y-%m}.")

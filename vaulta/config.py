@@ -95,6 +95,7 @@ INT_SETTINGS = (
     "STANDING_ORDER_CATCH_UP_DAYS",
     "FX_QUOTE_SECONDS",
     "FX_SPREAD_BPS",
+    "FX_QUOTE_RETENTION_HOURS",
 )
 # When the database is not at the newest revision (vaulta/ops/startup.py): "refuse" to
 # serve, show a "banner" on every page, or "off".
@@ -261,6 +262,8 @@ class Config:
     # bank's spread in basis points (1/100 of a percent) taken off the rate in force.
     FX_QUOTE_SECONDS = 30
     FX_SPREAD_BPS = 50
+    # Expired FX quotes nothing references are purged this long after their expiry.
+    FX_QUOTE_RETENTION_HOURS = 24
     # Stored API responses to Idempotency-Keys are kept at least this long (purge command).
     API_IDEMPOTENCY_RETENTION_HOURS = 24
     # Monthly statements by the scheduler: accounts per queued task (vaulta/ops/statements.py).
@@ -436,6 +439,8 @@ def apply_environment(config: dict[str, Any], instance_path: str) -> None:
             config[key] = int(os.environ[key])
     if int(config.get("LEDGER_BACKDATE_DAYS", 0)) < 0:
         raise ConfigError("LEDGER_BACKDATE_DAYS must be 0 or more.")
+    if int(config.get("FX_QUOTE_RETENTION_HOURS", 1)) < 1:
+        raise ConfigError("FX_QUOTE_RETENTION_HOURS must be 1 or more.")
     for key in SECURITY_STR_SETTINGS:
         if os.environ.get(key):
             config[key] = os.environ[key]

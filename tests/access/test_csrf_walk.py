@@ -70,4 +70,6 @@ def test_the_api_is_the_only_exemption(app: Flask) -> None:
         "api.request_credit_block",
         "api.request_unblock",
         "api.request_daily_limit",
+        "api.create_fx_quote",
+        "api.create_conversion",
     }

@@ -14,13 +14,23 @@ from flask import Flask
 from huey import RedisHuey, SqliteHuey
 
 from tests import factories
+from tests.services.fx.support import load_rates, two_accounts
 from tests.services.payments.factories import make_payment
 from tests.webhook_receiver import receiver
 from vaulta.extensions import db
-from vaulta.models import Account, ApiIdempotencyKey, AuditEvent, Payment, User, utcnow
+from vaulta.models import (
+    Account,
+    ApiIdempotencyKey,
+    AuditEvent,
+    FxQuote,
+    Payment,
+    User,
+    utcnow,
+)
 from vaulta.models.base import clock_set_to
 from vaulta.ops.queue import EXTENSION, build, health, queue
 from vaulta.services import audit
+from vaulta.services.ledger.fx import quotes
 from vaulta.services.unit_of_work import write_transaction
 from vaulta.services.webhooks import endpoints
 
@@ -117,6 +127,24 @@ def test_the_purge_job(app: Flask, customer_user: User) -> None:
     app.extensions[EXTENSION].purge_idempotency_keys()
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiIdempotencyKey)) == 0
+
+
+def test_the_purge_job_purges_fx_quotes_expired_for_the_retention(
+    app: Flask, customer_user: User
+) -> None:
+    load_rates()
+    eur, usd = two_accounts(customer_user)
+    with clock_set_to(utcnow() - timedelta(hours=26)):
+        old = quotes.request_quote(
+            customer_user, from_account_id=eur.id, to_account_id=usd.id, amount_minor=1_000
+        ).id
+    fresh = quotes.request_quote(
+        customer_user, from_account_id=eur.id, to_account_id=usd.id, amount_minor=1_000
+    ).id
+    app.extensions[EXTENSION].purge_idempotency_keys()
+    db.session.rollback()
+    assert set(db.session.scalars(sa.select(FxQuote.id))) == {fresh}
+    assert old != fresh
 
 
 def test_the_nightly_ledger_check_mails_admins_when_it_fails(app: Flask, admin: User) -> None:

@@ -12,16 +12,22 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
+from tests.services.fx.support import load_rates, two_accounts
 from tests.services.payments.factories import make_payment
 from tests.statement_support import as_of, day_after, deposit_on, open_account_on, withdraw_on
 from vaulta.extensions import db
-from vaulta.models import Account, User, utcnow
+from vaulta.models import Account, Posting, User, utcnow
 from vaulta.models.account import KIND_CUSTOMER
 from vaulta.models.base import clock_set_to
 from vaulta.services import ledger
+from vaulta.services.banking import accounts
+from vaulta.services.changes import change_requests
+from vaulta.services.ledger import Leg, post_entry
+from vaulta.services.ledger.fx import quotes
 from vaulta.services.payments import approvals
 from vaulta.services.reports import customer_dashboard, staff_dashboard
 from vaulta.services.reports.statement_archive import month_start
+from vaulta.services.unit_of_work import write_transaction
 
 NOW = utcnow()
 TODAY = NOW.date()
@@ -142,6 +148,61 @@ def test_customer_activity_matches_the_ledger(app: Flask, teller: User) -> None:
         assert flow.money_in_minor - flow.money_out_minor == net, flow.month
 
 
+def test_customer_activity_counts_postings_of_conversions_and_multi_leg_entries(
+    app: Flask, admin: User, customer_user: User
+) -> None:
+    """A conversion's to-account gets the amount it received in its own currency, a
+    three-leg entry's payer the principal plus the fee, and a backdated entry counts on its
+    value date: the charts read postings, not transaction headers."""
+    load_rates()
+    eur, usd = two_accounts(customer_user, eur_minor=100_000)
+    quote = quotes.request_quote(
+        customer_user, from_account_id=eur.id, to_account_id=usd.id, amount_minor=10_000
+    )
+    made = change_requests.submit("ledger.conversion", {"quote_id": quote.id}, actor=customer_user)
+    received = db.session.scalar(
+        sa.select(Posting.amount_minor).where(
+            Posting.transaction_id == made.result["transaction_id"], Posting.account_id == usd.id
+        )
+    )
+    assert received is not None
+    assert received != 10_000  # USD cents, not the EUR amount
+    payee = factories.make_account(factories.make_customer(), "EUR")
+    yesterday = TODAY - timedelta(days=1)
+    with write_transaction() as s:
+        post_entry(
+            s,
+            [
+                Leg(eur.id, -5_150),
+                Leg(payee.id, 5_000),
+                Leg(accounts.system_account("EUR").id, 150),
+            ],
+            kind="payment",
+            description="Invoice with fee",
+            actor_id=admin.id,
+            value_date=yesterday,
+            from_account_id=eur.id,
+            to_account_id=payee.id,
+            principal_minor=5_000,
+        )
+    eur_activity = customer_dashboard.account_activity(eur, today=TODAY)
+    usd_activity = customer_dashboard.account_activity(usd, today=TODAY)
+    assert usd_activity.balances[-1] == (TODAY, received)
+    assert usd_activity.balances[-2] == (yesterday, 0)
+    assert usd_activity.months[-1].money_in_minor == received
+    assert eur_activity.balances[-1] == (TODAY, 100_000 - 5_150 - 10_000)
+    assert eur_activity.balances[-2] == (yesterday, as_of(eur, TODAY))
+    eur_flows = {(f.month, f.money_in_minor, f.money_out_minor) for f in eur_activity.months}
+    if month_start(yesterday) == month_start(TODAY):
+        assert (month_start(TODAY), 100_000, 15_150) in eur_flows
+    else:
+        assert (month_start(yesterday), 0, 5_150) in eur_flows
+        assert (month_start(TODAY), 100_000, 10_000) in eur_flows
+    for activity, account in ((eur_activity, eur), (usd_activity, usd)):
+        for day, held in activity.balances:
+            assert held == as_of(account, day_after(day)), day
+
+
 @contextmanager
 def captured() -> Iterator[list[tuple[str, object]]]:
     statements: list[tuple[str, object]] = []
@@ -171,7 +232,7 @@ FIGURES: list[Callable[[dict[str, Account]], object]] = [
 def test_every_figure_reads_through_an_index(
     book: dict[str, Account], backend: str, figure: int
 ) -> None:
-    """No plan scans transactions or payments whole (PostgreSQL: even with sequential
+    """No plan scans transactions, payments or postings whole (PostgreSQL: even with sequential
     scans priced out, so the plan shows what the indexes can serve)."""
     with captured() as statements:
         FIGURES[figure](book)
@@ -181,11 +242,11 @@ def test_every_figure_reads_through_an_index(
             if backend == "postgresql":
                 conn.exec_driver_sql("SET enable_seqscan = off")
                 plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params))
-                for table in ("transactions", "payments"):
+                for table in ("transactions", "payments", "postings"):
                     assert f"Seq Scan on {table}" not in plan, plan
             else:
                 rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
                 plan = "\n".join(str(r[-1]) for r in rows)
-                for table in ("transactions", "payments"):
+                for table in ("transactions", "payments", "postings"):
                     assert f"SCAN {table}\n" not in plan + "\n", plan
                     assert f"SCAN {table} " not in plan, plan

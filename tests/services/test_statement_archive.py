@@ -1,5 +1,6 @@
-"""Monthly statements kept as issued, without HTTP: which months have one, and the first
-stored document wins when two first requests race."""
+"""Monthly statements kept as issued, without HTTP: which months have one, a month is kept
+only once its backdating window has closed, and the first stored document wins when two
+first requests race."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import factories
-from tests.statement_support import open_account_on
+from tests.statement_support import backdating_closed, backdating_open, open_account_on
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, MonthlyStatement, User, utcnow
-from vaulta.services.errors import NotFound
+from vaulta.models.base import clock_set_to
+from vaulta.services.errors import Conflict, NotFound
 from vaulta.services.reports import statement_archive
 
 THIS_MONTH = utcnow().date().replace(day=1)
@@ -49,10 +51,34 @@ def test_months_outside_the_accounts_life_have_no_statement(account: Account) ->
             statement_archive.check_month(account, month)
 
 
+def test_the_backdating_window_decides_when_a_month_is_final(app: Flask) -> None:
+    assert app.config["LEDGER_BACKDATE_DAYS"] == 5
+    november = date(2026, 11, 1)
+    assert statement_archive.window_closes(november) == date(2026, 12, 6)
+    assert statement_archive.window_closes(november, 0) == date(2026, 12, 1)
+    assert not statement_archive.is_final(november, today=date(2026, 12, 5))
+    assert statement_archive.is_final(november, today=date(2026, 12, 6))
+    app.config["LEDGER_BACKDATE_DAYS"] = 0
+    assert statement_archive.is_final(november, today=date(2026, 12, 1))
+
+
+def test_a_month_open_to_backdating_is_not_stored(account: Account, admin: User) -> None:
+    with clock_set_to(backdating_open(LAST_MONTH)):
+        with pytest.raises(Conflict, match="provisional until"):
+            statement_archive.store(account, LAST_MONTH, b"%PDF early", actor=admin)
+        entry = statement_archive.month_entries(account)[0]
+        assert (entry.month, entry.sha256, entry.provisional) == (LAST_MONTH, None, True)
+        assert entry.kept_from == statement_archive.window_closes(LAST_MONTH)
+    assert statement_archive.stored(account.id, LAST_MONTH) is None
+    with clock_set_to(backdating_closed(LAST_MONTH)):
+        assert not statement_archive.month_entries(account)[0].provisional
+
+
 def test_the_first_stored_document_wins(account: Account, admin: User) -> None:
-    first = statement_archive.store(account, LAST_MONTH, b"%PDF first", actor=admin)
+    with clock_set_to(backdating_closed(LAST_MONTH)):
+        first = statement_archive.store(account, LAST_MONTH, b"%PDF first", actor=admin)
+        again = statement_archive.store(account, LAST_MONTH, b"%PDF second", actor=admin)
     assert first.sha256 == hashlib.sha256(b"%PDF first").hexdigest()
-    again = statement_archive.store(account, LAST_MONTH, b"%PDF second", actor=admin)
     assert again == first  # the unique (account, month) kept the first one
     assert statement_archive.stored(account.id, LAST_MONTH) == first
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MonthlyStatement)) == 1

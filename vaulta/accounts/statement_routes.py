@@ -2,10 +2,11 @@
 
 ``/accounts/<number>/statements`` lists them (a page, or the account pages' htmx part).
 ``/accounts/<number>/statement.pdf?from=…&to=…`` renders any period on request.
-``/accounts/<number>/statements/<YYYY-MM>.pdf`` is a past month's statement: produced on
-its first request, then stored (vaulta/services/reports/statement_archive.py) and served
-as stored, byte for byte, with its SHA-256 as the ETag. Another customer's account is a
-404, as everywhere.
+``/accounts/<number>/statements/<YYYY-MM>.pdf`` is a past month's statement: once the
+month's backdating window has closed, produced on its first request, then stored
+(vaulta/services/reports/statement_archive.py) and served as stored, byte for byte, with
+its SHA-256 as the ETag; before that, rendered on each request, marked provisional, with
+no ETag and nothing stored. Another customer's account is a 404, as everywhere.
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ def monthly_statement_pdf(number: str, month: str) -> Response:
     first = statement_archive.parse_month(month)
     name = f"statement-{account.number}-{first.isoformat()[:7]}.pdf"
     try:
-        kept = pdf_documents.issue_month(account, first, actor=acting_user())
+        document = pdf_documents.month_document(account, first, actor=acting_user())
     except UnderMaintenance:  # reads keep working; it is stored on a later request
         return _pdf(pdf_documents.render_month(account, first), name)
-    return _pdf(kept.pdf, name, etag=kept.sha256)
+    if document.provisional:
+        name = f"statement-{account.number}-{first.isoformat()[:7]}-provisional.pdf"
+    return _pdf(document.pdf, name, etag=document.sha256)

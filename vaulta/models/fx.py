@@ -89,6 +89,7 @@ class FxQuote(CreatedAtMixin, Base):
         sa.CheckConstraint("expires_at > created_at", name="expires_after_created"),
         sa.CheckConstraint("CAST(rate AS NUMERIC) > 0", name="rate_positive"),
         sa.Index("ix_fx_quotes_customer_id_created_at", "customer_id", "created_at"),
+        sa.Index("ix_fx_quotes_expires_at", "expires_at"),  # the purge (fx/quote_purge.py)
     )
 
     id: Mapped[str] = mapped_column(sa.String(QUOTE_ID_LENGTH), primary_key=True)

@@ -6,10 +6,12 @@ them), send notifications (every minute), remind approvers of payments and chang
 waiting longer than APPROVAL_REMINDER_HOURS (every 15 minutes, once per payment or request),
 expire payments, change requests and holds
 (every 5 minutes: ``EXPIRY_PERIOD``, what verify-ledger lets a hold outlive its expiry by),
-purge stored idempotency responses (hourly), verify the ledger
+purge stored idempotency responses and expired FX quotes nothing references (hourly;
+vaulta/services/ledger/fx/quote_purge.py), verify the ledger
 (nightly at 02:30 UTC) and the audit log's hash chain (02:45 UTC; admins are mailed when
-either finds a problem), issue last month's statements (daily at 01:15 UTC: the work is on
-the 1st, later runs catch up; vaulta/ops/statements.py) and purge expired export files
+either finds a problem), issue monthly statements (daily at 01:15 UTC: a month's are kept
+once its backdating window has closed, LEDGER_BACKDATE_DAYS after the month, later runs
+catch up; vaulta/ops/statements.py) and purge expired export files
 (hourly; vaulta/exports/), and run due standing orders (every 15 minutes: each due date once,
 failed runs mailed; vaulta/services/standing_orders/running.py). Each runs in its own
 application context; during maintenance mode a job skips its run (the next one catches up).
@@ -34,8 +36,10 @@ from vaulta.services.audit.verification import verify_chain
 from vaulta.services.changes import change_requests
 from vaulta.services.ledger import holds
 from vaulta.services.ledger.checks import verify_ledger
+from vaulta.services.ledger.fx import quote_purge
 from vaulta.services.maintenance import UnderMaintenance
 from vaulta.services.payments import expiry
+from vaulta.services.reports import statement_archive
 from vaulta.services.webhooks import backlog, dispatch
 
 log = logging.getLogger(__name__)
@@ -96,8 +100,13 @@ def expire_change_requests_now() -> int:
 
 
 def purge_idempotency_keys_now() -> int:
+    """The hourly purge: stored idempotency responses older than
+    API_IDEMPOTENCY_RETENTION_HOURS, then FX quotes expired for FX_QUOTE_RETENTION_HOURS
+    that nothing references; how many rows went."""
     hours = current_app.config["API_IDEMPOTENCY_RETENTION_HOURS"]
-    return api_idempotency.purge_older_than(timedelta(hours=hours))
+    purged = api_idempotency.purge_older_than(timedelta(hours=hours))
+    quote_hours = current_app.config["FX_QUOTE_RETENTION_HOURS"]
+    return purged + quote_purge.purge_expired(timedelta(hours=quote_hours))
 
 
 def verify_ledger_now() -> list[str]:
@@ -125,9 +134,10 @@ def verify_audit_now() -> str | None:
 
 
 def monthly_statements_now(statements_batch: Any) -> int:
-    """Enqueue one batch task per ``STATEMENT_BATCH_SIZE`` accounts still missing last
-    month's statement; how many accounts were queued."""
-    month = statements.last_month()
+    """Enqueue one batch task per ``STATEMENT_BATCH_SIZE`` accounts still missing the
+    statement of the newest month whose backdating window has closed
+    (``statements.due_month``); how many accounts were queued."""
+    month = statements.due_month()
     missing = statements.accounts_missing(month)
     for batch in statements.batches(missing, current_app.config["STATEMENT_BATCH_SIZE"]):
         statements_batch(month.isoformat(), batch)
@@ -200,11 +210,20 @@ def register(huey: Huey, app: Flask) -> Jobs:
     )
 
     def issue_batch(month: str, account_ids: list[int]) -> None:
-        # Every worker runs the scheduler: the first copy of a batch claims it for an hour.
+        # Every worker runs the scheduler: the first copy of a batch claims it for an hour
+        # (not before the month's backdating window has closed: it would issue nothing).
+        first = date.fromisoformat(month)
+        if not statement_archive.is_final(first):
+            log.info(
+                "statements for %s: provisional until %s",
+                month,
+                statement_archive.window_closes(first),
+            )
+            return
         if not huey.put_if_empty(statements.batch_key(month, account_ids), 1, ttl=3600):
             log.info("statements for %s: batch %s taken by another copy", month, account_ids[:1])
             return
-        issued = statements.issue_batch(date.fromisoformat(month), account_ids)
+        issued = statements.issue_batch(first, account_ids)
         log.info("statements for %s: %d issued in a batch of %d", month, issued, len(account_ids))
 
     def export(job_id: int) -> None:

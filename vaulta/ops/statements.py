@@ -1,8 +1,13 @@
-"""Monthly statements by the scheduler: last month's PDF for every open customer account.
+"""Monthly statements by the scheduler: a month's PDF for every open customer account, once
+the month's backdating window has closed.
 
-The periodic job (vaulta/ops/jobs.py, daily at 01:15 UTC: on the 1st it does the work, on
-later days it catches up whatever a stopped worker missed) finds the open customer
-accounts that have no kept statement for last month yet and issues them in batches of
+Staff may date an entry up to ``LEDGER_BACKDATE_DAYS`` back, so a month's statement is
+final (and kept) only from the day after its last day plus that many days
+(``statement_archive.window_closes``): ``due_month`` is the newest month whose window has
+closed. The periodic job (vaulta/ops/jobs.py, daily at 01:15 UTC: on the day the window
+closes it does the work, on later days it catches up whatever a stopped worker missed)
+finds the open customer accounts that have no kept statement for the due month yet and
+issues them in batches of
 ``STATEMENT_BATCH_SIZE``, each batch its own task (several workers share the work; a
 batch enqueued twice by two workers' schedulers is claimed by one copy). Every
 document goes through ``statement_pdf.issue_month``, the same code as the first request
@@ -17,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from vaulta.accounts import statement_pdf
 from vaulta.models import Account, MonthlyStatement, utcnow
@@ -34,6 +40,13 @@ def last_month(today: date | None = None) -> date:
     """The first day of the month before ``today`` (UTC today unless given)."""
     current = statement_archive.month_start(today or utcnow().date())
     return statement_archive.month_start(current - timedelta(days=1))
+
+
+def due_month(today: date | None = None) -> date:
+    """The newest month whose backdating window has closed by ``today`` (UTC today unless
+    given): the month its statements are kept for now."""
+    days = int(current_app.config["LEDGER_BACKDATE_DAYS"])
+    return last_month((today or utcnow().date()) - timedelta(days=days))
 
 
 def accounts_missing(month: date) -> list[int]:
@@ -65,7 +78,13 @@ def batch_key(month: str, account_ids: Sequence[int]) -> str:
 
 
 def issue_batch(month: date, account_ids: Sequence[int]) -> int:
-    """Issue ``month``'s statement for each account that has none yet; how many were new."""
+    """Issue ``month``'s statement for each account that has none yet; how many were new.
+    Nothing while the month's backdating window is still open."""
+    if not statement_archive.is_final(month):
+        log.info(
+            "statements for %s: provisional until %s", month, statement_archive.window_closes(month)
+        )
+        return 0
     issued = 0
     for account_id in account_ids:
         account = session().get(Account, account_id)

@@ -1,5 +1,6 @@
 """PDF statements over HTTP: balances read back from the PDF's text, page numbers over many
-pages, who may download, bad dates, and monthly statements kept as first issued."""
+pages, who may download, bad dates, monthly statements provisional while entries may still
+be dated into their month and kept as first issued after that."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from flask import Flask
 from tests import factories
 from tests.statement_support import (
     as_of,
+    backdating_closed,
+    backdating_open,
     day_after,
     deposit_on,
     many_deposits,
@@ -23,6 +26,7 @@ from tests.statement_support import (
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, MonthlyStatement, User, utcnow
+from vaulta.models.base import clock_set_to
 from vaulta.money import format_amount
 from vaulta.services import maintenance
 from vaulta.services.reports import statement_archive
@@ -139,6 +143,32 @@ def test_bad_dates_are_a_400(customer_client: WebClient, history: Account, query
     assert response.mimetype == "text/html"
 
 
+def test_a_month_open_to_backdating_is_provisional_and_not_kept(
+    client: WebClient, customer_user: User, history: Account
+) -> None:
+    client.sign_in(customer_user)
+    month = LAST_MONTH.isoformat()[:7]
+    closes = statement_archive.window_closes(LAST_MONTH).isoformat()
+    with clock_set_to(backdating_open(LAST_MONTH)):
+        part = client.htmx("GET", f"/accounts/{history.number}/statements").get_data(as_text=True)
+        assert f"provisional until {closes}" in part
+        response = client.get(month_url(history, month))
+        again = client.get(month_url(history, month))
+    assert response.status_code == 200
+    assert "ETag" not in response.headers
+    assert f"{month}-provisional.pdf" in response.headers["Content-Disposition"]
+    text = " ".join("\n".join(pdf_pages(response.data)).split())
+    assert f"Provisional statement. Entries may still be dated into this month until {closes}" in (
+        text
+    )
+    assert f"Closing balance {format_amount(as_of(history, THIS_MONTH), 'EUR')}" in text
+    assert again.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MonthlyStatement)) == 0
+    assert not db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "statement.issued")
+    ).all()
+
+
 def test_monthly_statement_is_kept_as_first_issued(
     client: WebClient, customer_user: User, teller: User, history: Account
 ) -> None:
@@ -146,17 +176,19 @@ def test_monthly_statement_is_kept_as_first_issued(
     documents = f"/accounts/{history.number}/statements"
     page = client.get(f"/accounts/{history.number}").get_data(as_text=True)
     assert f'hx-get="{documents}"' in page  # the account page loads the list
-    part = client.htmx("GET", documents).get_data(as_text=True)
-    assert "<html" not in part
     month = LAST_MONTH.isoformat()[:7]
+    with clock_set_to(backdating_closed(LAST_MONTH)):
+        part = client.htmx("GET", documents).get_data(as_text=True)
+        first = client.get(month_url(history, month))
+    assert "<html" not in part
     assert month_url(history, month) in part
     assert "issued on first download" in part
-
-    first = client.get(month_url(history, month))
+    assert "provisional" not in part
     assert first.status_code == 200
     digest = hashlib.sha256(first.data).hexdigest()
     assert first.headers["ETag"] == f'"{digest}"'
     text = "\n".join(pdf_pages(first.data))
+    assert "Provisional" not in text
     assert f"Opening balance {format_amount(as_of(history, LAST_MONTH), 'EUR')}" in text
     closing = as_of(history, THIS_MONTH)
     assert f"Closing balance {format_amount(closing, 'EUR')}" in text

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.statement_support import at, day_after, pdf_pages
+import pytest
+
+from tests.statement_support import at, backdating_closed, backdating_open, day_after, pdf_pages
 from tests.webclient import WebClient
 from vaulta.extensions import db
 from vaulta.models import Account, User, utcnow
+from vaulta.models.base import clock_set_to
 from vaulta.money import format_amount
 from vaulta.services import ledger
 from vaulta.services.banking import accounts
+from vaulta.services.errors import InvalidInput
+from vaulta.services.ledger import value_dates
 from vaulta.services.ledger.balances import balance_as_of
 from vaulta.services.reports import statement_archive
 
@@ -67,18 +72,30 @@ def test_a_pdf_with_a_backdated_entry_opens_and_closes_on_the_as_of_balances(
 def test_a_kept_monthly_statement_is_downloaded_again_identically(
     customer_client: WebClient, teller: User, owned: Account
 ) -> None:
-    """Kept bytes are served as kept: an entry booked afterwards (even one dated into that
-    month) does not change the archived document."""
+    """While entries may still be dated into last month its statement is provisional (an
+    entry backdated into it shows at the next download); once the window has closed the
+    statement is kept, and later entries do not change the archived document."""
     last_month = statement_archive.month_start(TODAY.replace(day=1) - timedelta(days=1))
     owned.opened_at = at(last_month, 8)  # test data: opened last month
     db.session.commit()
     url = f"/accounts/{owned.number}/statements/{last_month.isoformat()[:7]}.pdf"
-    first = customer_client.get(url)
-    assert first.status_code == 200
     inside = statement_archive.last_day(last_month)
-    if (TODAY - inside).days <= 5:
+    with clock_set_to(backdating_open(last_month)):
+        provisional = customer_client.get(url)
         ledger.deposit(owned, 1_00, actor=teller, description="Backdated", value_date=inside)
-    ledger.deposit(owned, 2_00, actor=teller, description="Later")
-    again = customer_client.get(url)
+        updated = customer_client.get(url)
+    assert "Backdated" not in "\n".join(pdf_pages(provisional.data))
+    assert "Backdated" in "\n".join(pdf_pages(updated.data))
+    assert "ETag" not in updated.headers
+    with clock_set_to(backdating_closed(last_month)):
+        first = customer_client.get(url)
+        with pytest.raises(InvalidInput, match="more than 5 days"):  # what staff are held to
+            value_dates.check_value_date(inside, today=utcnow().date(), backdate_days=5)
+        ledger.deposit(owned, 2_00, actor=teller, description="Later")
+        again = customer_client.get(url)
+    assert first.status_code == 200
+    assert "Backdated" in "\n".join(pdf_pages(first.data))
+    assert "Provisional" not in "\n".join(pdf_pages(first.data))
     assert again.data == first.data
     assert again.headers["ETag"] == first.headers["ETag"]
+    assert customer_client.get(url).data == first.data  # today as well

@@ -76,7 +76,7 @@ def _prepare(s: Session, actor: User, params: dict[str, Any]) -> Prepared:
             "spread_bps": quote.spread_bps,
         },
         summary=f"Convert {paid} from {source.number} into {received} to {target.number}",
-        dedupe_key=f"{CONVERSION}:quote:{quote.id}",
+        dedupe_key=quotes.PENDING_REQUEST_KEY_PREFIX + quote.id,
         params={"quote_id": quote.id},
     )
 

@@ -1,29 +1,32 @@
 """A customer's charts: each account's balance at the end of every day of the last 90
 days, and money in and out per month of the last six (queries only, Core rows).
 
-One statement per account groups its entries since the window's start by UTC day
-(credits and debits apart), read through the account's two indexes
-(``ix_transactions_{debit,credit}_account_id_id``); the daily balances are then walked
-back from the stored balance, read in the same snapshot, as every statement is anchored.
+One statement per account groups the account's postings (the legs of its entries, each in
+the account's own currency) since the window's start by value date, credits (positive) and
+debits (negative) apart, read as one range of ``ix_postings_account_id_value_date_id``. So
+a conversion counts on the receiving account with the amount it received in its currency,
+and every leg of a multi-leg entry counts on its own account. The daily balances are then
+walked back from the stored balance, read in the same snapshot, as every statement is
+anchored: the balance at the end of a day is the stored balance minus the postings dated
+after it (vaulta/services/ledger/balances.py, at the day's end).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from vaulta.models import Account, Transaction, utcnow
-from vaulta.services.reports.calendar import day_of, utc_day
+from vaulta.models import Account, Posting, utcnow
 from vaulta.services.reports.statement_archive import month_start, next_month
 from vaulta.services.unit_of_work import snapshot
 
 BALANCE_DAYS = 90
 FLOW_MONTHS = 6
 
-_t = Transaction.__table__
+_p = Posting.__table__
 _a = Account.__table__
 
 
@@ -41,25 +44,16 @@ class AccountActivity(NamedTuple):
     months: list[MonthFlow]  # oldest first
 
 
-def _daily_flows(account_id: int, start: datetime) -> sa.Select:
-    """(UTC day, credits, debits) of the account's entries since ``start``."""
-    sides = sa.union_all(
-        sa.select(
-            _t.c.created_at.label("at"),
-            _t.c.amount_minor.label("money_in"),
-            sa.literal(0, sa.BigInteger).label("money_out"),
-        ).where(_t.c.credit_account_id == account_id, _t.c.created_at >= start),
-        sa.select(
-            _t.c.created_at.label("at"),
-            sa.literal(0, sa.BigInteger).label("money_in"),
-            _t.c.amount_minor.label("money_out"),
-        ).where(_t.c.debit_account_id == account_id, _t.c.created_at >= start),
-    ).subquery()
-    day = utc_day(sides.c.at)
+def _daily_flows(account_id: int, start: date) -> sa.Select:
+    """(value date, credits, debits) of the account's postings dated ``start`` or later."""
+    amount = _p.c.amount_minor
+    money_in = sa.func.sum(sa.case((amount > 0, amount), else_=0))
+    money_out = sa.func.sum(sa.case((amount < 0, -amount), else_=0))
     return (
-        sa.select(day, sa.func.sum(sides.c.money_in), sa.func.sum(sides.c.money_out))
-        .group_by(day)
-        .order_by(day)
+        sa.select(_p.c.value_date, money_in, money_out)
+        .where(_p.c.account_id == account_id, _p.c.value_date >= start)
+        .group_by(_p.c.value_date)
+        .order_by(_p.c.value_date)
     )
 
 
@@ -69,11 +63,11 @@ def account_activity(account: Account, *, today: date | None = None) -> AccountA
     first_month = month_start(today)
     for _ in range(FLOW_MONTHS - 1):
         first_month = month_start(first_month - timedelta(days=1))
-    start = datetime.combine(min(first_day, first_month), time.min, tzinfo=UTC)
+    start = min(first_day, first_month)
     with snapshot() as conn:
         balance = int(conn.scalar(sa.select(_a.c.balance_minor).where(_a.c.id == account.id)) or 0)
         flows = {
-            day_of(d): (int(i or 0), int(o or 0))
+            d: (int(i or 0), int(o or 0))
             for d, i, o in conn.execute(_daily_flows(account.id, start))
         }
     # The balance at the end of each day: the stored balance minus what came after.

@@ -1,24 +1,29 @@
 """Monthly PDF statements, kept as issued (table ``monthly_statements``).
 
-A past month's statement is produced on its first request (the caller renders the PDF)
-and stored with its SHA-256; every later request gets the stored bytes, so the document
-is the same however often it is downloaded. The current month is never stored: it is not
-over yet. Reads here are Core rows; ``store`` is the one write (one transaction, with its
-audit event).
+A past month's statement is kept (stored with its SHA-256, every later request gets the
+stored bytes, so the document is the same however often it is downloaded) only once
+nothing can be dated into the month any more: staff may post an entry with a value date
+up to ``LEDGER_BACKDATE_DAYS`` back (vaulta/services/ledger/value_dates.py), so a month's
+backdating window closes at 00:00 UTC on the day after its last day plus that many days
+(``window_closes``). Until then the month's statement is rendered on request, marked
+provisional, and not stored; the current month is never stored. Documents kept before
+stay as kept. Reads here are Core rows; ``store`` is the one write (one transaction, with
+its audit event).
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from vaulta.models import Account, MonthlyStatement, User, utcnow
 from vaulta.services import audit
-from vaulta.services.errors import NotFound
+from vaulta.services.errors import Conflict, NotFound
 from vaulta.services.unit_of_work import session, write_transaction
 
 LISTED_MONTHS = 24
@@ -34,11 +39,17 @@ class StoredStatement(NamedTuple):
 
 
 class MonthEntry(NamedTuple):
-    """A month on the account page: its first and last day, and its digest once issued."""
+    """A month on the account page: its first and last day, its digest once issued, and
+    the day its backdating window closes (before that, its statement is provisional)."""
 
     month: date
     last_day: date
     sha256: str | None
+    kept_from: date
+
+    @property
+    def provisional(self) -> bool:
+        return self.sha256 is None and utcnow().date() < self.kept_from
 
 
 def month_start(day: date) -> date:
@@ -51,6 +62,20 @@ def next_month(month: date) -> date:
 
 def last_day(month: date) -> date:
     return date.fromordinal(next_month(month).toordinal() - 1)
+
+
+def window_closes(month: date, backdate_days: int | None = None) -> date:
+    """The first day (from 00:00 UTC) on which no entry can be dated into ``month`` any
+    more: the day after its last day plus ``backdate_days`` (``LEDGER_BACKDATE_DAYS``
+    unless given). From then on its statement is final and kept."""
+    if backdate_days is None:
+        backdate_days = int(current_app.config["LEDGER_BACKDATE_DAYS"])
+    return next_month(month) + timedelta(days=backdate_days)
+
+
+def is_final(month: date, *, today: date | None = None) -> bool:
+    """Whether ``month``'s backdating window has closed (UTC today unless given)."""
+    return (today or utcnow().date()) >= window_closes(month)
 
 
 def parse_month(text: str) -> date:
@@ -94,7 +119,7 @@ def month_entries(account: Account) -> list[MonthEntry]:
         )
     )
     digests = {month: digest for month, digest in rows}
-    return [MonthEntry(m, last_day(m), digests.get(m)) for m in months]
+    return [MonthEntry(m, last_day(m), digests.get(m), window_closes(m)) for m in months]
 
 
 def stored(account_id: int, month: date) -> StoredStatement | None:
@@ -113,8 +138,14 @@ def stored(account_id: int, month: date) -> StoredStatement | None:
 def store(account: Account, month: date, pdf: bytes, *, actor: User | None) -> StoredStatement:
     """Keep ``pdf`` as the account's statement for ``month``; when another request stored
     one first, that one is returned instead (the unique constraint decides). ``actor``
-    None is the monthly job (vaulta/ops/statements.py)."""
+    None is the monthly job (vaulta/ops/statements.py). A month whose backdating window is
+    still open is never stored (``Conflict``): entries may still be dated into it."""
     check_month(account, month)
+    if not is_final(month):
+        raise Conflict(
+            f"The statement for {month.isoformat()[:7]} is provisional until "
+            f"{window_closes(month).isoformat()}: entries may still be dated into that month."
+        )
     digest = hashlib.sha256(pdf).hexdigest()
     account_id, number = account.id, account.number
     try:

@@ -33,6 +33,9 @@ from vaulta.services.unit_of_work import session, write_transaction
 
 PERMISSION = "own.conversions.request"
 QUOTE_PREFIX = "fxq_"
+# The dedupe key of the change request confirming a quote (vaulta/services/changes/
+# conversion_action.py): "ledger.conversion:quote:<id>".
+PENDING_REQUEST_KEY_PREFIX = "ledger.conversion:quote:"
 
 
 def new_quote_id() -> str:
