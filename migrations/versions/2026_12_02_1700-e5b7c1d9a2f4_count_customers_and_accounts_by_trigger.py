@@ -14,7 +14,7 @@ The upgrade fills the counters from the rows already there (one grouped count of
 table, once). Downgrade drops the triggers, the function and the table.
 
 Revision ID: e5b7c1d9a2f4
-Revises: 9d25696635aa
+Revises: a256bf1e1799
 Create Date: 2026-12-02 17:00:00.000000+00:00
 
 """
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e5b7c1d9a2f4"
-down_revision = "9d25696635aa"
+down_revision = "a256bf1e1799"
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,7 @@ Downgrade deletes that policy when no change request refers to it, and drops the
 touched: a hold never moved money).
 
 Revision ID: 1f93857819a3
-Revises: e5b7c1d9a2f4
+Revises: 9d25696635aa
 Create Date: 2026-12-02 16:50:12.414442+00:00
 
 """
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1f93857819a3"
-down_revision = "e5b7c1d9a2f4"
+down_revision = "9d25696635aa"
 branch_labels = None
 depends_on = None
 

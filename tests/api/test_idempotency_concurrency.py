@@ -43,7 +43,7 @@ def test_concurrent_first_requests_create_one_payment(pg_app: Flask) -> None:
     db.session.remove()
     results = in_threads(pg_app, THREADS, lambda _i: _post(pg_app, raw, body, "same-key"))
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert {status for status, _, _ in results} == {201}
+    assert {status for status, _, _ in results} == {201}, results
     assert len({r[1]["id"] for r in results}) == 1
     assert all(r[1] == results[0][1] for r in results)  # every answer is the stored one
     assert sum(1 for r in results if r[2] is None) == 1  # one creation, the rest replays

@@ -27,6 +27,7 @@ from vaulta.models import Account, Payment, User
 from vaulta.models.payment import PAYMENT_AWAITING, PAYMENT_PENDING
 from vaulta.services import audit, events
 from vaulta.services.errors import InvalidInput
+from vaulta.services.ledger import lock_accounts
 from vaulta.services.payments import (
     daily_limit,
     iban,
@@ -153,6 +154,11 @@ def add_payment(
     out (a payment file's batch): it is linked to that one and opens none of its own.
     A payment above the customer's daily outgoing limit is refused (``DailyLimitExceeded``).
     """
+    held = confirmed and decided_by_request is None  # in the queue: decided as a request
+    # Lock the paying account before the payment row's foreign key takes its share lock:
+    # concurrent payments from one account would otherwise each hold that share lock and
+    # wait for the other's to upgrade it (a deadlock). It also serialises the daily limit.
+    locked = lock_accounts(s, checked.source.id)[checked.source.id] if held else None
     daily_limit.check(
         s,
         checked.source.customer_id,
@@ -194,7 +200,7 @@ def add_payment(
         },
     )
     events.emit(s, "payment.created", events.PaymentData.model_validate(payment))
-    if confirmed and decided_by_request is None:  # in the queue: decided as a change request
+    if held:
         payment_holds.hold_for(
             s,
             payment.id,
@@ -202,6 +208,7 @@ def add_payment(
             checked.amount_minor,
             expires_at=payment.expires_at,
             actor_id=actor.id,
+            locked=locked,
         )
         payment_changes.open_request(s, payment.id, now=now)
     return payment

@@ -72,10 +72,12 @@ def hold_for(
     *,
     expires_at: datetime,
     actor_id: int | None,
+    locked: LockedAccount | None = None,
 ) -> int:
-    """Lock the paying account and hold the payment's amount on it (refused, with
-    ``InsufficientFunds``, when its available balance does not cover it)."""
-    account = lock_accounts(s, account_id)[account_id]
+    """Lock the paying account (unless the caller passes it ``locked``) and hold the
+    payment's amount on it (refused, with ``InsufficientFunds``, when its available
+    balance does not cover it)."""
+    account = locked if locked is not None else lock_accounts(s, account_id)[account_id]
     return holds.place_locked(
         s,
         account,
