@@ -40,7 +40,7 @@ def test_an_overdraft_lets_the_balance_go_down_to_minus_the_limit(app: Flask, ad
 
 def test_without_a_limit_a_customer_account_stays_at_zero_or_above(app: Flask, admin: User) -> None:
     account = factories.make_account(factories.make_customer(), "EUR", 1_000)
-    with pytest.raises(InsufficientFunds, match="the balance of"):
+    with pytest.raises(InsufficientFunds, match="the available balance of"):
         ledger.withdraw(account, 1_001, actor=admin, description="Too much")
 
 

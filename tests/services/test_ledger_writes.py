@@ -15,6 +15,7 @@ from vaulta.models import (
     Account,
     AuditEvent,
     Customer,
+    Hold,
     OutboxEvent,
     Payment,
     Transaction,
@@ -32,7 +33,7 @@ from vaulta.services.payments import approvals
 from vaulta.services.unit_of_work import write_transaction
 
 
-def test_an_approval_takes_five_statements_on_postgresql_eleven_on_sqlite(
+def test_an_approval_takes_five_statements_on_postgresql_twelve_on_sqlite(
     backend: str, customer_user: User, approver: User
 ) -> None:
     source = factories.make_account(factories.customer_of(customer_user), "EUR", 100_000)
@@ -61,9 +62,16 @@ def test_an_approval_takes_five_statements_on_postgresql_eleven_on_sqlite(
     # PostgreSQL and 8 → 10 on SQLite (557c90a's policy evaluation had made it 13).
     # Ledger v2's two postings are one more WITH clause on PostgreSQL (still 5) and one
     # more INSERT on SQLite (11).
+    # The payment's hold (placed when it was confirmed) is read with the lock and captured
+    # with the posting: the balance update lowers the held amount, the hold's update is one
+    # more WITH clause and its ``hold.captured`` event another outbox row on PostgreSQL
+    # (still 5); on SQLite the hold's update is one more statement (12).
     writes = [s for s in sent if not s.startswith(("BEGIN", "PRAGMA")) and s not in checks]
-    assert len(writes) == (5 if backend == "postgresql" else 11), writes
+    assert len(writes) == (5 if backend == "postgresql" else 12), writes
     assert sum("postings" in w for w in writes) == 1
+    assert sum("UPDATE holds" in w for w in writes) == 1
+    if backend == "postgresql":
+        assert "UPDATE holds" in next(w for w in writes if "postings" in w)
     assert "FOR UPDATE" in writes[0] or backend == "sqlite"
     assert "change_requests" in writes[0]
     assert sum("change_requests" in w for w in writes[1:]) == 1
@@ -103,14 +111,25 @@ def test_an_approval_takes_five_statements_on_postgresql_eleven_on_sqlite(
     assert all(e.actor_id == approver.id and e.created_at is not None for e in events)
     outbox = db.session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id)).all()
     request_id = db.session.get(Payment, payment.id).change_request_id  # type: ignore[union-attr]
-    assert [(e.type, e.payload["id"]) for e in outbox[-3:]] == [
+    hold = db.session.scalars(sa.select(Hold).where(Hold.payment_id == payment.id)).one()
+    assert (hold.status, hold.captured_minor, hold.transaction_id) == ("captured", 1_000, tx.id)
+    assert db.session.get(Account, source.id).held_minor == 0  # type: ignore[union-attr]
+    hold_events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.object_type == "hold")
+    ).all()
+    assert [(e.action, e.actor_id) for e in hold_events if e.action != "hold.place"] == [
+        ("hold.capture", approver.id)
+    ]
+    assert [(e.type, e.payload["id"]) for e in outbox[-4:]] == [
         ("transaction.posted", tx.id),
         ("payment.executed", payment.id),
         ("change_request.decided", request_id),
+        ("hold.captured", hold.id),
     ]
-    assert outbox[-2].payload["transaction_id"] == tx.id
-    assert outbox[-1].payload["status"] == "approved"
-    assert outbox[-1].payload["result"] == {"payment_id": payment.id, "transaction_id": tx.id}
+    assert outbox[-3].payload["transaction_id"] == tx.id
+    assert outbox[-2].payload["status"] == "approved"
+    assert outbox[-2].payload["result"] == {"payment_id": payment.id, "transaction_id": tx.id}
+    assert outbox[-1].payload["transaction_id"] == tx.id
     assert verify_ledger() == []
 
 
@@ -202,5 +221,5 @@ def test_a_follow_up_parameter_named_like_a_column_is_refused() -> None:
     a table it writes (here accounts.customer_id) to that table's SET."""
     clashing = sa.update(Customer).where(Customer.id == sa.bindparam("customer_id"))
     with pytest.raises(ValueError, match=r"\['customer_id'\]"):
-        _one_statement(clashing.values(updated_at=sa.func.now()), inserts=True)
-    assert _one_statement(_RENAME, inserts=True) is not None
+        _one_statement((clashing.values(updated_at=sa.func.now()),), inserts=True)
+    assert _one_statement((_RENAME,), inserts=True) is not None

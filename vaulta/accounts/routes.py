@@ -192,8 +192,8 @@ def _admin_context(
                 account.currency, prefix=action, formdata=None
             )
             context[f"{action}_pending"] = (confirming or {}).get(action)
-    if not account.is_system and not rows_only:  # apart: the statement query is the ledger's
-        limit = account_queries.overdraft_limit(account_id)
+    if not account.is_system and not rows_only:
+        limit = account.overdraft_limit_minor
         context["overdraft_limit_minor"] = limit
         context["overdraft_form"] = OverdraftForm(
             account.currency,

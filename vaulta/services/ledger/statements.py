@@ -78,11 +78,17 @@ class AccountFacts(NamedTuple):
     balance_minor: int
     status: str
     closed_at: datetime | None
+    held_minor: int  # active holds
+    overdraft_limit_minor: int
     customer: CustomerFacts | None  # None for the bank's system accounts
 
     @property
     def is_system(self) -> bool:
         return self.kind in BANK_KINDS
+
+    @property
+    def available_minor(self) -> int:
+        return self.balance_minor - self.held_minor + self.overdraft_limit_minor
 
 
 _DATE = sa.Date()
@@ -222,8 +228,8 @@ def account_statement(
     if not fetched:
         raise NotFound("No such account.")
     head = fetched[0]
-    customer = CustomerFacts(*head[7:10]) if head.customer_id is not None else None
-    account = AccountFacts(*head[:7], customer)
+    customer = CustomerFacts(*head[9:12]) if head.customer_id is not None else None
+    account = AccountFacts(*head[:9], customer)
     if head[_ROWS_FROM] is None:  # no postings (before the cursor)
         return account, StatementPage([], None)
     rows = _walk((r[_ROWS_FROM:] for r in fetched[:limit]), head.anchor, newest_first=True)
@@ -236,12 +242,12 @@ def statement_page(account: Account, *, before_id: int | None, limit: int) -> St
     return account_statement(account.id, before_id=before_id, limit=limit)[1]
 
 
-_ROWS_FROM = 11
+_ROWS_FROM = 13
 
 
 @lru_cache(maxsize=2)
 def _account_query(has_below: bool) -> sa.Select:
-    """``account_statement``'s statement: on every row the account's 7 columns, the
+    """``account_statement``'s statement: on every row the account's 9 columns, the
     customer's 3, the anchor, then from ``_ROWS_FROM`` on the page's columns (NULL when
     the page is empty). Built once per shape."""
     a, c = _accounts, _customers
@@ -260,6 +266,8 @@ def _account_query(has_below: bool) -> sa.Select:
             a.c.balance_minor,
             a.c.status,
             a.c.closed_at,
+            a.c.held_minor,
+            a.c.overdraft_limit_minor,
             c.c.id.label("customer_id"),
             c.c.full_name,
             c.c.customer_number,

@@ -66,7 +66,8 @@ TRANSACTION_COLUMNS = (
     "created_at",
 )
 INSERT_TRANSACTION = sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id)
-# Both balances in one statement: the debit loses the amount, the credit gains it.
+# Both balances in one statement: the debit loses the amount, the credit gains it; the
+# debit's held amount drops by ``unheld`` (a hold the follow-up captures; usually 0).
 MOVE_BALANCES = (
     sa.update(ACCOUNTS)
     .where(ACCOUNTS.c.id.in_([sa.bindparam("debit"), sa.bindparam("credit")]))
@@ -75,7 +76,12 @@ MOVE_BALANCES = (
         + sa.case(
             (ACCOUNTS.c.id == sa.bindparam("credit"), sa.bindparam("amount")),
             else_=-sa.bindparam("amount"),
-        )
+        ),
+        held_minor=ACCOUNTS.c.held_minor
+        - sa.case(
+            (ACCOUNTS.c.id == sa.bindparam("debit"), sa.bindparam("unheld", type_=sa.BigInteger)),
+            else_=0,
+        ),
     )
 )
 
@@ -113,6 +119,15 @@ class FollowUp:
 
     statement: sa.Update
     params: Mapping[str, object]
+    # More writes of other tables with the same parameters (a captured hold), and the
+    # amount by which they lower the debit account's ``held_minor`` (the balance update
+    # lowers it: an account's row is written once per statement).
+    also: tuple[sa.Update, ...] = ()
+    unheld_minor: int = 0
+
+    @property
+    def statements(self) -> tuple[sa.Update, ...]:
+        return (self.statement, *self.also)
 
 
 def write_movement(
@@ -146,13 +161,15 @@ def write_movement(
         "debit": row["debit_account_id"],
         "credit": row["credit_account_id"],
         "amount": row["amount_minor"],
+        "unheld": 0 if follow_up is None else follow_up.unheld_minor,
     }
     legs = _posting_params(tx_id, row, booked_at, value_date or booked_at.date())
     outbox_rows = [] if outbox is None else list(outbox(tx_id))
     follow = {}
     if follow_up is not None:
         given = {**follow_up.params, "new_transaction_id": tx_id}
-        follow = {k: given[k] for k in bind_names(follow_up.statement) if k in given}
+        wanted = frozenset().union(*(bind_names(each) for each in follow_up.statements))
+        follow = {k: given[k] for k in wanted if k in given}
     if postgresql:
         params = dict(balances) | follow | legs
         if reserved is not None:
@@ -160,7 +177,7 @@ def write_movement(
         for i, outbox_row in enumerate(outbox_rows):
             params |= {f"o{i}_{key}": outbox_row[key] for key in OUTBOX_COLUMNS}
         statement = _one_statement(
-            follow_up and follow_up.statement,
+            follow_up.statements if follow_up is not None else (),
             inserts=reserved is not None,
             outbox=len(outbox_rows),
         )
@@ -170,8 +187,8 @@ def write_movement(
         conn.execute(INSERT_POSTINGS, _posting_rows(balances | legs))
         if outbox_rows:
             conn.execute(sa.insert(OUTBOX), outbox_rows)
-        if follow_up is not None:
-            conn.execute(follow_up.statement, follow)
+        for each in follow_up.statements if follow_up is not None else ():
+            conn.execute(each, {k: v for k, v in follow.items() if k in bind_names(each)})
     if changed != 2:
         raise RuntimeError(f"transaction {tx_id} changed {changed} balances, not 2")
     return tx_id
@@ -227,7 +244,9 @@ def _postings_insert() -> sa.Insert:
 
 
 @lru_cache(maxsize=32)
-def _one_statement(follow_up: sa.Update | None, *, inserts: bool, outbox: int = 0) -> sa.Select:
+def _one_statement(
+    follow_ups: tuple[sa.Update, ...], *, inserts: bool, outbox: int = 0
+) -> sa.Select:
     """PostgreSQL: the transaction (when ``inserts``: its id was reserved), its postings,
     the balances, ``outbox`` business events and the follow-up as one statement that
     returns how many balances changed. Built once per shape (bound parameters only), so
@@ -242,10 +261,9 @@ def _one_statement(follow_up: sa.Update | None, *, inserts: bool, outbox: int = 
         statement = statement.add_cte(sa.insert(TRANSACTIONS).values(values).cte("new_transaction"))
     if outbox:
         statement = statement.add_cte(_outbox_insert(outbox).cte("outbox_rows"))
-    if follow_up is not None:
-        statement = statement.add_cte(follow_up.cte("follow_up"))
     written = [ACCOUNTS, OUTBOX, POSTINGS, TRANSACTIONS]
-    if follow_up is not None:
+    for i, follow_up in enumerate(follow_ups):
+        statement = statement.add_cte(follow_up.cte("follow_up" if i == 0 else f"follow_up_{i}"))
         written.append(follow_up.table)  # type: ignore[arg-type]
     clashes = bind_names(statement) & {c.key for table in written for c in table.columns}
     if clashes:

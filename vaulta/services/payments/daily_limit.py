@@ -75,7 +75,29 @@ def check(
     limit = s.scalar(
         sa.select(Customer.daily_outgoing_limit_minor).where(Customer.id == customer_id)
     )
-    if limit is None:
+    check_against(
+        s,
+        customer_id,
+        limit,
+        currency,
+        amount_minor,
+        now=now,
+        exclude_payment_id=exclude_payment_id,
+    )
+
+
+def check_against(
+    s: Session,
+    customer_id: int | None,
+    limit: int | None,
+    currency: str,
+    amount_minor: int,
+    *,
+    now: datetime,
+    exclude_payment_id: int | None = None,
+) -> None:
+    """``check`` when the customer's limit is known (read with a lock, say)."""
+    if customer_id is None or limit is None:
         return
     total = outgoing_of_day(
         s, customer_id, currency, now=now, exclude_payment_id=exclude_payment_id
@@ -84,25 +106,11 @@ def check(
         raise _exceeded(total + amount_minor, limit, currency)
 
 
-def check_execution(
-    s: Session,
-    payment_id: int,
-    from_account_id: int,
-    currency: str,
-    amount_minor: int,
-    *,
-    now: datetime,
-) -> None:
-    """``check`` for a payment about to execute: the paying account's customer, today,
-    without counting the payment itself."""
-    customer_id = s.scalar(sa.select(Account.customer_id).where(Account.id == from_account_id))
-    check(s, customer_id, currency, amount_minor, now=now, exclude_payment_id=payment_id)
-
-
 def over_limit_many(
     s: Session, payment_ids: list[int], *, now: datetime
 ) -> dict[int, DailyLimitExceeded]:
-    """``check_execution`` for many payments in one statement (a bulk decision runs the same
+    """The execution's check (``check_against`` without the payment itself) for many
+    payments in one statement (a bulk decision runs the same
     statements for any number): the refusal of each payment that would exceed its
     customer's limit, by id. Each is checked against the other counted payments of the day,
     as if executed alone."""

@@ -243,7 +243,7 @@ _CR_COLUMNS = (
 _LOCK = (
     payment_execution.LOCK.add_columns(*_CR_COLUMNS)
     .join(CR, CR.c.id == PAYMENTS.c.change_request_id)
-    .with_for_update()
+    .with_for_update(of=(*payment_execution.LOCKED_TABLES, CR))
 )
 
 

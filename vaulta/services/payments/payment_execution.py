@@ -24,8 +24,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from vaulta.models import Account, Payment, Transaction, utcnow
+from vaulta.models import Account, Customer, Hold, Payment, Transaction, utcnow
 from vaulta.models.account import KIND_SYSTEM
+from vaulta.models.hold import HOLD_ACTIVE
 from vaulta.models.payment import PAYMENT_EXECUTED, PAYMENT_FAILED, PAYMENT_PENDING
 from vaulta.models.transaction import TX_PAYMENT
 from vaulta.services import audit, events, ledger
@@ -95,10 +96,15 @@ _DESTINATION = sa.func.coalesce(
     .where(_SYSTEM.c.kind == KIND_SYSTEM, _SYSTEM.c.currency == PAYMENTS.c.currency)
     .scalar_subquery(),
 )
+CUSTOMERS = Customer.__table__
+HOLDS = Hold.__table__
 # One statement finds an approvable payment and locks it with both its accounts: one row
 # per account, accounts in ascending id order (the order every posting locks them in).
 # A concurrent approver waits on the payment's lock, then finds it no longer pending.
-# On PostgreSQL it also reserves the id of the transaction that will post it.
+# On PostgreSQL it also reserves the id of the transaction that will post it. Read with
+# them (not locked: the accounts' locks guard holds and limits): each account's customer
+# and daily limit, and the payment's active hold (a unique payment_id: at most one).
+LOCKED_TABLES = (PAYMENTS, ACCOUNTS)
 _LOCK = (
     sa.select(
         *CLAIMED,
@@ -110,9 +116,17 @@ _LOCK = (
         ACCOUNTS.c.balance_minor.label("account_balance_minor"),
         ACCOUNTS.c.overdraft_limit_minor.label("account_overdraft_limit_minor"),
         ACCOUNTS.c.held_minor.label("account_held_minor"),
+        ACCOUNTS.c.customer_id.label("account_customer_id"),
+        CUSTOMERS.c.daily_outgoing_limit_minor.label("account_daily_limit_minor"),
+        HOLDS.c.id.label("hold_id"),
+        HOLDS.c.amount_minor.label("hold_amount_minor"),
+        HOLDS.c.reason.label("hold_reason"),
+        HOLDS.c.expires_at.label("hold_expires_at"),
         RESERVE_TRANSACTION_ID.label("transaction_id"),
     )
     .join_from(PAYMENTS, ACCOUNTS, ACCOUNTS.c.id.in_([PAYMENTS.c.from_account_id, _DESTINATION]))
+    .outerjoin(CUSTOMERS, CUSTOMERS.c.id == ACCOUNTS.c.customer_id)
+    .outerjoin(HOLDS, sa.and_(HOLDS.c.payment_id == PAYMENTS.c.id, HOLDS.c.status == HOLD_ACTIVE))
     .where(
         PAYMENTS.c.id == sa.bindparam("payment_id"),
         PAYMENTS.c.status == PAYMENT_PENDING,
@@ -120,7 +134,7 @@ _LOCK = (
         PAYMENTS.c.requested_by_id != sa.bindparam("approver_id"),  # four eyes
     )
     .order_by(ACCOUNTS.c.id)
-    .with_for_update()
+    .with_for_update(of=LOCKED_TABLES)
 )
 LOCK = _LOCK
 _LOCK_BELOW = _LOCK.where(PAYMENTS.c.amount_minor < sa.bindparam("below"))
@@ -133,7 +147,7 @@ _DECIDED = {
 # PostgreSQL, see ledger.writes), or failed with the reason.
 _EXECUTED = (
     sa.update(PAYMENTS)
-    .where(PAYMENTS.c.id == sa.bindparam("payment_id"))
+    .where(PAYMENTS.c.id == sa.bindparam("executed_id"))  # not payment_id: a holds column
     .values(status=PAYMENT_EXECUTED, transaction_id=sa.bindparam("new_transaction_id"), **_DECIDED)
 )
 _FAILED = (
@@ -190,7 +204,7 @@ def execute_locked(
     )
     if destination is None:
         return None
-    decision = _execute(s, claimed, accounts, destination, params, also_emit)
+    decision = _execute(s, rows, accounts, destination, params, also_emit)
     _test_only_delay()
     return decision
 
@@ -232,29 +246,42 @@ def _test_only_delay() -> None:
 
 def _execute(
     s: Session,
-    claimed: sa.Row[Any],
+    rows: list[sa.Row[Any]],
     accounts: dict[int, ledger.LockedAccount],
     destination: int,
     params: dict[str, Any],
     also_emit: Callable[[int], list[dict[str, Any]]] | None = None,
 ) -> Decision:
     """Post the locked payment with its update, or on refusal record its failure."""
+    claimed = rows[0]
     payment_id, actor_id = params["payment_id"], params["approver_id"]
-    # Its hold (if any) is taken off the account for the posting, then captured or released.
-    held = payment_holds.active(s, [payment_id])
+    payer = next(row for row in rows if row.account_id == claimed.from_account_id)
+    # Its hold (if any) is taken off the account for the posting: captured with it in the
+    # posting's statement, or released when the payment fails.
+    hold = _hold_of(payment_id, payer)
+    held = {} if hold is None else {payment_id: hold}
     accounts = payment_holds.without_holds(accounts, held.values())
     details: dict[str, object] = {
         "amount_minor": claimed.amount_minor,
         "currency": claimed.currency,
     }
+    ended: list[tuple[audit.Event, dict[str, Any]]] = []
+
+    def captured(tx_id: int) -> list[dict[str, Any]]:
+        """The hold's ``hold.captured`` outbox row (its audit event kept for later)."""
+        if hold is not None:
+            ended.append(payment_holds.ended_records(hold, tx_id, actor_id))
+        return [row for _, row in ended]
+
     try:
-        daily_limit.check_execution(
+        daily_limit.check_against(
             s,
-            payment_id,
-            claimed.from_account_id,
+            payer.account_customer_id,
+            payer.account_daily_limit_minor,
             claimed.currency,
             claimed.amount_minor,
             now=params["now"],
+            exclude_payment_id=payment_id,
         )
         tx_id = ledger.move(
             s,
@@ -272,7 +299,7 @@ def _execute(
                 payment_id,
                 {**details, "transaction_id": tx_id},
             ),
-            follow_up=FollowUp(_EXECUTED, params),
+            follow_up=_follow_up(params, hold),
             transaction_id=claimed.transaction_id,
             also_emit=lambda tx_id: [
                 events.payment_row(
@@ -283,6 +310,7 @@ def _execute(
                     transaction_id=tx_id,
                 ),
                 *(also_emit(tx_id) if also_emit else []),
+                *captured(tx_id),
             ],
         )
     except (InsufficientFunds, AccountNotAvailable, InvalidInput) as err:
@@ -298,8 +326,37 @@ def _execute(
         events.emit_payment(s, "payment.failed", payment_id, reason=err.message)
         payment_holds.settle_locked(s, held, {payment_id: None}, actor_id=actor_id)
         return Decision(payment_id, PAYMENT_FAILED, failure_reason=err.message)
-    payment_holds.settle_locked(s, held, {payment_id: tx_id}, actor_id=actor_id)
+    audit.record_all(s, [record for record, _ in ended])
     return Decision(payment_id, PAYMENT_EXECUTED, transaction_id=tx_id)
+
+
+def _hold_of(payment_id: int, payer: sa.Row[Any]) -> payment_holds.PaymentHold | None:
+    """The payment's active hold, read with its lock (on the paying account's row)."""
+    if payer.hold_id is None:
+        return None
+    return payment_holds.PaymentHold(
+        payment_id,
+        payer.hold_id,
+        payer.account_id,
+        payer.hold_amount_minor,
+        payer.account_currency,
+        payer.hold_reason,
+        payer.hold_expires_at,
+        payer.account_number,
+    )
+
+
+def _follow_up(params: dict[str, Any], hold: payment_holds.PaymentHold | None) -> FollowUp:
+    """The payment's update, with its hold's capture when it has one."""
+    given = params | {"executed_id": params["payment_id"]}
+    if hold is None:
+        return FollowUp(_EXECUTED, given)
+    return FollowUp(
+        _EXECUTED,
+        given | {"hold_id": hold.id},
+        also=(payment_holds.CAPTURE_WITH_POSTING,),
+        unheld_minor=hold.amount_minor,
+    )
 
 
 def describe(payment_id: int, claimed: sa.Row[Any], destination: ledger.LockedAccount) -> str:

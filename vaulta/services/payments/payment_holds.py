@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -57,6 +57,21 @@ _END = (
         updated_at=sa.bindparam("now"),
     )
 )
+# A payment's hold captured by its execution, with the posting (a ``FollowUp.also`` of
+# payment_execution: its parameters are the payment update's; the balance update lowers
+# the account's held amount).
+CAPTURE_WITH_POSTING = (
+    sa.update(HOLDS)
+    .where(HOLDS.c.id == sa.bindparam("hold_id"), HOLDS.c.status == HOLD_ACTIVE)
+    .values(
+        status=HOLD_CAPTURED,
+        captured_minor=HOLDS.c.amount_minor,
+        transaction_id=sa.bindparam("new_transaction_id"),
+        ended_by_id=sa.bindparam("approver_id"),
+        ended_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+    )
+)
 _ADD_HELD = (
     sa.update(ACCOUNTS)
     .where(ACCOUNTS.c.id == sa.bindparam("account_id"))
@@ -87,6 +102,19 @@ def hold_for(
         actor_id=actor_id,
         payment_id=payment_id,
     )
+
+
+class PaymentHold(NamedTuple):
+    """A payment's active hold (``_ACTIVE``'s columns), read with the payment's lock."""
+
+    payment_id: int
+    id: int
+    account_id: int
+    amount_minor: int
+    currency: str
+    reason: str
+    expires_at: datetime
+    account: str  # its number
 
 
 def active(s: Session, payment_ids: Iterable[int]) -> dict[int, Any]:
@@ -146,35 +174,39 @@ def settle_locked(
     for row, _tx_id in settled:
         freed[row.account_id] = freed.get(row.account_id, 0) - row.amount_minor
     conn.execute(_ADD_HELD, [{"account_id": a, "delta": d} for a, d in sorted(freed.items())])
-    audits, outbox = [], []
-    for row, tx_id in settled:
-        status = HOLD_RELEASED if tx_id is None else HOLD_CAPTURED
-        verb = "release" if tx_id is None else "capture"
-        captured = 0 if tx_id is None else row.amount_minor
-        audits.append(
-            audit.Event(
-                actor_id,
-                f"hold.{verb}",
-                "hold",
-                row.id,
-                {"payment_id": row.payment_id, "captured_minor": captured},
-            )
-        )
-        data = HoldData(
-            id=row.id,
-            account=row.account,
-            status=status,
-            amount_minor=row.amount_minor,
-            currency=row.currency,
-            captured_minor=captured,
-            reason=row.reason,
-            expires_at=row.expires_at,
-            payment_id=row.payment_id,
-            transaction_id=tx_id,
-        )
-        outbox.append(event_row("hold.released" if tx_id is None else "hold.captured", data))
-    audit.record_all(s, audits)
-    emit_rows(s, conn, outbox)
+    ended = [ended_records(row, tx_id, actor_id) for row, tx_id in settled]
+    audit.record_all(s, [record for record, _ in ended])
+    emit_rows(s, conn, [row for _, row in ended])
+
+
+def ended_records(
+    row: Any, tx_id: int | None, actor_id: int | None
+) -> tuple[audit.Event, dict[str, Any]]:
+    """The audit event and the outbox row of a payment's hold (``_ACTIVE``'s columns)
+    captured into ``tx_id``, or released when it is None."""
+    status = HOLD_RELEASED if tx_id is None else HOLD_CAPTURED
+    verb = "release" if tx_id is None else "capture"
+    captured = 0 if tx_id is None else row.amount_minor
+    record = audit.Event(
+        actor_id,
+        f"hold.{verb}",
+        "hold",
+        row.id,
+        {"payment_id": row.payment_id, "captured_minor": captured},
+    )
+    data = HoldData(
+        id=row.id,
+        account=row.account,
+        status=status,
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        captured_minor=captured,
+        reason=row.reason,
+        expires_at=row.expires_at,
+        payment_id=row.payment_id,
+        transaction_id=tx_id,
+    )
+    return record, event_row("hold.released" if tx_id is None else "hold.captured", data)
 
 
 def release(
