@@ -5,6 +5,8 @@ the other way; payments meet the same rules when made (services, both databases)
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -13,11 +15,11 @@ from tests import factories
 from tests.helpers import balance
 from tests.services.payments.factories import make_payment
 from vaulta.extensions import db
-from vaulta.models import Account, User
+from vaulta.models import Account, User, utcnow
 from vaulta.services import ledger
-from vaulta.services.banking import accounts
-from vaulta.services.errors import AccountNotAvailable, InsufficientFunds, InvalidInput
-from vaulta.services.ledger import Leg, post_entry
+from vaulta.services.banking import accounts, limits
+from vaulta.services.errors import AccountNotAvailable, Conflict, InsufficientFunds, InvalidInput
+from vaulta.services.ledger import Leg, holds, post_entry
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.unit_of_work import write_transaction
 
@@ -167,3 +169,21 @@ def test_verify_ledger_reports_overdrawn_accounts_and_system_limits(app: Flask) 
     assert f"account {system.number}: only customer accounts may have an overdraft limit" in (
         problems
     )
+
+
+def test_an_overdraft_limit_cannot_drop_below_what_holds_reserve(app: Flask, admin: User) -> None:
+    account = factories.make_account(factories.make_customer(), "EUR", 1_000)
+    _set(account, overdraft_limit_minor=5_000)
+    holds.place(
+        account.id, 4_000, reason="Card", expires_at=utcnow() + timedelta(days=1), actor=admin
+    )
+    refused = r"40\.00 EUR held: the limit cannot be lower than 30\.00"
+    with pytest.raises(Conflict, match=refused), write_transaction() as s:
+        limits.set_overdraft_in(s, account.id, 2_999, actor=admin)
+    with write_transaction() as s:
+        limits.set_overdraft_in(s, account.id, 3_000, actor=admin)
+    db.session.expire_all()
+    refreshed = db.session.get(Account, account.id)
+    assert refreshed is not None
+    assert (refreshed.overdraft_limit_minor, refreshed.available_minor) == (3_000, 0)
+    assert verify_ledger() == []
