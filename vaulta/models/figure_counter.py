@@ -2,8 +2,9 @@
 
 ``figure_counters`` holds, per figure (``customers``, ``customer_accounts``), a few shards
 whose values add up to the count. Triggers on ``customers`` and ``accounts`` (created by
-migration ``e5b7c1d9a2f4``, on PostgreSQL and SQLite alike) add 1 on each insert and take 1
-on each delete, in the inserting transaction, to the shard ``id % SHARDS``: concurrent
+migration ``e5b7c1d9a2f4``; on PostgreSQL once per statement since ``8075314aee27``) add 1
+per inserted row and take 1 per deleted row, in the writing transaction, to the shard
+``id % SHARDS``: concurrent
 inserts rarely touch the same row, and every path that writes those tables (services,
 bulk loads, COPY) is counted. Reading a figure sums ``SHARDS`` rows through the primary key
 instead of counting 100,000 rows on every view (vaulta/services/reports/overview.py).
