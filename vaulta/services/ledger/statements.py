@@ -79,10 +79,17 @@ class AccountFacts(NamedTuple):
     status: str
     closed_at: datetime | None
     customer: CustomerFacts | None  # None for the bank's system accounts
+    held_minor: int = 0  # the sum of its active holds
+    overdraft_limit_minor: int = 0
 
     @property
     def is_system(self) -> bool:
         return self.kind in BANK_KINDS
+
+    @property
+    def available_minor(self) -> int:
+        """What a debit may use: the balance less active holds plus the overdraft limit."""
+        return self.balance_minor - self.held_minor + self.overdraft_limit_minor
 
 
 _DATE = sa.Date()
@@ -223,7 +230,7 @@ def account_statement(
         raise NotFound("No such account.")
     head = fetched[0]
     customer = CustomerFacts(*head[7:10]) if head.customer_id is not None else None
-    account = AccountFacts(*head[:7], customer)
+    account = AccountFacts(*head[:7], customer, head.held_minor, head.overdraft_limit_minor)
     if head[_ROWS_FROM] is None:  # no postings (before the cursor)
         return account, StatementPage([], None)
     rows = _walk((r[_ROWS_FROM:] for r in fetched[:limit]), head.anchor, newest_first=True)
@@ -236,14 +243,15 @@ def statement_page(account: Account, *, before_id: int | None, limit: int) -> St
     return account_statement(account.id, before_id=before_id, limit=limit)[1]
 
 
-_ROWS_FROM = 11
+_ROWS_FROM = 13
 
 
 @lru_cache(maxsize=2)
 def _account_query(has_below: bool) -> sa.Select:
     """``account_statement``'s statement: on every row the account's 7 columns, the
-    customer's 3, the anchor, then from ``_ROWS_FROM`` on the page's columns (NULL when
-    the page is empty). Built once per shape."""
+    customer's 3, the anchor, the account's held amount and overdraft limit, then from
+    ``_ROWS_FROM`` on the page's columns (NULL when the page is empty). Built once per
+    shape."""
     a, c = _accounts, _customers
     page = _rows_query(True, False, has_below).order_by(None).subquery()
     anchor: sa.ColumnElement[int] = a.c.balance_minor
@@ -264,6 +272,8 @@ def _account_query(has_below: bool) -> sa.Select:
             c.c.full_name,
             c.c.customer_number,
             anchor.label("anchor"),
+            a.c.held_minor,
+            a.c.overdraft_limit_minor,
             *page.c,
         )
         .select_from(a)
