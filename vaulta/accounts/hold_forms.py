@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, Field, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from vaulta.accounts.forms import ledger_amount
 from vaulta.models import utcnow
@@ -39,7 +39,7 @@ class PlaceHoldForm(FlaskForm):
     expires_at = DateTimeLocalField(
         "Expires at (UTC)",
         format=EXPIRY_FORMAT,
-        validators=[DataRequired(message="Give the expiry as a date and time.")],
+        validators=[InputRequired(message="Give the expiry as a date and time.")],
     )
 
     def __init__(self, currency: str, *args: Any, **kwargs: Any) -> None:
