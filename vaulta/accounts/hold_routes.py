@@ -30,7 +30,7 @@ from vaulta.forms import show_error
 from vaulta.models import Account, ChangeRequest
 from vaulta.services.banking import account_queries
 from vaulta.services.changes import change_requests, hold_actions
-from vaulta.services.errors import DomainError, NotFound
+from vaulta.services.errors import DomainError, InsufficientFunds, NotFound
 from vaulta.services.ledger import hold_queries
 from vaulta.web import awaiting_approval, redirect_to, render, wants_partial
 
@@ -106,7 +106,8 @@ def _submit(
         raise
     except DomainError as err:
         form: FlaskForm = next(f for f in forms.values() if isinstance(f, FlaskForm))
-        show_error(form, err, field=FIELD_OF.get(err.field or "", err.field))
+        field = "amount" if isinstance(err, InsufficientFunds) else err.field
+        show_error(form, err, field=FIELD_OF.get(field or "", field))
         return _refused(account, forms, err.status)
     return _submitted(account, made, duplicate=duplicate)
 
