@@ -26,14 +26,6 @@ def get_account(account_id: int) -> Account:
     return account
 
 
-def overdraft_limit(account_id: int) -> int:
-    """The account's overdraft limit in minor units (0 when it has none)."""
-    limit = session().scalar(
-        sa.select(Account.overdraft_limit_minor).where(Account.id == account_id)
-    )
-    return int(limit or 0)
-
-
 def get_account_by_number(number: str) -> Account:
     """Any account by its number, for admins."""
     account = session().scalar(sa.select(Account).where(Account.number == number))
