@@ -106,8 +106,6 @@ def test_account_statement_reads_the_account_with_its_pages(
         mine.balance_minor,
         "active",
         None,
-        0,
-        0,
         statements.CustomerFacts(
             mine.customer.id, mine.customer.full_name, mine.customer.customer_number
         ),

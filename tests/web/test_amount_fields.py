@@ -5,6 +5,7 @@ with the message that says how to write an amount; grouped amounts are read exac
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from tests import factories
 from tests.helpers import count_rows
 from tests.webclient import WebClient
 from vaulta.extensions import db
-from vaulta.models import Account, Payment, Transaction, User
+from vaulta.models import Account, Payment, Transaction, User, utcnow
+from vaulta.services.ledger import holds
 
 REFUSED = ["12,50", "1,00", "1,2345", "\u0661\u0660\u0660", "\uff11\uff10\uff10", "1 000", "+5"]
 
@@ -53,6 +55,25 @@ def _deposit(client: WebClient, account: Account, amount: str) -> Any:
     )
 
 
+def _hold(client: WebClient, account: Account, amount: str) -> Any:
+    return client.htmx(
+        "POST",
+        f"/admin/accounts/{account.id}/holds",
+        data={"hold-amount": amount, "hold-reason": "Card", "hold-expires_at": "2099-01-01T00:00"},
+    )
+
+
+def _hold_capture(client: WebClient, account: Account, amount: str) -> Any:
+    hold_id = holds.place(
+        account.id, 100, reason="Card", expires_at=utcnow() + timedelta(days=1), actor=None
+    )
+    return client.htmx(
+        "POST",
+        f"/admin/accounts/{account.id}/holds/{hold_id}/capture",
+        data={"capture-amount": amount},
+    )
+
+
 def _transaction_search(client: WebClient, account: Account, amount: str) -> Any:
     return client.get(
         "/admin/transactions/", query_string={"currency": "EUR", "min_amount": amount}
@@ -67,6 +88,8 @@ FIELDS: dict[str, tuple[Callable[[WebClient, Account, str], Any], str, int]] = {
     "payment form": (_payment, "customer", 422),
     "payment live check": (_live_check, "customer", 200),
     "deposit form": (_deposit, "teller", 422),
+    "hold form": (_hold, "teller", 422),
+    "hold capture form": (_hold_capture, "teller", 422),
     "transaction search": (_transaction_search, "teller", 422),
     "approval queue filter": (_approval_queue, "teller", 422),
 }

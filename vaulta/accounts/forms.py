@@ -23,6 +23,22 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
+def ledger_amount(text: str | None, currency: str) -> int:
+    """An amount typed in ``currency`` as minor units: the one amount grammar, above zero
+    and at most what the ledger posts at once (``LEDGER_MAX_AMOUNT_MINOR``); otherwise a
+    ValidationError saying why."""
+    try:
+        amount_minor = parse_amount(text, currency)
+    except AmountError as err:
+        raise ValidationError(str(err)) from None
+    maximum = int(current_app.config["LEDGER_MAX_AMOUNT_MINOR"])
+    if amount_minor > maximum:
+        raise ValidationError(
+            f"The amount is above the limit of {format_amount(maximum, currency)}."
+        )
+    return amount_minor
+
+
 class MoneyForm(FlaskForm):
     """A deposit or a withdrawal: an amount typed in the account's currency.
 
@@ -62,14 +78,7 @@ class MoneyForm(FlaskForm):
     def validate_amount(self, field: Field) -> None:
         """The one amount grammar, and at most what the ledger posts at once, so that the
         confirmation never shows an amount the ledger would refuse."""
-        try:
-            self.amount_minor = parse_amount(field.data, self.currency)
-        except AmountError as err:
-            raise ValidationError(str(err)) from None
-        maximum = int(current_app.config["LEDGER_MAX_AMOUNT_MINOR"])
-        if self.amount_minor > maximum:
-            limit = format_amount(maximum, self.currency)
-            raise ValidationError(f"The amount is above the limit of {limit}.")
+        self.amount_minor = ledger_amount(field.data, self.currency)
 
     def validate_value_date(self, field: Field) -> None:
         """Today (UTC) or up to ``LEDGER_BACKDATE_DAYS`` back (checked again when the

@@ -18,7 +18,7 @@ from flask import current_app, flash, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from vaulta.accounts import bp, confirmation, dashboard
+from vaulta.accounts import bp, confirmation, dashboard, hold_forms
 from vaulta.accounts.confirmation import ConfirmationInvalid, PendingMovement
 from vaulta.accounts.conversion_routes import conversion_context
 from vaulta.accounts.forms import ConfirmMoneyForm, MoneyForm, OverdraftForm, StatusForm
@@ -35,7 +35,7 @@ from vaulta.money import format_plain, to_decimal
 from vaulta.services.banking import account_queries
 from vaulta.services.changes import change_requests, object_requests
 from vaulta.services.errors import DomainError, InvalidInput, NotFound
-from vaulta.services.ledger import entry_legs, statements
+from vaulta.services.ledger import entry_legs, hold_queries, statements
 from vaulta.spreadsheets import DATE, DAY, INTEGER, MONEY, Column, Money, send_xlsx
 from vaulta.web import (
     awaiting_approval,
@@ -133,6 +133,7 @@ def _own_account(number: str) -> Account:
 @customer_required
 def statement(number: str) -> Response:
     context = _customer_context(number)
+    context["holds"] = hold_queries.holds_for_page(context["account"].id, active_only=True)
     return render("accounts/statement.html", **context, **conversion_context(context["account"]))
 
 
@@ -160,7 +161,7 @@ def statement_xlsx(number: str) -> Response:
 # --- admins ----------------------------------------------------------------------------
 
 
-def _admin_context(
+def admin_context(
     account_id: int,
     submitted: dict[str, MoneyForm] | None = None,
     confirming: dict[str, tuple[PendingMovement, ConfirmMoneyForm]] | None = None,
@@ -171,9 +172,11 @@ def _admin_context(
     keys) unless ``submitted[action]`` is a form being shown again, or
     ``confirming[action]`` a movement waiting for its confirmation.
 
-    The account and the page are read in one statement (a missing account is 404). The
-    change requests about the account that await approval take one more, skipped when only
-    older statement rows are rendered (``rows_only``)."""
+    The account (with its held amount and overdraft limit) and the page are read in one
+    statement (a missing account is 404). The change requests about the account that await
+    approval take one more, and a customer account's holds one more (with the hold forms,
+    vaulta/accounts/hold_routes.py), both skipped when only older statement rows are
+    rendered (``rows_only``)."""
     account, page = statements.account_statement(
         account_id, before_id=_before_id(), limit=current_app.config["PAGE_SIZE"]
     )
@@ -201,20 +204,22 @@ def _admin_context(
             formdata=None,
             data={"limit": format_plain(limit, account.currency)},
         )
+        context.update(hold_forms.page_forms(account.currency))
+        context["holds"] = hold_queries.holds_for_page(account.id)
     return context
 
 
 @bp.route("/admin/accounts/<int:account_id>")
 @require_permission("accounts.read")
 def admin_detail(account_id: int) -> Response:
-    return render(ADMIN_PAGE, **_admin_context(account_id))
+    return render(ADMIN_PAGE, **admin_context(account_id))
 
 
 @bp.route("/admin/accounts/<int:account_id>/statement")
 @require_permission("accounts.read")
 def admin_statement(account_id: int) -> Response:
     """Older statement rows: a partial for htmx "Load more", the whole page without JS."""
-    context = _admin_context(account_id, rows_only=wants_partial())
+    context = admin_context(account_id, rows_only=wants_partial())
     return render(ADMIN_PAGE, "accounts/_statement_rows.html", **context)
 
 
@@ -313,7 +318,7 @@ def _submitted(account: Account, made: ChangeRequest, *, duplicate: bool) -> Res
     """htmx: the refreshed panel saying which request awaits approval, with a link to it;
     a plain post goes to the request's page."""
     if wants_partial():
-        context = _admin_context(account.id)
+        context = admin_context(account.id)
         return render(
             ADMIN_PAGE,
             "accounts/_account_panel.html",
@@ -341,7 +346,7 @@ def _money_step(
             prefix=action, formdata=None, data={"confirmation": confirmation.sign(pending)}
         )
         confirming = {action: (pending, confirm)}
-    context = _admin_context(account.id, {action: form} if form else None, confirming)
+    context = admin_context(account.id, {action: form} if form else None, confirming)
     response = render(
         ADMIN_PAGE,
         "accounts/_money_form.html",

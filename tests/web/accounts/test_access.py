@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.webclient import WebClient
-from vaulta.models import Account, User
+from vaulta.models import Account, User, utcnow
+from vaulta.services.ledger import holds
 
 # (method, path template, expected status per visitor). The customer routes use the
 # owner's account number; "other" is another customer asking for it.
@@ -22,6 +25,18 @@ ROUTES: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/admin/accounts/{id}/freeze", {"owner": 403, "other": 403, "admin": 302}),
     ("POST", "/admin/accounts/{id}/unfreeze", {"owner": 403, "other": 403, "admin": 302}),
     ("POST", "/admin/accounts/{id}/close", {"owner": 403, "other": 403, "admin": 302}),
+    # Hold requests without form data: an invalid form (422); the hold is the account's.
+    ("POST", "/admin/accounts/{id}/holds", {"owner": 403, "other": 403, "admin": 422}),
+    (
+        "POST",
+        "/admin/accounts/{id}/holds/{hold}/capture",
+        {"owner": 403, "other": 403, "admin": 302},
+    ),
+    (
+        "POST",
+        "/admin/accounts/{id}/holds/{hold}/release",
+        {"owner": 403, "other": 403, "admin": 302},
+    ),
 ]
 VISITORS = ["anonymous", "owner", "other", "admin"]
 
@@ -42,7 +57,11 @@ def test_access_matrix(
     signed_in = {"owner": customer_user, "other": other_customer_user, "admin": teller}
     if who in signed_in:
         client.sign_in(signed_in[who])
-    url = path.format(number=owned.number, id=owned.id)
+    hold_id = 0
+    if "{hold}" in path:
+        expires_at = utcnow() + timedelta(days=1)
+        hold_id = holds.place(owned.id, 100, reason="Walk", expires_at=expires_at, actor=teller)
+    url = path.format(number=owned.number, id=owned.id, hold=hold_id)
     response = client.post_form(url) if method == "POST" else client.get(url)
     response.close()
     if who == "anonymous":
@@ -66,7 +85,9 @@ def test_admin_gets_404_for_a_missing_account(teller_client: WebClient, path: st
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("action", ["deposit", "withdraw", "freeze", "unfreeze", "close"])
+@pytest.mark.parametrize(
+    "action", ["deposit", "withdraw", "freeze", "unfreeze", "close", "holds", "holds/1/release"]
+)
 def test_admin_posts_to_a_missing_account_are_404(teller_client: WebClient, action: str) -> None:
     assert teller_client.post_form(f"/admin/accounts/999999/{action}").status_code == 404
 
@@ -88,7 +109,7 @@ def test_system_account_is_not_a_customer_page(customer_client: WebClient, owned
 
 
 def test_posts_without_csrf_token_are_refused(teller_client: WebClient, owned: Account) -> None:
-    for action in ("deposit", "withdraw", "freeze"):
+    for action in ("deposit", "withdraw", "freeze", "holds"):
         response = teller_client.post(
             f"/admin/accounts/{owned.id}/{action}",
             data={f"{action}-amount": "1.00", f"{action}-description": "x"},

@@ -78,9 +78,9 @@ class AccountFacts(NamedTuple):
     balance_minor: int
     status: str
     closed_at: datetime | None
-    held_minor: int  # active holds
-    overdraft_limit_minor: int
     customer: CustomerFacts | None  # None for the bank's system accounts
+    held_minor: int = 0  # the sum of its active holds
+    overdraft_limit_minor: int = 0
 
     @property
     def is_system(self) -> bool:
@@ -88,6 +88,7 @@ class AccountFacts(NamedTuple):
 
     @property
     def available_minor(self) -> int:
+        """What a debit may use: the balance less active holds plus the overdraft limit."""
         return self.balance_minor - self.held_minor + self.overdraft_limit_minor
 
 
@@ -228,8 +229,8 @@ def account_statement(
     if not fetched:
         raise NotFound("No such account.")
     head = fetched[0]
-    customer = CustomerFacts(*head[9:12]) if head.customer_id is not None else None
-    account = AccountFacts(*head[:9], customer)
+    customer = CustomerFacts(*head[7:10]) if head.customer_id is not None else None
+    account = AccountFacts(*head[:7], customer, head.held_minor, head.overdraft_limit_minor)
     if head[_ROWS_FROM] is None:  # no postings (before the cursor)
         return account, StatementPage([], None)
     rows = _walk((r[_ROWS_FROM:] for r in fetched[:limit]), head.anchor, newest_first=True)
@@ -247,9 +248,10 @@ _ROWS_FROM = 13
 
 @lru_cache(maxsize=2)
 def _account_query(has_below: bool) -> sa.Select:
-    """``account_statement``'s statement: on every row the account's 9 columns, the
-    customer's 3, the anchor, then from ``_ROWS_FROM`` on the page's columns (NULL when
-    the page is empty). Built once per shape."""
+    """``account_statement``'s statement: on every row the account's 7 columns, the
+    customer's 3, the anchor, the account's held amount and overdraft limit, then from
+    ``_ROWS_FROM`` on the page's columns (NULL when the page is empty). Built once per
+    shape."""
     a, c = _accounts, _customers
     page = _rows_query(True, False, has_below).order_by(None).subquery()
     anchor: sa.ColumnElement[int] = a.c.balance_minor
@@ -266,12 +268,12 @@ def _account_query(has_below: bool) -> sa.Select:
             a.c.balance_minor,
             a.c.status,
             a.c.closed_at,
-            a.c.held_minor,
-            a.c.overdraft_limit_minor,
             c.c.id.label("customer_id"),
             c.c.full_name,
             c.c.customer_number,
             anchor.label("anchor"),
+            a.c.held_minor,
+            a.c.overdraft_limit_minor,
             *page.c,
         )
         .select_from(a)
