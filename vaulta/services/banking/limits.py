@@ -7,7 +7,9 @@ transaction (locks the row, audits with the maker as actor).
 
 - Overdraft limit (``accounts.overdraft_limit_minor``, minor units of the account's
   currency): only customer accounts that are not closed; never negative; never below what
-  the account already owes (``ck_accounts_within_overdraft`` would refuse it).
+  the account already owes (``ck_accounts_within_overdraft`` would refuse it), counting
+  what its active holds reserve (``held_minor``: a hold placed within the limit must stay
+  capturable, and the available balance never goes below zero).
 - Daily outgoing limit (``customers.daily_outgoing_limit_minor``, None: no limit): one
   number applied separately in each currency, in that currency's minor units
   (vaulta/services/payments/daily_limit.py).
@@ -54,6 +56,11 @@ def check_overdraft(account: Account, limit_minor: int) -> None:
             f"Account {account.number} owes "
             f"{format_amount(-account.balance_minor, account.currency)}: "
             "the limit cannot be lower than that."
+        )
+    if account.balance_minor - account.held_minor < -limit_minor:
+        raise Conflict(
+            f"Account {account.number} has {format_amount(account.held_minor, account.currency)} "
+            "held: the limit cannot be lower than what its balance less its holds owes."
         )
 
 
