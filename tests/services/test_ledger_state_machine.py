@@ -97,10 +97,16 @@ OTHER = st.integers(0, len(CURRENCIES) - 1)  # an offset to the other account (0
 # Mostly affordable amounts, sometimes large ones, rarely invalid ones.
 AMOUNT = st.one_of(st.integers(1, 5_000), st.integers(1, 80_000), st.sampled_from([0, -7, 10**12]))
 HOLD_AMOUNT = st.one_of(st.integers(1, 5_000), st.integers(1, 60_000), st.sampled_from([0, -3]))
-CAPTURE = st.one_of(st.none(), st.integers(1, 6_000), st.just(0))  # None: all of it
+# How much of a hold to capture: None all of it, 1..100 that percentage, 0 nothing (refused),
+# 101 one unit more than it holds (refused).
+CAPTURE = st.one_of(st.none(), st.integers(1, 100), st.sampled_from([0, 101]))
+WHOLE = -1  # convert the account's whole balance (refused at posting when holds take it)
+CONVERT_AMOUNT = st.one_of(
+    st.integers(1, 8_000), st.integers(1, 60_000), st.sampled_from([0, 1, WHOLE, WHOLE])
+)
 SETTINGS = settings(
-    max_examples=20,
-    stateful_step_count=25,
+    max_examples=25,
+    stateful_step_count=20,
     deadline=None,
     derandomize=True,  # the same examples on every run
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -505,12 +511,22 @@ class LedgerMachine(RuleBasedStateMachine):
         self.audit_events += 1
         return hold_id
 
-    @rule(target=posted, hold_id=placed, part=CAPTURE)
-    def capture_hold(self, hold_id: int, part: int | None) -> Any:
+    @rule(target=placed, index=ACCOUNT, hours=st.integers(1, 6))
+    def hold_all_available(self, index: int, hours: int) -> Any:
+        """The boundary: hold exactly the available balance (overdraft included), leaving
+        nothing to spend; refused as a zero amount when nothing is available."""
+        return self.place_hold(index, max(self.available(self.ids[index]), 0), hours)
+
+    @rule(target=posted, hold_id=placed, share=CAPTURE)
+    def capture_hold(self, hold_id: int, share: int | None) -> Any:
         """Capture all of a hold or ``part`` of it: one withdrawal entry to the system account,
         the rest released. Refused for a hold no longer active, more than it holds, or an
         account that cannot be debited even with its own hold taken off."""
         hold = self.holds[hold_id]
+        part = None
+        if share is not None:
+            part = 0 if share == 0 else max(1, hold.amount * share // 100)
+            part = hold.amount + 1 if share > 100 else part
         amount = hold.amount if part is None else part
         system = self.system[self.currency[hold.account_id]]
         refusal: type[DomainError] | None = None
@@ -573,7 +589,7 @@ class LedgerMachine(RuleBasedStateMachine):
         target=posted,
         eur=st.integers(0, USD_INDEX - 1),
         to_usd=st.booleans(),
-        amount=st.one_of(st.integers(1, 8_000), st.integers(1, 60_000), st.sampled_from([0, 1])),
+        amount=CONVERT_AMOUNT,
     )
     def convert(self, eur: int, to_usd: bool, amount: int) -> Any:
         """The customer converts ``amount`` between an EUR account and their USD account: a
@@ -582,6 +598,8 @@ class LedgerMachine(RuleBasedStateMachine):
         if not to_usd:
             a, b = b, a
         source, target = self.currency[a], self.currency[b]
+        if amount == WHOLE:
+            amount = self.expected[a]
         scale = Fraction(10) ** (exponent(target) - exponent(source))
         exact = (
             amount * scale * MARKET[(source, target)] * Fraction(10_000 - self.spread_bps, 10_000)
