@@ -15,12 +15,13 @@ from tests.services.payments.factories import backdate_expiry, make_payment
 from vaulta.extensions import db
 from vaulta.models import Account, AuditEvent, Hold, OutboxEvent, Transaction, User, utcnow
 from vaulta.services import ledger
-from vaulta.services.banking import accounts
+from vaulta.services.banking import accounts, limits
 from vaulta.services.changes import change_requests
 from vaulta.services.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
 from vaulta.services.ledger import hold_queries, holds
 from vaulta.services.ledger.checks import verify_ledger
 from vaulta.services.payments import approvals, expiry, payment_requests
+from vaulta.services.unit_of_work import write_transaction
 
 
 def _account(balance_minor: int = 10_000) -> Account:
@@ -259,3 +260,19 @@ def test_a_hold_request_is_rechecked_when_decided(teller: User, approver: User) 
     assert decided.status == "failed"
     assert _fresh(account.id).held_minor == 5_000
     assert change_requests.get(request.id).status == "failed"
+
+
+def test_an_overdraft_limit_cannot_drop_below_what_holds_reserve(admin: User) -> None:
+    """Lowering the limit once a hold used it left the available balance below zero and
+    the hold uncapturable (found while extending test_ledger_state_machine.py to holds)."""
+    account = _account(10_000)
+    with write_transaction() as s:
+        limits.set_overdraft_in(s, account.id, 5_000, actor=admin)
+    hold_id = holds.place(account.id, 14_000, reason="Card", expires_at=_later(), actor=admin)
+    with pytest.raises(Conflict), write_transaction() as s:
+        limits.set_overdraft_in(s, account.id, 0, actor=admin)
+    fresh = _fresh(account.id)
+    assert (fresh.overdraft_limit_minor, fresh.available_minor) == (5_000, 1_000)
+    holds.capture(hold_id, actor=admin)
+    assert balance(account.id, fresh=True) == -4_000
+    assert verify_ledger() == []
