@@ -14,10 +14,9 @@ from vaulta.ops.queue import build
 
 
 def queue(url: str, name: str) -> Huey:
-    huey = build({"TASK_QUEUE_URL": url}, tempfile.gettempdir())
-    huey.name = name
-    huey.storage.name = name  # the Redis keys are derived from the name
-    return huey
+    # A queue of its own (its Redis keys derive from the name): a consumer left over from
+    # another run cannot take these jobs.
+    return build({"TASK_QUEUE_URL": url}, tempfile.gettempdir(), name=name)
 
 
 def register(huey: Huey, url: str, name: str, label: str) -> object:

@@ -54,7 +54,12 @@ def test_two_consumers_run_each_job_once(client: redis.Redis) -> None:
         for worker in workers:
             worker.send_signal(signal.SIGINT)  # graceful stop, as systemd's KillSignal
         for worker in workers:
-            worker.wait(timeout=15)
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:  # never leave a consumer behind
+                worker.kill()
+                worker.wait()
+                raise
     done = {int(k): int(v) for k, v in client.hgetall(f"{name}:counts").items()}
     assert done == dict.fromkeys(range(JOBS), 1)  # each job once, none lost
     assert client.llen(runs) == JOBS

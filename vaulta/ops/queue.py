@@ -31,16 +31,17 @@ NUDGE_DELAY_SECONDS = 1
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-def build(config: dict[str, Any], instance_path: str) -> Huey:
-    """RedisHuey for a redis:// TASK_QUEUE_URL, else SqliteHuey on a file."""
+def build(config: dict[str, Any], instance_path: str, *, name: str = "vaulta") -> Huey:
+    """RedisHuey for a redis:// TASK_QUEUE_URL, else SqliteHuey on a file. ``name`` names
+    the queue (its Redis keys): consumers of one name share its jobs."""
     immediate = bool(config.get("TASK_QUEUE_IMMEDIATE"))
     url = config.get("TASK_QUEUE_URL") or ""
     if url.startswith(REDIS_SCHEMES):
-        return RedisHuey("vaulta", url=url, immediate=immediate, utc=True)
+        return RedisHuey(name, url=url, immediate=immediate, utc=True)
     if url:
         raise ValueError(f"TASK_QUEUE_URL must be a redis:// URL (or unset), not {url!r}")
     path = config.get("TASK_QUEUE_SQLITE_PATH") or os.path.join(instance_path, "tasks.db")
-    return SqliteHuey("vaulta", filename=path, immediate=immediate, utc=True)
+    return SqliteHuey(name, filename=path, immediate=immediate, utc=True)
 
 
 def init_app(app: Flask) -> None:
