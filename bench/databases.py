@@ -186,7 +186,9 @@ def seed_pending_payments(url: str, count: int) -> float:
             target = account_id
             while target == account_id:
                 target = peers[rng.randrange(len(peers))]
-            when = now - timedelta(seconds=count - len(rows))
+            # In order, within the last 10 ms: after the database's approval policies (a
+            # request older than the policy in force is re-evaluated when decided).
+            when = now - timedelta(microseconds=count - len(rows))
             rows.append(
                 {
                     "from_account_id": account_id,
@@ -208,5 +210,42 @@ def seed_pending_payments(url: str, count: int) -> float:
             sa.insert(Payment.__table__).returning(Payment.__table__.c.id), rows
         ).all()
         _seed_change_requests(conn, list(ids), rows)
+        _seed_holds(conn, list(ids), rows)
     engine.dispose()
     return time.perf_counter() - start
+
+
+def _seed_holds(conn: sa.Connection, ids: list[int], rows: list[dict[str, Any]]) -> None:
+    """Each seeded payment's hold, as ``payment_holds.hold_for`` places it when a payment
+    is confirmed (its amount on the paying account, until the payment expires), and the
+    accounts' held amounts: so executions capture them and verify-ledger's hold checks
+    pass afterwards."""
+    from vaulta.models import Account, Hold
+
+    conn.execute(
+        sa.insert(Hold.__table__),
+        [
+            {
+                "account_id": row["from_account_id"],
+                "amount_minor": row["amount_minor"],
+                "currency": row["currency"],
+                "reason": f"Payment #{pid}",
+                "expires_at": row["expires_at"],
+                "status": "active",
+                "captured_minor": 0,
+                "payment_id": pid,
+                "created_by_id": row["requested_by_id"],
+                "created_at": row["created_at"],
+                "updated_at": row["created_at"],
+            }
+            for pid, row in zip(ids, rows, strict=True)
+        ],
+    )
+    accounts = Account.__table__
+    held = (
+        sa.select(sa.func.sum(Hold.amount_minor))
+        .where(Hold.account_id == accounts.c.id, Hold.status == "active")
+        .scalar_subquery()
+    )
+    sources = sorted({row["from_account_id"] for row in rows})
+    conn.execute(sa.update(accounts).where(accounts.c.id.in_(sources)).values(held_minor=held))
